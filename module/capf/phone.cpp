@@ -1,0 +1,205 @@
+#include "capf/phone.h"
+
+#include "capf/frame_channel.h"
+#include "capf/listen_address.h"
+#include "capf/tls_context.h"
+#include "capf/tls_stream.h"
+#include "core/certificate.h"
+#include "core/keys.h"
+#include "core/possession_proof.h"
+#include "core/secure_file.h"
+
+namespace lscgate::capf {
+
+std::filesystem::path phone_lsc_cert_path(const std::filesystem::path& dir, const std::string& name) {
+    return dir / (name + ".lsc.pem");
+}
+std::filesystem::path phone_lsc_key_path(const std::filesystem::path& dir, const std::string& name) {
+    return dir / (name + ".lsc.key");
+}
+
+namespace {
+
+class Phone {
+public:
+    Phone(const PhoneOptions& o, FrameChannel& ch) : o_(o), ch_(ch) {}
+    Result<PhoneResult> run();
+
+private:
+    Status send(Message m) {
+        if (!ch_.send(m)) return fail("connection lost while sending " + command_name(m.command()));
+        return {};
+    }
+    Status add_proof(Message& auth);
+    Status on_keygen(const Message& m);
+    Status on_store(const Message& m);
+    Status on_fetch();
+    Status on_delete();
+
+    const PhoneOptions& o_;
+    FrameChannel& ch_;
+    std::uint32_t sid_ = 0;
+    EvpPkeyPtr new_key_;
+    PhoneResult result_{-1, "none", {}};
+};
+
+Status Phone::add_proof(Message& auth) {
+    // A phone presents its LSC when it has one, otherwise its MIC.
+    const PhoneIdentity* id = o_.lsc ? &*o_.lsc : (o_.mic ? &*o_.mic : nullptr);
+    if (id == nullptr) return {};
+    const Bytes der = certificate_der(id->cert.get());
+    const std::uint8_t type = o_.lsc ? cert_type::kLsc : cert_type::kMic;
+    const Bytes m = certificate_proof_message(o_.name, der);
+    auto sha1 = sign_proof(id->key.get(), ProofHash::Sha1, m);
+    auto sha512 = sign_proof(id->key.get(), ProofHash::Sha512, m);
+    if (!sha1) return sha1.error();
+    if (!sha512) return sha512.error();
+    auth.add_bytes(Tag::Certificate, wrap_certificate(der, type));
+    auth.add_bytes(Tag::SignedData, *sha1);
+    auth.add_bytes(Tag::Sha2SignedData, encode_hashed_signature({hash_code::kSha512, *sha512}));
+    return {};
+}
+
+Status Phone::on_keygen(const Message& m) {
+    auto type = m.u8(Tag::KeyType);
+    auto size = m.u16(Tag::KeySize);
+    auto curve = m.u8(Tag::Curve);
+    if (!type || !size || !curve) return fail("malformed KEY_GENERATE_REQUEST");
+    KeySpec spec;
+    if (!type->has_value() || **type == key_type::kRsa) {
+        spec.type = KeyType::Rsa;
+        spec.rsa_bits = size->value_or(2048);
+    } else {
+        auto c = curve_from_wire_code(curve->value_or(0));
+        if (!c) return c.error();
+        spec.type = KeyType::Ec;
+        spec.curve = *c;
+    }
+    if (o_.fault == PhoneFault::WrongKey) spec = KeySpec{KeyType::Rsa, 1024, EcCurve::P256};
+    // Real phones announce slow key generation; so do we, twice, to exercise the server.
+    for (int i = 0; i < 2; ++i)
+        if (auto s = send(Message(Command::RequestInProgress, sid_)); !s) return s;
+    auto key = generate_key(spec);
+    if (!key) return key.error();
+    new_key_ = std::move(*key);
+    if (o_.fault == PhoneFault::DropAfterKeygen) return fail("dropped the connection after key generation (fault injected)");
+    auto spki = public_key_der(new_key_.get());
+    if (!spki) return spki.error();
+    Message resp(Command::KeyGenerateResponse, sid_);
+    resp.add_bytes(Tag::PublicKey, *spki);
+    return send(resp);
+}
+
+Status Phone::on_store(const Message& m) {
+    Message resp(Command::StoreCertificateResponse, sid_);
+    const Bytes* wrapped = m.find(Tag::Certificate);
+    if (wrapped == nullptr || !new_key_) return fail("STORE_CERTIFICATE_REQUEST without a certificate or before keygen");
+    auto w = unwrap_certificate(*wrapped);
+    if (!w) return w.error();
+    auto cert = parse_certificate_der(w->der);
+    if (!cert) return cert.error();
+    if (!same_public_key(X509_get0_pubkey(cert->get()), new_key_.get()))
+        return fail("server returned a certificate for a different key");
+    if (o_.fault == PhoneFault::RefuseStore) {
+        resp.add_u8(Tag::Reason, reason::kInvalidElement);
+        return send(resp);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(o_.out_dir, ec);
+    if (auto s = save_private_key(phone_lsc_key_path(o_.out_dir, o_.name), new_key_.get()); !s) return s;
+    if (auto s = write_file_atomically(phone_lsc_cert_path(o_.out_dir, o_.name), certificate_pem(cert->get()),
+                                       FileMode::Public);
+        !s)
+        return s;
+    auto facts = describe_certificate(cert->get());
+    result_.action = "installed";
+    result_.detail = facts ? "subject=" + facts->subject + " serial=" + facts->serial_hex : "";
+    resp.add_u8(Tag::Reason, reason::kUpdateCertificate);
+    return send(resp);
+}
+
+Status Phone::on_fetch() {
+    Message resp(Command::FetchCertificateResponse, sid_);
+    const PhoneIdentity* id = o_.lsc ? &*o_.lsc : (o_.mic ? &*o_.mic : nullptr);
+    if (id == nullptr) {
+        resp.add_u8(Tag::Reason, reason::kInvalidElement);
+    } else {
+        resp.add_u8(Tag::Reason, reason::kUpdateCertificate);
+        resp.add_bytes(Tag::Certificate, wrap_certificate(certificate_der(id->cert.get()),
+                                                          o_.lsc ? cert_type::kLsc : cert_type::kMic));
+        result_.action = "fetched";
+    }
+    return send(resp);
+}
+
+Status Phone::on_delete() {
+    Message resp(Command::DeleteCertificateResponse, sid_);
+    std::error_code ec;
+    const bool had = std::filesystem::remove(phone_lsc_cert_path(o_.out_dir, o_.name), ec);
+    std::filesystem::remove(phone_lsc_key_path(o_.out_dir, o_.name), ec);
+    // A phone given its LSC by --cert has one even without files in out_dir.
+    const bool deleted = had || o_.lsc.has_value();
+    resp.add_u8(Tag::Reason, deleted ? reason::kUpdateCertificate : reason::kInvalidElement);
+    if (deleted) result_.action = "deleted";
+    return send(resp);
+}
+
+Result<PhoneResult> Phone::run() {
+    const auto timeout = std::chrono::seconds(o_.timeout_seconds);
+    Received hello = ch_.receive(timeout);
+    if (hello.status != ReceiveStatus::Ok) return fail("no AUTH_REQUEST from server: " + to_string(hello.status) + " " + hello.detail);
+    if (!hello.message.is(Command::AuthRequest)) return fail("server opened with " + command_name(hello.message.command()));
+    sid_ = hello.message.session_id();
+
+    Message auth(Command::AuthResponse, sid_);
+    auth.add_u8(Tag::Reason, reason::kUpdateCertificate)
+        .add_u8(Tag::Version, static_cast<std::uint8_t>(o_.version))
+        .add_string(Tag::Password, o_.auth_string)
+        .add_string(Tag::DeviceName, o_.name);
+    if (auto s = add_proof(auth); !s) return s.error();
+    if (auto s = send(auth); !s) return s.error();
+
+    while (true) {
+        Received r = ch_.receive(timeout);
+        if (r.status != ReceiveStatus::Ok)
+            return fail("server ended without END_SESSION: " + to_string(r.status) + " " + r.detail);
+        const Message& m = r.message;
+        Status s;
+        switch (static_cast<Command>(m.command())) {
+            case Command::KeyGenerateRequest: s = on_keygen(m); break;
+            case Command::StoreCertificateRequest: s = on_store(m); break;
+            case Command::FetchCertificateRequest: s = on_fetch(); break;
+            case Command::DeleteCertificateRequest: s = on_delete(); break;
+            case Command::EndSession: {
+                auto reason = m.u8(Tag::Reason);
+                result_.end_reason = reason && reason->has_value() ? **reason : -1;
+                return result_;
+            }
+            default: return fail("unexpected " + command_name(m.command()) + " from server");
+        }
+        if (!s) return s.error();
+    }
+}
+
+}  // namespace
+
+Result<PhoneResult> run_phone(const PhoneOptions& options) {
+    auto where = parse_host_port(options.server);
+    if (!where) return where.error();
+    std::vector<X509*> anchors;
+    for (const auto& c : options.trusted_capf) anchors.push_back(c.get());
+    auto ctx = make_client_tls_context(anchors, options.tls_version);
+    if (!ctx) return ctx.error();
+    auto fd = connect_tcp(*where, options.timeout_seconds * 1000);
+    if (!fd) return fd.error();
+    TlsStream stream(SslPtr(SSL_new(ctx->get())), *fd);
+    if (auto s = stream.connect(Clock::now() + std::chrono::seconds(options.timeout_seconds)); !s)
+        return fail("TLS to the CAPF server failed (is --capf-cert the server's CAPF certificate?): " + s.message());
+    FrameChannel channel(stream);
+    Phone phone(options, channel);
+    auto result = phone.run();
+    stream.shutdown();
+    return result;
+}
+
+}  // namespace lscgate::capf

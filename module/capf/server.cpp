@@ -1,0 +1,223 @@
+#include "capf/server.h"
+
+#include "capf/listen_address.h"
+#include "capf/session.h"
+#include "capf/tls_context.h"
+#include "capf/tls_stream.h"
+#include "core/certificate.h"
+#include "core/issuer.h"
+#include "core/store.h"
+#include "core/trust_set.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <ostream>
+#include <set>
+#include <thread>
+
+namespace lscgate::capf {
+namespace {
+
+std::string peer_name(const sockaddr_storage& addr) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (addr.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+    }
+    return std::string(host) + ":" + std::to_string(port);
+}
+
+std::uint32_t random_session_id() {
+    std::uint32_t id = 0;
+    while (id == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
+    return id;
+}
+
+std::string log_quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c == '\n' ? ' ' : c);
+    }
+    return out + "\"";
+}
+
+class Server {
+public:
+    Server(const Config& config, CapfAuthority authority, TrustSet trust, SslCtxPtr tls, std::ostream& log)
+        : config_(config), authority_(std::move(authority)), trust_(std::move(trust)), tls_(std::move(tls)), log_(log) {}
+
+    Status run(int listen_fd, const std::atomic<bool>& stop, int grace_seconds);
+
+private:
+    void handle(int fd, std::string peer);
+    void log_line(const std::string& line);
+
+    const Config& config_;
+    CapfAuthority authority_;
+    TrustSet trust_;
+    SslCtxPtr tls_;
+    std::ostream& log_;
+    std::mutex mutex_;
+    std::condition_variable idle_;
+    std::set<int> active_fds_;
+    std::mutex log_mutex_;
+};
+
+void Server::log_line(const std::string& line) {
+    std::lock_guard lock(log_mutex_);
+    log_ << format_utc(now_utc()) << " " << line << std::endl;
+}
+
+void Server::handle(int fd, std::string peer) {
+    const auto started = Clock::now();
+    const std::uint32_t sid = random_session_id();
+    SessionOutcome outcome;
+    {
+        SslPtr ssl(SSL_new(tls_.get()));
+        TlsStream stream(std::move(ssl), fd);
+        auto hs = stream.accept(Clock::now() + std::chrono::seconds(config_.handshake_timeout_s));
+        if (!hs) {
+            outcome.result = "closed";
+            outcome.cause = hs.message();
+        } else {
+            auto store = Store::open(config_.resolve(config_.database).string());
+            FrameChannel channel(stream);
+            if (!store) {
+                // Fail closed, but tell the phone: END_SESSION(7) rather than a silent drop.
+                Message end(Command::EndSession, sid);
+                end.add_u8(Tag::Reason, reason::kInvalidElement);
+                (void)channel.send(end);
+                outcome.result = "failed";
+                outcome.end_reason = reason::kInvalidElement;
+                outcome.cause = "registry unavailable: " + store.message();
+            } else {
+                SessionContext ctx{*store, authority_, trust_, SessionSettings::from(config_)};
+                outcome = run_session(channel, ctx, sid);
+            }
+            stream.shutdown();
+        }
+    }  // TlsStream closes the socket here
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    std::string line = "capf session=" + std::to_string(sid) + " peer=" + peer + " device=" +
+                       (outcome.device.empty() ? "-" : outcome.device) + " mode=" +
+                       (outcome.auth_mode.empty() ? "-" : outcome.auth_mode) +
+                       (outcome.authenticated_by.empty() ? "" : "(" + outcome.authenticated_by + ")") + " op=" +
+                       (outcome.operation.empty() ? "-" : outcome.operation) + " result=" + outcome.result +
+                       " end=" + (outcome.end_reason < 0 ? std::string("-") : std::to_string(outcome.end_reason));
+    if (!outcome.serial.empty()) line += " serial=" + outcome.serial;
+    if (!outcome.cause.empty()) line += " cause=" + log_quote(outcome.cause);
+    line += " ms=" + std::to_string(ms);
+    log_line(line);
+    std::lock_guard lock(mutex_);
+    active_fds_.erase(fd);
+    idle_.notify_all();
+}
+
+Status Server::run(int listen_fd, const std::atomic<bool>& stop, int grace_seconds) {
+    while (!stop.load()) {
+        pollfd p{listen_fd, POLLIN, 0};
+        const int rc = ::poll(&p, 1, 200);
+        if (rc <= 0) continue;  // timeout or EINTR: re-check the stop flag
+        sockaddr_storage addr{};
+        socklen_t len = sizeof addr;
+        const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        std::string peer = peer_name(addr);
+        {
+            std::lock_guard lock(mutex_);
+            if (static_cast<int>(active_fds_.size()) >= config_.max_sessions) {
+                ::close(fd);
+                log_line("capf peer=" + peer + " result=refused cause=\"too many concurrent sessions (max_sessions=" +
+                         std::to_string(config_.max_sessions) + ")\"");
+                continue;
+            }
+            active_fds_.insert(fd);
+        }
+        std::thread(&Server::handle, this, fd, std::move(peer)).detach();
+    }
+    std::unique_lock lock(mutex_);
+    if (!active_fds_.empty()) {
+        log_line("capf stopping: waiting up to " + std::to_string(grace_seconds) + "s for " +
+                 std::to_string(active_fds_.size()) + " session(s)");
+        if (!idle_.wait_for(lock, std::chrono::seconds(grace_seconds), [&] { return active_fds_.empty(); })) {
+            // Unblock the stragglers; their reads fail and each ends its session cleanly.
+            for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
+            idle_.wait(lock, [&] { return active_fds_.empty(); });
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Status serve(const Config& config, const ServeOptions& options, const std::atomic<bool>& stop, std::ostream& log) {
+    Config effective = config;
+    if (!options.listen.empty()) effective.listen = options.listen;
+    if (!options.tls_min.empty()) effective.tls_min = options.tls_min;
+    if (auto s = effective.validate(); !s) return s;
+
+    auto authority = CapfAuthority::load(effective.resolve(effective.capf_cert), effective.resolve(effective.capf_key),
+                                         effective.resolve(effective.capf_chain));
+    if (!authority) return authority.error();
+    auto store = Store::open(effective.resolve(effective.database).string());
+    if (!store) return store.error();
+    // Trust for LSC proofs: every CAPF certificate still current or previous, so
+    // phones can re-key with an LSC from before a rotation.
+    auto capfs = store->list_capf_certificates();
+    if (!capfs) return capfs.error();
+    std::vector<X509Ptr> owned;
+    std::vector<X509*> capf_anchors{authority->certificate()};
+    for (const auto& rec : *capfs) {
+        if (rec.status == CapfStatus::Retired) continue;
+        auto cert = parse_certificate_pem(rec.pem);
+        if (!cert) return cert.error();
+        capf_anchors.push_back(cert->get());
+        owned.push_back(std::move(*cert));
+    }
+    std::vector<X509Ptr> mic_owned;
+    std::vector<X509*> mic_anchors;
+    if (!effective.mic_roots.empty()) {
+        auto mics = load_certificates_from(effective.resolve(effective.mic_roots));
+        if (!mics) return fail("[auth] mic_roots: " + mics.message());
+        mic_owned = std::move(*mics);
+        for (auto& c : mic_owned) mic_anchors.push_back(c.get());
+    }
+    auto trust = TrustSet::build(capf_anchors, mic_anchors);
+    if (!trust) return trust.error();
+    auto tls = make_server_tls_context(*authority, effective.tls_min);
+    if (!tls) return tls.error();
+    auto where = parse_host_port(effective.listen);
+    if (!where) return where.error();
+    auto fd = listen_tcp(*where, 128);
+    if (!fd) return fd.error();
+
+    auto facts = describe_certificate(authority->certificate());
+    log << format_utc(now_utc()) << " capf listening on " << effective.listen << " tls>=" << effective.tls_min
+        << " capf=\"" << (facts ? facts->subject : "?") << "\" mic_roots=" << mic_anchors.size()
+        << " max_sessions=" << effective.max_sessions << std::endl;
+    Server server(effective, std::move(*authority), std::move(*trust), std::move(*tls), log);
+    auto s = server.run(*fd, stop, options.grace_seconds);
+    ::close(*fd);
+    log << format_utc(now_utc()) << " capf stopped" << std::endl;
+    return s;
+}
+
+}  // namespace lscgate::capf

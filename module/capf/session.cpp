@@ -1,0 +1,454 @@
+#include "capf/session.h"
+
+#include "core/auth_secret.h"
+#include "core/certificate.h"
+#include "core/device_name.h"
+#include "core/keys.h"
+#include "core/possession_proof.h"
+
+#include <optional>
+
+namespace lscgate::capf {
+
+SessionSettings SessionSettings::from(const Config& config) {
+    SessionSettings s;
+    s.reply_timeout = std::chrono::seconds(config.reply_timeout_s);
+    s.keygen_timeout = std::chrono::seconds(config.keygen_timeout_s);
+    s.lsc_days = config.lsc_days;
+    s.lockout_failures = config.lockout_failures;
+    s.lockout_seconds = config.lockout_seconds;
+    s.allow_sha1_only_proof = config.allow_sha1_only_proof;
+    s.accept_expired_mic = config.accept_expired_mic;
+    s.sudi = config.sudi;
+    return s;
+}
+
+namespace {
+
+class ServerSession {
+public:
+    ServerSession(FrameChannel& channel, SessionContext& ctx, std::uint32_t sid)
+        : channel_(channel), ctx_(ctx), sid_(sid) {}
+
+    SessionOutcome run();
+
+private:
+    // Waits for `expected`, skipping any number of REQUEST_IN_PROGRESS keep-alives
+    // (each restarts the wait). On failure the outcome is filled and END_SESSION
+    // sent where a peer is still there; the caller just returns.
+    std::optional<Message> await(Command expected, std::chrono::milliseconds timeout);
+    void end(std::uint8_t reason, std::string result, std::string cause);
+    void close_silently(std::string cause);
+    Status authenticate(const Message& auth, const Device& device, const Operation& op);
+    Status verify_certificate_proof(const Message& auth, const Device& device, AuthMode mode);
+    Status verify_sudi(const Message& auth);
+    void fail_operation(const Operation& op, OperationState state, const std::string& why);
+
+    void install(const Operation& op, int phone_version);
+    void fetch(const Operation& op);
+    void remove(const Operation& op);
+
+    FrameChannel& channel_;
+    SessionContext& ctx_;
+    std::uint32_t sid_;
+    SessionOutcome out_;
+};
+
+void ServerSession::end(std::uint8_t reason, std::string result, std::string cause) {
+    Message m(Command::EndSession, sid_);
+    m.add_u8(Tag::Reason, reason);
+    (void)channel_.send(m);  // a failed write changes nothing: we close either way (§11)
+    out_.end_reason = reason;
+    out_.result = std::move(result);
+    if (!cause.empty()) out_.cause = std::move(cause);
+}
+
+void ServerSession::close_silently(std::string cause) {
+    out_.result = "closed";
+    if (!cause.empty()) out_.cause = std::move(cause);
+}
+
+std::optional<Message> ServerSession::await(Command expected, std::chrono::milliseconds timeout) {
+    while (true) {
+        Received r = channel_.receive(timeout);
+        switch (r.status) {
+            case ReceiveStatus::Ok: break;
+            case ReceiveStatus::Closed:
+                close_silently("phone closed the connection while " + command_name(static_cast<std::uint8_t>(expected)) +
+                               " was expected" + (r.detail.empty() ? "" : " (" + r.detail + ")"));
+                return std::nullopt;
+            case ReceiveStatus::Timeout:
+                end(reason::kInvalidElement, "failed",
+                    "timed out waiting for " + command_name(static_cast<std::uint8_t>(expected)));
+                return std::nullopt;
+            case ReceiveStatus::Malformed:
+                end(reason::kInvalidElement, "failed", "malformed message: " + r.detail);
+                return std::nullopt;
+            case ReceiveStatus::IoError:
+                close_silently("connection error: " + r.detail);
+                return std::nullopt;
+        }
+        if (r.message.session_id() != sid_) {
+            end(reason::kInvalidElement, "failed",
+                "session id mismatch (got " + std::to_string(r.message.session_id()) + ")");
+            return std::nullopt;
+        }
+        if (r.message.is(Command::RequestInProgress)) continue;
+        if (!r.message.is(expected)) {
+            end(reason::kInvalidElement, "failed",
+                "unexpected " + command_name(r.message.command()) + " while waiting for " +
+                    command_name(static_cast<std::uint8_t>(expected)));
+            return std::nullopt;
+        }
+        return std::move(r.message);
+    }
+}
+
+void ServerSession::fail_operation(const Operation& op, OperationState state, const std::string& why) {
+    // Losing this write only loses the error text; the operation stays open either way.
+    (void)ctx_.store.set_operation_state(op.id, state, why);
+}
+
+Status ServerSession::verify_sudi(const Message& auth) {
+    const Bytes* raw = auth.find(Tag::SudiData);
+    if (ctx_.settings.sudi == SudiPolicy::Ignore) return {};
+    if (raw == nullptr) {
+        if (ctx_.settings.sudi == SudiPolicy::Require) return fail("SUDI_DATA required but absent");
+        return {};
+    }
+    auto sudi = decode_sudi(*raw);
+    if (!sudi) return sudi.error();
+    auto cert = parse_certificate_der(sudi->certificate);
+    if (!cert) return fail("SUDI certificate: " + cert.message());
+    EVP_PKEY* key = X509_get0_pubkey(cert->get());
+    if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+        if (ctx_.settings.sudi == SudiPolicy::Require) return fail("SUDI key is not RSA");
+        return {};  // §7.4: non-RSA SUDI keys are skipped
+    }
+    if (auto s = ctx_.trust.verify_mic(cert->get(), now_utc(), false); !s) return fail("SUDI certificate: " + s.message());
+    // M = session id (little-endian, §7.4) || DER(SUDI certificate)
+    Bytes m = {static_cast<std::uint8_t>(sid_ & 0xff), static_cast<std::uint8_t>((sid_ >> 8) & 0xff),
+               static_cast<std::uint8_t>((sid_ >> 16) & 0xff), static_cast<std::uint8_t>(sid_ >> 24)};
+    m.insert(m.end(), sudi->certificate.begin(), sudi->certificate.end());
+    if (auto s = verify_proof(key, ProofHash::Sha1, m, sudi->sha1.signature); !s) return fail("SUDI " + s.message());
+    if (sudi->sha512.hash != hash_code::kSha512) return fail("SUDI SHA-2 block does not use SHA-512");
+    if (auto s = verify_proof(key, ProofHash::Sha512, m, sudi->sha512.signature); !s) return fail("SUDI " + s.message());
+    return {};
+}
+
+Status ServerSession::verify_certificate_proof(const Message& auth, const Device& device, AuthMode mode) {
+    const Bytes* wrapped = auth.find(Tag::Certificate);
+    if (wrapped == nullptr) return fail("certificate proof missing (no CERTIFICATE element)");
+    auto w = unwrap_certificate(*wrapped);
+    if (!w) return w.error();
+    auto cert = parse_certificate_der(w->der);
+    if (!cert) return fail("CERTIFICATE: " + cert.message());
+    auto facts = describe_certificate(cert->get());
+    if (!facts) return facts.error();
+
+    const auto now = now_utc();
+    const char* kind = nullptr;
+    std::string lsc_why;
+    if (auto s = ctx_.trust.verify_lsc(cert->get(), now); s) {
+        kind = "LSC";
+        if (!auth_mode_accepts_lsc(mode)) return fail("an LSC was presented but the operation requires a MIC");
+        // Chain-valid is not enough: the LSC must be the one we issued to this device and still active.
+        auto rec = ctx_.store.find_certificate_by_fingerprint(facts->sha256);
+        if (!rec) return rec.error();
+        if (!rec->has_value()) return fail("LSC serial " + facts->serial_hex + " is not in the registry");
+        if ((*rec)->device_name != device.name)
+            return fail("LSC belongs to " + (*rec)->device_name + ", not " + device.name);
+        if ((*rec)->status != CertificateStatus::Active)
+            return fail("LSC serial " + facts->serial_hex + " is " + std::string(to_string((*rec)->status)));
+        if (facts->common_name != device.name) return fail("LSC CN " + facts->common_name + " does not name " + device.name);
+    } else {
+        lsc_why = s.message();
+        auto m = ctx_.trust.verify_mic(cert->get(), now, !ctx_.settings.accept_expired_mic);
+        if (!m) return fail("certificate rejected: " + lsc_why + "; " + m.message());
+        kind = "MIC";
+        if (!auth_mode_accepts_mic(mode)) return fail("a MIC was presented but the operation requires an LSC");
+        // MIC CNs read like "CP-8841-SEP001122334455": the device name must be in there.
+        if (facts->common_name.find(device.name) == std::string::npos)
+            return fail("MIC CN " + facts->common_name + " does not contain " + device.name);
+    }
+
+    EVP_PKEY* key = X509_get0_pubkey(cert->get());
+    const Bytes message = certificate_proof_message(device.name, w->der);
+    bool proven = false;
+    if (const Bytes* sha2 = auth.find(Tag::Sha2SignedData)) {
+        auto hs = decode_hashed_signature(*sha2);
+        if (!hs) return hs.error();
+        if (hs->hash != hash_code::kSha512) return fail("SHA2_SIGNED_DATA uses hash code " + std::to_string(hs->hash) + ", not SHA-512");
+        if (auto s = verify_proof(key, ProofHash::Sha512, message, hs->signature); !s)
+            return fail(std::string(kind) + " " + s.message());
+        proven = true;
+    }
+    if (const Bytes* sha1 = auth.find(Tag::SignedData)) {
+        if (!proven && !ctx_.settings.allow_sha1_only_proof)
+            return fail("only a SHA-1 proof was sent and [auth] allow_sha1_only_proof is off");
+        if (auto s = verify_proof(key, ProofHash::Sha1, message, *sha1); !s) return fail(std::string(kind) + " " + s.message());
+        proven = true;
+    }
+    if (!proven) return fail("certificate sent without SIGNED_DATA or SHA2_SIGNED_DATA");
+    out_.authenticated_by = kind;
+    return {};
+}
+
+Status ServerSession::authenticate(const Message& auth, const Device& device, const Operation& op) {
+    const AuthMode mode = op.request.auth_mode;
+    if (mode == AuthMode::Null) return verify_sudi(auth);
+    if (mode == AuthMode::String) {
+        auto pw = auth.text(Tag::Password);
+        if (!pw) return pw.error();
+        if (!pw->has_value() || (*pw)->empty()) return fail("authentication string required but none was sent");
+        if (!verify_auth_string(**pw, op.request.auth_secret_hash)) return fail("wrong authentication string");
+        return verify_sudi(auth);
+    }
+    if (auto s = verify_certificate_proof(auth, device, mode); !s) return s;
+    return verify_sudi(auth);
+}
+
+void ServerSession::install(const Operation& op, int phone_version) {
+    const KeySpec& spec = op.request.key;
+    Message req(Command::KeyGenerateRequest, sid_);
+    if (spec.type == KeyType::Rsa) {
+        req.add_u16(Tag::KeySize, static_cast<std::uint16_t>(spec.rsa_bits)).add_u8(Tag::KeyType, key_type::kRsa);
+    } else {
+        if (phone_version < 3) {
+            fail_operation(op, OperationState::Pending, "EC keys need CAPF protocol version 3; phone sent " + std::to_string(phone_version));
+            end(reason::kInvalidElement, "failed", "EC key requested from a version " + std::to_string(phone_version) + " client");
+            return;
+        }
+        req.add_u8(Tag::KeyType, key_type::kEc).add_u8(Tag::Curve, static_cast<std::uint8_t>(curve_wire_code(spec.curve)));
+    }
+    if (!channel_.send(req)) {
+        fail_operation(op, OperationState::Pending, "connection lost before key generation");
+        close_silently("write of KEY_GENERATE_REQUEST failed");
+        return;
+    }
+    auto resp = await(Command::KeyGenerateResponse, ctx_.settings.keygen_timeout);
+    if (!resp) {
+        fail_operation(op, OperationState::Pending, "key generation not completed: " + out_.cause);
+        return;
+    }
+    const Bytes* spki = resp->find(Tag::PublicKey);
+    if (spki == nullptr) {
+        auto r = resp->u8(Tag::Reason);
+        const std::string why = "phone could not generate a key (REASON " +
+                                (r && r->has_value() ? std::to_string(**r) : std::string("absent")) + ")";
+        fail_operation(op, OperationState::Pending, why);
+        end(reason::kInvalidElement, "failed", why);
+        return;
+    }
+    auto key = parse_public_key_der(*spki);
+    if (!key) {
+        fail_operation(op, OperationState::Pending, "phone returned an unusable public key");
+        end(reason::kInvalidElement, "failed", "PUBLIC_KEY: " + key.message());
+        return;
+    }
+    auto got = describe_key(key->get());
+    if (!got || !(*got == spec)) {
+        const std::string why = "phone returned " + (got ? got->to_string() : got.message()) + " but " + spec.to_string() + " was requested";
+        fail_operation(op, OperationState::Pending, why);
+        end(reason::kInvalidElement, "failed", why);
+        return;
+    }
+    auto lsc = ctx_.authority.issue_lsc(op.device_name, key->get(), ctx_.settings.lsc_days);
+    if (!lsc) {
+        fail_operation(op, OperationState::Pending, "signing failed");
+        end(reason::kInvalidElement, "failed", lsc.message());
+        return;
+    }
+    Message store_req(Command::StoreCertificateRequest, sid_);
+    store_req.add_u8(Tag::CertificateType, cert_type::kLsc)
+        .add_bytes(Tag::Certificate, wrap_certificate(certificate_der(lsc->get()), cert_type::kLsc));
+    if (!channel_.send(store_req)) {
+        fail_operation(op, OperationState::Pending, "connection lost before the LSC was delivered");
+        close_silently("write of STORE_CERTIFICATE_REQUEST failed");
+        return;
+    }
+    auto stored = await(Command::StoreCertificateResponse, ctx_.settings.reply_timeout);
+    if (!stored) {
+        // The phone may or may not hold the certificate; it was never confirmed, so it is not active.
+        fail_operation(op, OperationState::Pending, "LSC delivered but storage not confirmed: " + out_.cause);
+        return;
+    }
+    auto reason = stored->u8(Tag::Reason);
+    if (!reason || !reason->has_value() || **reason != reason::kUpdateCertificate) {
+        const std::string why = "phone failed to store the LSC (REASON " +
+                                (reason && reason->has_value() ? std::to_string(**reason) : std::string("absent")) + ")";
+        fail_operation(op, OperationState::Pending, why);
+        end(reason::kInvalidElement, "failed", why);
+        return;
+    }
+    auto committed = ctx_.store.commit_issued_lsc(op, lsc->get());
+    if (!committed) {
+        end(reason::kInvalidElement, "failed", "LSC stored by the phone but not recorded: " + committed.message());
+        return;
+    }
+    out_.serial = committed->facts.serial_hex;
+    end(reason::kUpdateCertificate, "succeeded", "");
+}
+
+void ServerSession::fetch(const Operation& op) {
+    if (!channel_.send(Message(Command::FetchCertificateRequest, sid_))) {
+        fail_operation(op, OperationState::Pending, "connection lost before fetch");
+        close_silently("write of FETCH_CERTIFICATE_REQUEST failed");
+        return;
+    }
+    auto resp = await(Command::FetchCertificateResponse, ctx_.settings.reply_timeout);
+    if (!resp) {
+        fail_operation(op, OperationState::Pending, "fetch not completed: " + out_.cause);
+        return;
+    }
+    auto reason = resp->u8(Tag::Reason);
+    const Bytes* wrapped = resp->find(Tag::Certificate);
+    if (!reason || !reason->has_value() || **reason != reason::kUpdateCertificate || wrapped == nullptr) {
+        const std::string why = "phone returned no certificate";
+        fail_operation(op, OperationState::Failed, why);
+        end(reason::kInvalidElement, "failed", why);
+        return;
+    }
+    auto w = unwrap_certificate(*wrapped);
+    if (!w) {
+        fail_operation(op, OperationState::Pending, "fetched certificate is malformed");
+        end(reason::kInvalidElement, "failed", w.message());
+        return;
+    }
+    auto cert = parse_certificate_der(w->der);
+    if (!cert) {
+        fail_operation(op, OperationState::Pending, "fetched certificate is malformed");
+        end(reason::kInvalidElement, "failed", cert.message());
+        return;
+    }
+    // The wrapper's type byte is unreliable (§5.1); decide by who signed it.
+    CertificateKind kind = CertificateKind::Lsc;
+    if (!ctx_.trust.verify_lsc(cert->get(), now_utc()) &&
+        (w->type == cert_type::kMic || ctx_.trust.verify_mic(cert->get(), now_utc(), false)))
+        kind = CertificateKind::Mic;
+    if (auto s = ctx_.store.commit_fetched_certificate(op, cert->get(), kind); !s) {
+        end(reason::kInvalidElement, "failed", "fetched certificate not recorded: " + s.message());
+        return;
+    }
+    end(reason::kNoAction, "succeeded", std::string("fetched ") + std::string(to_string(kind)));
+}
+
+void ServerSession::remove(const Operation& op) {
+    if (!channel_.send(Message(Command::DeleteCertificateRequest, sid_))) {
+        fail_operation(op, OperationState::Pending, "connection lost before delete");
+        close_silently("write of DELETE_CERTIFICATE_REQUEST failed");
+        return;
+    }
+    auto resp = await(Command::DeleteCertificateResponse, ctx_.settings.reply_timeout);
+    if (!resp) {
+        fail_operation(op, OperationState::Pending, "delete not completed: " + out_.cause);
+        return;
+    }
+    auto reason = resp->u8(Tag::Reason);
+    if (!reason || !reason->has_value() || **reason != reason::kUpdateCertificate) {
+        const std::string why = "phone did not delete its LSC (REASON " +
+                                (reason && reason->has_value() ? std::to_string(**reason) : std::string("absent")) + ")";
+        fail_operation(op, OperationState::Pending, why);
+        end(reason::kInvalidElement, "failed", why);
+        return;
+    }
+    if (auto s = ctx_.store.commit_deleted_lsc(op); !s) {
+        end(reason::kInvalidElement, "failed", "delete not recorded: " + s.message());
+        return;
+    }
+    end(reason::kUpdateCertificate, "succeeded", "");
+}
+
+SessionOutcome ServerSession::run() {
+    Message hello(Command::AuthRequest, sid_);
+    hello.add_u8(Tag::Version, kServerVersion).add_u8(Tag::AuthType, auth_type::kNone);
+    if (!channel_.send(hello)) {
+        close_silently("write of AUTH_REQUEST failed");
+        return out_;
+    }
+    auto auth = await(Command::AuthResponse, ctx_.settings.reply_timeout);
+    if (!auth) return out_;
+
+    auto version = auth->u8(Tag::Version);
+    if (!version) {
+        end(reason::kInvalidElement, "failed", version.message());
+        return out_;
+    }
+    if (!version->has_value() || **version < 1 || **version > 3) {
+        end(reason::kInvalidElement, "failed",
+            version->has_value() ? "unsupported protocol VERSION " + std::to_string(**version) : "VERSION missing");
+        return out_;
+    }
+    auto name = auth->text(Tag::DeviceName);
+    if (!name || !name->has_value()) {
+        end(reason::kInvalidElement, "failed", name ? "DEVICE_NAME missing" : name.message());
+        return out_;
+    }
+    auto normalized = normalize_device_name(**name);
+    if (!normalized) {
+        end(reason::kInvalidElement, "failed", normalized.message());
+        return out_;
+    }
+    out_.device = *normalized;
+
+    auto device = ctx_.store.find_device(*normalized);
+    if (!device) {
+        end(reason::kInvalidElement, "failed", "registry unavailable: " + device.message());
+        return out_;
+    }
+    if (!device->has_value()) {
+        end(reason::kUnknownDevice, "unknown-device", "device is not in the registry");
+        return out_;
+    }
+    const Device& dev = **device;
+    if (dev.locked_until && *dev.locked_until > now_utc()) {
+        end(reason::kInvalidElement, "rejected",
+            "device locked out until " + format_utc(*dev.locked_until) + " after repeated authentication failures");
+        return out_;
+    }
+    auto op = ctx_.store.open_operation(dev.id);
+    if (!op) {
+        end(reason::kInvalidElement, "failed", "registry unavailable: " + op.message());
+        return out_;
+    }
+    if (!op->has_value() || (*op)->request.kind == OperationKind::None) {
+        out_.operation = "none";
+        end(reason::kNoAction, "no-operation", "no operation pending");
+        return out_;
+    }
+    const Operation& operation = **op;
+    out_.operation = std::string(to_string(operation.request.kind));
+    out_.auth_mode = std::string(to_string(operation.request.auth_mode));
+
+    if (auto s = authenticate(*auth, dev, operation); !s) {
+        auto locked = ctx_.store.record_auth_failure(dev.id, ctx_.settings.lockout_failures, ctx_.settings.lockout_seconds);
+        std::string cause = "authentication failed: " + s.message();
+        if (locked && *locked) cause += " (device now locked out)";
+        end(reason::kInvalidElement, "rejected", cause);
+        return out_;
+    }
+    (void)ctx_.store.clear_auth_failures(dev.id);
+
+    if (operation.request.completes_by && *operation.request.completes_by < now_utc()) {
+        fail_operation(operation, OperationState::TimedOut, "phone arrived after the completes-by deadline");
+        end(reason::kNoAction, "timed-out", "operation deadline " + format_utc(*operation.request.completes_by) + " passed");
+        return out_;
+    }
+    (void)ctx_.store.set_operation_state(operation.id, OperationState::InProgress, "");
+
+    switch (operation.request.kind) {
+        case OperationKind::Install: install(operation, **version); break;
+        case OperationKind::Fetch: fetch(operation); break;
+        case OperationKind::Delete: remove(operation); break;
+        case OperationKind::None: break;
+    }
+    return out_;
+}
+
+}  // namespace
+
+SessionOutcome run_session(FrameChannel& channel, SessionContext& context, std::uint32_t session_id) {
+    return ServerSession(channel, context, session_id).run();
+}
+
+}  // namespace lscgate::capf

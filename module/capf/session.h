@@ -1,0 +1,52 @@
+#pragma once
+
+// Server side of one CAPF session (capf-protocol.md §6, §7, §10, §11): exactly
+// one END_SESSION ends every path that still has a peer, nothing is committed
+// before the phone confirms it, and every failure has a cause for the log.
+
+#include "capf/frame_channel.h"
+#include "core/config.h"
+#include "core/issuer.h"
+#include "core/store.h"
+#include "core/trust_set.h"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace lscgate::capf {
+
+struct SessionSettings {
+    std::chrono::milliseconds reply_timeout{std::chrono::seconds(30)};
+    std::chrono::milliseconds keygen_timeout{std::chrono::seconds(300)};
+    int lsc_days = 365;
+    int lockout_failures = 5;
+    int lockout_seconds = 900;
+    bool allow_sha1_only_proof = false;
+    bool accept_expired_mic = false;
+    SudiPolicy sudi = SudiPolicy::VerifyIfPresent;
+
+    static SessionSettings from(const Config& config);
+};
+
+struct SessionContext {
+    Store& store;
+    const CapfAuthority& authority;
+    const TrustSet& trust;
+    SessionSettings settings;
+};
+
+struct SessionOutcome {
+    std::string device;     // as the phone named itself ("" if it never did)
+    std::string auth_mode;  // configured mode, "" before lookup
+    std::string operation;  // install / fetch / delete / none
+    std::string result;     // succeeded / failed / rejected / unknown-device / no-operation / timed-out / closed
+    std::string cause;      // why, for the log line; never a secret
+    int end_reason = -1;    // END_SESSION reason sent, -1 if none was sent
+    std::string serial;     // LSC issued, for the log
+    std::string authenticated_by;  // "LSC" / "MIC" for certificate modes
+};
+
+SessionOutcome run_session(FrameChannel& channel, SessionContext& context, std::uint32_t session_id);
+
+}  // namespace lscgate::capf

@@ -1,0 +1,64 @@
+#include "capf/tls_context.h"
+
+#include "core/openssl_error.h"
+
+namespace lscgate::capf {
+namespace {
+
+int version_code(const std::string& v) {
+    if (v == "1.0") return TLS1_VERSION;
+    if (v == "1.1") return TLS1_1_VERSION;
+    if (v == "1.2") return TLS1_2_VERSION;
+    if (v == "1.3") return TLS1_3_VERSION;
+    return -1;
+}
+
+}  // namespace
+
+Result<SslCtxPtr> make_server_tls_context(const CapfAuthority& authority, const std::string& tls_min) {
+    const int min = version_code(tls_min);
+    if (min < 0) return fail("unsupported TLS minimum '" + tls_min + "' (use 1.0, 1.2 or 1.3)");
+    SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+    if (!ctx) return fail(openssl_error("cannot create TLS context"));
+    if (min < TLS1_2_VERSION) {
+        // Legacy phones: TLS 1.0 with RSA key exchange and SHA-1 only work at security level 0.
+        SSL_CTX_set_security_level(ctx.get(), 0);
+        if (SSL_CTX_set_cipher_list(ctx.get(), "DEFAULT:@SECLEVEL=0") != 1)
+            return fail(openssl_error("cannot set legacy cipher list"));
+    }
+    SSL_CTX_set_min_proto_version(ctx.get(), min);
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_use_certificate(ctx.get(), authority.certificate()) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx.get(), authority.key()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1)
+        return fail(openssl_error("cannot load the CAPF certificate and key into TLS"));
+    for (const auto& c : authority.chain())
+        if (SSL_CTX_add1_chain_cert(ctx.get(), c.get()) != 1) return fail(openssl_error("cannot add chain certificate"));
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+    return ctx;
+}
+
+Result<SslCtxPtr> make_client_tls_context(const std::vector<X509*>& trusted_capf, const std::string& tls_version) {
+    SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+    if (!ctx) return fail(openssl_error("cannot create TLS context"));
+    if (!tls_version.empty()) {
+        const int v = version_code(tls_version);
+        if (v < 0) return fail("unsupported TLS version '" + tls_version + "'");
+        if (v < TLS1_2_VERSION) {
+            SSL_CTX_set_security_level(ctx.get(), 0);
+            SSL_CTX_set_cipher_list(ctx.get(), "DEFAULT:@SECLEVEL=0");
+        }
+        SSL_CTX_set_min_proto_version(ctx.get(), v);
+        SSL_CTX_set_max_proto_version(ctx.get(), v);
+    } else {
+        SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    }
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
+    for (X509* c : trusted_capf) X509_STORE_add_cert(store, c);
+    // The CAPF certificate itself is the anchor even when it is an intermediate.
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    return ctx;
+}
+
+}  // namespace lscgate::capf

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/config.h"
+#include "core/result.h"
+#include "core/store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+namespace lscgate::cli {
+
+// Exit codes: 0 ok, 1 error (bad argument, missing file, database trouble),
+// 2 the operation ran but was refused (phone rejected, nothing issued).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitRefused = 2;
+
+struct CliContext {
+    std::string dir;
+    bool json = false;
+    int exit_code = kExitOk;
+
+    Result<Config> config() const { return load_config(dir); }
+    Result<Store> store() const;
+    int error(const std::string& message);  // prints "lscgate: message" to stderr, returns kExitError
+    void print_json(const nlohmann::json& j) const { std::cout << j.dump(2) << std::endl; }
+};
+
+std::string actor_name();  // who is running the command, for the audit trail
+
+}  // namespace lscgate::cli

@@ -1,0 +1,122 @@
+#include "cli/commands.h"
+#include "core/certificate.h"
+#include "core/issuer.h"
+#include "core/keys.h"
+#include "core/secure_file.h"
+
+namespace lscgate::cli {
+namespace {
+
+nlohmann::json facts_json(const CertificateFacts& f, UnixTime now) {
+    return {{"subject", f.subject},
+            {"issuer", f.issuer},
+            {"serial", f.serial_hex},
+            {"not_before", format_utc(f.not_before)},
+            {"not_after", format_utc(f.not_after)},
+            {"days_left", (f.not_after - now) / 86400},
+            {"sha256", f.sha256},
+            {"key", f.key_type + ":" + std::to_string(f.key_bits)}};
+}
+
+int run_show(CliContext& ctx) {
+    auto cfg = ctx.config();
+    if (!cfg) return ctx.error(cfg.message());
+    auto cert = load_certificate(cfg->resolve(cfg->capf_cert));
+    if (!cert) return ctx.error(cert.message());
+    auto facts = describe_certificate(cert->get());
+    if (!facts) return ctx.error(facts.message());
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    auto all = store->list_capf_certificates();
+    if (!all) return ctx.error(all.message());
+    const auto now = now_utc();
+    if (ctx.json) {
+        nlohmann::json j = facts_json(*facts, now);
+        j["self_signed"] = facts->subject == facts->issuer;
+        j["history"] = nlohmann::json::array();
+        for (const auto& r : *all) {
+            auto h = facts_json(r.facts, now);
+            h["status"] = std::string(to_string(r.status));
+            j["history"].push_back(h);
+        }
+        ctx.print_json(j);
+        return kExitOk;
+    }
+    const auto days_left = (facts->not_after - now) / 86400;
+    std::cout << "CAPF certificate " << cfg->resolve(cfg->capf_cert).string() << "\n"
+              << "  subject     " << facts->subject << "\n"
+              << "  issuer      " << facts->issuer << (facts->subject == facts->issuer ? " (self-signed)" : "") << "\n"
+              << "  serial      " << facts->serial_hex << "\n"
+              << "  valid       " << format_utc(facts->not_before) << " .. " << format_utc(facts->not_after) << "\n"
+              << "  days left   " << days_left << (days_left < 30 ? "  << renew soon" : "") << "\n"
+              << "  key         " << facts->key_type << ":" << facts->key_bits << "\n"
+              << "  SHA-256     " << facts->sha256 << "\n";
+    if (all->size() > 1) {
+        std::cout << "trusted for LSC re-keying:\n";
+        for (const auto& r : *all)
+            std::cout << "  " << to_string(r.status) << "  " << r.facts.subject << "  until " << format_utc(r.facts.not_after)
+                      << "  " << r.facts.sha256.substr(0, 16) << "...\n";
+    }
+    std::cout.flush();
+    return kExitOk;
+}
+
+int run_import(CliContext& ctx, const std::string& cert_file, const std::string& key_file, const std::string& chain_file) {
+    auto cfg = ctx.config();
+    if (!cfg) return ctx.error(cfg.message());
+    auto cert = load_certificate(cert_file);
+    if (!cert) return ctx.error(cert.message());
+    auto key = load_private_key(key_file);
+    if (!key) return ctx.error(key.message());
+    if (auto problem = capf_certificate_problem(cert->get(), key->get()); !problem.empty())
+        return ctx.error(cert_file + " cannot be a CAPF certificate: " + problem);
+    std::string chain_pem;
+    if (!chain_file.empty()) {
+        auto chain = load_certificate_bundle(chain_file);
+        if (!chain) return ctx.error(chain.message());
+        // The chain must start with the CA that signed the CAPF certificate.
+        if (X509_check_issued(chain->front().get(), cert->get()) != X509_V_OK ||
+            X509_verify(cert->get(), X509_get0_pubkey(chain->front().get())) != 1)
+            return ctx.error(chain_file + ": its first certificate did not sign " + cert_file);
+        for (const auto& c : *chain) chain_pem += certificate_pem(c.get());
+    }
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    if (auto s = save_private_key(cfg->resolve(cfg->capf_key), key->get()); !s) return ctx.error(s.message());
+    if (auto s = write_file_atomically(cfg->resolve(cfg->capf_cert), certificate_pem(cert->get()), FileMode::Public); !s)
+        return ctx.error(s.message());
+    const auto chain_path = cfg->resolve(cfg->capf_chain);
+    if (!chain_pem.empty()) {
+        if (auto s = write_file_atomically(chain_path, chain_pem, FileMode::Public); !s) return ctx.error(s.message());
+    } else {
+        std::error_code ec;
+        std::filesystem::remove(chain_path, ec);
+    }
+    if (auto s = store->add_capf_certificate(cert->get(), actor_name()); !s) return ctx.error(s.message());
+    auto facts = describe_certificate(cert->get());
+    std::cout << "imported CAPF certificate " << facts->subject << " issued by " << facts->issuer
+              << (chain_pem.empty() ? "" : " (with chain)") << "\n  SHA-256 " << facts->sha256
+              << "\nrestart 'lscgate serve' to present it to phones" << std::endl;
+    return kExitOk;
+}
+
+}  // namespace
+
+void add_capf_command(CLI::App& app, CliContext& ctx) {
+    auto* capf = app.add_subcommand("capf", "CAPF certificate lifecycle");
+    capf->require_subcommand(1);
+    auto* show = capf->add_subcommand("show", "Show the CAPF certificate and the ones still trusted");
+    show->add_flag("--json", ctx.json, "print as JSON");
+    show->callback([&ctx] { ctx.exit_code = run_show(ctx); });
+
+    auto* import = capf->add_subcommand("import", "Install a CAPF certificate signed by another CA (an intermediate)");
+    auto cert = std::make_shared<std::string>();
+    auto key = std::make_shared<std::string>();
+    auto chain = std::make_shared<std::string>();
+    import->add_option("--cert", *cert, "CAPF certificate (PEM)")->required()->check(CLI::ExistingFile);
+    import->add_option("--key", *key, "its private key (PEM, unencrypted)")->required()->check(CLI::ExistingFile);
+    import->add_option("--chain", *chain, "issuing CA certificates (PEM bundle), signer first")->check(CLI::ExistingFile);
+    import->callback([&ctx, cert, key, chain] { ctx.exit_code = run_import(ctx, *cert, *key, *chain); });
+}
+
+}  // namespace lscgate::cli

@@ -1,0 +1,85 @@
+#include "cli/commands.h"
+#include "core/device_name.h"
+
+namespace lscgate::cli {
+namespace {
+
+int run_list(CliContext& ctx, const std::string& device) {
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    std::optional<std::string> filter;
+    if (!device.empty()) {
+        auto n = normalize_device_name(device);
+        if (!n) return ctx.error(n.message());
+        filter = *n;
+    }
+    auto certs = store->list_certificates(filter);
+    if (!certs) return ctx.error(certs.message());
+    if (ctx.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& c : *certs)
+            out.push_back({{"device", c.device_name},
+                           {"kind", std::string(to_string(c.kind))},
+                           {"serial", c.facts.serial_hex},
+                           {"sha256", c.facts.sha256},
+                           {"subject", c.facts.subject},
+                           {"issuer", c.facts.issuer},
+                           {"status", std::string(to_string(c.status))},
+                           {"not_before", format_utc(c.facts.not_before)},
+                           {"not_after", format_utc(c.facts.not_after)},
+                           {"key", c.facts.key_type + ":" + std::to_string(c.facts.key_bits)}});
+        ctx.print_json(out);
+        return kExitOk;
+    }
+    std::printf("%-18s %-4s %-32s %-11s %-21s %-9s %s\n", "DEVICE", "KIND", "SERIAL", "STATUS", "NOT AFTER", "KEY",
+                "SHA-256");
+    for (const auto& c : *certs)
+        std::printf("%-18s %-4s %-32s %-11s %-21s %-9s %s\n", c.device_name.c_str(), std::string(to_string(c.kind)).c_str(),
+                    c.facts.serial_hex.c_str(), std::string(to_string(c.status)).c_str(),
+                    format_utc(c.facts.not_after).c_str(), (c.facts.key_type + ":" + std::to_string(c.facts.key_bits)).c_str(),
+                    c.facts.sha256.c_str());
+    return kExitOk;
+}
+
+}  // namespace
+
+void add_cert_command(CLI::App& app, CliContext& ctx) {
+    auto* cert = app.add_subcommand("cert", "Certificates issued or fetched");
+    cert->require_subcommand(1);
+    auto device = std::make_shared<std::string>();
+    auto* list = cert->add_subcommand("list", "List certificates (serial in hex, SHA-256, status, not-after)");
+    list->add_option("--device", *device, "only this device");
+    list->add_flag("--json", ctx.json, "print as JSON");
+    list->callback([&ctx, device] { ctx.exit_code = run_list(ctx, *device); });
+}
+
+void add_audit_command(CLI::App& app, CliContext& ctx) {
+    auto* audit = app.add_subcommand("audit", "Show the audit trail, newest first");
+    auto limit = std::make_shared<int>(50);
+    audit->add_option("--limit", *limit, "how many events")->capture_default_str()->check(CLI::Range(1, 100000));
+    audit->add_flag("--json", ctx.json, "print as JSON");
+    audit->callback([&ctx, limit] {
+        auto store = ctx.store();
+        if (!store) {
+            ctx.error(store.message());
+            return;
+        }
+        auto events = store->list_audit(*limit);
+        if (!events) {
+            ctx.error(events.message());
+            return;
+        }
+        if (ctx.json) {
+            nlohmann::json out = nlohmann::json::array();
+            for (const auto& e : *events)
+                out.push_back({{"at", format_utc(e.at)}, {"actor", e.actor}, {"action", e.action}, {"device", e.device}, {"detail", e.detail}});
+            ctx.print_json(out);
+            return;
+        }
+        for (const auto& e : *events)
+            std::cout << format_utc(e.at) << " " << e.actor << " " << e.action << " " << (e.device.empty() ? "-" : e.device)
+                      << " " << e.detail << "\n";
+    });
+}
+
+}  // namespace lscgate::cli

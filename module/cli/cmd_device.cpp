@@ -1,0 +1,171 @@
+#include "cli/commands.h"
+#include "core/device_name.h"
+
+namespace lscgate::cli {
+namespace {
+
+nlohmann::json device_json(const Device& d) {
+    nlohmann::json j = {{"name", d.name},
+                        {"model", d.model},
+                        {"description", d.description},
+                        {"auth_failures", d.auth_failures},
+                        {"created_at", format_utc(d.created_at)},
+                        {"updated_at", format_utc(d.updated_at)}};
+    j["locked_until"] = d.locked_until ? nlohmann::json(format_utc(*d.locked_until)) : nlohmann::json(nullptr);
+    return j;
+}
+
+int run_add(CliContext& ctx, const std::vector<std::string>& names, const std::string& model, const std::string& description) {
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    // Validate every name before adding any, so a typo in a list adds nothing.
+    std::vector<std::string> normalized;
+    for (const auto& n : names) {
+        auto name = normalize_device_name(n);
+        if (!name) return ctx.error(name.message());
+        normalized.push_back(*name);
+    }
+    auto tx = SqliteTransaction::begin(store->database());
+    if (!tx) return ctx.error(tx.message());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& name : normalized) {
+        auto d = store->add_device(name, model, description, actor_name());
+        if (!d) return ctx.error(d.message() + " (nothing was added)");
+        out.push_back(device_json(*d));
+    }
+    if (auto s = tx->commit(); !s) return ctx.error(s.message());
+    if (ctx.json) ctx.print_json(out);
+    else
+        for (const auto& name : normalized) std::cout << "added " << name << "\n";
+    return kExitOk;
+}
+
+int run_list(CliContext& ctx) {
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    auto devices = store->list_devices();
+    if (!devices) return ctx.error(devices.message());
+    if (ctx.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& d : *devices) {
+            auto j = device_json(d);
+            auto lsc = store->active_lsc(d.name);
+            j["lsc_serial"] = lsc && lsc->has_value() ? nlohmann::json((*lsc)->facts.serial_hex) : nlohmann::json(nullptr);
+            auto op = store->open_operation(d.id);
+            j["pending_operation"] = op && op->has_value() ? nlohmann::json(std::string(to_string((*op)->request.kind)))
+                                                            : nlohmann::json(nullptr);
+            out.push_back(j);
+        }
+        ctx.print_json(out);
+        return kExitOk;
+    }
+    std::printf("%-20s %-12s %-22s %-12s %s\n", "DEVICE", "MODEL", "LSC VALID UNTIL", "PENDING", "DESCRIPTION");
+    for (const auto& d : *devices) {
+        auto lsc = store->active_lsc(d.name);
+        auto op = store->open_operation(d.id);
+        std::printf("%-20s %-12s %-22s %-12s %s\n", d.name.c_str(), d.model.empty() ? "-" : d.model.c_str(),
+                    lsc && lsc->has_value() ? format_utc((*lsc)->facts.not_after).c_str() : "no LSC",
+                    op && op->has_value() ? std::string(to_string((*op)->request.kind)).c_str() : "-",
+                    d.description.c_str());
+    }
+    return kExitOk;
+}
+
+int run_show(CliContext& ctx, const std::string& raw) {
+    auto name = normalize_device_name(raw);
+    if (!name) return ctx.error(name.message());
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    auto d = store->find_device(*name);
+    if (!d) return ctx.error(d.message());
+    if (!d->has_value()) return ctx.error("no such device: " + *name);
+    auto ops = store->list_operations(*name, true);
+    auto certs = store->list_certificates(*name);
+    if (!ops) return ctx.error(ops.message());
+    if (!certs) return ctx.error(certs.message());
+    if (ctx.json) {
+        auto j = device_json(**d);
+        j["operations"] = nlohmann::json::array();
+        for (const auto& o : *ops)
+            j["operations"].push_back({{"id", o.id},
+                                       {"kind", std::string(to_string(o.request.kind))},
+                                       {"auth", std::string(to_string(o.request.auth_mode))},
+                                       {"key", o.request.key.to_string()},
+                                       {"state", std::string(to_string(o.state))},
+                                       {"last_error", o.last_error}});
+        j["certificates"] = nlohmann::json::array();
+        for (const auto& c : *certs)
+            j["certificates"].push_back({{"kind", std::string(to_string(c.kind))},
+                                         {"serial", c.facts.serial_hex},
+                                         {"status", std::string(to_string(c.status))},
+                                         {"not_after", format_utc(c.facts.not_after)},
+                                         {"sha256", c.facts.sha256}});
+        ctx.print_json(j);
+        return kExitOk;
+    }
+    const Device& dev = **d;
+    std::cout << dev.name << "\n  model        " << (dev.model.empty() ? "-" : dev.model) << "\n  description  "
+              << (dev.description.empty() ? "-" : dev.description) << "\n  added        " << format_utc(dev.created_at)
+              << "\n  auth failures " << dev.auth_failures;
+    if (dev.locked_until && *dev.locked_until > now_utc()) std::cout << " (locked until " << format_utc(*dev.locked_until) << ")";
+    std::cout << "\noperations:\n";
+    if (ops->empty()) std::cout << "  none\n";
+    for (const auto& o : *ops)
+        std::cout << "  #" << o.id << " " << to_string(o.request.kind) << " auth=" << to_string(o.request.auth_mode)
+                  << " key=" << o.request.key.to_string() << " state=" << to_string(o.state)
+                  << (o.request.completes_by ? " by=" + format_utc(*o.request.completes_by) : "")
+                  << (o.last_error.empty() ? "" : " error=\"" + o.last_error + "\"") << "\n";
+    std::cout << "certificates:\n";
+    if (certs->empty()) std::cout << "  none\n";
+    for (const auto& c : *certs)
+        std::cout << "  " << to_string(c.kind) << " " << c.facts.serial_hex << " " << to_string(c.status) << " until "
+                  << format_utc(c.facts.not_after) << "\n";
+    std::cout.flush();
+    return kExitOk;
+}
+
+int run_remove(CliContext& ctx, const std::vector<std::string>& names) {
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    for (const auto& raw : names) {
+        auto name = normalize_device_name(raw);
+        if (!name) return ctx.error(name.message());
+        if (auto s = store->remove_device(*name, actor_name()); !s) return ctx.error(s.message());
+        std::cout << "removed " << *name << " (its certificates stay in the registry)\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+void add_device_command(CLI::App& app, CliContext& ctx) {
+    auto* device = app.add_subcommand("device", "Phones known to the CAPF");
+    device->require_subcommand(1);
+
+    auto names = std::make_shared<std::vector<std::string>>();
+    auto model = std::make_shared<std::string>();
+    auto description = std::make_shared<std::string>();
+    auto* add = device->add_subcommand("add", "Add one or more devices (SEP + MAC)");
+    add->add_option("NAME", *names, "device names, e.g. SEP001122334455")->required();
+    add->add_option("--model", *model, "phone model, e.g. CP-8841");
+    add->add_option("--description", *description, "free text");
+    add->add_flag("--json", ctx.json, "print as JSON");
+    add->callback([&ctx, names, model, description] { ctx.exit_code = run_add(ctx, *names, *model, *description); });
+
+    auto* list = device->add_subcommand("list", "List devices with their LSC and pending operation");
+    list->add_flag("--json", ctx.json, "print as JSON");
+    list->callback([&ctx] { ctx.exit_code = run_list(ctx); });
+
+    auto show_name = std::make_shared<std::string>();
+    auto* show = device->add_subcommand("show", "Show one device, its operations and certificates");
+    show->add_option("NAME", *show_name, "device name")->required();
+    show->add_flag("--json", ctx.json, "print as JSON");
+    show->callback([&ctx, show_name] { ctx.exit_code = run_show(ctx, *show_name); });
+
+    auto remove_names = std::make_shared<std::vector<std::string>>();
+    auto* remove = device->add_subcommand("remove", "Remove devices (their certificates stay recorded)");
+    remove->add_option("NAME", *remove_names, "device names")->required();
+    remove->callback([&ctx, remove_names] { ctx.exit_code = run_remove(ctx, *remove_names); });
+}
+
+}  // namespace lscgate::cli

@@ -1,0 +1,190 @@
+#include "cli/commands.h"
+#include "core/auth_secret.h"
+#include "core/device_name.h"
+#include "core/time_text.h"
+
+#include <openssl/rand.h>
+
+namespace lscgate::cli {
+namespace {
+
+struct OpArgs {
+    std::vector<std::string> names;
+    std::string auth = "null";
+    std::string key = "rsa:2048";
+    std::string by;
+};
+
+std::string random_digits(int n) {
+    std::string out;
+    while (static_cast<int>(out.size()) < n) {
+        unsigned char b = 0;
+        RAND_bytes(&b, 1);
+        if (b < 250) out.push_back(static_cast<char>('0' + b % 10));  // reject 250..255: no modulo bias
+    }
+    return out;
+}
+
+int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
+    OperationRequest req;
+    req.kind = kind;
+    auto key = parse_key_spec(args.key);
+    if (!key) return ctx.error(key.message());
+    req.key = *key;
+    // --auth string:DIGITS uses the given string; bare "string" generates one per device.
+    std::string fixed_digits;
+    bool generate = false;
+    if (args.auth.rfind("string", 0) == 0) {
+        req.auth_mode = AuthMode::String;
+        if (args.auth == "string") generate = true;
+        else if (args.auth.rfind("string:", 0) == 0) fixed_digits = args.auth.substr(7);
+        else return ctx.error("invalid --auth '" + args.auth + "': use string or string:DIGITS");
+        if (!generate)
+            if (auto s = validate_auth_string(fixed_digits); !s) return ctx.error(s.message());
+    } else {
+        auto mode = parse_auth_mode(args.auth);
+        if (!mode) return ctx.error(mode.message() + " (or string / string:DIGITS)");
+        req.auth_mode = *mode;
+    }
+    if (!args.by.empty()) {
+        auto by = parse_time_text(args.by, now_utc());
+        if (!by) return ctx.error(by.message());
+        if (*by <= now_utc()) return ctx.error("--by " + args.by + " is in the past");
+        req.completes_by = *by;
+    }
+    std::vector<std::string> names;
+    for (const auto& raw : args.names) {
+        auto n = normalize_device_name(raw);
+        if (!n) return ctx.error(n.message());
+        names.push_back(*n);
+    }
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    auto tx = SqliteTransaction::begin(store->database());
+    if (!tx) return ctx.error(tx.message());
+    nlohmann::json out = nlohmann::json::array();
+    std::vector<std::pair<std::string, std::string>> printed;
+    for (const auto& name : names) {
+        OperationRequest r = req;
+        std::string digits = generate ? random_digits(8) : fixed_digits;
+        if (r.auth_mode == AuthMode::String) {
+            auto hash = hash_auth_string(digits);
+            if (!hash) return ctx.error(hash.message());
+            r.auth_secret_hash = *hash;
+        }
+        auto op = store->schedule_operation(name, r, actor_name());
+        if (!op) return ctx.error(op.message() + " (nothing was scheduled)");
+        nlohmann::json j = {{"device", name},
+                            {"id", op->id},
+                            {"operation", std::string(to_string(kind))},
+                            {"auth", std::string(to_string(r.auth_mode))},
+                            {"key", r.key.to_string()},
+                            {"completes_by", r.completes_by ? nlohmann::json(format_utc(*r.completes_by)) : nlohmann::json(nullptr)}};
+        // A generated string is shown once, here, so it can be typed on the phone; it is stored only hashed.
+        if (generate) j["auth_string"] = digits;
+        out.push_back(j);
+        printed.emplace_back(name, generate ? digits : "");
+    }
+    if (auto s = tx->commit(); !s) return ctx.error(s.message());
+    if (ctx.json) {
+        ctx.print_json(out);
+        return kExitOk;
+    }
+    for (const auto& [name, digits] : printed) {
+        std::cout << "scheduled " << to_string(kind) << " for " << name << ": auth=" << to_string(req.auth_mode)
+                  << " key=" << req.key.to_string()
+                  << (req.completes_by ? " completes-by=" + format_utc(*req.completes_by) : "");
+        if (!digits.empty()) std::cout << " auth-string=" << digits;
+        std::cout << "\n";
+    }
+    if (req.auth_mode == AuthMode::Null)
+        std::cerr << "note: auth=null accepts any phone that claims the name; use --auth string or lsc/mic outside a closed network\n";
+    return kExitOk;
+}
+
+int run_cancel(CliContext& ctx, const std::vector<std::string>& raw_names) {
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    for (const auto& raw : raw_names) {
+        auto name = normalize_device_name(raw);
+        if (!name) return ctx.error(name.message());
+        if (auto s = store->cancel_operation(*name, actor_name()); !s) return ctx.error(s.message());
+        std::cout << "cancelled the pending operation of " << *name << "\n";
+    }
+    return kExitOk;
+}
+
+int run_list(CliContext& ctx, bool all, const std::string& device) {
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    if (auto n = store->expire_operations(now_utc()); !n) return ctx.error(n.message());
+    std::optional<std::string> filter;
+    if (!device.empty()) {
+        auto n = normalize_device_name(device);
+        if (!n) return ctx.error(n.message());
+        filter = *n;
+    }
+    auto ops = store->list_operations(filter, all);
+    if (!ops) return ctx.error(ops.message());
+    if (ctx.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& o : *ops)
+            out.push_back({{"id", o.id},
+                           {"device", o.device_name},
+                           {"operation", std::string(to_string(o.request.kind))},
+                           {"auth", std::string(to_string(o.request.auth_mode))},
+                           {"key", o.request.key.to_string()},
+                           {"state", std::string(to_string(o.state))},
+                           {"completes_by", o.request.completes_by ? nlohmann::json(format_utc(*o.request.completes_by)) : nlohmann::json(nullptr)},
+                           {"last_error", o.last_error},
+                           {"updated_at", format_utc(o.updated_at)}});
+        ctx.print_json(out);
+        return kExitOk;
+    }
+    std::printf("%-6s %-18s %-8s %-11s %-9s %-12s %-21s %s\n", "ID", "DEVICE", "OP", "AUTH", "KEY", "STATE",
+                "COMPLETES BY", "LAST ERROR");
+    for (const auto& o : *ops)
+        std::printf("%-6lld %-18s %-8s %-11s %-9s %-12s %-21s %s\n", static_cast<long long>(o.id), o.device_name.c_str(),
+                    std::string(to_string(o.request.kind)).c_str(), std::string(to_string(o.request.auth_mode)).c_str(),
+                    o.request.key.to_string().c_str(), std::string(to_string(o.state)).c_str(),
+                    o.request.completes_by ? format_utc(*o.request.completes_by).c_str() : "-", o.last_error.c_str());
+    return kExitOk;
+}
+
+void add_schedule(CLI::App& op, CliContext& ctx, const char* name, OperationKind kind, const char* help) {
+    auto args = std::make_shared<OpArgs>();
+    auto* cmd = op.add_subcommand(name, help);
+    cmd->add_option("NAME", args->names, "device names")->required();
+    cmd->add_option("--auth", args->auth,
+                    "null | string (generate) | string:DIGITS | lsc | mic | lsc-or-mic | mic-or-lsc")
+        ->capture_default_str();
+    cmd->add_option("--key", args->key, "rsa:1024|rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ec:p521")->capture_default_str();
+    cmd->add_option("--by", args->by, "completes-by deadline: +30m, +12h, +7d, 2026-12-01T17:00 or ...Z for UTC");
+    cmd->add_flag("--json", ctx.json, "print as JSON");
+    cmd->callback([&ctx, args, kind] { ctx.exit_code = run_schedule(ctx, kind, *args); });
+}
+
+}  // namespace
+
+void add_op_command(CLI::App& app, CliContext& ctx) {
+    auto* op = app.add_subcommand("op", "Schedule CAPF operations (what a phone gets on its next CAPF session)");
+    op->require_subcommand(1);
+    add_schedule(*op, ctx, "install", OperationKind::Install, "Install or upgrade an LSC (the phone generates the key)");
+    add_schedule(*op, ctx, "fetch", OperationKind::Fetch, "Troubleshoot: fetch the phone's certificate");
+    add_schedule(*op, ctx, "delete", OperationKind::Delete, "Delete the phone's LSC");
+
+    auto cancel_names = std::make_shared<std::vector<std::string>>();
+    auto* cancel = op->add_subcommand("cancel", "Cancel the pending operation of devices");
+    cancel->add_option("NAME", *cancel_names, "device names")->required();
+    cancel->callback([&ctx, cancel_names] { ctx.exit_code = run_cancel(ctx, *cancel_names); });
+
+    auto all = std::make_shared<bool>(false);
+    auto device = std::make_shared<std::string>();
+    auto* list = op->add_subcommand("list", "List pending operations (--all: history too)");
+    list->add_flag("--all", *all, "include finished operations");
+    list->add_option("--device", *device, "only this device");
+    list->add_flag("--json", ctx.json, "print as JSON");
+    list->callback([&ctx, all, device] { ctx.exit_code = run_list(ctx, *all, *device); });
+}
+
+}  // namespace lscgate::cli

@@ -1,0 +1,185 @@
+#include "capf/phone.h"
+#include "cli/commands.h"
+#include "core/certificate.h"
+#include "core/device_name.h"
+#include "core/keys.h"
+#include "core/trust_set.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+namespace lscgate::cli {
+namespace {
+
+struct PhoneArgs {
+    std::string server;
+    std::string capf_cert;
+    std::string name;
+    std::string out;
+    std::string auth_string;
+    std::string cert, key, mic_cert, mic_key;
+    int count = 1;
+    int concurrency = 1;
+    int version = 3;
+    std::string tls_version;
+    std::string fault = "none";
+    int timeout = 60;
+};
+
+Result<capf::PhoneIdentity> load_identity(const std::string& cert, const std::string& key, const char* what) {
+    if (cert.empty() != key.empty()) return fail(std::string(what) + " needs both the certificate and the key");
+    auto c = load_certificate(cert);
+    if (!c) return c.error();
+    auto k = load_private_key(key);
+    if (!k) return k.error();
+    if (!same_public_key(X509_get0_pubkey(c->get()), k->get())) return fail(key + " does not belong to " + cert);
+    return capf::PhoneIdentity{std::move(*c), std::move(*k)};
+}
+
+Result<capf::PhoneOptions> base_options(const PhoneArgs& a) {
+    capf::PhoneOptions o;
+    o.server = a.server;
+    auto capf = load_certificates_from(a.capf_cert);
+    if (!capf) return capf.error();
+    o.trusted_capf = std::move(*capf);
+    o.auth_string = a.auth_string;
+    o.out_dir = a.out;
+    o.version = a.version;
+    o.tls_version = a.tls_version;
+    o.timeout_seconds = a.timeout;
+    if (a.fault == "drop-after-keygen") o.fault = capf::PhoneFault::DropAfterKeygen;
+    else if (a.fault == "refuse-store") o.fault = capf::PhoneFault::RefuseStore;
+    else if (a.fault == "wrong-key") o.fault = capf::PhoneFault::WrongKey;
+    if (!a.mic_cert.empty() || !a.mic_key.empty()) {
+        auto mic = load_identity(a.mic_cert, a.mic_key, "--mic-cert/--mic-key");
+        if (!mic) return mic.error();
+        o.mic = std::move(*mic);
+    }
+    return o;
+}
+
+// The phone's LSC: --cert/--key when given, else what an earlier run stored in --out.
+Status attach_lsc(capf::PhoneOptions& o, const PhoneArgs& a) {
+    if (!a.cert.empty() || !a.key.empty()) {
+        auto lsc = load_identity(a.cert, a.key, "--cert/--key");
+        if (!lsc) return lsc.error();
+        o.lsc = std::move(*lsc);
+        return {};
+    }
+    const auto cert = capf::phone_lsc_cert_path(o.out_dir, o.name);
+    const auto key = capf::phone_lsc_key_path(o.out_dir, o.name);
+    if (std::filesystem::exists(cert) && std::filesystem::exists(key)) {
+        auto lsc = load_identity(cert.string(), key.string(), "stored LSC");
+        if (!lsc) return lsc.error();
+        o.lsc = std::move(*lsc);
+    }
+    return {};
+}
+
+int exit_for(int end_reason) {
+    return end_reason == 0 || end_reason == 1 ? kExitOk : kExitRefused;
+}
+
+int run_single(CliContext& ctx, const PhoneArgs& a) {
+    auto o = base_options(a);
+    if (!o) return ctx.error(o.message());
+    auto name = normalize_device_name(a.name);
+    if (!name) return ctx.error(name.message());
+    o->name = *name;
+    if (auto s = attach_lsc(*o, a); !s) return ctx.error(s.message());
+    auto r = capf::run_phone(*o);
+    if (!r) {
+        std::cout << o->name << ": session failed: " << r.message() << std::endl;
+        return kExitError;
+    }
+    std::cout << o->name << ": END_SESSION(" << r->end_reason << ") " << r->action
+              << (r->detail.empty() ? "" : " " + r->detail) << std::endl;
+    if (r->action == "installed")
+        std::cout << "  wrote " << capf::phone_lsc_cert_path(o->out_dir, o->name).string() << " and "
+                  << capf::phone_lsc_key_path(o->out_dir, o->name).string() << " (0600)" << std::endl;
+    return exit_for(r->end_reason);
+}
+
+int run_load(CliContext& ctx, const PhoneArgs& a) {
+    auto proto = base_options(a);
+    if (!proto) return ctx.error(proto.message());
+    std::vector<std::string> names;
+    auto first = normalize_device_name(a.name);
+    if (!first) return ctx.error(first.message());
+    for (int i = 0; i < a.count; ++i) {
+        auto n = next_sep_name(*first, static_cast<unsigned long long>(i));
+        if (!n) return ctx.error(n.message());
+        names.push_back(*n);
+    }
+    std::atomic<int> next{0}, ok{0}, refused{0}, failed{0};
+    std::mutex print;
+    std::string first_error;
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < a.concurrency; ++w) {
+        workers.emplace_back([&] {
+            while (true) {
+                const int i = next.fetch_add(1);
+                if (i >= a.count) return;
+                capf::PhoneOptions o;
+                o.server = proto->server;
+                for (const auto& c : proto->trusted_capf) o.trusted_capf.push_back(share(c.get()));
+                o.auth_string = proto->auth_string;
+                o.out_dir = proto->out_dir;
+                o.version = proto->version;
+                o.tls_version = proto->tls_version;
+                o.timeout_seconds = proto->timeout_seconds;
+                o.name = names[static_cast<std::size_t>(i)];
+                auto r = capf::run_phone(o);
+                if (r && r->end_reason == 1) ++ok;
+                else if (r) ++refused;
+                else {
+                    ++failed;
+                    std::lock_guard lock(print);
+                    if (first_error.empty()) first_error = o.name + ": " + r.message();
+                }
+            }
+        });
+    }
+    for (auto& t : workers) t.join();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf("phones=%d concurrency=%d succeeded=%d refused=%d failed=%d seconds=%.3f enrollments_per_second=%.1f\n",
+                a.count, a.concurrency, ok.load(), refused.load(), failed.load(), secs, ok.load() / secs);
+    if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());
+    return failed.load() == 0 && refused.load() == 0 ? kExitOk : (failed.load() > 0 ? kExitError : kExitRefused);
+}
+
+}  // namespace
+
+void add_phone_command(CLI::App& app, CliContext& ctx) {
+    auto a = std::make_shared<PhoneArgs>();
+    auto* cmd = app.add_subcommand("phone", "Simulated phone: run one CAPF session (or N with --count)");
+    cmd->add_option("--server", a->server, "CAPF server ADDR:PORT")->required();
+    cmd->add_option("--capf-cert", a->capf_cert, "CAPF certificate(s) the phone trusts (its ITL's CAPF entry)")
+        ->required()
+        ->check(CLI::ExistingPath);
+    cmd->add_option("--name", a->name, "device name (first name with --count)")->required();
+    cmd->add_option("--out", a->out, "directory for the phone's LSC and key")->required();
+    cmd->add_option("--auth-string", a->auth_string, "authentication string typed on the phone");
+    cmd->add_option("--cert", a->cert, "existing LSC (PEM) to prove possession with");
+    cmd->add_option("--key", a->key, "its private key");
+    cmd->add_option("--mic-cert", a->mic_cert, "MIC (PEM)");
+    cmd->add_option("--mic-key", a->mic_key, "MIC private key");
+    cmd->add_option("--count", a->count, "load mode: enroll this many phones, MAC incremented")->check(CLI::Range(1, 1000000));
+    cmd->add_option("--concurrency", a->concurrency, "load mode: parallel phones")->check(CLI::Range(1, 1000));
+    cmd->add_option("--version", a->version, "CAPF protocol VERSION to send")->capture_default_str()->check(CLI::Range(1, 255));
+    cmd->add_option("--tls-version", a->tls_version, "pin TLS 1.0|1.2|1.3 (default: 1.2 or newer)")
+        ->check(CLI::IsMember({"1.0", "1.2", "1.3"}));
+    cmd->add_option("--fault", a->fault, "test only: drop-after-keygen | refuse-store | wrong-key")
+        ->check(CLI::IsMember({"none", "drop-after-keygen", "refuse-store", "wrong-key"}));
+    cmd->add_option("--timeout", a->timeout, "seconds per network step")->capture_default_str()->check(CLI::Range(1, 3600));
+    cmd->callback([&ctx, a] {
+        std::signal(SIGPIPE, SIG_IGN);
+        ctx.exit_code = a->count > 1 || a->concurrency > 1 ? run_load(ctx, *a) : run_single(ctx, *a);
+    });
+}
+
+}  // namespace lscgate::cli

@@ -1,0 +1,40 @@
+#include "capf/server.h"
+#include "cli/commands.h"
+
+#include <csignal>
+
+namespace lscgate::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+int run_serve(CliContext& ctx, const capf::ServeOptions& options) {
+    auto cfg = ctx.config();
+    if (!cfg) return ctx.error(cfg.message());
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+    if (auto s = capf::serve(*cfg, options, g_stop, std::cerr); !s) return ctx.error(s.message());
+    return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, CliContext& ctx) {
+    auto* cmd = app.add_subcommand("serve", "Run the CAPF server (TCP 3804, TLS) until SIGTERM");
+    auto options = std::make_shared<capf::ServeOptions>();
+    cmd->add_option("--listen", options->listen, "ADDR:PORT, overrides [server] listen");
+    cmd->add_option("--tls-min", options->tls_min, "1.0|1.2|1.3, overrides [server] tls_min")
+        ->check(CLI::IsMember({"1.0", "1.2", "1.3"}));
+    cmd->add_option("--grace", options->grace_seconds, "seconds running sessions get after SIGTERM")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 3600));
+    cmd->callback([&ctx, options] { ctx.exit_code = run_serve(ctx, *options); });
+}
+
+}  // namespace lscgate::cli

@@ -1,0 +1,18 @@
+#pragma once
+
+#include "cli/cli_context.h"
+
+#include <CLI/CLI.hpp>
+
+namespace lscgate::cli {
+
+void add_init_command(CLI::App& app, CliContext& ctx);
+void add_capf_command(CLI::App& app, CliContext& ctx);
+void add_serve_command(CLI::App& app, CliContext& ctx);
+void add_device_command(CLI::App& app, CliContext& ctx);
+void add_op_command(CLI::App& app, CliContext& ctx);
+void add_cert_command(CLI::App& app, CliContext& ctx);
+void add_phone_command(CLI::App& app, CliContext& ctx);
+void add_audit_command(CLI::App& app, CliContext& ctx);
+
+}  // namespace lscgate::cli

@@ -1,0 +1,34 @@
+// lscgate: the administrator's command line (see README.md for every command).
+
+#include "cli/commands.h"
+
+#include <cstdlib>
+
+int main(int argc, char** argv) {
+    using namespace lscgate::cli;
+    CliContext ctx;
+    CLI::App app{"lscgate: CAPF issuer and LSC registry for Cisco IP phones"};
+    app.require_subcommand(1);
+    app.fallthrough();
+    const char* env_dir = std::getenv("LSCGATE_DIR");
+    ctx.dir = env_dir != nullptr ? env_dir : "/var/lib/lscgate";
+    app.add_option("--dir", ctx.dir, "lscgate directory (config, CAPF key, database); default $LSCGATE_DIR or /var/lib/lscgate");
+    app.set_version_flag("--version", "lscgate 0.1.0");
+
+    add_init_command(app, ctx);
+    add_capf_command(app, ctx);
+    add_serve_command(app, ctx);
+    add_device_command(app, ctx);
+    add_op_command(app, ctx);
+    add_cert_command(app, ctx);
+    add_phone_command(app, ctx);
+    add_audit_command(app, ctx);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : kExitError;
+    }
+    return ctx.exit_code;
+}

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "core/bytes.h"
+#include "core/key_spec.h"
+#include "core/openssl_handles.h"
+#include "core/result.h"
+
+#include <filesystem>
+#include <string>
+
+namespace lscgate {
+
+Result<EvpPkeyPtr> generate_key(const KeySpec& spec);
+
+// The spec a public key satisfies (RSA modulus size, or named curve).
+Result<KeySpec> describe_key(const EVP_PKEY* key);
+
+Result<EvpPkeyPtr> parse_public_key_der(ByteView spki_der);
+Result<Bytes> public_key_der(const EVP_PKEY* key);
+
+Result<EvpPkeyPtr> parse_private_key_pem(const std::string& pem);
+Result<std::string> private_key_pem(const EVP_PKEY* key);
+Result<EvpPkeyPtr> load_private_key(const std::filesystem::path& path);
+Status save_private_key(const std::filesystem::path& path, const EVP_PKEY* key);
+
+// True when the two keys are the same public key (certificate/key pairing).
+bool same_public_key(const EVP_PKEY* a, const EVP_PKEY* b);
+
+}  // namespace lscgate

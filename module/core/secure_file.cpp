@@ -1,0 +1,56 @@
+#include "core/secure_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace lscgate {
+
+Status write_file_atomically(const std::filesystem::path& path, const std::string& content, FileMode mode) {
+    const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+    if (fd < 0) return fail("cannot create " + tmp + ": " + std::strerror(errno));
+    // open() honours the umask; force the exact mode so a key is never wider than 0600.
+    ::fchmod(fd, static_cast<mode_t>(mode));
+    std::size_t done = 0;
+    while (done < content.size()) {
+        const auto n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const std::string why = std::strerror(errno);
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return fail("cannot write " + tmp + ": " + why);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        return fail("cannot flush " + tmp + ": " + std::strerror(errno));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return fail("cannot rename " + tmp + " to " + path.string() + ": " + why);
+    }
+    return {};
+}
+
+Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) return fail("cannot read " + path.string() + ": " + ec.message());
+    if (size > max_bytes) return fail(path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fail("cannot open " + path.string() + ": " + std::strerror(errno));
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+}  // namespace lscgate

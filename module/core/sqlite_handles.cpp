@@ -1,0 +1,142 @@
+#include "core/sqlite_handles.h"
+
+#include <utility>
+
+namespace lscgate {
+
+SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
+    if (this != &other) {
+        sqlite3_finalize(stmt_);
+        db_ = std::exchange(other.db_, nullptr);
+        stmt_ = std::exchange(other.stmt_, nullptr);
+    }
+    return *this;
+}
+
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+}
+
+SqliteStatement& SqliteStatement::bind(int index, std::string_view value) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+SqliteStatement& SqliteStatement::bind(int index, std::nullopt_t) {
+    sqlite3_bind_null(stmt_, index);
+    return *this;
+}
+
+Result<bool> SqliteStatement::step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    std::string why = sqlite3_errmsg(db_);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) why = "database is locked by another process (" + why + ")";
+    return fail("database error: " + why);
+}
+
+Status SqliteStatement::run() {
+    auto r = step();
+    reset();
+    if (!r) return r.error();
+    return {};
+}
+
+void SqliteStatement::reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+}
+
+std::int64_t SqliteStatement::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::optional<std::int64_t> SqliteStatement::column_optional_int(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(stmt_, col);
+}
+
+std::string SqliteStatement::column_text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    if (p == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::optional<std::string> SqliteStatement::column_optional_text(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return column_text(col);
+}
+
+SqliteDatabase& SqliteDatabase::operator=(SqliteDatabase&& other) noexcept {
+    if (this != &other) {
+        sqlite3_close_v2(db_);
+        db_ = std::exchange(other.db_, nullptr);
+    }
+    return *this;
+}
+
+SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }
+
+Result<SqliteDatabase> SqliteDatabase::open(const std::string& path, Mode mode, int busy_timeout_ms) {
+    int flags = SQLITE_OPEN_NOMUTEX;
+    switch (mode) {
+        case Mode::ReadWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+        case Mode::ReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
+        case Mode::ReadOnly: flags |= SQLITE_OPEN_READONLY; break;
+    }
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    SqliteDatabase db(raw);
+    if (rc != SQLITE_OK) {
+        return fail("cannot open database " + path + ": " + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    }
+    sqlite3_busy_timeout(raw, busy_timeout_ms);
+    sqlite3_extended_result_codes(raw, 1);
+    return db;
+}
+
+Status SqliteDatabase::exec(std::string_view sql) {
+    char* err = nullptr;
+    const std::string text(sql);
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string why = err != nullptr ? err : sqlite3_errmsg(db_);
+        sqlite3_free(err);
+        return fail("database error: " + why);
+    }
+    return {};
+}
+
+Result<SqliteStatement> SqliteDatabase::prepare(std::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+        return fail("database error: " + std::string(sqlite3_errmsg(db_)));
+    }
+    return SqliteStatement(db_, stmt);
+}
+
+Result<SqliteTransaction> SqliteTransaction::begin(SqliteDatabase& db) {
+    const bool nested = sqlite3_get_autocommit(db.raw()) == 0;
+    auto s = db.exec(nested ? "SAVEPOINT lscgate_nested" : "BEGIN IMMEDIATE");
+    if (!s) return s.error();
+    return SqliteTransaction(&db, nested);
+}
+
+SqliteTransaction::~SqliteTransaction() {
+    if (db_ == nullptr) return;
+    (void)db_->exec(nested_ ? "ROLLBACK TO lscgate_nested; RELEASE lscgate_nested" : "ROLLBACK");
+}
+
+Status SqliteTransaction::commit() {
+    if (db_ == nullptr) return fail("transaction already finished");
+    auto s = db_->exec(nested_ ? "RELEASE lscgate_nested" : "COMMIT");
+    if (s) db_ = nullptr;
+    return s;
+}
+
+}  // namespace lscgate

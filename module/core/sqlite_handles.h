@@ -1,0 +1,98 @@
+#pragma once
+
+// Owning wrappers for sqlite3 connections and prepared statements. Errors come
+// back as values; nothing here throws.
+
+#include "core/result.h"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lscgate {
+
+class SqliteStatement {
+public:
+    SqliteStatement() = default;
+    SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    SqliteStatement(SqliteStatement&& other) noexcept;
+    SqliteStatement& operator=(SqliteStatement&& other) noexcept;
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
+    ~SqliteStatement();
+
+    // Binding is 1-based like SQLite; values are copied (SQLITE_TRANSIENT).
+    SqliteStatement& bind(int index, std::int64_t value);
+    SqliteStatement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+    SqliteStatement& bind(int index, std::string_view value);
+    SqliteStatement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+    SqliteStatement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+    SqliteStatement& bind(int index, std::nullopt_t);
+    template <class T>
+    SqliteStatement& bind(int index, const std::optional<T>& value) {
+        return value ? bind(index, *value) : bind(index, std::nullopt);
+    }
+
+    // Row → true, done → false, error → Error.
+    Result<bool> step();
+    Status run();  // step to completion, expecting no rows
+    void reset();
+
+    std::int64_t column_int(int col) const;
+    std::optional<std::int64_t> column_optional_int(int col) const;
+    std::string column_text(int col) const;
+    std::optional<std::string> column_optional_text(int col) const;
+
+private:
+    sqlite3* db_ = nullptr;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteDatabase {
+public:
+    SqliteDatabase() = default;
+    SqliteDatabase(SqliteDatabase&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+    SqliteDatabase& operator=(SqliteDatabase&& other) noexcept;
+    SqliteDatabase(const SqliteDatabase&) = delete;
+    SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+    ~SqliteDatabase();
+
+    enum class Mode { ReadWriteCreate, ReadWrite, ReadOnly };
+    static Result<SqliteDatabase> open(const std::string& path, Mode mode, int busy_timeout_ms);
+
+    Status exec(std::string_view sql);
+    Result<SqliteStatement> prepare(std::string_view sql);
+    std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+    int changes() const { return sqlite3_changes(db_); }
+    std::string last_error() const { return db_ != nullptr ? sqlite3_errmsg(db_) : "database not open"; }
+    sqlite3* raw() const { return db_; }
+
+private:
+    explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+    sqlite3* db_ = nullptr;
+};
+
+// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed:
+// an early return can never leave half of a multi-row change behind. Inside an
+// open transaction it becomes a SAVEPOINT, so store methods compose into one
+// larger all-or-nothing change (e.g. adding a list of devices).
+class SqliteTransaction {
+public:
+    static Result<SqliteTransaction> begin(SqliteDatabase& db);
+    SqliteTransaction(SqliteTransaction&& other) noexcept : db_(other.db_), nested_(other.nested_) { other.db_ = nullptr; }
+    SqliteTransaction(const SqliteTransaction&) = delete;
+    SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+    SqliteTransaction& operator=(SqliteTransaction&&) = delete;
+    ~SqliteTransaction();
+    Status commit();
+
+private:
+    SqliteTransaction(SqliteDatabase* db, bool nested) : db_(db), nested_(nested) {}
+    SqliteDatabase* db_;
+    bool nested_;
+};
+
+}  // namespace lscgate

@@ -1,0 +1,82 @@
+#pragma once
+
+// The registry: devices, operations, certificates, CAPF certificates and the
+// audit trail, in one SQLite file (WAL, busy timeout). One Store object is one
+// connection and must be used by one thread at a time; open one per thread.
+
+#include "core/records.h"
+#include "core/sqlite_handles.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lscgate {
+
+inline constexpr int kStoreSchemaVersion = 1;
+
+class Store {
+public:
+    enum class OpenMode { CreateAndMigrate, ExistingReadWrite };
+    static Result<Store> open(const std::string& path, OpenMode mode = OpenMode::ExistingReadWrite,
+                              int busy_timeout_ms = 5000);
+
+    int schema_version();
+
+    // Devices
+    Result<Device> add_device(const std::string& name, const std::string& model, const std::string& description,
+                              const std::string& actor);
+    Result<std::optional<Device>> find_device(const std::string& name);
+    Result<std::vector<Device>> list_devices();
+    Status remove_device(const std::string& name, const std::string& actor);
+
+    // Operations. Scheduling replaces (cancels) any operation still open for the device.
+    Result<Operation> schedule_operation(const std::string& device, const OperationRequest& request,
+                                         const std::string& actor);
+    Result<std::optional<Operation>> open_operation(std::int64_t device_id);
+    Result<std::vector<Operation>> list_operations(const std::optional<std::string>& device, bool include_finished);
+    Status cancel_operation(const std::string& device, const std::string& actor);
+    Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error);
+    // Pending operations whose deadline passed become timed-out; returns how many.
+    Result<int> expire_operations(UnixTime now);
+
+    // Authentication failures and lockout.
+    Result<bool> record_auth_failure(std::int64_t device_id, int threshold, int lock_seconds);
+    Status clear_auth_failures(std::int64_t device_id);
+
+    // Outcomes of a CAPF session, each one transaction.
+    Result<CertificateRecord> commit_issued_lsc(const Operation& op, const X509* cert);
+    Status commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind);
+    Status commit_deleted_lsc(const Operation& op);
+
+    // Certificates
+    Result<std::vector<CertificateRecord>> list_certificates(const std::optional<std::string>& device);
+    Result<std::optional<CertificateRecord>> find_certificate_by_fingerprint(const std::string& sha256_hex);
+    Result<std::optional<CertificateRecord>> active_lsc(const std::string& device);
+
+    // CAPF certificates: adding a current one moves the old current to previous.
+    Status add_capf_certificate(const X509* cert, const std::string& actor);
+    Result<std::vector<CapfCertificateRecord>> list_capf_certificates();
+
+    Status audit(const std::string& actor, const std::string& action, const std::string& device,
+                 const std::string& detail);
+    Result<std::vector<AuditEvent>> list_audit(int limit);
+
+    SqliteDatabase& database() { return db_; }
+
+private:
+    explicit Store(SqliteDatabase db) : db_(std::move(db)) {}
+    Status migrate();
+    Status check_version();
+    Result<std::vector<Operation>> query_operations(const std::string& sql, const std::optional<std::string>& arg);
+    Result<std::vector<CertificateRecord>> query_certificates(const std::string& where,
+                                                              const std::optional<std::string>& arg);
+    Status insert_certificate(const std::string& device, CertificateKind kind, CertificateStatus status,
+                              const X509* cert, std::optional<std::int64_t> operation_id);
+
+    SqliteDatabase db_;
+};
+
+UnixTime now_utc();
+
+}  // namespace lscgate

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace lscgate {
+
+// Migration N brings a database from PRAGMA user_version N to N+1. Never edit a
+// shipped migration: append a new one.
+inline constexpr std::array<std::string_view, 1> kStoreMigrations = {
+    R"sql(
+CREATE TABLE devices(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  model TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  security_profile TEXT NOT NULL DEFAULT '',
+  auth_failures INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE operations(
+  id INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK(kind IN ('install','delete','fetch','none')),
+  auth_mode TEXT NOT NULL CHECK(auth_mode IN ('null','string','lsc','mic','lsc-or-mic','mic-or-lsc')),
+  auth_secret TEXT NOT NULL DEFAULT '',
+  key_type TEXT NOT NULL CHECK(key_type IN ('rsa','ec')),
+  rsa_bits INTEGER NOT NULL,
+  ec_curve TEXT NOT NULL,
+  completes_by INTEGER,
+  state TEXT NOT NULL CHECK(state IN ('pending','in-progress','succeeded','failed','timed-out','cancelled')),
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE UNIQUE INDEX operations_one_open ON operations(device_id) WHERE state IN ('pending','in-progress');
+CREATE TABLE certificates(
+  id INTEGER PRIMARY KEY,
+  device_name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK(kind IN ('lsc','mic')),
+  serial TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  issuer_oneline TEXT NOT NULL,
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  key_type TEXT NOT NULL,
+  key_bits INTEGER NOT NULL,
+  pem TEXT NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('active','superseded','revoked','removed','fetched')),
+  operation_id INTEGER,
+  revoked_at INTEGER,
+  revocation_reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX certificates_fingerprint ON certificates(fingerprint);
+CREATE INDEX certificates_issuer_serial ON certificates(serial, issuer);
+CREATE INDEX certificates_device ON certificates(device_name, status);
+CREATE UNIQUE INDEX certificates_one_active_lsc ON certificates(device_name) WHERE kind = 'lsc' AND status = 'active';
+CREATE TABLE capf_certificates(
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL UNIQUE,
+  subject TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  pem TEXT NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('current','previous','retired')),
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  device TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+)sql",
+};
+
+}  // namespace lscgate
