@@ -1,0 +1,104 @@
+# Shared helpers for end-to-end tests. Each test sources this file, gets its own
+# work directory, and every process it starts is stopped by PID on exit.
+set -euo pipefail
+
+LSCGATE=${LSCGATE:?LSCGATE must point to the lscgate binary}
+E2E_ROOT=${LSCGATE_E2E_TMP:-/tmp/lscgate-e2e}
+mkdir -p "$E2E_ROOT"
+WORK=$(mktemp -d "$E2E_ROOT/$(basename "$0" .sh).XXXXXX")
+E2E_PIDS=()
+E2E_CHECKS=0
+E2E_FAILS=0
+
+e2e_cleanup() {
+    local pid
+    for pid in "${E2E_PIDS[@]:-}"; do
+        [ -n "$pid" ] || continue
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    if [ "$E2E_FAILS" -eq 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else echo "work directory kept: $WORK"; fi
+}
+trap e2e_cleanup EXIT
+
+free_port() {
+    python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+pass() { E2E_CHECKS=$((E2E_CHECKS + 1)); echo "ok   - $*"; }
+failed() { E2E_CHECKS=$((E2E_CHECKS + 1)); E2E_FAILS=$((E2E_FAILS + 1)); echo "FAIL - $*"; }
+
+# expect_rc EXPECTED DESCRIPTION -- command...   (output saved in $OUT)
+expect_rc() {
+    local want=$1 what=$2
+    shift 3
+    set +e
+    OUT=$("$@" 2>&1)
+    local rc=$?
+    set -e
+    if [ "$rc" -eq "$want" ]; then pass "$what (rc=$rc)"; else failed "$what: rc=$rc, expected $want"; echo "$OUT" | sed 's/^/    | /'; fi
+}
+
+expect_contains() {
+    local haystack=$1 needle=$2 what=$3
+    if grep -qF -- "$needle" <<<"$haystack"; then pass "$what"; else failed "$what: missing '$needle'"; echo "$haystack" | sed 's/^/    | /' | tail -20; fi
+}
+
+expect_not_contains() {
+    local haystack=$1 needle=$2 what=$3
+    if grep -qF -- "$needle" <<<"$haystack"; then failed "$what: unexpected '$needle'"; echo "$haystack" | sed 's/^/    | /' | tail -20; else pass "$what"; fi
+}
+
+expect_eq() {
+    local got=$1 want=$2 what=$3
+    if [ "$got" = "$want" ]; then pass "$what ($got)"; else failed "$what: got '$got', expected '$want'"; fi
+}
+
+# sql DB QUERY: one value from the registry (read-only)
+sql() { sqlite3 -readonly "$1" "$2"; }
+
+# start_capf DIR [extra serve args]: starts `lscgate serve` on a free loopback port,
+# sets CAPF_PORT / CAPF_PID / CAPF_LOG, waits until it listens.
+start_capf() {
+    local dir=$1
+    shift
+    CAPF_PORT=$(free_port)
+    CAPF_LOG="$WORK/capf-$CAPF_PORT.log"
+    "$LSCGATE" --dir "$dir" serve --listen "127.0.0.1:$CAPF_PORT" "$@" >"$CAPF_LOG" 2>&1 &
+    CAPF_PID=$!
+    E2E_PIDS+=("$CAPF_PID")
+    for _ in $(seq 1 100); do
+        grep -q "capf listening" "$CAPF_LOG" 2>/dev/null && return 0
+        kill -0 "$CAPF_PID" 2>/dev/null || { echo "lscgate serve died:"; cat "$CAPF_LOG"; return 1; }
+        sleep 0.1
+    done
+    echo "lscgate serve did not start"; cat "$CAPF_LOG"; return 1
+}
+
+stop_capf() {
+    kill -TERM "$CAPF_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$CAPF_PID" 2>/dev/null || return 0; sleep 0.1; done
+    failed "lscgate serve did not stop within 10 s of SIGTERM"
+    kill -KILL "$CAPF_PID" 2>/dev/null || true
+}
+
+# phone NAME [args]: one simulated phone session against the running server.
+phone() {
+    local name=$1
+    shift
+    "$LSCGATE" phone --server "127.0.0.1:$CAPF_PORT" --capf-cert "$CAPF_DIR/capf.crt" --name "$name" --out "$WORK/phones" "$@"
+}
+
+finish() {
+    echo "$((E2E_CHECKS - E2E_FAILS)) passed, $E2E_FAILS failed"
+    [ "$E2E_FAILS" -eq 0 ]
+}
