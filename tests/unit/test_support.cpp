@@ -51,8 +51,9 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
     X509_add_ext(cert, ext.get(), -1);
 }
 
+// ca: 0 leaf, 1 CA with pathlen:0 (a CAPF), 2 CA without a path length limit (a root).
 X509Ptr build(X509* issuer_cert, EVP_PKEY* issuer_key, EVP_PKEY* subject_key, const std::string& subject, long from_days,
-              long to_days, bool ca, bool self_signed) {
+              long to_days, int ca, bool self_signed) {
     X509Ptr cert(X509_new());
     X509_set_version(cert.get(), X509_VERSION_3);
     unsigned char serial[16];
@@ -70,7 +71,8 @@ X509Ptr build(X509* issuer_cert, EVP_PKEY* issuer_key, EVP_PKEY* subject_key, co
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), to_days * 86400);
     X509_set_pubkey(cert.get(), subject_key);
     X509* iss = self_signed ? cert.get() : issuer_cert;
-    add_ext(cert.get(), iss, NID_basic_constraints, ca ? "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE");
+    add_ext(cert.get(), iss, NID_basic_constraints,
+            ca == 2 ? "critical,CA:TRUE" : ca == 1 ? "critical,CA:TRUE,pathlen:0" : "critical,CA:FALSE");
     add_ext(cert.get(), iss, NID_key_usage, ca ? "critical,digitalSignature,keyCertSign,cRLSign" : "critical,digitalSignature");
     add_ext(cert.get(), iss, NID_subject_key_identifier, "hash");
     add_ext(cert.get(), iss, NID_authority_key_identifier, "keyid:always");
@@ -83,20 +85,20 @@ X509Ptr build(X509* issuer_cert, EVP_PKEY* issuer_key, EVP_PKEY* subject_key, co
 TestCa make_root_ca(const std::string& subject, const std::string& key_spec) {
     TestCa ca;
     ca.key = make_key(key_spec);
-    ca.cert = build(nullptr, ca.key.get(), ca.key.get(), subject, -1, 3650, true, true);
+    ca.cert = build(nullptr, ca.key.get(), ca.key.get(), subject, -1, 3650, 2, true);
     return ca;
 }
 
 TestCa make_intermediate_ca(const TestCa& parent, const std::string& subject, const std::string& key_spec) {
     TestCa ca;
     ca.key = make_key(key_spec);
-    ca.cert = build(parent.cert.get(), parent.key.get(), ca.key.get(), subject, -1, 3650, true, false);
+    ca.cert = build(parent.cert.get(), parent.key.get(), ca.key.get(), subject, -1, 3650, 1, false);
     return ca;
 }
 
 X509Ptr make_leaf(const TestCa& issuer, EVP_PKEY* leaf_key, const std::string& subject, long from_days, long to_days,
                   bool ca) {
-    return build(issuer.cert.get(), issuer.key.get(), leaf_key, subject, from_days, to_days, ca, false);
+    return build(issuer.cert.get(), issuer.key.get(), leaf_key, subject, from_days, to_days, ca ? 1 : 0, false);
 }
 
 CapfAuthority authority_from(const TestCa& ca) {

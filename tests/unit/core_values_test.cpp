@@ -1,0 +1,162 @@
+// Small value parsers and checks the CLI and the server rely on.
+
+#include "core/auth_secret.h"
+#include "core/config.h"
+#include "core/device_name.h"
+#include "core/distinguished_name.h"
+#include "core/key_spec.h"
+#include "core/secure_file.h"
+#include "core/time_text.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace lscgate;
+
+TEST(KeySpec, ParsesEverySupportedKey) {
+    for (const char* s : {"rsa:1024", "rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521"}) {
+        auto k = parse_key_spec(s);
+        ASSERT_TRUE(k) << s;
+        EXPECT_EQ(k->to_string(), s);
+    }
+    for (const char* s : {"", "rsa", "rsa:", "rsa:512", "rsa:2048x", "ec:p224", "dsa:2048", "RSA:2048"})
+        EXPECT_FALSE(parse_key_spec(s)) << s;
+}
+
+TEST(KeySpec, CurveWireCodesFollowTheSpec) {
+    EXPECT_EQ(curve_wire_code(EcCurve::P256), 0);
+    EXPECT_EQ(curve_wire_code(EcCurve::P384), 1);
+    EXPECT_EQ(curve_wire_code(EcCurve::P521), 2);
+    EXPECT_EQ(*curve_from_wire_code(2), EcCurve::P521);
+    EXPECT_FALSE(curve_from_wire_code(3));
+}
+
+TEST(AuthSecret, HashesVerifyAndNeverContainTheDigits) {
+    auto h = hash_auth_string("20261128");
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->find("20261128"), std::string::npos);
+    EXPECT_EQ(h->rfind("pbkdf2-sha256$", 0), 0u);
+    EXPECT_TRUE(verify_auth_string("20261128", *h));
+    EXPECT_FALSE(verify_auth_string("20261129", *h));
+    EXPECT_FALSE(verify_auth_string("", *h));
+    EXPECT_NE(*h, *hash_auth_string("20261128"));  // salted
+}
+
+TEST(AuthSecret, MalformedStoredHashesNeverMatch) {
+    for (const char* bad : {"", "plain", "pbkdf2-sha256$", "pbkdf2-sha256$x$00$00", "md5$1$00$00",
+                            "pbkdf2-sha256$0$0011$00", "pbkdf2-sha256$10$zz$00"})
+        EXPECT_FALSE(verify_auth_string("1234", bad)) << bad;
+}
+
+TEST(AuthSecret, ValidatesDigits) {
+    EXPECT_TRUE(validate_auth_string("1234"));
+    EXPECT_TRUE(validate_auth_string("1234567890123456"));
+    EXPECT_FALSE(validate_auth_string("123"));
+    EXPECT_FALSE(validate_auth_string("12345678901234567"));
+    EXPECT_FALSE(validate_auth_string("12a4"));
+    EXPECT_FALSE(hash_auth_string("12a4"));
+}
+
+TEST(AuthSecret, ConstantTimeEqual) {
+    EXPECT_TRUE(constant_time_equal("abc", "abc"));
+    EXPECT_FALSE(constant_time_equal("abc", "abd"));
+    EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+    EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+TEST(DeviceName, NormalisesSepNamesAndRejectsUnsafeCharacters) {
+    EXPECT_EQ(*normalize_device_name("sep0011223344aa"), "SEP0011223344AA");
+    EXPECT_EQ(*normalize_device_name("CSFjdoe"), "CSFjdoe");
+    EXPECT_EQ(*normalize_device_name("ATA00AABBCCDDEE01"), "ATA00AABBCCDDEE01");
+    for (const char* bad : {"", "SEP 001122334455", "SEP,CN=evil", "a/b", "x\"y", "line\nbreak"})
+        EXPECT_FALSE(normalize_device_name(bad)) << bad;
+    EXPECT_FALSE(normalize_device_name(std::string(65, 'A')));
+}
+
+TEST(DeviceName, IncrementsMacs) {
+    EXPECT_EQ(*next_sep_name("SEP000000000009"), "SEP00000000000A");
+    EXPECT_EQ(*next_sep_name("SEP0000000000FF", 1), "SEP000000000100");
+    EXPECT_EQ(*next_sep_name("SEP000000000001", 0), "SEP000000000001");
+    EXPECT_FALSE(next_sep_name("SEPFFFFFFFFFFFF"));
+    EXPECT_FALSE(next_sep_name("CSFjdoe"));
+}
+
+TEST(TimeText, RelativeAndAbsolute) {
+    const UnixTime now = 1'800'000'000;
+    EXPECT_EQ(*parse_time_text("+90s", now), now + 90);
+    EXPECT_EQ(*parse_time_text("+30m", now), now + 1800);
+    EXPECT_EQ(*parse_time_text("+12h", now), now + 43200);
+    EXPECT_EQ(*parse_time_text("+7d", now), now + 7 * 86400);
+    EXPECT_EQ(*parse_time_text("2026-12-01T17:00Z", now), 1796144400);
+    EXPECT_EQ(*parse_time_text("2026-12-01 17:00:30Z", now), 1796144430);
+    EXPECT_TRUE(parse_time_text("2026-12-01T17:00", now));  // local time
+    for (const char* bad : {"", "+", "+5", "+5y", "+-5m", "tomorrow", "2026-13-01T00:00Z", "2026-12-01"})
+        EXPECT_FALSE(parse_time_text(bad, now)) << bad;
+}
+
+TEST(DistinguishedName, BothSpellingsGiveTheSameName) {
+    auto a = parse_distinguished_name("CN=CAPF-1,OU=Voice,O=Example\\, Inc.,C=NZ");
+    auto b = parse_distinguished_name("/C=NZ/O=Example, Inc./OU=Voice/CN=CAPF-1");
+    ASSERT_TRUE(a) << a.message();
+    ASSERT_TRUE(b) << b.message();
+    EXPECT_EQ(X509_NAME_cmp(a->get(), b->get()), 0);
+    EXPECT_FALSE(parse_distinguished_name(""));
+    EXPECT_FALSE(parse_distinguished_name("CN"));
+    EXPECT_FALSE(parse_distinguished_name("CN="));
+    EXPECT_FALSE(parse_distinguished_name("NOPE=x"));
+}
+
+class ConfigTest : public ::testing::Test {
+protected:
+    test::TempDir dir;
+    void write(const std::string& text) { std::ofstream(dir / "lscgate.toml") << text; }
+};
+
+TEST_F(ConfigTest, DefaultTextParsesToDefaults) {
+    write(default_config_text());
+    auto c = load_config(dir.path());
+    ASSERT_TRUE(c) << c.message();
+    EXPECT_EQ(c->listen, "0.0.0.0:3804");
+    EXPECT_EQ(c->tls_min, "1.2");
+    EXPECT_EQ(c->lsc_days, 365);
+    EXPECT_EQ(c->sudi, SudiPolicy::VerifyIfPresent);
+    EXPECT_EQ(c->resolve(c->capf_key), dir / "capf.key");
+    EXPECT_EQ(c->resolve("/abs/path"), std::filesystem::path("/abs/path"));
+}
+
+TEST_F(ConfigTest, ReportsFileLineAndField) {
+    auto missing = load_config(dir.path());
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.message().find("lscgate init"), std::string::npos);
+    write("[server]\nlisten = \n");
+    auto syntax = load_config(dir.path());
+    ASSERT_FALSE(syntax);
+    EXPECT_NE(syntax.message().find("lscgate.toml:2"), std::string::npos) << syntax.message();
+    write("[server]\nmax_sessions = \"many\"\n");
+    auto type = load_config(dir.path());
+    ASSERT_FALSE(type);
+    EXPECT_NE(type.message().find("max_sessions must be an integer"), std::string::npos) << type.message();
+    write("[capf]\nlsc_days = 0\n");
+    EXPECT_FALSE(load_config(dir.path()));
+    write("[server]\ntls_min = \"1.1\"\n");
+    EXPECT_FALSE(load_config(dir.path()));
+    write("[auth]\nsudi = \"maybe\"\n");
+    EXPECT_FALSE(load_config(dir.path()));
+}
+
+TEST(SecureFile, SecretsAre0600AndWritesAreAtomic) {
+    test::TempDir dir;
+    ASSERT_TRUE(write_file_atomically(dir / "k", "secret", FileMode::Secret));
+    EXPECT_EQ(std::filesystem::status(dir / "k").permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    ASSERT_TRUE(write_file_atomically(dir / "k", "replaced", FileMode::Secret));
+    EXPECT_EQ(*read_text_file(dir / "k"), "replaced");
+    EXPECT_FALSE(write_file_atomically(dir / "no-such-dir" / "k", "x", FileMode::Secret));
+    EXPECT_FALSE(read_text_file(dir / "absent"));
+    EXPECT_FALSE(read_text_file(dir / "k", 3));
+    std::size_t leftovers = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) leftovers += e.path().filename() != "k";
+    EXPECT_EQ(leftovers, 0u);
+}
