@@ -30,6 +30,13 @@ private:
         if (!ch_.send(m)) return fail("connection lost while sending " + command_name(m.command()));
         return {};
     }
+    const PhoneIdentity* lsc() const { return o_.lsc ? &*o_.lsc : nullptr; }
+    const PhoneIdentity* mic() const { return o_.mic ? &*o_.mic : nullptr; }
+    // A phone presents its LSC when it has one, otherwise its MIC, unless set to prefer the MIC.
+    const PhoneIdentity* presented() const {
+        if (o_.prefer_mic && mic() != nullptr) return mic();
+        return lsc() != nullptr ? lsc() : mic();
+    }
     Status add_proof(Message& auth);
     Status on_keygen(const Message& m);
     Status on_store(const Message& m);
@@ -44,11 +51,10 @@ private:
 };
 
 Status Phone::add_proof(Message& auth) {
-    // A phone presents its LSC when it has one, otherwise its MIC.
-    const PhoneIdentity* id = o_.lsc ? &*o_.lsc : (o_.mic ? &*o_.mic : nullptr);
+    const PhoneIdentity* id = presented();
     if (id == nullptr) return {};
     const Bytes der = certificate_der(id->cert.get());
-    const std::uint8_t type = o_.lsc ? cert_type::kLsc : cert_type::kMic;
+    const std::uint8_t type = id == lsc() ? cert_type::kLsc : cert_type::kMic;
     const Bytes m = certificate_proof_message(o_.name, der);
     auto sha1 = sign_proof(id->key.get(), ProofHash::Sha1, m);
     auto sha512 = sign_proof(id->key.get(), ProofHash::Sha512, m);
@@ -120,13 +126,13 @@ Status Phone::on_store(const Message& m) {
 
 Status Phone::on_fetch() {
     Message resp(Command::FetchCertificateResponse, sid_);
-    const PhoneIdentity* id = o_.lsc ? &*o_.lsc : (o_.mic ? &*o_.mic : nullptr);
+    const PhoneIdentity* id = presented();
     if (id == nullptr) {
         resp.add_u8(Tag::Reason, reason::kInvalidElement);
     } else {
         resp.add_u8(Tag::Reason, reason::kUpdateCertificate);
         resp.add_bytes(Tag::Certificate, wrap_certificate(certificate_der(id->cert.get()),
-                                                          o_.lsc ? cert_type::kLsc : cert_type::kMic));
+                                                          id == lsc() ? cert_type::kLsc : cert_type::kMic));
         result_.action = "fetched";
     }
     return send(resp);

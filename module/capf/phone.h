@@ -34,6 +34,7 @@ struct PhoneOptions {
     std::string auth_string;  // empty: send PASSWORD as the empty string
     std::optional<PhoneIdentity> lsc;
     std::optional<PhoneIdentity> mic;
+    bool prefer_mic = false;  // CUCM's "precedence": which certificate to present when the phone has both
     std::filesystem::path out_dir;  // where <NAME>.lsc.pem / <NAME>.lsc.key are written
     int version = 3;
     std::string tls_version;  // "" = TLS 1.2+

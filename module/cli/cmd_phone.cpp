@@ -26,6 +26,7 @@ struct PhoneArgs {
     int version = 3;
     std::string tls_version;
     std::string fault = "none";
+    std::string prefer = "lsc";
     int timeout = 60;
 };
 
@@ -50,6 +51,7 @@ Result<capf::PhoneOptions> base_options(const PhoneArgs& a) {
     o.version = a.version;
     o.tls_version = a.tls_version;
     o.timeout_seconds = a.timeout;
+    o.prefer_mic = a.prefer == "mic";
     if (a.fault == "drop-after-keygen") o.fault = capf::PhoneFault::DropAfterKeygen;
     else if (a.fault == "refuse-store") o.fault = capf::PhoneFault::RefuseStore;
     else if (a.fault == "wrong-key") o.fault = capf::PhoneFault::WrongKey;
@@ -132,6 +134,8 @@ int run_load(CliContext& ctx, const PhoneArgs& a) {
                 o.version = proto->version;
                 o.tls_version = proto->tls_version;
                 o.timeout_seconds = proto->timeout_seconds;
+                o.prefer_mic = proto->prefer_mic;
+                if (proto->mic) o.mic = capf::PhoneIdentity{share(proto->mic->cert.get()), share(proto->mic->key.get())};
                 o.name = names[static_cast<std::size_t>(i)];
                 auto r = capf::run_phone(o);
                 if (r && r->end_reason == 1) ++ok;
@@ -168,6 +172,9 @@ void add_phone_command(CLI::App& app, CliContext& ctx) {
     cmd->add_option("--key", a->key, "its private key");
     cmd->add_option("--mic-cert", a->mic_cert, "MIC (PEM)");
     cmd->add_option("--mic-key", a->mic_key, "MIC private key");
+    cmd->add_option("--prefer", a->prefer, "certificate to present when the phone has both: lsc|mic")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"lsc", "mic"}));
     cmd->add_option("--count", a->count, "load mode: enroll this many phones, MAC incremented")->check(CLI::Range(1, 1000000));
     cmd->add_option("--concurrency", a->concurrency, "load mode: parallel phones")->check(CLI::Range(1, 1000));
     cmd->add_option("--version", a->version, "CAPF protocol VERSION to send")->capture_default_str()->check(CLI::Range(1, 255));
