@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Bad input at the command line gets a clear error, a non-zero exit, and changes nothing.
+source "$(dirname "$0")/lib.sh"
+
+D=$WORK/capf
+adm() { "$LSCGATE" --dir "$D" "$@"; }
+
+expect_rc 1 "commands before init fail" -- adm device list
+expect_contains "$OUT" "lscgate init" "and say to run init"
+expect_rc 0 "init" -- "$LSCGATE" init --dir "$D"
+expect_eq "$(stat -c %a "$D/capf.key")" 600 "CAPF key is 0600"
+expect_rc 1 "init refuses to overwrite" -- "$LSCGATE" init --dir "$D"
+expect_contains "$OUT" "--force" "and names --force"
+fp=$(sha256sum "$D/capf.crt")
+expect_eq "$(sha256sum "$D/capf.crt")" "$fp" "CAPF certificate unchanged"
+expect_rc 1 "init rejects a weak CAPF key" -- "$LSCGATE" init --dir "$WORK/weak" --capf-key rsa:1024
+expect_rc 1 "init rejects an unknown key type" -- "$LSCGATE" init --dir "$WORK/weak" --capf-key dsa:2048
+expect_rc 1 "init rejects a bad subject" -- "$LSCGATE" init --dir "$WORK/weak" --subject "NOPE=x"
+
+expect_rc 1 "bad device name" -- adm device add "SEP00112233,CN=x"
+expect_contains "$OUT" "invalid device name" "message names the problem"
+expect_rc 1 "a bad name in a list adds nothing" -- adm device add SEP000000000001 "bad name"
+expect_eq "$(sql "$D/lscgate.db" "SELECT count(*) FROM devices")" 0 "no device was added"
+expect_rc 0 "device add several" -- adm device add SEP000000000001 SEP000000000002 --model CP-8845
+expect_rc 1 "duplicate device" -- adm device add SEP000000000001
+expect_contains "$OUT" "already exists" "message says so"
+expect_rc 1 "bad key spec" -- adm op install SEP000000000001 --key rsa:512
+expect_contains "$OUT" "rsa:2048" "message lists valid keys"
+expect_rc 1 "bad auth mode" -- adm op install SEP000000000001 --auth password
+expect_rc 1 "auth string with letters" -- adm op install SEP000000000001 --auth string:12ab
+expect_rc 1 "too short auth string" -- adm op install SEP000000000001 --auth string:123
+expect_rc 1 "bad --by" -- adm op install SEP000000000001 --by tomorrow
+expect_rc 1 "--by in the past" -- adm op install SEP000000000001 --by 2020-01-01T00:00Z
+expect_contains "$OUT" "in the past" "message says so"
+expect_rc 1 "op for an unknown device schedules nothing" -- adm op install SEP000000000001 SEP000000000099
+expect_eq "$(sql "$D/lscgate.db" "SELECT count(*) FROM operations")" 0 "no operation was scheduled"
+expect_rc 0 "generated auth string" -- adm op install SEP000000000001 --auth string --json
+digits=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["auth_string"])' <<<"$OUT")
+expect_eq "${#digits}" 8 "an 8-digit string is generated and shown once"
+expect_eq "$(sql "$D/lscgate.db" "SELECT count(*) FROM operations WHERE auth_secret LIKE '%$digits%'")" 0 "and stored only hashed"
+expect_rc 1 "cancel with nothing pending" -- adm op cancel SEP000000000002
+expect_rc 0 "cancel" -- adm op cancel SEP000000000001
+expect_rc 1 "unknown subcommand" -- adm frobnicate
+expect_rc 1 "missing argument" -- adm device show
+expect_rc 1 "show unknown device" -- adm device show SEP0000000000EE
+expect_rc 0 "cert list --json on an empty registry" -- adm cert list --json
+expect_eq "$OUT" "[]" "prints an empty JSON array"
+for cmd in "device list" "op list" "cert list" "capf show" "audit"; do
+    expect_rc 0 "$cmd --json is valid JSON" -- bash -c "\"$LSCGATE\" --dir \"$D\" $cmd --json | python3 -m json.tool"
+done
+
+# Broken configuration and files: clear errors, nothing half-done.
+cp "$D/lscgate.toml" "$WORK/toml.bak"
+printf '[server]\nlisten = \n' >"$D/lscgate.toml"
+expect_rc 1 "broken config" -- adm device list
+expect_contains "$OUT" "lscgate.toml:2" "error names the file and line"
+cp "$WORK/toml.bak" "$D/lscgate.toml"
+mv "$D/capf.key" "$WORK/capf.key.bak"
+expect_rc 1 "serve without the CAPF key" -- adm serve --listen 127.0.0.1:$(free_port)
+expect_contains "$OUT" "capf.key" "error names the missing key file"
+mv "$WORK/capf.key.bak" "$D/capf.key"
+expect_rc 1 "serve on a bad address" -- adm serve --listen 127.0.0.1:99999
+cp "$D/lscgate.db" "$WORK/db.bak"
+head -c 4096 /dev/urandom >"$D/lscgate.db"
+rm -f "$D/lscgate.db-wal" "$D/lscgate.db-shm"
+expect_rc 1 "corrupt database" -- adm device list
+expect_contains "$OUT" "lscgate.db" "error names the database"
+cp "$WORK/db.bak" "$D/lscgate.db"
+
+# capf import: a CAPF under a corporate CA, with its chain.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/root.key" -out "$WORK/root.pem" -days 365 \
+    -subj "/O=Example/CN=Example Root" -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/capf2.key" -out "$WORK/capf2.csr" -subj "/O=Example/OU=Voice/CN=CAPF-corp" 2>/dev/null
+openssl x509 -req -in "$WORK/capf2.csr" -CA "$WORK/root.pem" -CAkey "$WORK/root.key" -CAcreateserial -days 365 -out "$WORK/capf2.pem" \
+    -extfile <(printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n') 2>/dev/null
+expect_rc 1 "import refuses a key that does not match" -- adm capf import --cert "$WORK/capf2.pem" --key "$WORK/root.key"
+expect_rc 1 "import refuses a chain that did not sign it" -- adm capf import --cert "$WORK/capf2.pem" --key "$WORK/capf2.key" --chain "$WORK/capf2.pem"
+expect_rc 0 "import an intermediate CAPF" -- adm capf import --cert "$WORK/capf2.pem" --key "$WORK/capf2.key" --chain "$WORK/root.pem"
+expect_rc 0 "capf show" -- adm capf show
+expect_contains "$OUT" "CN=CAPF-corp,OU=Voice,O=Example" "shows the new subject"
+expect_contains "$OUT" "CN=Example Root,O=Example" "and its issuer"
+expect_contains "$OUT" "previous" "the old CAPF is kept as previous"
+expect_eq "$(stat -c %a "$D/capf.key")" 600 "imported key is 0600"
+adm capf show --json >"$WORK/show.json"
+expect_eq "$(python3 -c 'import json; j=json.load(open("'"$WORK/show.json"'")); print(j["days_left"] >= 364, len(j["sha256"]))')" "True 64" "JSON has days left and fingerprint"
+
+finish
