@@ -141,7 +141,7 @@ public:
     int refused = 0;
 };
 
-struct Run {
+struct SessionRun {
     SessionOutcome outcome;
     std::vector<Message> frames;  // what the server wrote, decoded
 
@@ -223,10 +223,10 @@ protected:
         return std::move(*cert);
     }
 
-    Run run_stream(MemoryStream& stream) {
+    SessionRun run_stream(MemoryStream& stream) {
         FrameChannel channel(stream);
         SessionContext ctx{store, authority, trust, settings};
-        Run r;
+        SessionRun r;
         r.outcome = run_session(channel, ctx, kSid);
         for (const Bytes& f : stream.take_written_frames()) {
             auto m = decode_frame(f);
@@ -237,14 +237,14 @@ protected:
         return r;
     }
 
-    Run run(const std::vector<Message>& phone, bool timeout_when_empty = false) {
+    SessionRun run(const std::vector<Message>& phone, bool timeout_when_empty = false) {
         MemoryStream stream;
         for (const auto& m : phone) stream.push(wire(m));
         stream.set_timeout_when_empty(timeout_when_empty);
         return run_stream(stream);
     }
 
-    Run run_raw(const std::vector<Bytes>& chunks, bool timeout_when_empty = false) {
+    SessionRun run_raw(const std::vector<Bytes>& chunks, bool timeout_when_empty = false) {
         MemoryStream stream;
         for (const auto& c : chunks) stream.push(c);
         stream.set_timeout_when_empty(timeout_when_empty);
@@ -291,7 +291,7 @@ protected:
 };
 
 // Checks the delivered LSC: for `key`, CN = device, signed by the CAPF, chain-valid.
-X509Ptr check_delivered_lsc(const Run& r, EVP_PKEY* key, const std::string& device, const TrustSet& trust) {
+X509Ptr check_delivered_lsc(const SessionRun& r, EVP_PKEY* key, const std::string& device, const TrustSet& trust) {
     const Message* store_req = r.find(Command::StoreCertificateRequest);
     EXPECT_NE(store_req, nullptr);
     if (store_req == nullptr) return nullptr;
@@ -313,7 +313,9 @@ X509Ptr check_delivered_lsc(const Run& r, EVP_PKEY* key, const std::string& devi
     EXPECT_TRUE(trust.verify_lsc(cert->get(), now_utc()));
     auto facts = describe_certificate(cert->get());
     EXPECT_TRUE(facts);
-    if (facts) EXPECT_EQ(facts->common_name, device);
+    if (facts) {
+        EXPECT_EQ(facts->common_name, device);
+    }
     return std::move(*cert);
 }
 
@@ -322,7 +324,7 @@ X509Ptr check_delivered_lsc(const Run& r, EVP_PKEY* key, const std::string& devi
 
 TEST_F(CapfSession, InstallNullStringRsa) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Null, "rsa:2048");
-    const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
 
     ASSERT_EQ(r.commands(), kFullInstall);
     // AUTH_REQUEST exactly as §9 (with our session id): VERSION=3, AUTH_TYPE=0.
@@ -358,7 +360,7 @@ TEST_F(CapfSession, InstallNullStringRsa) {
 
 TEST_F(CapfSession, InstallNullStringEcP256) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p256");
-    const Run r = run({auth_response(), keygen_response(pki().phone_ec.get()), store_ok()});
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_ec.get()), store_ok()});
     ASSERT_EQ(r.commands(), kFullInstall);
     // §9: KEY_TYPE=1, CURVE=0, no KEY_SIZE.
     EXPECT_EQ(wire(r.frames[1]),
@@ -376,7 +378,7 @@ TEST_F(CapfSession, InstallNullStringEcP256) {
 
 TEST_F(CapfSession, InstallEcP384SendsCurveCode1) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p384");
-    const Run r = run({auth_response(), keygen_response(pki().phone_ec_384.get()), store_ok()});
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_ec_384.get()), store_ok()});
     ASSERT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(**r.frames[1].u8(Tag::KeyType), key_type::kEc);
     EXPECT_EQ(**r.frames[1].u8(Tag::Curve), 1);
@@ -391,7 +393,7 @@ TEST_F(CapfSession, InstallAcceptsAnyNumberOfRequestInProgress) {
     for (int i = 0; i < 12; ++i) phone.push_back(rip());  // the reference accepted only one
     phone.push_back(keygen_response(pki().phone_rsa.get()));
     phone.push_back(store_ok());
-    const Run r = run(phone);
+    const SessionRun r = run(phone);
     EXPECT_EQ(r.commands(), kFullInstall) << "keep-alives need no reply";
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -401,7 +403,7 @@ TEST_F(CapfSession, InstallAcceptsAnyNumberOfRequestInProgress) {
 TEST_F(CapfSession, InstallForJabberStyleClientWithoutPasswordAndVersion2) {
     // §7.1: Jabber sends no PASSWORD at all; §4/§11: it reports VERSION 2.
     const Operation op = schedule(OperationKind::Install);
-    const Run r = run({auth_response(kDevice, std::nullopt, 2), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(kDevice, std::nullopt, 2), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -409,7 +411,7 @@ TEST_F(CapfSession, InstallForJabberStyleClientWithoutPasswordAndVersion2) {
 
 TEST_F(CapfSession, Version1IsAccepted) {
     const Operation op = schedule(OperationKind::Install);
-    const Run r = run({auth_response(kDevice, "", 1), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(kDevice, "", 1), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -420,7 +422,7 @@ TEST_F(CapfSession, Version1IsAccepted) {
 
 TEST_F(CapfSession, InstallWithRightAuthenticationString) {
     const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
-    const Run r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(r.outcome.auth_mode, "string");
@@ -430,7 +432,7 @@ TEST_F(CapfSession, InstallWithRightAuthenticationString) {
 
 TEST_F(CapfSession, WrongAuthenticationStringIsRejected) {
     const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
-    const Run r = run({auth_response(kDevice, "654321"), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(kDevice, "654321"), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), reason::kInvalidElement);
     EXPECT_EQ(r.outcome.result, "rejected");
@@ -439,10 +441,11 @@ TEST_F(CapfSession, WrongAuthenticationStringIsRejected) {
 }
 
 TEST_F(CapfSession, PrefixOrLongerAuthenticationStringIsRejected) {
+    settings.lockout_failures = 100;  // each case must fail on its own merits, not on a lockout
     const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
     for (const std::string pw : {"12345", "1234567", "123456 "}) {
         SCOPED_TRACE(pw);
-        const Run r = run({auth_response(kDevice, pw), keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(kDevice, pw), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.end_reason(), 7);
     }
     expect_untouched(op);
@@ -451,12 +454,12 @@ TEST_F(CapfSession, PrefixOrLongerAuthenticationStringIsRejected) {
 TEST_F(CapfSession, MissingOrEmptyAuthenticationStringIsRejected) {
     const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
     {
-        const Run r = run({auth_response(kDevice, std::nullopt), keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(kDevice, std::nullopt), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
-        const Run r = run({auth_response(kDevice, ""), keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(kDevice, ""), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -468,7 +471,7 @@ TEST_F(CapfSession, AuthenticationStringWithoutNulIsAccepted) {
     Message auth(Command::AuthResponse, kSid);
     auth.add_u8(Tag::Reason, 1).add_u8(Tag::Version, 3).add_bytes(Tag::Password, as_bytes("123456")).add_string(
         Tag::DeviceName, kDevice);
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
 }
@@ -477,7 +480,7 @@ TEST_F(CapfSession, LockoutAfterRepeatedWrongStringsRejectsEvenTheRightOne) {
     const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
     for (int i = 0; i < settings.lockout_failures; ++i) {
         SCOPED_TRACE(i);
-        const Run r = run({auth_response(kDevice, "000000")});
+        const SessionRun r = run({auth_response(kDevice, "000000")});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -486,7 +489,7 @@ TEST_F(CapfSession, LockoutAfterRepeatedWrongStringsRejectsEvenTheRightOne) {
     ASSERT_TRUE(locked.locked_until.has_value());
     EXPECT_GT(*locked.locked_until, now_utc());
 
-    const Run r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "a locked device gets no key request";
     EXPECT_EQ(r.end_reason(), 7);
     EXPECT_EQ(r.outcome.result, "rejected");
@@ -499,7 +502,7 @@ TEST_F(CapfSession, FewerWrongStringsThanTheLimitDoNotLockAndSuccessClearsTheCou
     EXPECT_EQ(device().auth_failures, settings.lockout_failures - 1);
     EXPECT_FALSE(device().locked_until.has_value());
 
-    const Run r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
     EXPECT_EQ(device().auth_failures, 0);
@@ -513,7 +516,7 @@ TEST_F(CapfSession, ReKeyAuthenticatedByLsc) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
     Message auth = auth_response();
     add_proof(auth, kDevice, old_lsc.get(), pki().phone_rsa.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
 
     ASSERT_EQ(r.commands(), kFullInstall);
     X509Ptr new_lsc = check_delivered_lsc(r, pki().phone_rsa_new.get(), kDevice, trust);
@@ -539,7 +542,7 @@ TEST_F(CapfSession, InstallAuthenticatedByMic) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     Message auth = auth_response();
     add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     ASSERT_EQ(r.commands(), kFullInstall);
     EXPECT_NE(check_delivered_lsc(r, pki().phone_rsa.get(), kDevice, trust), nullptr);
     EXPECT_EQ(r.end_reason(), 1);
@@ -552,7 +555,7 @@ TEST_F(CapfSession, EitherCertificateModeAcceptsAMic) {
     const Operation op = schedule(OperationKind::Install, AuthMode::LscOrMic);
     Message auth = auth_response();
     add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
 }
@@ -564,7 +567,7 @@ TEST_F(CapfSession, RevokedLscIsRejected) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
     Message auth = auth_response();
     add_proof(auth, kDevice, lsc.get(), pki().phone_rsa.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op, 1);
@@ -577,7 +580,7 @@ TEST_F(CapfSession, SupersededLscIsRejected) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
     Message auth = auth_response();
     add_proof(auth, kDevice, first.get(), pki().phone_rsa.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op, 2);
@@ -590,7 +593,7 @@ TEST_F(CapfSession, AnotherDevicesLscIsRejected) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
     Message auth = auth_response();
     add_proof(auth, kDevice, theirs.get(), pki().other_phone.get());  // valid signature, wrong owner
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -599,6 +602,7 @@ TEST_F(CapfSession, AnotherDevicesLscIsRejected) {
 }
 
 TEST_F(CapfSession, UnregisteredOrForeignLscIsRejected) {
+    settings.lockout_failures = 100;  // each case must fail on its own merits, not on a lockout
     const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
     {
         // Chain-valid but never recorded as issued.
@@ -622,7 +626,7 @@ TEST_F(CapfSession, LscModeRejectsAMic) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
     Message auth = auth_response();
     add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -633,7 +637,7 @@ TEST_F(CapfSession, MicModeRejectsAnLsc) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     Message auth = auth_response();
     add_proof(auth, kDevice, lsc.get(), pki().phone_rsa.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op, 1);
@@ -652,7 +656,7 @@ TEST_F(CapfSession, Sha1OnlyProofIsRejectedByDefault) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     Message auth = auth_response();
     add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), {.sha1 = true, .sha2 = false});
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -663,7 +667,7 @@ TEST_F(CapfSession, Sha1OnlyProofIsAcceptedWhenPolicyAllows) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     Message auth = auth_response();
     add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), {.sha1 = true, .sha2 = false});
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -685,6 +689,7 @@ TEST_F(CapfSession, Sha512OnlyProofIsAccepted) {
 }
 
 TEST_F(CapfSession, BadSignaturesAreRejected) {
+    settings.lockout_failures = 100;  // each case must fail on its own merits, not on a lockout
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     const std::vector<std::pair<std::string, ProofOptions>> cases = {
         {"corrupt SHA-512", {.corrupt_sha2 = true}},
@@ -696,7 +701,7 @@ TEST_F(CapfSession, BadSignaturesAreRejected) {
         SCOPED_TRACE(what);
         Message auth = auth_response();
         add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), opts);
-        const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -710,10 +715,11 @@ TEST_F(CapfSession, BadSignaturesAreRejected) {
 }
 
 TEST_F(CapfSession, MissingCertificateProofIsRejected) {
+    settings.lockout_failures = 100;  // each case must fail on its own merits, not on a lockout
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     {
         SCOPED_TRACE("no CERTIFICATE at all");
-        const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -755,7 +761,7 @@ TEST_F(CapfSession, FetchRecordsTheMicTheyPhoneSends) {
     const Operation op = schedule(OperationKind::Fetch);
     Message resp = reason_message(Command::FetchCertificateResponse, reason::kUpdateCertificate);
     resp.add_bytes(Tag::Certificate, wrap_certificate(certificate_der(pki().mic.get()), cert_type::kLsc));
-    const Run r = run({auth_response(), resp});
+    const SessionRun r = run({auth_response(), resp});
 
     ASSERT_EQ(r.commands(), (std::vector<int>{1, 11, 15}));
     EXPECT_EQ(wire(r.frames[1]), (Bytes{0x55, 0x0b, 0x0B, 0xAD, 0xF0, 0x0D, 0x00, 0x00}));
@@ -775,7 +781,7 @@ TEST_F(CapfSession, FetchOfOurOwnLscKeepsItsRow) {
     const Operation op = schedule(OperationKind::Fetch);
     Message resp = reason_message(Command::FetchCertificateResponse, reason::kUpdateCertificate);
     resp.add_bytes(Tag::Certificate, wrap_certificate(certificate_der(lsc.get()), cert_type::kLsc));
-    const Run r = run({auth_response(), resp});
+    const SessionRun r = run({auth_response(), resp});
     EXPECT_EQ(r.end_reason(), 0);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
     const auto all = certs();
@@ -787,7 +793,7 @@ TEST_F(CapfSession, FetchWithReason7FailsTheOperation) {
     // NOTE: the lead's design marks the operation failed (the phone answered definitively
     // that it holds no certificate, §6.3); §11 otherwise says "keep the operation pending".
     const Operation op = schedule(OperationKind::Fetch);
-    const Run r = run({auth_response(), reason_message(Command::FetchCertificateResponse, reason::kInvalidElement)});
+    const SessionRun r = run({auth_response(), reason_message(Command::FetchCertificateResponse, reason::kInvalidElement)});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 11, 15}));
     EXPECT_EQ(r.end_reason(), 7);
     EXPECT_EQ(state_of(op), OperationState::Failed);
@@ -798,7 +804,7 @@ TEST_F(CapfSession, FetchResponseWithBrokenCertificateCommitsNothing) {
     const Operation op = schedule(OperationKind::Fetch);
     Message resp = reason_message(Command::FetchCertificateResponse, reason::kUpdateCertificate);
     resp.add_bytes(Tag::Certificate, wrap_certificate(Bytes{0x30, 0x03, 0x01, 0x02, 0x03}, cert_type::kLsc));
-    const Run r = run({auth_response(), resp});
+    const SessionRun r = run({auth_response(), resp});
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
 }
@@ -806,7 +812,7 @@ TEST_F(CapfSession, FetchResponseWithBrokenCertificateCommitsNothing) {
 TEST_F(CapfSession, DeleteRemovesTheLsc) {
     X509Ptr lsc = give_active_lsc(kDevice, pki().phone_rsa.get());
     const Operation op = schedule(OperationKind::Delete);
-    const Run r = run({auth_response(), reason_message(Command::DeleteCertificateResponse, reason::kUpdateCertificate)});
+    const SessionRun r = run({auth_response(), reason_message(Command::DeleteCertificateResponse, reason::kUpdateCertificate)});
     ASSERT_EQ(r.commands(), (std::vector<int>{1, 13, 15}));
     EXPECT_EQ(wire(r.frames[1]), (Bytes{0x55, 0x0d, 0x0B, 0xAD, 0xF0, 0x0D, 0x00, 0x00}));
     EXPECT_EQ(r.end_reason(), reason::kUpdateCertificate);
@@ -823,7 +829,7 @@ TEST_F(CapfSession, DeleteWithReasonNot1KeepsEverything) {
     const Operation op = schedule(OperationKind::Delete);
     for (std::uint8_t reason : {std::uint8_t{7}, std::uint8_t{0}, std::uint8_t{2}}) {
         SCOPED_TRACE(static_cast<int>(reason));
-        const Run r = run({auth_response(), reason_message(Command::DeleteCertificateResponse, reason)});
+        const SessionRun r = run({auth_response(), reason_message(Command::DeleteCertificateResponse, reason)});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 13, 15}));
         EXPECT_EQ(r.end_reason(), 7);
         expect_untouched(op, 1);
@@ -836,7 +842,7 @@ TEST_F(CapfSession, DeleteWithReasonNot1KeepsEverything) {
 // No operation, unknown device, deadline, version (§6.1, §6.5)
 
 TEST_F(CapfSession, NoPendingOperationEndsWithReason0) {
-    const Run r = run({auth_response()});
+    const SessionRun r = run({auth_response()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), reason::kNoAction);
     EXPECT_EQ(r.outcome.result, "no-operation");
@@ -845,7 +851,7 @@ TEST_F(CapfSession, NoPendingOperationEndsWithReason0) {
 
 TEST_F(CapfSession, FinishedOperationIsNotRunAgain) {
     give_active_lsc(kDevice, pki().phone_rsa.get());  // its install op is succeeded
-    const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 0);
     EXPECT_EQ(certs().size(), 1u);
@@ -853,7 +859,7 @@ TEST_F(CapfSession, FinishedOperationIsNotRunAgain) {
 
 TEST_F(CapfSession, UnknownDeviceEndsWithReason9) {
     schedule(OperationKind::Install);
-    const Run r = run({auth_response("SEP999999999999"), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response("SEP999999999999"), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), reason::kUnknownDevice);
     EXPECT_EQ(r.outcome.result, "unknown-device");
@@ -867,7 +873,7 @@ TEST_F(CapfSession, UnknownDeviceEndsWithReason9) {
 
 TEST_F(CapfSession, DeadlinePassedEndsWithReason0AndTimesTheOperationOut) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Null, "rsa:2048", "", now_utc() - 3600);
-    const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "no key generation after the deadline";
     EXPECT_EQ(r.end_reason(), reason::kNoAction);
     EXPECT_EQ(r.outcome.result, "timed-out");
@@ -883,7 +889,7 @@ TEST_F(CapfSession, DeadlineInTheFutureStillRuns) {
 
 TEST_F(CapfSession, Version2PhoneIsNotAskedForAnEcKey) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p256");
-    const Run r = run({auth_response(kDevice, "", 2), keygen_response(pki().phone_ec.get()), store_ok()});
+    const SessionRun r = run({auth_response(kDevice, "", 2), keygen_response(pki().phone_ec.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "no EC KEY_GENERATE_REQUEST to a version 2 client";
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -894,7 +900,7 @@ TEST_F(CapfSession, Version2PhoneIsNotAskedForAnEcKey) {
 
 TEST_F(CapfSession, PeerClosesBeforeTheHeader) {
     const Operation op = schedule(OperationKind::Install);
-    const Run r = run({});
+    const SessionRun r = run({});
     EXPECT_EQ(r.commands(), kOnlyAuthRequest) << "no reply after AUTH_REQUEST";
     EXPECT_EQ(r.end_reason(), -1);
     EXPECT_EQ(r.outcome.end_reason, -1);
@@ -907,7 +913,7 @@ TEST_F(CapfSession, PeerClosesInsideTheHeader) {
     const Bytes full = wire(auth_response());
     for (std::size_t n = 1; n < kHeaderSize; ++n) {
         SCOPED_TRACE(n);
-        const Run r = run_raw({Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n))});
+        const SessionRun r = run_raw({Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n))});
         EXPECT_EQ(r.commands(), kOnlyAuthRequest);
         EXPECT_EQ(r.outcome.end_reason, -1);
     }
@@ -922,7 +928,7 @@ TEST_F(CapfSession, FrameDeliveredByteByByteIsAccepted) {
     chunks.push_back(Bytes(key.begin(), key.begin() + 8));
     chunks.push_back(Bytes(key.begin() + 8, key.end()));
     chunks.push_back(wire(store_ok()));
-    const Run r = run_raw(chunks);
+    const SessionRun r = run_raw(chunks);
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -932,7 +938,7 @@ TEST_F(CapfSession, BadProtocolIdEndsWith7) {
     const Operation op = schedule(OperationKind::Install);
     Bytes f = wire(auth_response());
     f[0] = 0x56;
-    const Run r = run_raw({f, wire(keygen_response(pki().phone_rsa.get())), wire(store_ok())});
+    const SessionRun r = run_raw({f, wire(keygen_response(pki().phone_rsa.get())), wire(store_ok())});
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "no resynchronisation";
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -942,7 +948,7 @@ TEST_F(CapfSession, BadProtocolIdLaterInTheSessionEndsWith7) {
     const Operation op = schedule(OperationKind::Install);
     Bytes key = wire(keygen_response(pki().phone_rsa.get()));
     key[0] = 0x00;
-    const Run r = run_raw({wire(auth_response()), key, wire(store_ok())});
+    const SessionRun r = run_raw({wire(auth_response()), key, wire(store_ok())});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -951,24 +957,24 @@ TEST_F(CapfSession, BadProtocolIdLaterInTheSessionEndsWith7) {
 TEST_F(CapfSession, SessionIdMismatchEndsWith7) {
     const Operation op = schedule(OperationKind::Install);
     {
-        const Run r = run({auth_response(kDevice, "", 3, kSid + 1), keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(kDevice, "", 3, kSid + 1), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
-        const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get(), 0), store_ok()});
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get(), 0), store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
         Message stored = reason_message(Command::StoreCertificateResponse, 1, kSid ^ 0x80000000u);
-        const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
         EXPECT_EQ(r.commands(), kFullInstall);
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
         Message keepalive(Command::RequestInProgress, kSid + 5);
-        const Run r = run({auth_response(), keepalive, keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(), keepalive, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.end_reason(), 7) << "a keep-alive with a foreign session id is still a mismatch";
     }
     expect_untouched(op);
@@ -978,19 +984,19 @@ TEST_F(CapfSession, TruncatedBodyEndsWith7) {
     const Operation op = schedule(OperationKind::Install);
     const Bytes full = wire(auth_response());
     {
-        const Run r = run_raw({Bytes(full.begin(), full.end() - 3)});
+        const SessionRun r = run_raw({Bytes(full.begin(), full.end() - 3)});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
         // Timeout instead of EOF inside the body: also END_SESSION(7).
-        const Run r = run_raw({Bytes(full.begin(), full.end() - 3)}, true);
+        const SessionRun r = run_raw({Bytes(full.begin(), full.end() - 3)}, true);
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
         const Bytes key = wire(keygen_response(pki().phone_rsa.get()));
-        const Run r = run_raw({full, Bytes(key.begin(), key.begin() + 20)});
+        const SessionRun r = run_raw({full, Bytes(key.begin(), key.begin() + 20)});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -1001,7 +1007,7 @@ TEST_F(CapfSession, ElementRunningPastTheBodyEndsWith7) {
     const Operation op = schedule(OperationKind::Install);
     // VERSION claims 2 bytes but only 1 is in the body.
     const Bytes value_past = {0x55, 0x02, 0x0B, 0xAD, 0xF0, 0x0D, 0x00, 0x04, 0x07, 0x00, 0x02, 0x03};
-    const Run a = run_raw({value_past});
+    const SessionRun a = run_raw({value_past});
     EXPECT_EQ(a.commands(), kAuthThenEnd);
     EXPECT_EQ(a.end_reason(), 7);
 
@@ -1009,7 +1015,7 @@ TEST_F(CapfSession, ElementRunningPastTheBodyEndsWith7) {
     Bytes body = {0x07, 0x00, 0x01, 0x03, 0x0d};
     Bytes header_cut = {0x55, 0x02, 0x0B, 0xAD, 0xF0, 0x0D, 0x00, static_cast<std::uint8_t>(body.size())};
     header_cut.insert(header_cut.end(), body.begin(), body.end());
-    const Run b = run_raw({header_cut});
+    const SessionRun b = run_raw({header_cut});
     EXPECT_EQ(b.commands(), kAuthThenEnd);
     EXPECT_EQ(b.end_reason(), 7);
     expect_untouched(op);
@@ -1021,14 +1027,14 @@ TEST_F(CapfSession, WrongLengthForFixedSizeElementEndsWith7) {
         Message auth(Command::AuthResponse, kSid);
         auth.add_u8(Tag::Reason, 1).add_bytes(Tag::Version, Bytes{0x00, 0x03}).add_string(Tag::Password, "").add_string(
             Tag::DeviceName, kDevice);
-        const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
         Message stored(Command::StoreCertificateResponse, kSid);
         stored.add_bytes(Tag::Reason, Bytes{0x00, 0x01});
-        const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
         EXPECT_EQ(r.commands(), kFullInstall);
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -1041,7 +1047,7 @@ TEST_F(CapfSession, DeviceNameWithoutNulIsAccepted) {
     Message auth(Command::AuthResponse, kSid);
     auth.add_u8(Tag::Reason, 1).add_u8(Tag::Version, 3).add_string(Tag::Password, "").add_bytes(Tag::DeviceName,
                                                                                                 as_bytes(kDevice));
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(r.outcome.device, kDevice) << "the last character is not dropped";
@@ -1056,7 +1062,7 @@ TEST_F(CapfSession, DeviceNameWithEmbeddedNulIsRejected) {
     name.push_back(0);
     Message auth(Command::AuthResponse, kSid);
     auth.add_u8(Tag::Reason, 1).add_u8(Tag::Version, 3).add_bytes(Tag::DeviceName, name);
-    const Run r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -1071,7 +1077,7 @@ TEST_F(CapfSession, UnknownTagsAreSkippedAndTheSessionProceeds) {
     key.add_raw(15, Bytes{0x01}).add_u8(Tag::DigestType, hash_code::kSha512);
     Message stored = store_ok();
     stored.add_string(Tag::ReasonInfo, "stored in slot 1").add_raw(200, Bytes{0});
-    const Run r = run({auth, key, stored});
+    const SessionRun r = run({auth, key, stored});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -1084,7 +1090,7 @@ TEST_F(CapfSession, UnexpectedCommandInsteadOfAuthResponse) {
         SCOPED_TRACE(c);
         Message m(static_cast<std::uint8_t>(c), kSid);
         m.add_u8(Tag::Reason, 1).add_u8(Tag::Version, 3).add_string(Tag::DeviceName, kDevice);
-        const Run r = run({m, keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({m, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -1096,19 +1102,19 @@ TEST_F(CapfSession, UnexpectedCommandInsteadOfKeyGenerateResponse) {
     {
         Message sign(Command::SignCertificateRequest, kSid);
         sign.add_bytes(Tag::PublicKey, spki(pki().phone_rsa.get()));
-        const Run r = run({auth_response(), sign, keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(), sign, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
-        const Run r = run({auth_response(), store_ok(), keygen_response(pki().phone_rsa.get())});
+        const SessionRun r = run({auth_response(), store_ok(), keygen_response(pki().phone_rsa.get())});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
         Message csr(Command::SignCertificateResponse, kSid);
         csr.add_bytes(Tag::PublicKey, spki(pki().phone_rsa.get()));
-        const Run r = run({auth_response(), rip(), csr});
+        const SessionRun r = run({auth_response(), rip(), csr});
         EXPECT_EQ(r.end_reason(), 7);
     }
     expect_untouched(op);
@@ -1117,7 +1123,7 @@ TEST_F(CapfSession, UnexpectedCommandInsteadOfKeyGenerateResponse) {
 
 TEST_F(CapfSession, UnexpectedCommandInsteadOfStoreResponseCommitsNothing) {
     const Operation op = schedule(OperationKind::Install);
-    const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), keygen_response(pki().phone_rsa.get())});
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), keygen_response(pki().phone_rsa.get())});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -1128,7 +1134,7 @@ TEST_F(CapfSession, VersionMissingOrAbove3EndsWith7) {
     for (std::optional<std::uint8_t> v : {std::optional<std::uint8_t>{}, std::optional<std::uint8_t>{4},
                                           std::optional<std::uint8_t>{255}, std::optional<std::uint8_t>{0}}) {
         SCOPED_TRACE(v ? std::to_string(*v) : "missing");
-        const Run r = run({auth_response(kDevice, "", v), keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun r = run({auth_response(kDevice, "", v), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -1137,7 +1143,7 @@ TEST_F(CapfSession, VersionMissingOrAbove3EndsWith7) {
 
 TEST_F(CapfSession, MissingDeviceNameEndsWith7) {
     const Operation op = schedule(OperationKind::Install);
-    const Run r = run({auth_response(""), keygen_response(pki().phone_rsa.get()), store_ok()});
+    const SessionRun r = run({auth_response(""), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     expect_untouched(op);
@@ -1146,12 +1152,12 @@ TEST_F(CapfSession, MissingDeviceNameEndsWith7) {
 TEST_F(CapfSession, KeyGenerateResponseWithoutPublicKeyKeepsTheOperationPending) {
     const Operation op = schedule(OperationKind::Install);
     {
-        const Run r = run({auth_response(), reason_message(Command::KeyGenerateResponse, 7), store_ok()});
+        const SessionRun r = run({auth_response(), reason_message(Command::KeyGenerateResponse, 7), store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
-        const Run r = run({auth_response(), Message(Command::KeyGenerateResponse, kSid), store_ok()});
+        const SessionRun r = run({auth_response(), Message(Command::KeyGenerateResponse, kSid), store_ok()});
         EXPECT_EQ(r.end_reason(), 7);
     }
     expect_untouched(op);
@@ -1167,7 +1173,7 @@ TEST_F(CapfSession, UnparsablePublicKeyKeepsTheOperationPending) {
         SCOPED_TRACE(junk.size());
         Message key(Command::KeyGenerateResponse, kSid);
         key.add_bytes(Tag::PublicKey, junk);
-        const Run r = run({auth_response(), key, store_ok()});
+        const SessionRun r = run({auth_response(), key, store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -1177,19 +1183,19 @@ TEST_F(CapfSession, UnparsablePublicKeyKeepsTheOperationPending) {
 TEST_F(CapfSession, WrongKeyTypeOrSizeKeepsTheOperationPending) {
     {
         const Operation op = schedule(OperationKind::Install, AuthMode::Null, "rsa:2048");
-        const Run small = run({auth_response(), keygen_response(pki().phone_rsa_1024.get()), store_ok()});
+        const SessionRun small = run({auth_response(), keygen_response(pki().phone_rsa_1024.get()), store_ok()});
         EXPECT_EQ(small.commands(), (std::vector<int>{1, 3, 15})) << "no certificate for a key that was not asked for";
         EXPECT_EQ(small.end_reason(), 7);
-        const Run ec = run({auth_response(), keygen_response(pki().phone_ec.get()), store_ok()});
+        const SessionRun ec = run({auth_response(), keygen_response(pki().phone_ec.get()), store_ok()});
         EXPECT_EQ(ec.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(ec.end_reason(), 7);
         expect_untouched(op);
     }
     {
         const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p256");
-        const Run rsa = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+        const SessionRun rsa = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(rsa.end_reason(), 7);
-        const Run curve = run({auth_response(), keygen_response(pki().phone_ec_384.get()), store_ok()});
+        const SessionRun curve = run({auth_response(), keygen_response(pki().phone_ec_384.get()), store_ok()});
         EXPECT_EQ(curve.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(curve.end_reason(), 7);
         expect_untouched(op);
@@ -1204,7 +1210,7 @@ TEST_F(CapfSession, StoreResponseReasonNot1CommitsNothing) {
         SCOPED_TRACE(reason ? std::to_string(*reason) : "absent");
         Message stored(Command::StoreCertificateResponse, kSid);
         if (reason) stored.add_u8(Tag::Reason, *reason);
-        const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
         EXPECT_EQ(r.commands(), kFullInstall);
         EXPECT_EQ(r.end_reason(), 7) << "the reference's END_SESSION(1) here is the bug §6.2 warns about";
         EXPECT_TRUE(r.outcome.serial.empty());
@@ -1218,7 +1224,7 @@ TEST_F(CapfSession, StoreResponseReasonNot1DoesNotSupersedeTheCurrentLsc) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
     Message auth = auth_response();
     add_proof(auth, kDevice, current.get(), pki().phone_rsa.get());
-    const Run r = run({auth, keygen_response(pki().phone_rsa_new.get()),
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa_new.get()),
                        reason_message(Command::StoreCertificateResponse, reason::kInvalidElement)});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 7);
@@ -1232,7 +1238,7 @@ TEST_F(CapfSession, WriteFailureWhileSendingEndSessionDoesNotCrash) {
         // Unknown device: END_SESSION(9) cannot be written.
         EndSessionWriteFails stream;
         stream.push(wire(auth_response("SEP999999999999")));
-        const Run r = run_stream(stream);
+        const SessionRun r = run_stream(stream);
         EXPECT_EQ(stream.refused, 1);
         EXPECT_EQ(r.commands(), kOnlyAuthRequest);
     }
@@ -1243,7 +1249,7 @@ TEST_F(CapfSession, WriteFailureWhileSendingEndSessionDoesNotCrash) {
         stream.push(wire(auth_response()));
         stream.push(wire(keygen_response(pki().phone_rsa.get())));
         stream.push(wire(reason_message(Command::StoreCertificateResponse, 7)));
-        const Run r = run_stream(stream);
+        const SessionRun r = run_stream(stream);
         EXPECT_EQ(stream.refused, 1);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
         expect_untouched(op);
@@ -1256,7 +1262,7 @@ TEST_F(CapfSession, WriteFailureWhileSendingEndSessionDoesNotCrash) {
         stream.push(wire(auth_response()));
         stream.push(wire(keygen_response(pki().phone_rsa.get())));
         stream.push(wire(store_ok()));
-        const Run r = run_stream(stream);
+        const SessionRun r = run_stream(stream);
         EXPECT_EQ(stream.refused, 1);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
         EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -1271,7 +1277,7 @@ TEST_F(CapfSession, EveryWriteFailingDoesNotCrash) {
     stream.push(wire(auth_response()));
     stream.push(wire(keygen_response(pki().phone_rsa.get())));
     stream.push(wire(store_ok()));
-    const Run r = run_stream(stream);
+    const SessionRun r = run_stream(stream);
     EXPECT_TRUE(r.frames.empty());
     EXPECT_EQ(r.outcome.result, "closed");
     expect_untouched(op);
@@ -1281,7 +1287,7 @@ TEST_F(CapfSession, PhoneClosesAfterKeyGeneration) {
     const Operation op = schedule(OperationKind::Install);
     {
         // The phone answered KEY_GENERATE and vanished before confirming storage.
-        const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get())});
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get())});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
         EXPECT_EQ(r.end_reason(), -1) << "no END_SESSION to a closed peer";
         EXPECT_EQ(r.outcome.result, "closed");
@@ -1290,7 +1296,7 @@ TEST_F(CapfSession, PhoneClosesAfterKeyGeneration) {
     }
     {
         // The phone generated its key and closed before answering KEY_GENERATE.
-        const Run r = run({auth_response(), rip(), rip()});
+        const SessionRun r = run({auth_response(), rip(), rip()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3}));
         EXPECT_EQ(r.end_reason(), -1);
         expect_untouched(op);
@@ -1300,17 +1306,17 @@ TEST_F(CapfSession, PhoneClosesAfterKeyGeneration) {
 TEST_F(CapfSession, TimeoutsEndWith7AndKeepTheOperationPending) {
     const Operation op = schedule(OperationKind::Install);
     {
-        const Run r = run({}, true);
+        const SessionRun r = run({}, true);
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
-        const Run r = run({auth_response(), rip()}, true);
+        const SessionRun r = run({auth_response(), rip()}, true);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
     {
-        const Run r = run({auth_response(), keygen_response(pki().phone_rsa.get())}, true);
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get())}, true);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
@@ -1321,14 +1327,14 @@ TEST_F(CapfSession, DeleteAndFetchResponsesThatNeverComeKeepTheOperationPending)
     X509Ptr lsc = give_active_lsc(kDevice, pki().phone_rsa.get());
     {
         const Operation op = schedule(OperationKind::Delete);
-        const Run r = run({auth_response()});
+        const SessionRun r = run({auth_response()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 13}));
         expect_untouched(op, 1);
         EXPECT_TRUE(active());
     }
     {
         const Operation op = schedule(OperationKind::Fetch);
-        const Run r = run({auth_response()});
+        const SessionRun r = run({auth_response()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 11}));
         expect_untouched(op, 1);
     }
