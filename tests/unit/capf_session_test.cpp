@@ -96,6 +96,18 @@ struct ProofOptions {
     std::string signed_name;  // the name inside M; empty = the claimed device name
 };
 
+ProofOptions signatures(bool sha1, bool sha2) {
+    ProofOptions o;
+    o.sha1 = sha1;
+    o.sha2 = sha2;
+    return o;
+}
+ProofOptions tweak(void (*f)(ProofOptions&)) {
+    ProofOptions o;
+    f(o);
+    return o;
+}
+
 // §7.3: CERTIFICATE + SIGNED_DATA (SHA-1) + SHA2_SIGNED_DATA (SHA-512) over M = name || 00 || DER.
 void add_proof(Message& m, const std::string& name, const X509* cert, EVP_PKEY* key, const ProofOptions& o = {}) {
     const Bytes der = certificate_der(cert);
@@ -655,7 +667,7 @@ TEST_F(CapfSession, MicOfAnotherDeviceIsRejected) {
 TEST_F(CapfSession, Sha1OnlyProofIsRejectedByDefault) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     Message auth = auth_response();
-    add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), {.sha1 = true, .sha2 = false});
+    add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), signatures(true, false));
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
@@ -666,7 +678,7 @@ TEST_F(CapfSession, Sha1OnlyProofIsAcceptedWhenPolicyAllows) {
     settings.allow_sha1_only_proof = true;
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     Message auth = auth_response();
-    add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), {.sha1 = true, .sha2 = false});
+    add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), signatures(true, false));
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 1);
@@ -675,7 +687,7 @@ TEST_F(CapfSession, Sha1OnlyProofIsAcceptedWhenPolicyAllows) {
     // Policy lets SHA-1 stand alone; it does not let a bad SHA-1 signature through.
     const Operation again = schedule(OperationKind::Install, AuthMode::Mic);
     Message bad = auth_response();
-    add_proof(bad, kDevice, pki().mic.get(), pki().mic_key.get(), {.sha1 = true, .sha2 = false, .corrupt_sha1 = true});
+    add_proof(bad, kDevice, pki().mic.get(), pki().mic_key.get(), tweak([](ProofOptions& o) { o.sha2 = false; o.corrupt_sha1 = true; }));
     EXPECT_EQ(run({bad, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
     EXPECT_EQ(state_of(again), OperationState::Pending);
 }
@@ -683,7 +695,7 @@ TEST_F(CapfSession, Sha1OnlyProofIsAcceptedWhenPolicyAllows) {
 TEST_F(CapfSession, Sha512OnlyProofIsAccepted) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     Message auth = auth_response();
-    add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), {.sha1 = false, .sha2 = true});
+    add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), signatures(false, true));
     EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 1);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
 }
@@ -692,10 +704,10 @@ TEST_F(CapfSession, BadSignaturesAreRejected) {
     settings.lockout_failures = 100;  // each case must fail on its own merits, not on a lockout
     const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
     const std::vector<std::pair<std::string, ProofOptions>> cases = {
-        {"corrupt SHA-512", {.corrupt_sha2 = true}},
-        {"corrupt SHA-1 next to a good SHA-512", {.corrupt_sha1 = true}},
-        {"SHA2 block not marked SHA-512", {.sha2_hash_code = hash_code::kSha256}},
-        {"signed for another device name", {.signed_name = kOtherDevice}},
+        {"corrupt SHA-512", tweak([](ProofOptions& o) { o.corrupt_sha2 = true; })},
+        {"corrupt SHA-1 next to a good SHA-512", tweak([](ProofOptions& o) { o.corrupt_sha1 = true; })},
+        {"SHA2 block not marked SHA-512", tweak([](ProofOptions& o) { o.sha2_hash_code = hash_code::kSha256; })},
+        {"signed for another device name", tweak([](ProofOptions& o) { o.signed_name = kOtherDevice; })},
     };
     for (const auto& [what, opts] : cases) {
         SCOPED_TRACE(what);
@@ -726,7 +738,7 @@ TEST_F(CapfSession, MissingCertificateProofIsRejected) {
     {
         SCOPED_TRACE("CERTIFICATE without any signature");
         Message auth = auth_response();
-        add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), {.sha1 = false, .sha2 = false});
+        add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), signatures(false, false));
         EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
     }
     {
