@@ -72,6 +72,15 @@ Result<std::optional<std::string>> Message::text(Tag tag) const {
     return std::optional<std::string>{std::string(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(n))};
 }
 
+std::optional<std::uint8_t> repeated_tag(const Message& message) {
+    bool seen[256] = {};
+    for (const auto& e : message.elements()) {
+        if (seen[e.tag]) return e.tag;
+        seen[e.tag] = true;
+    }
+    return std::nullopt;
+}
+
 Result<Header> decode_header(ByteView bytes) {
     if (bytes.size() != kHeaderSize) return fail("header must be 8 bytes, got " + std::to_string(bytes.size()));
     if (bytes[0] != kProtocolId) return fail("bad protocol id 0x" + to_hex(bytes.subspan(0, 1)) + " (expected 0x55)");

@@ -56,6 +56,9 @@ private:
     std::vector<Element> elements_;
 };
 
+// The first tag that occurs more than once, if any.
+std::optional<std::uint8_t> repeated_tag(const Message& message);
+
 Result<Header> decode_header(ByteView bytes);
 Result<Message> decode_body(const Header& header, ByteView body);
 // A whole frame (header + body) in one buffer; trailing bytes are an error.

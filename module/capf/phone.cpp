@@ -112,9 +112,9 @@ Status Phone::on_store(const Message& m) {
     }
     std::error_code ec;
     std::filesystem::create_directories(o_.out_dir, ec);
-    if (auto s = save_private_key(phone_lsc_key_path(o_.out_dir, o_.name), new_key_.get()); !s) return s;
+    if (auto s = save_private_key(phone_lsc_key_path(o_.out_dir, o_.name), new_key_.get(), o_.sync_files); !s) return s;
     if (auto s = write_file_atomically(phone_lsc_cert_path(o_.out_dir, o_.name), certificate_pem(cert->get()),
-                                       FileMode::Public);
+                                       FileMode::Public, o_.sync_files ? Durability::Synced : Durability::Unsynced);
         !s)
         return s;
     auto facts = describe_certificate(cert->get());
@@ -189,16 +189,26 @@ Result<PhoneResult> Phone::run() {
 
 }  // namespace
 
-Result<PhoneResult> run_phone(const PhoneOptions& options) {
-    auto where = parse_host_port(options.server);
-    if (!where) return where.error();
+Result<std::shared_ptr<SSL_CTX>> make_phone_tls_context(const PhoneOptions& options) {
     std::vector<X509*> anchors;
     for (const auto& c : options.trusted_capf) anchors.push_back(c.get());
     auto ctx = make_client_tls_context(anchors, options.tls_version);
     if (!ctx) return ctx.error();
+    return std::shared_ptr<SSL_CTX>(ctx->release(), SSL_CTX_free);
+}
+
+Result<PhoneResult> run_phone(const PhoneOptions& options) {
+    auto where = parse_host_port(options.server);
+    if (!where) return where.error();
+    std::shared_ptr<SSL_CTX> ctx = options.tls_context;
+    if (!ctx) {
+        auto made = make_phone_tls_context(options);
+        if (!made) return made.error();
+        ctx = std::move(*made);
+    }
     auto fd = connect_tcp(*where, options.timeout_seconds * 1000);
     if (!fd) return fd.error();
-    TlsStream stream(SslPtr(SSL_new(ctx->get())), *fd);
+    TlsStream stream(SslPtr(SSL_new(ctx.get())), *fd);
     if (auto s = stream.connect(Clock::now() + std::chrono::seconds(options.timeout_seconds)); !s)
         return fail("TLS to the CAPF server failed (is --capf-cert the server's CAPF certificate?): " + s.message());
     FrameChannel channel(stream);

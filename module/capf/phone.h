@@ -8,6 +8,7 @@
 #include "core/result.h"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,7 +41,14 @@ struct PhoneOptions {
     std::string tls_version;  // "" = TLS 1.2+
     PhoneFault fault = PhoneFault::None;
     int timeout_seconds = 60;
+    // Load mode shares one TLS client context and skips fsync: thousands of
+    // simulated phones on one host are a benchmark, not a fleet.
+    std::shared_ptr<SSL_CTX> tls_context;
+    bool sync_files = true;
 };
+
+// A client context trusting options.trusted_capf, for sharing across phones.
+Result<std::shared_ptr<SSL_CTX>> make_phone_tls_context(const PhoneOptions& options);
 
 struct PhoneResult {
     int end_reason = -1;       // the server's END_SESSION reason

@@ -57,10 +57,46 @@ std::string log_quote(const std::string& s) {
     return out + "\"";
 }
 
+// Registry connections are reused across sessions: opening SQLite, setting the
+// pragmas and preparing statements per phone would dominate a busy server.
+class StorePool {
+public:
+    explicit StorePool(std::string path) : path_(std::move(path)) {}
+    Result<Store> acquire() {
+        {
+            std::lock_guard lock(mutex_);
+            if (!idle_.empty()) {
+                Store s = std::move(idle_.back());
+                idle_.pop_back();
+                return s;
+            }
+        }
+        auto store = Store::open(path_);
+        if (store) store->database().set_writer_lock(writer_);
+        return store;
+    }
+    void release(Store store) {
+        std::lock_guard lock(mutex_);
+        if (idle_.size() < kMaxIdle) idle_.push_back(std::move(store));
+    }
+
+private:
+    static constexpr std::size_t kMaxIdle = 32;
+    std::string path_;
+    std::mutex mutex_;
+    std::vector<Store> idle_;
+    std::shared_ptr<std::mutex> writer_ = std::make_shared<std::mutex>();
+};
+
 class Server {
 public:
     Server(const Config& config, CapfAuthority authority, TrustSet trust, SslCtxPtr tls, std::ostream& log)
-        : config_(config), authority_(std::move(authority)), trust_(std::move(trust)), tls_(std::move(tls)), log_(log) {}
+        : config_(config),
+          authority_(std::move(authority)),
+          trust_(std::move(trust)),
+          tls_(std::move(tls)),
+          log_(log),
+          stores_(config.resolve(config.database).string()) {}
 
     Status run(int listen_fd, const std::atomic<bool>& stop, int grace_seconds);
 
@@ -77,6 +113,7 @@ private:
     std::condition_variable idle_;
     std::set<int> active_fds_;
     std::mutex log_mutex_;
+    StorePool stores_;
 };
 
 void Server::log_line(const std::string& line) {
@@ -96,7 +133,7 @@ void Server::handle(int fd, std::string peer) {
             outcome.result = "closed";
             outcome.cause = hs.message();
         } else {
-            auto store = Store::open(config_.resolve(config_.database).string());
+            auto store = stores_.acquire();
             FrameChannel channel(stream);
             if (!store) {
                 // Fail closed, but tell the phone: END_SESSION(7) rather than a silent drop.
@@ -109,6 +146,7 @@ void Server::handle(int fd, std::string peer) {
             } else {
                 SessionContext ctx{*store, authority_, trust_, SessionSettings::from(config_)};
                 outcome = run_session(channel, ctx, sid);
+                stores_.release(std::move(*store));
             }
             stream.shutdown();
         }

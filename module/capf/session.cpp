@@ -51,6 +51,7 @@ private:
     FrameChannel& channel_;
     SessionContext& ctx_;
     std::uint32_t sid_;
+    std::string sent_name_;  // DEVICE_NAME exactly as received
     SessionOutcome out_;
 };
 
@@ -167,13 +168,19 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
         if (!m) return fail("certificate rejected: " + lsc_why + "; " + m.message());
         kind = "MIC";
         if (!auth_mode_accepts_mic(mode)) return fail("a MIC was presented but the operation requires an LSC");
-        // MIC CNs read like "CP-8841-SEP001122334455": the device name must be in there.
-        if (facts->common_name.find(device.name) == std::string::npos)
-            return fail("MIC CN " + facts->common_name + " does not contain " + device.name);
+        // MIC CNs read like "CP-8841-SEP001122334455": the device name must be the
+        // whole CN or its last dash-separated part, not merely a substring.
+        const std::string& cn = facts->common_name;
+        const bool names_device =
+            cn == device.name || (cn.size() > device.name.size() && cn.compare(cn.size() - device.name.size(),
+                                                                               device.name.size(), device.name) == 0 &&
+                                  cn[cn.size() - device.name.size() - 1] == '-');
+        if (!names_device) return fail("MIC CN " + cn + " does not name " + device.name);
     }
 
     EVP_PKEY* key = X509_get0_pubkey(cert->get());
-    const Bytes message = certificate_proof_message(device.name, w->der);
+    // §7.3 signs DEVICE_NAME as the phone sent it, before any normalisation.
+    const Bytes message = certificate_proof_message(sent_name_, w->der);
     bool proven = false;
     if (const Bytes* sha2 = auth.find(Tag::Sha2SignedData)) {
         auto hs = decode_hashed_signature(*sha2);
@@ -240,13 +247,13 @@ void ServerSession::install(const Operation& op, int phone_version) {
         end(reason::kInvalidElement, "failed", why);
         return;
     }
-    auto key = parse_public_key_der(*spki);
+    auto key = parse_subject_public_key_info(*spki);
     if (!key) {
         fail_operation(op, OperationState::Pending, "phone returned an unusable public key");
         end(reason::kInvalidElement, "failed", "PUBLIC_KEY: " + key.message());
         return;
     }
-    auto got = describe_key(key->get());
+    auto got = describe_key(X509_PUBKEY_get0(key->get()));
     if (!got || !(*got == spec)) {
         const std::string why = "phone returned " + (got ? got->to_string() : got.message()) + " but " + spec.to_string() + " was requested";
         fail_operation(op, OperationState::Pending, why);
@@ -304,8 +311,9 @@ void ServerSession::fetch(const Operation& op) {
     auto reason = resp->u8(Tag::Reason);
     const Bytes* wrapped = resp->find(Tag::Certificate);
     if (!reason || !reason->has_value() || **reason != reason::kUpdateCertificate || wrapped == nullptr) {
+        // §11: END_SESSION(7), commit nothing, keep the operation pending.
         const std::string why = "phone returned no certificate";
-        fail_operation(op, OperationState::Failed, why);
+        fail_operation(op, OperationState::Pending, why);
         end(reason::kInvalidElement, "failed", why);
         return;
     }
@@ -369,6 +377,12 @@ SessionOutcome ServerSession::run() {
     auto auth = await(Command::AuthResponse, ctx_.settings.reply_timeout);
     if (!auth) return out_;
 
+    // A repeated identity or credential element is ambiguous (which name is
+    // meant?); refuse rather than pick one.
+    if (auto tag = repeated_tag(*auth)) {
+        end(reason::kInvalidElement, "failed", "AUTH_RESPONSE repeats " + tag_name(*tag));
+        return out_;
+    }
     auto version = auth->u8(Tag::Version);
     if (!version) {
         end(reason::kInvalidElement, "failed", version.message());
@@ -384,6 +398,7 @@ SessionOutcome ServerSession::run() {
         end(reason::kInvalidElement, "failed", name ? "DEVICE_NAME missing" : name.message());
         return out_;
     }
+    sent_name_ = **name;
     auto normalized = normalize_device_name(**name);
     if (!normalized) {
         end(reason::kInvalidElement, "failed", normalized.message());
@@ -427,7 +442,7 @@ SessionOutcome ServerSession::run() {
         end(reason::kInvalidElement, "rejected", cause);
         return out_;
     }
-    (void)ctx_.store.clear_auth_failures(dev.id);
+    if (dev.auth_failures != 0 || dev.locked_until) (void)ctx_.store.clear_auth_failures(dev.id);
 
     if (operation.request.completes_by && *operation.request.completes_by < now_utc()) {
         fail_operation(operation, OperationState::TimedOut, "phone arrived after the completes-by deadline");

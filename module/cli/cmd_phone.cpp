@@ -116,6 +116,8 @@ int run_load(CliContext& ctx, const PhoneArgs& a) {
         if (!n) return ctx.error(n.message());
         names.push_back(*n);
     }
+    auto tls = capf::make_phone_tls_context(*proto);
+    if (!tls) return ctx.error(tls.message());
     std::atomic<int> next{0}, ok{0}, refused{0}, failed{0};
     std::mutex print;
     std::string first_error;
@@ -137,6 +139,8 @@ int run_load(CliContext& ctx, const PhoneArgs& a) {
                 o.prefer_mic = proto->prefer_mic;
                 if (proto->mic) o.mic = capf::PhoneIdentity{share(proto->mic->cert.get()), share(proto->mic->key.get())};
                 o.name = names[static_cast<std::size_t>(i)];
+                o.tls_context = *tls;
+                o.sync_files = false;
                 auto r = capf::run_phone(o);
                 if (r && r->end_reason == 1) ++ok;
                 else if (r) ++refused;

@@ -109,6 +109,44 @@ Result<CapfAuthority> CapfAuthority::load(const std::filesystem::path& cert_path
 }
 
 Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, EVP_PKEY* phone_key, int days) const {
+    return build_lsc(device, days, [phone_key](X509* cert) -> Status {
+        if (X509_set_pubkey(cert, phone_key) != 1) return fail(openssl_error("cannot set LSC public key"));
+        return {};
+    });
+}
+
+Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, const X509_PUBKEY* phone_spki, int days) const {
+    auto built = build_lsc(device, days, [phone_spki](X509* cert) -> Status {
+        ASN1_OBJECT* alg_oid = nullptr;
+        const unsigned char* bits = nullptr;
+        int bits_len = 0;
+        X509_ALGOR* alg = nullptr;
+        if (X509_PUBKEY_get0_param(&alg_oid, &bits, &bits_len, &alg, phone_spki) != 1 || alg == nullptr)
+            return fail("unreadable SubjectPublicKeyInfo");
+        const ASN1_OBJECT* oid = nullptr;
+        int ptype = V_ASN1_UNDEF;
+        const void* pval = nullptr;
+        X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+        void* param = nullptr;
+        if (ptype == V_ASN1_OBJECT) param = OBJ_dup(static_cast<const ASN1_OBJECT*>(pval));
+        else if (ptype == V_ASN1_SEQUENCE) param = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(pval));
+        else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) return fail("unsupported public key parameters");
+        auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(bits_len)));
+        if (copy == nullptr || X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(oid), ptype, param, copy,
+                                                      bits_len) != 1) {
+            OPENSSL_free(copy);
+            return fail(openssl_error("cannot set LSC public key"));
+        }
+        return {};
+    });
+    if (!built) return built.error();
+    // A key set from raw parameters is not decoded (X509_get0_pubkey() would
+    // return NULL); one parse of the final DER gives an ordinary certificate.
+    return parse_certificate_der(certificate_der(built->get()));
+}
+
+Result<X509Ptr> CapfAuthority::build_lsc(const std::string& device, int days,
+                                         const std::function<Status(X509*)>& set_key) const {
     if (days < 1 || days > 3650) return fail("LSC validity must be 1 to 3650 days");
     X509Ptr cert(X509_new());
     auto serial = random_serial();
@@ -133,13 +171,15 @@ Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, EVP_PKEY* ph
     X509_set_subject_name(cert.get(), subject.get());
     // The issuer is the signing CA's *subject*, which is what makes intermediate CAPFs work.
     X509_set_issuer_name(cert.get(), ca_name);
-    if (X509_set_pubkey(cert.get(), phone_key) != 1) return fail(openssl_error("cannot set LSC public key"));
+    if (auto s = set_key(cert.get()); !s) return s.error();
     if (auto s = set_validity(cert.get(), days); !s) return s.error();
 
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, cert_.get(), cert.get(), nullptr, nullptr, 0);
-    const bool rsa = EVP_PKEY_get_base_id(phone_key) == EVP_PKEY_RSA;
+    ASN1_OBJECT* key_alg = nullptr;
+    X509_PUBKEY_get0_param(&key_alg, nullptr, nullptr, nullptr, X509_get_X509_PUBKEY(cert.get()));
+    const bool rsa = OBJ_obj2nid(key_alg) == NID_rsaEncryption;
     const std::string san = "URI:" + device;
     const char* usage = rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature,keyAgreement";
     for (auto [nid, value] : {std::pair{NID_basic_constraints, "critical,CA:FALSE"},

@@ -8,6 +8,7 @@
 #include "core/result.h"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,12 +37,16 @@ public:
 
     // Signs an LSC for `device` over exactly the public key the phone returned.
     Result<X509Ptr> issue_lsc(const std::string& device, EVP_PKEY* phone_key, int days) const;
+    // Same, from the phone's SubjectPublicKeyInfo as received (copied verbatim,
+    // which spares OpenSSL 3 a re-encode and re-decode of the key per LSC).
+    Result<X509Ptr> issue_lsc(const std::string& device, const X509_PUBKEY* phone_spki, int days) const;
 
     X509* certificate() const { return cert_.get(); }
     EVP_PKEY* key() const { return key_.get(); }
     const std::vector<X509Ptr>& chain() const { return chain_; }
 
 private:
+    Result<X509Ptr> build_lsc(const std::string& device, int days, const std::function<Status(X509*)>& set_key) const;
     X509Ptr cert_;
     EvpPkeyPtr key_;
     std::vector<X509Ptr> chain_;

@@ -16,12 +16,15 @@ Result<EvpPkeyPtr> generate_key(const KeySpec& spec);
 Result<KeySpec> describe_key(const EVP_PKEY* key);
 
 Result<EvpPkeyPtr> parse_public_key_der(ByteView spki_der);
+// The same, kept as a SubjectPublicKeyInfo: X509_PUBKEY_get0() gives the key
+// without decoding it again, and an issuer can copy it into a certificate as is.
+Result<X509PubkeyPtr> parse_subject_public_key_info(ByteView spki_der);
 Result<Bytes> public_key_der(const EVP_PKEY* key);
 
 Result<EvpPkeyPtr> parse_private_key_pem(const std::string& pem);
 Result<std::string> private_key_pem(const EVP_PKEY* key);
 Result<EvpPkeyPtr> load_private_key(const std::filesystem::path& path);
-Status save_private_key(const std::filesystem::path& path, const EVP_PKEY* key);
+Status save_private_key(const std::filesystem::path& path, const EVP_PKEY* key, bool synced = true);
 
 // True when the two keys are the same public key (certificate/key pairing).
 bool same_public_key(const EVP_PKEY* a, const EVP_PKEY* b);

@@ -11,7 +11,8 @@
 
 namespace lscgate {
 
-Status write_file_atomically(const std::filesystem::path& path, const std::string& content, FileMode mode) {
+Status write_file_atomically(const std::filesystem::path& path, const std::string& content, FileMode mode,
+                             Durability durability) {
     const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) return fail("cannot create " + tmp + ": " + std::strerror(errno));
@@ -29,7 +30,7 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    if ((durability == Durability::Synced && ::fsync(fd) != 0) || ::close(fd) != 0) {
         ::unlink(tmp.c_str());
         return fail("cannot flush " + tmp + ": " + std::strerror(errno));
     }

@@ -11,7 +11,9 @@ enum class FileMode { Public = 0644, Secret = 0600 };
 
 // Writes through a temporary file and rename, so a crash never leaves a half
 // written key or certificate; secrets are created 0600 from the first byte.
-Status write_file_atomically(const std::filesystem::path& path, const std::string& content, FileMode mode);
+enum class Durability { Synced, Unsynced };
+Status write_file_atomically(const std::filesystem::path& path, const std::string& content, FileMode mode,
+                             Durability durability = Durability::Synced);
 
 Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes = 4 * 1024 * 1024);
 

@@ -1,22 +1,78 @@
 #include "core/sqlite_handles.h"
 
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace lscgate {
 
+class StatementCache {
+public:
+    ~StatementCache() { finalize_all(); }
+    sqlite3_stmt* take(std::string_view sql) {
+        std::lock_guard lock(mutex_);
+        auto it = idle_.find(std::string(sql));
+        if (it == idle_.end() || it->second.empty()) return nullptr;
+        sqlite3_stmt* s = it->second.back();
+        it->second.pop_back();
+        return s;
+    }
+    void give_back(sqlite3_stmt* stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        std::lock_guard lock(mutex_);
+        if (closed_) {
+            sqlite3_finalize(stmt);
+            return;
+        }
+        auto& list = idle_[sqlite3_sql(stmt)];
+        if (list.size() >= kMaxIdlePerSql) {
+            sqlite3_finalize(stmt);
+            return;
+        }
+        list.push_back(stmt);
+    }
+    // Called before the connection closes; later give_back() calls finalize.
+    void finalize_all() {
+        std::lock_guard lock(mutex_);
+        for (auto& [sql, list] : idle_)
+            for (auto* s : list) sqlite3_finalize(s);
+        idle_.clear();
+        closed_ = true;
+    }
+
+private:
+    static constexpr std::size_t kMaxIdlePerSql = 4;
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+    bool closed_ = false;
+};
+
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::move(other.cache_)) {}
 
 SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
     if (this != &other) {
-        sqlite3_finalize(stmt_);
+        release();
         db_ = std::exchange(other.db_, nullptr);
         stmt_ = std::exchange(other.stmt_, nullptr);
+        cache_ = std::move(other.cache_);
     }
     return *this;
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+SqliteStatement::~SqliteStatement() { release(); }
+
+void SqliteStatement::release() noexcept {
+    if (stmt_ == nullptr) return;
+    if (cache_) cache_->give_back(stmt_);
+    else sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+}
 
 SqliteStatement& SqliteStatement::bind(int index, std::int64_t value) {
     sqlite3_bind_int64(stmt_, index, value);
@@ -72,15 +128,23 @@ std::optional<std::string> SqliteStatement::column_optional_text(int col) const 
     return column_text(col);
 }
 
+SqliteDatabase::SqliteDatabase(sqlite3* db) : db_(db), cache_(std::make_shared<StatementCache>()) {}
+
 SqliteDatabase& SqliteDatabase::operator=(SqliteDatabase&& other) noexcept {
     if (this != &other) {
+        if (cache_) cache_->finalize_all();
         sqlite3_close_v2(db_);
         db_ = std::exchange(other.db_, nullptr);
+        cache_ = std::move(other.cache_);
     }
     return *this;
 }
 
-SqliteDatabase::~SqliteDatabase() { sqlite3_close_v2(db_); }
+SqliteDatabase::~SqliteDatabase() {
+    if (cache_) cache_->finalize_all();
+    // close_v2 defers the close until any statement still out is finalized.
+    sqlite3_close_v2(db_);
+}
 
 Result<SqliteDatabase> SqliteDatabase::open(const std::string& path, Mode mode, int busy_timeout_ms) {
     int flags = SQLITE_OPEN_NOMUTEX;
@@ -112,19 +176,22 @@ Status SqliteDatabase::exec(std::string_view sql) {
 }
 
 Result<SqliteStatement> SqliteDatabase::prepare(std::string_view sql) {
+    if (sqlite3_stmt* cached = cache_->take(sql)) return SqliteStatement(db_, cached, cache_);
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
         SQLITE_OK) {
         return fail("database error: " + std::string(sqlite3_errmsg(db_)));
     }
-    return SqliteStatement(db_, stmt);
+    return SqliteStatement(db_, stmt, cache_);
 }
 
 Result<SqliteTransaction> SqliteTransaction::begin(SqliteDatabase& db) {
     const bool nested = sqlite3_get_autocommit(db.raw()) == 0;
+    std::unique_lock<std::mutex> writer;
+    if (!nested && db.writer_lock()) writer = std::unique_lock(*db.writer_lock());
     auto s = db.exec(nested ? "SAVEPOINT lscgate_nested" : "BEGIN IMMEDIATE");
     if (!s) return s.error();
-    return SqliteTransaction(&db, nested);
+    return SqliteTransaction(&db, nested, std::move(writer));
 }
 
 SqliteTransaction::~SqliteTransaction() {
@@ -135,7 +202,10 @@ SqliteTransaction::~SqliteTransaction() {
 Status SqliteTransaction::commit() {
     if (db_ == nullptr) return fail("transaction already finished");
     auto s = db_->exec(nested_ ? "RELEASE lscgate_nested" : "COMMIT");
-    if (s) db_ = nullptr;
+    if (s) {
+        db_ = nullptr;
+        if (writer_.owns_lock()) writer_.unlock();
+    }
     return s;
 }
 

@@ -8,16 +8,23 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace lscgate {
 
+// Prepared statements are kept per connection and handed out again for the same
+// SQL, so a hot path pays SQLite's parser once per connection, not per call.
+class StatementCache;
+
 class SqliteStatement {
 public:
     SqliteStatement() = default;
-    SqliteStatement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, std::shared_ptr<StatementCache> cache = nullptr)
+        : db_(db), stmt_(stmt), cache_(std::move(cache)) {}
     SqliteStatement(SqliteStatement&& other) noexcept;
     SqliteStatement& operator=(SqliteStatement&& other) noexcept;
     SqliteStatement(const SqliteStatement&) = delete;
@@ -47,14 +54,19 @@ public:
     std::optional<std::string> column_optional_text(int col) const;
 
 private:
+    void release() noexcept;
     sqlite3* db_ = nullptr;
     sqlite3_stmt* stmt_ = nullptr;
+    std::shared_ptr<StatementCache> cache_;  // where the statement goes back to; null = finalize
 };
 
 class SqliteDatabase {
 public:
     SqliteDatabase() = default;
-    SqliteDatabase(SqliteDatabase&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+    SqliteDatabase(SqliteDatabase&& other) noexcept
+        : db_(other.db_), cache_(std::move(other.cache_)), writer_lock_(std::move(other.writer_lock_)) {
+        other.db_ = nullptr;
+    }
     SqliteDatabase& operator=(SqliteDatabase&& other) noexcept;
     SqliteDatabase(const SqliteDatabase&) = delete;
     SqliteDatabase& operator=(const SqliteDatabase&) = delete;
@@ -68,11 +80,17 @@ public:
     std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
     int changes() const { return sqlite3_changes(db_); }
     std::string last_error() const { return db_ != nullptr ? sqlite3_errmsg(db_) : "database not open"; }
+    // Connections of one process that write the same file share this lock, so
+    // they queue in-process instead of sleeping in SQLite's busy handler.
+    void set_writer_lock(std::shared_ptr<std::mutex> lock) { writer_lock_ = std::move(lock); }
+    const std::shared_ptr<std::mutex>& writer_lock() const { return writer_lock_; }
     sqlite3* raw() const { return db_; }
 
 private:
-    explicit SqliteDatabase(sqlite3* db) : db_(db) {}
+    explicit SqliteDatabase(sqlite3* db);
     sqlite3* db_ = nullptr;
+    std::shared_ptr<StatementCache> cache_;
+    std::shared_ptr<std::mutex> writer_lock_;
 };
 
 // BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed:
@@ -82,7 +100,10 @@ private:
 class SqliteTransaction {
 public:
     static Result<SqliteTransaction> begin(SqliteDatabase& db);
-    SqliteTransaction(SqliteTransaction&& other) noexcept : db_(other.db_), nested_(other.nested_) { other.db_ = nullptr; }
+    SqliteTransaction(SqliteTransaction&& other) noexcept
+        : db_(other.db_), nested_(other.nested_), writer_(std::move(other.writer_)) {
+        other.db_ = nullptr;
+    }
     SqliteTransaction(const SqliteTransaction&) = delete;
     SqliteTransaction& operator=(const SqliteTransaction&) = delete;
     SqliteTransaction& operator=(SqliteTransaction&&) = delete;
@@ -90,9 +111,11 @@ public:
     Status commit();
 
 private:
-    SqliteTransaction(SqliteDatabase* db, bool nested) : db_(db), nested_(nested) {}
+    SqliteTransaction(SqliteDatabase* db, bool nested, std::unique_lock<std::mutex> writer)
+        : db_(db), nested_(nested), writer_(std::move(writer)) {}
     SqliteDatabase* db_;
     bool nested_;
+    std::unique_lock<std::mutex> writer_;  // member destructors run after ~SqliteTransaction: unlocked after ROLLBACK
 };
 
 }  // namespace lscgate

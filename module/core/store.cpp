@@ -144,10 +144,13 @@ Status Store::check_version() {
 
 Status Store::audit(const std::string& actor, const std::string& action, const std::string& device,
                     const std::string& detail) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
     auto st = db_.prepare("INSERT INTO audit(at, actor, action, device, detail) VALUES(?,?,?,?,?)");
     if (!st) return st.error();
     st->bind(1, now_utc()).bind(2, actor).bind(3, action).bind(4, device).bind(5, detail);
-    return st->run();
+    if (auto s = st->run(); !s) return s;
+    return tx->commit();
 }
 
 Result<std::vector<AuditEvent>> Store::list_audit(int limit) {
@@ -314,6 +317,8 @@ Status Store::cancel_operation(const std::string& device, const std::string& act
 }
 
 Status Store::set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
     const bool finished = state != OperationState::Pending && state != OperationState::InProgress;
     auto st = db_.prepare(
         "UPDATE operations SET state=?, last_error=?, updated_at=?, finished_at=? WHERE id=? "
@@ -324,7 +329,11 @@ Status Store::set_operation_state(std::int64_t operation_id, OperationState stat
     if (finished) st->bind(4, now);
     else st->bind(4, std::nullopt);
     st->bind(5, operation_id);
-    return st->run();
+    if (auto s = st->run(); !s) return s;
+    const int changed = db_.changes();
+    if (auto s = tx->commit(); !s) return s;
+    if (changed == 0) return fail("operation " + std::to_string(operation_id) + " is no longer open");
+    return {};
 }
 
 Result<int> Store::expire_operations(UnixTime now) {
@@ -369,17 +378,19 @@ Result<bool> Store::record_auth_failure(std::int64_t device_id, int threshold, i
 }
 
 Status Store::clear_auth_failures(std::int64_t device_id) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
     auto st = db_.prepare("UPDATE devices SET auth_failures = 0, locked_until = NULL WHERE id = ? AND "
                           "(auth_failures != 0 OR locked_until IS NOT NULL)");
     if (!st) return st.error();
     st->bind(1, device_id);
-    return st->run();
+    if (auto s = st->run(); !s) return s;
+    return tx->commit();
 }
 
 Status Store::insert_certificate(const std::string& device, CertificateKind kind, CertificateStatus status,
-                                 const X509* cert, std::optional<std::int64_t> operation_id) {
-    auto facts = describe_certificate(cert);
-    if (!facts) return facts.error();
+                                 const CertificateFacts& facts, const std::string& pem,
+                                 std::optional<std::int64_t> operation_id) {
     auto st = db_.prepare(
         "INSERT INTO certificates(device_name, kind, serial, fingerprint, subject, issuer, issuer_oneline, "
         "not_before, not_after, key_type, key_bits, pem, status, operation_id, created_at) "
@@ -387,16 +398,16 @@ Status Store::insert_certificate(const std::string& device, CertificateKind kind
     if (!st) return st.error();
     st->bind(1, device)
         .bind(2, to_string(kind))
-        .bind(3, facts->serial_hex)
-        .bind(4, facts->sha256)
-        .bind(5, facts->subject)
-        .bind(6, facts->issuer)
-        .bind(7, facts->issuer_oneline)
-        .bind(8, facts->not_before)
-        .bind(9, facts->not_after)
-        .bind(10, facts->key_type)
-        .bind(11, facts->key_bits)
-        .bind(12, certificate_pem(cert))
+        .bind(3, facts.serial_hex)
+        .bind(4, facts.sha256)
+        .bind(5, facts.subject)
+        .bind(6, facts.issuer)
+        .bind(7, facts.issuer_oneline)
+        .bind(8, facts.not_before)
+        .bind(9, facts.not_after)
+        .bind(10, facts.key_type)
+        .bind(11, facts.key_bits)
+        .bind(12, pem)
         .bind(13, to_string(status))
         .bind(14, operation_id)
         .bind(15, now_utc());
@@ -404,6 +415,15 @@ Status Store::insert_certificate(const std::string& device, CertificateKind kind
 }
 
 Result<CertificateRecord> Store::commit_issued_lsc(const Operation& op, const X509* cert) {
+    auto facts = describe_certificate(cert);
+    if (!facts) return facts.error();
+    CertificateRecord rec;
+    rec.device_name = op.device_name;
+    rec.kind = CertificateKind::Lsc;
+    rec.status = CertificateStatus::Active;
+    rec.facts = std::move(*facts);
+    rec.pem = certificate_pem(cert);
+    rec.operation_id = op.id;
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
     auto supersede = db_.prepare(
@@ -411,21 +431,18 @@ Result<CertificateRecord> Store::commit_issued_lsc(const Operation& op, const X5
     if (!supersede) return supersede.error();
     supersede->bind(1, op.device_name);
     if (auto s = supersede->run(); !s) return s.error();
-    if (auto s = insert_certificate(op.device_name, CertificateKind::Lsc, CertificateStatus::Active, cert, op.id); !s)
+    if (auto s = insert_certificate(op.device_name, rec.kind, rec.status, rec.facts, rec.pem, op.id); !s)
         return s.error();
+    rec.id = db_.last_insert_id();
     if (auto s = set_operation_state(op.id, OperationState::Succeeded, ""); !s) return s.error();
-    if (db_.changes() == 0) return fail("operation " + std::to_string(op.id) + " is no longer open");
-    auto facts = describe_certificate(cert);
-    if (!facts) return facts.error();
     if (auto s = audit("capf", "lsc.issue", op.device_name,
-                       "serial=" + facts->serial_hex + " sha256=" + facts->sha256 + " not_after=" +
-                           format_utc(facts->not_after));
+                       "serial=" + rec.facts.serial_hex + " sha256=" + rec.facts.sha256 + " not_after=" +
+                           format_utc(rec.facts.not_after));
         !s)
         return s.error();
-    auto rec = find_certificate_by_fingerprint(facts->sha256);
-    if (!rec) return rec.error();
     if (auto s = tx->commit(); !s) return s.error();
-    return **rec;
+    rec.created_at = now_utc();
+    return rec;
 }
 
 Status Store::commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind) {
@@ -437,7 +454,8 @@ Status Store::commit_fetched_certificate(const Operation& op, const X509* cert, 
     if (!known) return known.error();
     // A certificate we issued keeps its own row and status; only unknown ones are recorded as fetched.
     if (!known->has_value()) {
-        if (auto s = insert_certificate(op.device_name, kind, CertificateStatus::Fetched, cert, op.id); !s) return s;
+        if (auto s = insert_certificate(op.device_name, kind, CertificateStatus::Fetched, *facts, certificate_pem(cert), op.id); !s)
+            return s;
     }
     if (auto s = set_operation_state(op.id, OperationState::Succeeded, ""); !s) return s;
     if (auto s = audit("capf", "certificate.fetch", op.device_name,

@@ -72,7 +72,8 @@ private:
     Result<std::vector<CertificateRecord>> query_certificates(const std::string& where,
                                                               const std::optional<std::string>& arg);
     Status insert_certificate(const std::string& device, CertificateKind kind, CertificateStatus status,
-                              const X509* cert, std::optional<std::int64_t> operation_id);
+                              const CertificateFacts& facts, const std::string& pem,
+                              std::optional<std::int64_t> operation_id);
 
     SqliteDatabase db_;
 };

@@ -626,7 +626,7 @@ def parse_args(argv):
         parser.error("--cert and --key go together")
     if args.keepalives < 0 or args.keepalives > 100:
         parser.error("--keepalives must be 0-100")
-    if args.password and not args.password.isdigit():
+    if any(ch not in "0123456789" for ch in args.password):
         parser.error("--password must be digits")
     try:
         parse_server(args.server)

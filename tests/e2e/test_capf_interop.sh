@@ -27,6 +27,12 @@ open_ops() { sql "$DB" "SELECT count(*) FROM operations o JOIN devices d ON d.id
 cert_count() { sql "$DB" "SELECT count(*) FROM certificates WHERE device_name = '$1' AND status = '$2';"; }
 cert_status_by_fp() { sql "$DB" "SELECT status FROM certificates WHERE fingerprint = '$1';"; }
 active_fp() { sql "$DB" "SELECT fingerprint FROM certificates WHERE device_name = '$1' AND kind = 'lsc' AND status = 'active';"; }
+# check WHAT TEST...: pass if the test command succeeds, fail otherwise
+check() {
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else failed "$what"; fi
+}
 fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g'; }
 pub_of_cert() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1; }
 pub_of_key() { openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -d' ' -f1; }
@@ -83,7 +89,7 @@ expect_rc 2 "wrong authentication string is refused" -- client "$N4" --password 
 expect_contains "$OUT" "END_SESSION reason=7 action=none" "wrong string: END_SESSION 7"
 expect_eq "$(op_state "$N4")" "pending" "wrong string: operation still pending"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM certificates WHERE device_name = '$N4';")" "0" "wrong string: no certificate recorded"
-[ ! -e "$PHONES/$N4.pem" ] && pass "wrong string: client stored nothing" || failed "wrong string: client stored a certificate"
+check "wrong string: client stored nothing" test ! -e "$PHONES/$N4.pem"
 expect_rc 2 "empty PASSWORD is refused in string mode" -- client "$N4"
 expect_contains "$OUT" "END_SESSION reason=7" "empty password in string mode: END_SESSION 7"
 expect_rc 0 "right authentication string, shuffled AUTH_RESPONSE" -- client "$N4" --password 4711081 --shuffle
@@ -140,8 +146,8 @@ expect_contains "$OUT" "END_SESSION reason=1 action=installed" "upgrade: client 
 expect_eq "$(op_state "$N1")" "succeeded" "upgrade: operation state"
 expect_eq "$(cert_status_by_fp "$OLD_FP")" "superseded" "upgrade: old LSC superseded"
 check_lsc "$N1" "Public-Key: (2048 bit)"
-[ "$(fingerprint "$PHONES/$N1.pem")" != "$OLD_FP" ] && pass "upgrade: new certificate differs from the old one" || failed "upgrade: same certificate re-issued"
-[ "$(pub_of_key "$PHONES/$N1.key")" != "$(pub_of_key "$WORK/$N1.old.key")" ] && pass "upgrade: fresh key" || failed "upgrade: key reused"
+check "upgrade: new certificate differs from the old one" test "$(fingerprint "$PHONES/$N1.pem")" != "$OLD_FP"
+check "upgrade: fresh key" test "$(pub_of_key "$PHONES/$N1.key")" != "$(pub_of_key "$WORK/$N1.old.key")"
 expect_contains "$(cat "$CAPF_LOG")" "device=$N1 mode=lsc" "upgrade: server logged LSC authentication"
 
 # second upgrade, now proving possession with an RSA LSC (raw PKCS#1 signatures, §7.3)
@@ -172,7 +178,9 @@ expect_contains "$OUT" "END_SESSION reason=0 action=fetched" "fetch unknown: cli
 expect_eq "$(cert_status_by_fp "$(fingerprint "$WORK/foreign.pem")")" "fetched" "fetch unknown: recorded as fetched"
 expect_eq "$(cert_count "$N2" active)" "1" "fetch unknown: the device's LSC stays active"
 
-# a phone with nothing to give answers REASON 7: the fetch must not count as done (§11)
+# a phone with nothing to give answers REASON 7. Spec §11 ("STORE/DELETE/FETCH response
+# REASON != 1: END_SESSION(7). Do not commit. Keep the operation pending.") applies to
+# fetch as it does to delete below.
 N8=SEP00000000A008
 admin device add "$N8"
 admin op fetch "$N8"
@@ -187,7 +195,8 @@ expect_contains "$OUT" "END_SESSION reason=1 action=deleted" "delete: client out
 expect_eq "$(op_state "$N1")" "succeeded" "delete: operation state"
 expect_eq "$(cert_status_by_fp "$CUR_FP")" "removed" "delete: LSC row removed"
 expect_eq "$(cert_count "$N1" active)" "0" "delete: no active LSC left"
-[ ! -e "$PHONES/$N1.pem" ] && [ ! -e "$PHONES/$N1.key" ] && pass "delete: client removed its files" || failed "delete: files left behind"
+check "delete: client removed its certificate" test ! -e "$PHONES/$N1.pem"
+check "delete: client removed its key" test ! -e "$PHONES/$N1.key"
 expect_contains "$("$LSCGATE" --dir "$CAPF_DIR" cert list --json)" "\"sha256\": \"$CUR_FP\"" "delete: cert list still shows the history"
 
 # phone reports nothing to delete (REASON 7): the operation must stay pending (§6.4/§11)

@@ -21,9 +21,17 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace lscgate {
+// Readable failure messages for the store enums.
+inline void PrintTo(OperationState s, std::ostream* os) { *os << to_string(s); }
+inline void PrintTo(CertificateStatus s, std::ostream* os) { *os << to_string(s); }
+inline void PrintTo(CertificateKind k, std::ostream* os) { *os << to_string(k); }
+}  // namespace lscgate
 
 namespace lscgate::capf {
 namespace {
@@ -151,6 +159,19 @@ public:
         return MemoryStream::write_all(data, deadline);
     }
     int refused = 0;
+};
+
+// Records the deadline of every read, to check which wait uses which timeout.
+class DeadlineRecordingStream : public MemoryStream {
+public:
+    IoResult read_some(std::uint8_t* buffer, std::size_t size, Clock::time_point deadline) override {
+        const auto now = Clock::now();
+        deadlines.push_back(deadline);
+        remaining.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+        return MemoryStream::read_some(buffer, size, deadline);
+    }
+    std::vector<Clock::time_point> deadlines;
+    std::vector<std::chrono::milliseconds> remaining;
 };
 
 struct SessionRun {
@@ -448,6 +469,8 @@ TEST_F(CapfSession, WrongAuthenticationStringIsRejected) {
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), reason::kInvalidElement);
     EXPECT_EQ(r.outcome.result, "rejected");
+    EXPECT_EQ(r.outcome.cause.find("654321"), std::string::npos) << "the log cause never carries a secret";
+    EXPECT_EQ(r.outcome.cause.find("123456"), std::string::npos);
     expect_untouched(op);
     EXPECT_EQ(device().auth_failures, 1);
 }
@@ -611,6 +634,19 @@ TEST_F(CapfSession, AnotherDevicesLscIsRejected) {
     expect_untouched(op);
     EXPECT_EQ(certs(kOtherDevice).size(), 1u);
     EXPECT_EQ(certs(kOtherDevice)[0].status, CertificateStatus::Active);
+
+    // The registry owner decides, not only the CN: an LSC naming this device but
+    // recorded for another one (e.g. after a rename) is refused as well.
+    auto named_like_us = authority.issue_lsc(kDevice, pki().other_phone.get(), 30);
+    ASSERT_TRUE(named_like_us);
+    const Operation theirs_op = schedule(OperationKind::Install, AuthMode::Null, "rsa:2048", "", std::nullopt, kOtherDevice);
+    ASSERT_TRUE(store.commit_issued_lsc(theirs_op, named_like_us->get()));
+    Message auth2 = auth_response();
+    add_proof(auth2, kDevice, named_like_us->get(), pki().other_phone.get());
+    const SessionRun r2 = run({auth2, keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(r2.commands(), kAuthThenEnd);
+    EXPECT_EQ(r2.end_reason(), 7);
+    expect_untouched(op);
 }
 
 TEST_F(CapfSession, UnregisteredOrForeignLscIsRejected) {
@@ -662,6 +698,21 @@ TEST_F(CapfSession, MicOfAnotherDeviceIsRejected) {
     add_proof(auth, kDevice, pki().foreign_mic.get(), pki().mic_key.get());
     EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
     expect_untouched(op);
+}
+
+TEST_F(CapfSession, MicWhoseCnMerelyContainsTheDeviceNameIsRejected) {
+    // A device registered under a short name must not authenticate with any MIC
+    // whose CN happens to contain that text: the name must be the CN's last part.
+    ASSERT_TRUE(store.add_device("SEP0011223344", "", "", "test"));
+    OperationRequest r;
+    r.auth_mode = AuthMode::Mic;
+    ASSERT_TRUE(store.schedule_operation("SEP0011223344", r, "test"));
+    Message auth = auth_response("SEP0011223344");
+    add_proof(auth, "SEP0011223344", pki().mic.get(), pki().mic_key.get());
+    EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    auto lsc = store.active_lsc("SEP0011223344");
+    ASSERT_TRUE(lsc);
+    EXPECT_FALSE(lsc->has_value());
 }
 
 TEST_F(CapfSession, Sha1OnlyProofIsRejectedByDefault) {
@@ -766,10 +817,124 @@ TEST_F(CapfSession, MissingCertificateProofIsRejected) {
     EXPECT_EQ(device().auth_failures, 4);
 }
 
+TEST_F(CapfSession, MicFromAnUntrustedRootIsRejected) {
+    settings.lockout_failures = 100;
+    const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
+    X509Ptr fake = test::make_leaf(pki().rogue, pki().mic_key.get(), "CN=CP-8841-SEP001122334455,O=Cisco Systems Inc.");
+    Message auth = auth_response();
+    add_proof(auth, kDevice, fake.get(), pki().mic_key.get());
+    EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    expect_untouched(op);
+}
+
+TEST_F(CapfSession, ExpiredMicIsRejectedUnlessPolicyAcceptsIt) {
+    X509Ptr expired = test::make_leaf(pki().mic_root, pki().mic_key.get(),
+                                      "CN=CP-8841-SEP001122334455,O=Cisco Systems Inc.", -400, -10);
+    const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
+    Message auth = auth_response();
+    add_proof(auth, kDevice, expired.get(), pki().mic_key.get());
+    EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    expect_untouched(op);
+
+    settings.accept_expired_mic = true;
+    EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 1);
+    EXPECT_EQ(state_of(op), OperationState::Succeeded);
+}
+
+// PRODUCTION BUG (module/capf/session.cpp, verify_certificate_proof): §7.3 defines the
+// signed message as M = DEVICE_NAME *bytes* || 00 || DER, i.e. the name exactly as the
+// phone sent it. The server rebuilds M from the normalized registry name (lower-case
+// SEP hex is upper-cased), so a phone that names itself "SEP001122aabbcc" and signs what
+// it sent is rejected. This test asserts the spec behaviour.
+TEST_F(CapfSession, ProofCoversTheDeviceNameBytesAsSent) {
+    const std::string lower = "sep001122334455";  // normalizes to kDevice
+    const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
+    Message auth = auth_response(lower);
+    add_proof(auth, lower, pki().mic.get(), pki().mic_key.get());
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(r.outcome.device, kDevice) << "the registry lookup is case-normalized";
+    EXPECT_EQ(r.end_reason(), 1) << r.outcome.cause;
+    EXPECT_EQ(state_of(op), OperationState::Succeeded);
+}
+
+// §7.4 SUDI data: M = session id (u32 little-endian) || DER(SUDI certificate).
+Bytes sudi_value(const X509* cert, EVP_PKEY* key, std::uint32_t sid, bool little_endian = true,
+                 std::uint8_t sha2_code = hash_code::kSha512) {
+    const Bytes der = certificate_der(cert);
+    Bytes m = little_endian ? Bytes{static_cast<std::uint8_t>(sid), static_cast<std::uint8_t>(sid >> 8),
+                                    static_cast<std::uint8_t>(sid >> 16), static_cast<std::uint8_t>(sid >> 24)}
+                            : Bytes{static_cast<std::uint8_t>(sid >> 24), static_cast<std::uint8_t>(sid >> 16),
+                                    static_cast<std::uint8_t>(sid >> 8), static_cast<std::uint8_t>(sid)};
+    m.insert(m.end(), der.begin(), der.end());
+    return encode_sudi({der, {hash_code::kSha1, sign(key, ProofHash::Sha1, m)}, {sha2_code, sign(key, ProofHash::Sha512, m)}});
+}
+
+TEST_F(CapfSession, ValidSudiIsAccepted) {
+    const Operation op = schedule(OperationKind::Install);
+    Message auth = auth_response();
+    auth.add_bytes(Tag::SudiData, sudi_value(pki().mic.get(), pki().mic_key.get(), kSid));
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(r.commands(), kFullInstall);
+    EXPECT_EQ(r.end_reason(), 1) << r.outcome.cause;
+    EXPECT_EQ(state_of(op), OperationState::Succeeded);
+}
+
+TEST_F(CapfSession, BadSudiIsRejected) {
+    settings.lockout_failures = 100;
+    const Operation op = schedule(OperationKind::Install);
+    X509Ptr untrusted = test::make_leaf(pki().rogue, pki().mic_key.get(), "CN=SUDI-untrusted");
+    Bytes truncated = sudi_value(pki().mic.get(), pki().mic_key.get(), kSid);
+    truncated.pop_back();
+    const std::vector<std::pair<std::string, Bytes>> cases = {
+        {"big-endian session id", sudi_value(pki().mic.get(), pki().mic_key.get(), kSid, false)},
+        {"another session's signature (replay)", sudi_value(pki().mic.get(), pki().mic_key.get(), kSid + 1)},
+        {"SHA-2 block not SHA-512", sudi_value(pki().mic.get(), pki().mic_key.get(), kSid, true, hash_code::kSha256)},
+        {"untrusted SUDI certificate", sudi_value(untrusted.get(), pki().mic_key.get(), kSid)},
+        {"truncated block", truncated},
+    };
+    for (const auto& [what, value] : cases) {
+        SCOPED_TRACE(what);
+        Message auth = auth_response();
+        auth.add_bytes(Tag::SudiData, value);
+        const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+        EXPECT_EQ(r.commands(), kAuthThenEnd);
+        EXPECT_EQ(r.end_reason(), 7);
+    }
+    expect_untouched(op);
+}
+
+TEST_F(CapfSession, SudiPolicies) {
+    const Operation op = schedule(OperationKind::Install);
+    {
+        SCOPED_TRACE("Require without SUDI_DATA");
+        settings.sudi = SudiPolicy::Require;
+        EXPECT_EQ(run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        expect_untouched(op);
+    }
+    {
+        SCOPED_TRACE("VerifyIfPresent with a non-RSA SUDI key: skipped");
+        settings.sudi = SudiPolicy::VerifyIfPresent;
+        X509Ptr ec_sudi = test::make_leaf(pki().mic_root, pki().other_phone.get(), "CN=SUDI-EC");
+        Message auth = auth_response();
+        auth.add_bytes(Tag::SudiData, encode_sudi({certificate_der(ec_sudi.get()), {1, Bytes{1}}, {3, Bytes{2}}}));
+        EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 1);
+        EXPECT_EQ(state_of(op), OperationState::Succeeded);
+    }
+    {
+        SCOPED_TRACE("Ignore with garbage SUDI_DATA");
+        settings.sudi = SudiPolicy::Ignore;
+        const Operation again = schedule(OperationKind::Install);
+        Message auth = auth_response();
+        auth.add_bytes(Tag::SudiData, Bytes{0xFF, 0xFF});
+        EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 1);
+        EXPECT_EQ(state_of(again), OperationState::Succeeded);
+    }
+}
+
 // =============================================================================
 // Fetch (§6.3) and delete (§6.4)
 
-TEST_F(CapfSession, FetchRecordsTheMicTheyPhoneSends) {
+TEST_F(CapfSession, FetchRecordsTheMicThePhoneSends) {
     const Operation op = schedule(OperationKind::Fetch);
     Message resp = reason_message(Command::FetchCertificateResponse, reason::kUpdateCertificate);
     resp.add_bytes(Tag::Certificate, wrap_certificate(certificate_der(pki().mic.get()), cert_type::kLsc));
@@ -801,15 +966,22 @@ TEST_F(CapfSession, FetchOfOurOwnLscKeepsItsRow) {
     EXPECT_EQ(all[0].status, CertificateStatus::Active);
 }
 
-TEST_F(CapfSession, FetchWithReason7FailsTheOperation) {
-    // NOTE: the lead's design marks the operation failed (the phone answered definitively
-    // that it holds no certificate, §6.3); §11 otherwise says "keep the operation pending".
+TEST_F(CapfSession, FetchWithReason7CommitsNothingAndKeepsTheOperationPending) {
+    // §11: FETCH response REASON != 1 → END_SESSION(7), do not commit, keep the operation pending.
     const Operation op = schedule(OperationKind::Fetch);
     const SessionRun r = run({auth_response(), reason_message(Command::FetchCertificateResponse, reason::kInvalidElement)});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 11, 15}));
     EXPECT_EQ(r.end_reason(), 7);
-    EXPECT_EQ(state_of(op), OperationState::Failed);
-    EXPECT_TRUE(certs().empty()) << "nothing committed";
+    expect_untouched(op);
+}
+
+TEST_F(CapfSession, FetchWithReason1ButNoCertificateCommitsNothing) {
+    const Operation op = schedule(OperationKind::Fetch);
+    const SessionRun r = run({auth_response(), reason_message(Command::FetchCertificateResponse, reason::kUpdateCertificate)});
+    EXPECT_EQ(r.commands(), (std::vector<int>{1, 11, 15}));
+    EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_NE(state_of(op), OperationState::Succeeded);
+    EXPECT_TRUE(certs().empty());
 }
 
 TEST_F(CapfSession, FetchResponseWithBrokenCertificateCommitsNothing) {
@@ -1333,6 +1505,30 @@ TEST_F(CapfSession, TimeoutsEndWith7AndKeepTheOperationPending) {
         EXPECT_EQ(r.end_reason(), 7);
     }
     expect_untouched(op);
+}
+
+TEST_F(CapfSession, KeyGenerationWaitUsesTheLongTimeoutAndEachKeepAliveRestartsIt) {
+    // §10: ~10-30 s for ordinary replies, ~120-300 s for WAIT_KEYGEN, restarted by each 17.
+    settings.reply_timeout = 2s;
+    settings.keygen_timeout = 120s;
+    const Operation op = schedule(OperationKind::Install);
+    DeadlineRecordingStream stream;
+    stream.push(wire(auth_response()));               // reads 0 (header), 1 (body)
+    stream.push(wire(rip()));                         // read 2 (header only: empty body)
+    stream.push(wire(keygen_response(pki().phone_rsa.get())));  // reads 3, 4
+    stream.push(wire(store_ok()));                    // reads 5, 6
+    const SessionRun r = run_stream(stream);
+    EXPECT_EQ(r.end_reason(), 1);
+    EXPECT_EQ(state_of(op), OperationState::Succeeded);
+    ASSERT_EQ(stream.remaining.size(), 7u);
+    for (std::size_t i : {0u, 1u, 5u, 6u}) {
+        EXPECT_LE(stream.remaining[i], 2s) << "read " << i << " waits for an ordinary reply";
+        EXPECT_GT(stream.remaining[i], 1s) << "read " << i;
+    }
+    for (std::size_t i : {2u, 3u, 4u}) EXPECT_GT(stream.remaining[i], 60s) << "read " << i << " waits for key generation";
+    EXPECT_EQ(stream.deadlines[0], stream.deadlines[1]) << "one deadline per message, not per read";
+    EXPECT_EQ(stream.deadlines[3], stream.deadlines[4]);
+    EXPECT_GT(stream.deadlines[3], stream.deadlines[2]) << "the keep-alive restarted the wait";
 }
 
 TEST_F(CapfSession, DeleteAndFetchResponsesThatNeverComeKeepTheOperationPending) {
