@@ -132,8 +132,8 @@ TEST_P(LscProfile, MatchesTheProfileAndVerifies) {
 INSTANTIATE_TEST_SUITE_P(Keys, LscProfile,
                          ::testing::Values(LscCase{"rsa:2048", "rsa:2048"}, LscCase{"rsa:2048", "ec:p256"},
                                            LscCase{"ec:p384", "ec:p384"}, LscCase{"rsa:2048", "rsa:1024"}),
-                         [](const ::testing::TestParamInfo<LscCase>& info) {
-                             std::string name = std::string("capf_") + info.param.capf_key + "_phone_" + info.param.phone_key;
+                         [](const ::testing::TestParamInfo<LscCase>& param_info) {
+                             std::string name = std::string("capf_") + param_info.param.capf_key + "_phone_" + param_info.param.phone_key;
                              for (auto& c : name)
                                  if (c == ':') c = '_';
                              return name;
