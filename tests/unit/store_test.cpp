@@ -67,7 +67,34 @@ TEST_F(StoreTest, ReopeningIsIdempotentAndNewerSchemasAreRefused) {
     EXPECT_NE(newer.message().find("newer"), std::string::npos) << newer.message();
 }
 
-TEST_F(StoreTest, OlderSchemaIsMigratedOnOpen) {
+TEST_F(StoreTest, MigrationRunsFromVersionZeroAndIsAllOrNothing) {
+    TempDir other;
+    // An empty file at version 0 is migrated to the current version on create.
+    auto fresh = Store::open((other / "fresh.db").string(), Store::OpenMode::CreateAndMigrate);
+    ASSERT_TRUE(fresh) << fresh.message();
+    EXPECT_EQ(fresh->schema_version(), kStoreSchemaVersion);
+    // A migration that fails half-way leaves the file exactly as it was.
+    {
+        auto raw = SqliteDatabase::open((other / "clash.db").string(), SqliteDatabase::Mode::ReadWriteCreate, 100);
+        ASSERT_TRUE(raw);
+        ASSERT_TRUE(raw->exec("CREATE TABLE audit(x)"));  // created late in migration 1: it fails there
+    }
+    auto clash = Store::open((other / "clash.db").string(), Store::OpenMode::CreateAndMigrate);
+    ASSERT_FALSE(clash);
+    EXPECT_NE(clash.message().find("migration 1 failed"), std::string::npos) << clash.message();
+    auto raw = SqliteDatabase::open((other / "clash.db").string(), SqliteDatabase::Mode::ReadOnly, 100);
+    ASSERT_TRUE(raw);
+    auto st = raw->prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('devices','operations','certificates')");
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->column_int(0), 0);
+    auto v = raw->prepare("PRAGMA user_version");
+    ASSERT_TRUE(v);
+    ASSERT_TRUE(*v->step());
+    EXPECT_EQ(v->column_int(0), 0);
+}
+
+TEST_F(StoreTest, ForeignDatabaseIsRefused) {
     // A database created empty (version 0) by something else is not ours.
     TempDir other;
     {
