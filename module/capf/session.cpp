@@ -25,6 +25,19 @@ SessionSettings SessionSettings::from(const Config& config) {
 
 namespace {
 
+// The phone's REASON as text for error messages ("7", "absent", "malformed").
+std::string reason_text(const Message& m) {
+    auto r = m.u8(Tag::Reason);
+    if (!r) return "malformed";
+    return r->has_value() ? std::to_string(**r) : "absent";
+}
+
+// True only for an explicit REASON=1 (UPDATE_CERTIFICATE): anything else is a refusal.
+bool phone_succeeded(const Message& m) {
+    auto r = m.u8(Tag::Reason);
+    return r && r->has_value() && **r == reason::kUpdateCertificate;
+}
+
 class ServerSession {
 public:
     ServerSession(FrameChannel& channel, SessionContext& ctx, std::uint32_t sid)
@@ -240,9 +253,7 @@ void ServerSession::install(const Operation& op, int phone_version) {
     }
     const Bytes* spki = resp->find(Tag::PublicKey);
     if (spki == nullptr) {
-        auto r = resp->u8(Tag::Reason);
-        const std::string why = "phone could not generate a key (REASON " +
-                                (r && r->has_value() ? std::to_string(**r) : std::string("absent")) + ")";
+        const std::string why = "phone could not generate a key (REASON " + reason_text(*resp) + ")";
         fail_operation(op, OperationState::Pending, why);
         end(reason::kInvalidElement, "failed", why);
         return;
@@ -280,10 +291,8 @@ void ServerSession::install(const Operation& op, int phone_version) {
         fail_operation(op, OperationState::Pending, "LSC delivered but storage not confirmed: " + out_.cause);
         return;
     }
-    auto reason = stored->u8(Tag::Reason);
-    if (!reason || !reason->has_value() || **reason != reason::kUpdateCertificate) {
-        const std::string why = "phone failed to store the LSC (REASON " +
-                                (reason && reason->has_value() ? std::to_string(**reason) : std::string("absent")) + ")";
+    if (!phone_succeeded(*stored)) {
+        const std::string why = "phone failed to store the LSC (REASON " + reason_text(*stored) + ")";
         fail_operation(op, OperationState::Pending, why);
         end(reason::kInvalidElement, "failed", why);
         return;
@@ -308,9 +317,8 @@ void ServerSession::fetch(const Operation& op) {
         fail_operation(op, OperationState::Pending, "fetch not completed: " + out_.cause);
         return;
     }
-    auto reason = resp->u8(Tag::Reason);
     const Bytes* wrapped = resp->find(Tag::Certificate);
-    if (!reason || !reason->has_value() || **reason != reason::kUpdateCertificate || wrapped == nullptr) {
+    if (!phone_succeeded(*resp) || wrapped == nullptr) {
         // §11: END_SESSION(7), commit nothing, keep the operation pending.
         const std::string why = "phone returned no certificate";
         fail_operation(op, OperationState::Pending, why);
@@ -352,10 +360,8 @@ void ServerSession::remove(const Operation& op) {
         fail_operation(op, OperationState::Pending, "delete not completed: " + out_.cause);
         return;
     }
-    auto reason = resp->u8(Tag::Reason);
-    if (!reason || !reason->has_value() || **reason != reason::kUpdateCertificate) {
-        const std::string why = "phone did not delete its LSC (REASON " +
-                                (reason && reason->has_value() ? std::to_string(**reason) : std::string("absent")) + ")";
+    if (!phone_succeeded(*resp)) {
+        const std::string why = "phone did not delete its LSC (REASON " + reason_text(*resp) + ")";
         fail_operation(op, OperationState::Pending, why);
         end(reason::kInvalidElement, "failed", why);
         return;
