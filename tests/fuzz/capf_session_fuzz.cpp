@@ -18,6 +18,7 @@ using namespace lscgate::capf;
 namespace {
 
 struct World {
+    Store store = test::make_store(":memory:");
     test::TestCa capf = test::make_root_ca("CN=CAPF-FUZZ,O=lscgate");
     test::TestCa mic_root = test::make_root_ca("CN=Fuzz Manufacturing CA");
     CapfAuthority authority = test::authority_from(capf);
@@ -26,7 +27,11 @@ struct World {
 };
 
 World& world() {
-    static World w;
+    static World w = [] {
+        World made;
+        (void)made.store.add_device("SEP001122334455", "", "", "fuzz");
+        return made;
+    }();
     return w;
 }
 
@@ -35,9 +40,11 @@ World& world() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
     World& w = world();
-    auto store = Store::open(":memory:", Store::OpenMode::CreateAndMigrate);
-    if (!store) __builtin_trap();
-    (void)store->add_device("SEP001122334455", "", "", "fuzz");
+    Store* store = &w.store;
+    // Everything one input does happens inside a transaction that is rolled back
+    // at the end, so each input starts from the same registry (and it is fast).
+    auto scope = SqliteTransaction::begin(store->database());
+    if (!scope) __builtin_trap();
     OperationRequest req;
     req.kind = static_cast<OperationKind>(data[0] % 4);
     req.auth_mode = static_cast<AuthMode>(((data[0] >> 2) & 0x7) % 6);

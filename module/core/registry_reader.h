@@ -1,0 +1,55 @@
+#pragma once
+
+// Read-only, thread-safe lookups into the registry for the RADIUS hot path: a
+// few read connections opened once, each with its prepared statements, so a
+// request costs one indexed query and never opens the database. WAL mode lets
+// these readers see every commit of the CAPF issuer at once, so a revocation or
+// a new LSC counts on the next authentication.
+
+#include "core/openssl_handles.h"
+#include "core/records.h"
+#include "core/sqlite_handles.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lscgate {
+
+struct RegisteredCertificate {
+    std::string device_name;
+    CertificateKind kind = CertificateKind::Lsc;
+    CertificateStatus status = CertificateStatus::Active;
+    std::string serial_hex;
+    std::string issuer_oneline;
+    std::string fingerprint;
+    UnixTime not_before = 0;
+    UnixTime not_after = 0;
+};
+
+class RegistryReader {
+public:
+    static Result<std::unique_ptr<RegistryReader>> open(const std::string& path, std::size_t connections = 4);
+
+    Result<std::optional<RegisteredCertificate>> by_serial(const std::string& serial_hex, const std::string& issuer_oneline);
+    // The device's active LSC, or else its most recent one (to say why it is not active).
+    Result<std::optional<RegisteredCertificate>> current_lsc(const std::string& device);
+    // CAPF certificates still trusted: current and previous (not retired).
+    Result<std::vector<X509Ptr>> trusted_capf_certificates();
+
+private:
+    struct Connection {
+        std::mutex mutex;
+        SqliteDatabase db;
+    };
+    RegistryReader() = default;
+    Connection& pick();
+
+    std::vector<std::unique_ptr<Connection>> connections_;
+    std::atomic<std::size_t> next_{0};
+};
+
+}  // namespace lscgate

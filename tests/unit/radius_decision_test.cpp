@@ -1,0 +1,366 @@
+// The RADIUS decision (issue 3): classification x policy with generated
+// certificates against a real registry file, including every hostile case, both
+// from full certificates and from the attribute text FreeRADIUS provides.
+
+#include "core/bytes.h"
+#include "core/certificate.h"
+#include "core/decision_engine.h"
+#include "core/policy.h"
+#include "core/presented_certificate.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace lscgate;
+using lscgate::test::TempDir;
+
+namespace {
+
+// What FreeRADIUS 3.2 puts in TLS-Client-Cert-* for a certificate.
+struct AttributeStrings {
+    std::string serial, issuer, subject, cn, since, expiration, aki, basic;
+    CertificateAttributeText view() const { return {serial, issuer, subject, cn, since, expiration, aki, basic}; }
+};
+
+AttributeStrings freeradius_attributes(const X509* cert) {
+    AttributeStrings a;
+    const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
+    std::string hex = to_hex(ByteView(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial))));
+    for (auto& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    a.serial = hex;
+    auto facts = describe_certificate(cert);
+    a.issuer = facts->issuer_oneline;
+    a.subject = facts->subject_oneline;
+    a.cn = facts->common_name;
+    const auto time_text = [](const ASN1_TIME* t) {
+        return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(t)), static_cast<std::size_t>(ASN1_STRING_length(t)));
+    };
+    a.since = time_text(X509_get0_notBefore(cert));
+    a.expiration = time_text(X509_get0_notAfter(cert));
+    if (const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(const_cast<X509*>(cert)))
+        a.aki = to_colon_hex(ByteView(ASN1_STRING_get0_data(aki), static_cast<std::size_t>(ASN1_STRING_length(aki))));
+    a.basic = facts->is_ca ? "CA:TRUE" : "CA:FALSE";
+    return a;
+}
+
+class RadiusDecision : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::filesystem::path db = dir / "lscgate.db";
+    Store store = test::make_store(db);
+    // EC keys keep the fixture fast; one RSA CAPF keeps RSA signatures covered.
+    test::TestCa previous_capf =
+        test::make_intermediate_ca(test::make_root_ca("CN=Old Root", "ec:p256"), "CN=CAPF-old,OU=Voice,O=Example", "ec:p256");
+    test::TestCa capf = test::make_root_ca("CN=CAPF-current,OU=Voice,O=Example", "rsa:2048");
+    test::TestCa retired_capf = test::make_root_ca("CN=CAPF-retired,OU=Voice,O=Example", "ec:p256");
+    test::TestCa mic_root = test::make_root_ca("CN=Cisco Manufacturing CA SHA2,O=Cisco", "ec:p256");
+    test::TestCa rogue = test::make_root_ca("CN=Rogue CA,O=Elsewhere", "ec:p256");
+    test::TestCa other_cluster = test::make_root_ca("CN=CAPF-branch,OU=Voice,O=Example", "ec:p256");
+    // Another cluster whose CAPF happens to carry our CAPF's exact DN.
+    test::TestCa same_name_cluster = test::make_root_ca("CN=CAPF-current,OU=Voice,O=Example", "ec:p256");
+    EvpPkeyPtr phone_key = test::make_key("ec:p256");
+    UnixTime now = now_utc();
+
+    void SetUp() override {
+        ASSERT_TRUE(store.add_capf_certificate(retired_capf.cert.get(), "test"));
+        ASSERT_TRUE(store.add_capf_certificate(previous_capf.cert.get(), "test"));
+        ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
+        ASSERT_TRUE(store.database().exec("UPDATE capf_certificates SET status='retired' WHERE subject LIKE 'CN=CAPF-retired%'"));
+        std::ofstream(dir / "mic-roots.pem") << certificate_pem(mic_root.cert.get());
+    }
+
+    std::unique_ptr<DecisionEngine> engine(const std::string& policy_text = "") {
+        EngineConfig cfg;
+        cfg.database = db;
+        cfg.mic_roots = dir / "mic-roots.pem";
+        if (!policy_text.empty()) {
+            std::ofstream(dir / "policy.toml") << policy_text;
+            cfg.policy_file = dir / "policy.toml";
+        }
+        auto e = DecisionEngine::create(cfg);
+        EXPECT_TRUE(e) << e.message();
+        return e ? std::move(*e) : nullptr;
+    }
+
+    // Issues through the registry, as the CAPF server does.
+    X509Ptr enroll(const std::string& device, const test::TestCa& ca, long from_days = -1, long to_days = 365) {
+        if (!store.find_device(device)->has_value()) {
+            EXPECT_TRUE(store.add_device(device, "", "", "test"));
+        }
+        auto op = store.schedule_operation(device, OperationRequest{}, "test");
+        EXPECT_TRUE(op);
+        X509Ptr cert = test::make_leaf(ca, phone_key.get(), "CN=" + device + ",OU=Voice,O=Example", from_days, to_days);
+        EXPECT_TRUE(store.commit_issued_lsc(*op, cert.get()));
+        return cert;
+    }
+    void set_status(const X509* cert, const std::string& status) {
+        auto st = store.database().prepare("UPDATE certificates SET status=? WHERE fingerprint=?");
+        ASSERT_TRUE(st);
+        st->bind(1, status).bind(2, describe_certificate(cert)->sha256);
+        ASSERT_TRUE(st->run());
+    }
+    void expect(const Decision& d, CertClass cls, Verdict verdict) {
+        EXPECT_EQ(to_string(d.cls), to_string(cls)) << d.reason;
+        EXPECT_EQ(to_string(d.verdict), to_string(verdict)) << d.reason;
+        EXPECT_FALSE(d.error) << d.reason;
+        EXPECT_FALSE(d.reason.empty());
+    }
+    // Both entry points must agree for certificates the TLS layer would let through.
+    void expect_both(DecisionEngine& e, const X509* cert, CertClass cls, Verdict verdict) {
+        SCOPED_TRACE(describe_certificate(cert)->subject);
+        expect(e.decide_certificate(cert, now), cls, verdict);
+        const auto attrs = freeradius_attributes(cert);
+        expect(e.decide_eap_tls(attrs.view(), now), cls, verdict);
+    }
+};
+
+TEST_F(RadiusDecision, ValidLscIsAcceptedWithVoiceReply) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto e = engine();
+    expect_both(*e, lsc.get(), CertClass::LscValid, Verdict::Accept);
+    const Decision d = e->decide_certificate(lsc.get(), now);
+    ASSERT_EQ(d.reply.size(), 1u);
+    EXPECT_EQ(d.reply[0].name, "Cisco-AVPair");
+    EXPECT_EQ(d.reply[0].value, "device-traffic-class=voice");
+}
+
+TEST_F(RadiusDecision, LscFromThePreviousCapfStaysValidDuringRotation) {
+    auto lsc = enroll("SEP001122334455", previous_capf);
+    expect_both(*engine(), lsc.get(), CertClass::LscValid, Verdict::Accept);
+}
+
+TEST_F(RadiusDecision, LscFromARetiredCapfIsForeign) {
+    auto lsc = enroll("SEP001122334455", retired_capf);
+    auto e = engine();
+    expect(e->decide_certificate(lsc.get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscForeign, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, BareMicIsRejectedByDefault) {
+    auto mic = test::make_leaf(mic_root, phone_key.get(), "CN=CP-8841-SEP001122334455,O=Cisco Systems Inc.");
+    expect_both(*engine(), mic.get(), CertClass::Mic, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, MicRestrictPolicyPutsThePhoneInTheEnrolmentVlan) {
+    auto mic = test::make_leaf(mic_root, phone_key.get(), "CN=CP-8841-SEP001122334455,O=Cisco Systems Inc.");
+    auto e = engine(R"([actions]
+lsc-valid = "accept"
+mic = "restrict"
+[restrict]
+vlan = 999
+filter_id = "ENROLL-ONLY"
+)");
+    const Decision d = e->decide_certificate(mic.get(), now);
+    expect(d, CertClass::Mic, Verdict::Restrict);
+    ASSERT_EQ(d.reply.size(), 4u);
+    EXPECT_EQ(d.reply[0].name, "Tunnel-Type");
+    EXPECT_EQ(d.reply[0].value, "VLAN");
+    EXPECT_EQ(d.reply[1].name, "Tunnel-Medium-Type");
+    EXPECT_EQ(d.reply[1].value, "IEEE-802");
+    EXPECT_EQ(d.reply[2].name, "Tunnel-Private-Group-Id");
+    EXPECT_EQ(d.reply[2].value, "999");
+    EXPECT_EQ(d.reply[3].name, "Filter-Id");
+    // Anything the policy does not name is rejected.
+    auto rogue_leaf = test::make_leaf(rogue, phone_key.get(), "CN=SEP001122334455");
+    expect(e->decide_certificate(rogue_leaf.get(), now), CertClass::LscForeign, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, MicAllowUntilADate) {
+    auto mic = test::make_leaf(mic_root, phone_key.get(), "CN=CP-8841-SEP001122334455,O=Cisco Systems Inc.");
+    auto future = engine("[actions]\nmic = \"allow-until 2099-12-31\"\n");
+    const Decision yes = future->decide_certificate(mic.get(), now);
+    expect(yes, CertClass::Mic, Verdict::Accept);
+    EXPECT_NE(yes.reason.find("allowed until 2099-12-31T23:59:59Z"), std::string::npos) << yes.reason;
+    auto past = engine("[actions]\nmic = \"allow-until 2020-01-31\"\n");
+    expect(past->decide_certificate(mic.get(), now), CertClass::Mic, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, UnknownCaIsRejected) {
+    auto leaf = test::make_leaf(rogue, phone_key.get(), "CN=printer-7,O=Elsewhere");
+    expect(engine()->decide_certificate(leaf.get(), now), CertClass::UnknownIssuer, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, ExpiredAndNotYetValidLscs) {
+    auto expired = enroll("SEP000000000001", capf, -400, -2);
+    auto future = enroll("SEP000000000002", capf, 3, 365);
+    auto e = engine();
+    expect_both(*e, expired.get(), CertClass::LscExpired, Verdict::Reject);
+    expect_both(*e, future.get(), CertClass::LscNotYetValid, Verdict::Reject);
+    expect(e->decide_vpn("SEP000000000001", now), CertClass::LscExpired, Verdict::Reject);
+    auto graceful = engine("[actions]\nlsc-valid = \"accept\"\n[expiry]\ngrace_days = 7\n");
+    const Decision d = graceful->decide_certificate(expired.get(), now);
+    expect(d, CertClass::LscExpired, Verdict::Accept);
+    EXPECT_NE(d.reason.find("7-day expiry grace"), std::string::npos) << d.reason;
+    auto long_expired = enroll("SEP000000000003", capf, -400, -30);
+    expect(graceful->decide_certificate(long_expired.get(), now), CertClass::LscExpired, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, RevokedLscIsRejectedOnTheNextDecision) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto e = engine();
+    expect_both(*e, lsc.get(), CertClass::LscValid, Verdict::Accept);
+    set_status(lsc.get(), "revoked");
+    // Same engine, no reload: the registry read sees the revocation at once.
+    expect_both(*e, lsc.get(), CertClass::LscRevoked, Verdict::Reject);
+    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscRevoked, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, SupersededLscIsRejectedAndTheNewOneAccepted) {
+    auto old_lsc = enroll("SEP001122334455", capf);
+    auto e = engine();
+    auto new_lsc = enroll("SEP001122334455", capf);
+    expect_both(*e, old_lsc.get(), CertClass::LscSuperseded, Verdict::Reject);
+    expect_both(*e, new_lsc.get(), CertClass::LscValid, Verdict::Accept);
+    set_status(new_lsc.get(), "removed");
+    expect_both(*e, new_lsc.get(), CertClass::LscSuperseded, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, UnregisteredLscFromOurCapf) {
+    auto stray = test::make_leaf(capf, phone_key.get(), "CN=SEP00000000BEEF,OU=Voice,O=Example");
+    expect_both(*engine(), stray.get(), CertClass::LscUnregistered, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, SelfSignedCertificateCarryingTheCapfDnIsForeign) {
+    auto key = test::make_key("rsa:2048");
+    auto forged_capf = test::make_root_ca("CN=CAPF-current,OU=Voice,O=Example");
+    // As a client certificate itself (self-signed, our CAPF's DN) ...
+    expect(engine()->decide_certificate(forged_capf.cert.get(), now), CertClass::UnknownIssuer, Verdict::Reject);
+    // ... and as the issuer of a phone certificate.
+    auto leaf = test::make_leaf(forged_capf, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example");
+    expect(engine()->decide_certificate(leaf.get(), now), CertClass::LscForeign, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, CorrectIssuerDnWithABadSignatureIsForeign) {
+    auto lsc = enroll("SEP001122334455", capf);
+    Bytes der = certificate_der(lsc.get());
+    der[der.size() - 7] ^= 0x5a;  // inside the signature
+    auto tampered = parse_certificate_der(der);
+    ASSERT_TRUE(tampered);
+    expect(engine()->decide_certificate(tampered->get(), now), CertClass::LscForeign, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, LeafWithCaTrueIsRejected) {
+    auto ca_leaf = test::make_leaf(capf, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example", -1, 365, true);
+    expect_both(*engine(), ca_leaf.get(), CertClass::UnknownIssuer, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, LscFromAnotherClustersCapfIsForeign) {
+    auto branch = test::make_leaf(other_cluster, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example");
+    expect(engine()->decide_certificate(branch.get(), now), CertClass::LscForeign, Verdict::Reject);
+    // Same DN as our CAPF, different key: the AKI gives it away in the attribute path too.
+    auto twin = test::make_leaf(same_name_cluster, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example");
+    auto e = engine();
+    expect(e->decide_certificate(twin.get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(e->decide_eap_tls(freeradius_attributes(twin.get()).view(), now), CertClass::LscForeign, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, VpnPathNeedsTheNamedDevicesOwnActiveLsc) {
+    enroll("SEP00000000000A", capf);
+    auto e = engine();
+    const Decision ok = e->decide_vpn("SEP00000000000A", now);
+    expect(ok, CertClass::LscValid, Verdict::Accept);
+    EXPECT_FALSE(ok.reply.empty());
+    expect(e->decide_vpn("sep00000000000a", now), CertClass::LscValid, Verdict::Accept);
+    expect(e->decide_vpn("CN=SEP00000000000A,OU=Voice,O=Example", now), CertClass::LscValid, Verdict::Accept);
+    expect(e->decide_vpn("/O=Example/OU=Voice/CN=SEP00000000000A", now), CertClass::LscValid, Verdict::Accept);
+    // Another device (with no LSC of its own) gets nothing from SEP00000000000A's LSC.
+    expect(e->decide_vpn("SEP00000000000B", now), CertClass::LscUnregistered, Verdict::Reject);
+    expect(e->decide_vpn("bob", now), CertClass::LscUnregistered, Verdict::Reject);
+    expect(e->decide_vpn("SEP 000,CN=x", now), CertClass::LscUnregistered, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, RegistryFailureFailsClosed) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto e = engine();
+    ASSERT_TRUE(store.database().exec("ALTER TABLE certificates RENAME TO certificates_gone"));
+    const Decision d = e->decide_certificate(lsc.get(), now);
+    EXPECT_EQ(d.verdict, Verdict::Reject);
+    EXPECT_TRUE(d.error);
+    EXPECT_NE(d.reason.find("decision failed"), std::string::npos) << d.reason;
+    EXPECT_TRUE(d.reply.empty());
+}
+
+TEST_F(RadiusDecision, MalformedAttributesFailClosed) {
+    auto e = engine();
+    CertificateAttributeText empty{};
+    const Decision d = e->decide_eap_tls(empty, now);
+    EXPECT_EQ(d.verdict, Verdict::Reject);
+    EXPECT_TRUE(d.error);
+    AttributeStrings bad = freeradius_attributes(enroll("SEP001122334455", capf).get());
+    bad.expiration = "not-a-time";
+    EXPECT_EQ(e->decide_eap_tls(bad.view(), now).verdict, Verdict::Reject);
+}
+
+TEST(RadiusEngineCreate, ClearErrors) {
+    TempDir dir;
+    EngineConfig cfg;
+    cfg.database = dir / "absent.db";
+    auto missing = DecisionEngine::create(cfg);
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.message().find("does not exist"), std::string::npos);
+    std::ofstream(dir / "garbage.db") << std::string(4096, 'g');
+    cfg.database = dir / "garbage.db";
+    EXPECT_FALSE(DecisionEngine::create(cfg));
+    Store store = test::make_store(dir / "empty.db");
+    cfg.database = dir / "empty.db";
+    auto no_capf = DecisionEngine::create(cfg);
+    ASSERT_FALSE(no_capf);
+    EXPECT_NE(no_capf.message().find("no trusted CAPF"), std::string::npos);
+    auto capf = test::make_root_ca("CN=CAPF-x");
+    ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
+    std::ofstream(dir / "bad-policy.toml") << "[actions]\nmic = \"maybe\"\n";
+    cfg.policy_file = dir / "bad-policy.toml";
+    auto bad_policy = DecisionEngine::create(cfg);
+    ASSERT_FALSE(bad_policy);
+    EXPECT_NE(bad_policy.message().find("bad-policy.toml"), std::string::npos) << bad_policy.message();
+    cfg.policy_file.clear();
+    cfg.mic_roots = dir / "absent-roots.pem";
+    EXPECT_FALSE(DecisionEngine::create(cfg));
+}
+
+TEST(RadiusPolicy, DefaultsAndParsing) {
+    const Policy p = Policy::defaults();
+    for (CertClass c : kAllCertClasses)
+        EXPECT_EQ(p.action(c).kind == PolicyAction::Kind::Accept, c == CertClass::LscValid) << to_string(c);
+    EXPECT_FALSE(Policy::parse("[actions]\nlsc-valid = \"yes\"\n", "p"));
+    EXPECT_FALSE(Policy::parse("[actions]\nlsc-awesome = \"accept\"\n", "p"));
+    EXPECT_FALSE(Policy::parse("[actions]\nmic = \"allow-until someday\"\n", "p"));
+    EXPECT_FALSE(Policy::parse("[expiry]\ngrace_days = -1\n", "p"));
+    EXPECT_FALSE(Policy::parse("[accept]\ncolour = \"blue\"\n", "p"));
+    EXPECT_FALSE(Policy::parse("[bogus]\n", "p"));
+    auto syntax = Policy::parse("[actions\n", "policy.toml");
+    ASSERT_FALSE(syntax);
+    EXPECT_NE(syntax.message().find("policy.toml:1"), std::string::npos) << syntax.message();
+    auto extra = Policy::parse("[actions]\nlsc-valid = \"accept\"\n[accept]\nvlan = \"110\"\n[accept.attributes]\nClass = \"phones\"\n", "p");
+    ASSERT_TRUE(extra) << extra.message();
+    const Decision d = extra->decide(Classification{CertClass::LscValid, "ok", {}, {}}, 0);
+    ASSERT_EQ(d.reply.size(), 4u);
+    EXPECT_EQ(d.reply[2].value, "110");
+    EXPECT_EQ(d.reply[3].name, "Class");
+    // Classes left out of [actions] are rejected.
+    EXPECT_EQ(extra->decide(Classification{CertClass::Mic, "mic", {}, {}}, 0).verdict, Verdict::Reject);
+}
+
+TEST(PresentedCertificate, ParsesFreeRadiusText) {
+    EXPECT_EQ(normalize_serial("00:8f:a1"), "8FA1");
+    EXPECT_EQ(normalize_serial("0f"), "0F");
+    EXPECT_EQ(normalize_serial("000f"), "0F");
+    EXPECT_EQ(normalize_serial("f"), "0F");
+    EXPECT_EQ(normalize_key_id("keyid:17:C5:c3:0A\nDirName:/CN=x\nserial:01"), "17C5C30A");
+    EXPECT_EQ(*parse_asn1_time_text("361125182044Z"), 2111250044);
+    EXPECT_EQ(*parse_asn1_time_text("20510101000000Z"), 2556144000);
+    EXPECT_EQ(*parse_asn1_time_text("491231235959Z"), 2524607999);
+    EXPECT_EQ(*parse_asn1_time_text("500101000000Z"), -631152000);
+    for (const char* bad : {"", "361125182044", "3611251820Z", "36112518204XZ", "361325182044Z"})
+        EXPECT_FALSE(parse_asn1_time_text(bad)) << bad;
+    EXPECT_EQ(common_name_of_oneline("/C=NZ/O=Example/CN=SEP001122334455"), "SEP001122334455");
+    EXPECT_EQ(common_name_of_oneline("/O=A/B Corp/CN=x/y"), "x/y");
+    EXPECT_EQ(common_name_of_oneline("/CN=first/OU=z"), "first");
+    EXPECT_EQ(*device_from_user_name("sep001122334455", VpnNameForm::CommonName), "SEP001122334455");
+    EXPECT_EQ(*device_from_user_name("cn=SEP001122334455, ou=Voice", VpnNameForm::DistinguishedName), "SEP001122334455");
+    EXPECT_FALSE(device_from_user_name("OU=Voice,O=Example", VpnNameForm::DistinguishedName));
+}
+
+}  // namespace
