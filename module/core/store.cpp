@@ -90,8 +90,9 @@ constexpr const char* kDeviceColumns =
 }  // namespace
 
 Result<Store> Store::open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
-    if (mode == OpenMode::ExistingReadWrite && !std::filesystem::exists(path))
+    if (mode != OpenMode::CreateAndMigrate && !std::filesystem::exists(path))
         return fail("database " + path + " does not exist (run 'lscgate init' first)");
+    if (mode == OpenMode::ReadOnly) return open_read_only(path, busy_timeout_ms);
     auto db = SqliteDatabase::open(path, mode == OpenMode::CreateAndMigrate ? SqliteDatabase::Mode::ReadWriteCreate
                                                                             : SqliteDatabase::Mode::ReadWrite,
                                    busy_timeout_ms);
@@ -107,6 +108,27 @@ Result<Store> Store::open(const std::string& path, OpenMode mode, int busy_timeo
     if (auto s = store.db_.exec("PRAGMA synchronous = NORMAL"); !s) return fail(path + ": " + s.message());
     auto ready = mode == OpenMode::CreateAndMigrate ? store.migrate() : store.check_version();
     if (!ready) return fail(path + ": " + ready.message());
+    return store;
+}
+
+Result<Store> Store::open_read_only(const std::string& path, int busy_timeout_ms) {
+    auto db = SqliteDatabase::open(path, SqliteDatabase::Mode::ReadOnly, busy_timeout_ms);
+    if (!db) return db.error();
+    Store store(std::move(*db));
+    // The first read also proves the file is readable as a (WAL) SQLite database.
+    auto version = store.db_.prepare("PRAGMA user_version");
+    if (!version) return fail(path + ": " + version.message());
+    auto row = version->step();
+    if (!row) return fail(path + ": " + row.message());
+    if (!*row) return fail(path + ": cannot read schema version");
+    const auto v = version->column_int(0);
+    version->reset();
+    if (v == 0) return fail(path + ": not an lscgate database (schema version 0)");
+    if (v < kStoreSchemaVersion)
+        return fail(path + ": database schema version " + std::to_string(v) + " is older than this lscgate (" +
+                    std::to_string(kStoreSchemaVersion) + "); open it once read-write (any lscgate command) to migrate");
+    if (v > kStoreSchemaVersion)
+        return fail(path + ": database schema version " + std::to_string(v) + " is newer than this lscgate");
     return store;
 }
 
@@ -495,6 +517,49 @@ Result<std::vector<CertificateRecord>> Store::query_certificates(const std::stri
         out.push_back(std::move(*c));
     }
     return out;
+}
+
+Result<CertificateRecord> Store::revoke(const CertificateRecord& target, const std::string& reason,
+                                        const std::string& actor) {
+    if (target.status == CertificateStatus::Revoked)
+        return fail("certificate serial " + target.facts.serial_hex + " is already revoked");
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    const auto now = now_utc();
+    auto st = db_.prepare(
+        "UPDATE certificates SET status='revoked', revoked_at=?, revocation_reason=? WHERE id=? AND status != 'revoked'");
+    if (!st) return st.error();
+    st->bind(1, now).bind(2, reason).bind(3, target.id);
+    if (auto s = st->run(); !s) return s.error();
+    if (db_.changes() == 0) return fail("certificate serial " + target.facts.serial_hex + " changed meanwhile; not revoked");
+    if (auto s = audit(actor, "certificate.revoke", target.device_name,
+                       "serial=" + target.facts.serial_hex + " reason=" + reason + " was=" +
+                           std::string(to_string(target.status)));
+        !s)
+        return s.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    CertificateRecord out = target;
+    out.status = CertificateStatus::Revoked;
+    out.revoked_at = now;
+    out.revocation_reason = reason;
+    return out;
+}
+
+Result<CertificateRecord> Store::revoke_active_lsc(const std::string& device, const std::string& reason,
+                                                   const std::string& actor) {
+    auto active = active_lsc(device);
+    if (!active) return active.error();
+    if (!active->has_value()) return fail(device + " has no active LSC to revoke");
+    return revoke(**active, reason, actor);
+}
+
+Result<CertificateRecord> Store::revoke_serial(const std::string& serial_hex, const std::string& reason,
+                                               const std::string& actor) {
+    auto rows = query_certificates("WHERE serial = ? ORDER BY id DESC", serial_hex);
+    if (!rows) return rows.error();
+    if (rows->empty()) return fail("no certificate with serial " + serial_hex);
+    if (rows->size() > 1) return fail("serial " + serial_hex + " matches several certificates (different issuers); revoke by device");
+    return revoke(rows->front(), reason, actor);
 }
 
 Result<std::vector<CertificateRecord>> Store::list_certificates(const std::optional<std::string>& device) {

@@ -17,7 +17,11 @@ inline constexpr int kStoreSchemaVersion = 1;
 
 class Store {
 public:
-    enum class OpenMode { CreateAndMigrate, ExistingReadWrite };
+    // ReadOnly: an existing, current-schema database opened with SQLITE_OPEN_READONLY
+    // (no WAL switch, no migration): for readers such as the FreeRADIUS module.
+    // Reading a WAL database needs its -wal/-shm files to exist or the directory
+    // to be writable by the reader.
+    enum class OpenMode { CreateAndMigrate, ExistingReadWrite, ReadOnly };
     static Result<Store> open(const std::string& path, OpenMode mode = OpenMode::ExistingReadWrite,
                               int busy_timeout_ms = 5000);
 
@@ -49,6 +53,13 @@ public:
     Status commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind);
     Status commit_deleted_lsc(const Operation& op);
 
+    // Revocation: the device's active LSC, or any certificate by serial (hex).
+    // Returns what was revoked; takes effect on the RADIUS side at the next request.
+    Result<CertificateRecord> revoke_active_lsc(const std::string& device, const std::string& reason,
+                                                const std::string& actor);
+    Result<CertificateRecord> revoke_serial(const std::string& serial_hex, const std::string& reason,
+                                            const std::string& actor);
+
     // Certificates
     Result<std::vector<CertificateRecord>> list_certificates(const std::optional<std::string>& device);
     Result<std::optional<CertificateRecord>> find_certificate_by_fingerprint(const std::string& sha256_hex);
@@ -66,11 +77,13 @@ public:
 
 private:
     explicit Store(SqliteDatabase db) : db_(std::move(db)) {}
+    static Result<Store> open_read_only(const std::string& path, int busy_timeout_ms);
     Status migrate();
     Status check_version();
     Result<std::vector<Operation>> query_operations(const std::string& sql, const std::optional<std::string>& arg);
     Result<std::vector<CertificateRecord>> query_certificates(const std::string& where,
                                                               const std::optional<std::string>& arg);
+    Result<CertificateRecord> revoke(const CertificateRecord& target, const std::string& reason, const std::string& actor);
     Status insert_certificate(const std::string& device, CertificateKind kind, CertificateStatus status,
                               const CertificateFacts& facts, const std::string& pem,
                               std::optional<std::int64_t> operation_id);

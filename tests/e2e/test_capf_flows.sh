@@ -120,6 +120,15 @@ expect_contains "$(grep SEP0000000000B6 "$CAPF_LOG" | tail -1)" "certificate pro
 adm op install SEP0000000000B6 --auth lsc >/dev/null 2>&1
 expect_rc 2 "another device's LSC is rejected" -- phone SEP0000000000B6 --cert "$WORK/phones/SEP0000000000B3.lsc.pem" --key "$WORK/phones/SEP0000000000B3.lsc.key"
 
+# ---- a revoked LSC can no longer re-key --------------------------------------------
+serial=$(sql "$DB" "SELECT serial FROM certificates WHERE device_name='SEP0000000000B3' AND status='active'")
+expect_rc 0 "revoke by device" -- adm revoke SEP0000000000B3 --reason key-compromise
+expect_contains "$OUT" "$serial" "revoke names the serial"
+expect_eq "$(sql "$DB" "SELECT status || ' ' || revocation_reason FROM certificates WHERE serial='$serial'")" "revoked key-compromise" "LSC is revoked with its reason"
+adm op install SEP0000000000B3 --auth lsc >/dev/null 2>&1
+expect_rc 2 "re-key with a revoked LSC is refused" -- phone SEP0000000000B3
+expect_contains "$(grep SEP0000000000B3 "$CAPF_LOG" | tail -1)" "is revoked" "log says the LSC is revoked"
+
 # ---- SIGTERM ----------------------------------------------------------------------------
 stop_capf
 expect_contains "$(tail -1 "$CAPF_LOG")" "capf stopped" "SIGTERM stops the server cleanly"

@@ -49,6 +49,13 @@ for cmd in "device list" "op list" "cert list" "capf show" "audit"; do
     expect_rc 0 "$cmd --json is valid JSON" -- bash -c "\"$LSCGATE\" --dir \"$D\" $cmd --json | python3 -m json.tool"
 done
 
+# Revocation needs something to revoke and a known reason.
+expect_rc 1 "revoke without NAME or --serial" -- adm revoke
+expect_rc 1 "revoke a device without an LSC" -- adm revoke SEP000000000001
+expect_contains "$OUT" "no active LSC" "message says so"
+expect_rc 1 "revoke with an unknown reason" -- adm revoke SEP000000000001 --reason because
+expect_rc 1 "revoke an unknown serial" -- adm revoke --serial 00DEADBEEF
+
 # Broken configuration and files: clear errors, nothing half-done.
 cp "$D/lscgate.toml" "$WORK/toml.bak"
 printf '[server]\nlisten = \n' >"$D/lscgate.toml"

@@ -264,6 +264,28 @@ TEST_F(StoreTest, DeleteAndFetchOutcomes) {
     EXPECT_FALSE(active->has_value());
 }
 
+TEST_F(StoreTest, RevokeByDeviceAndBySerial) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    ASSERT_TRUE(store.add_device("SEP000000000002", "", "", "test"));
+    auto a = lsc_for("SEP000000000001");
+    auto b = lsc_for("SEP000000000002");
+    ASSERT_TRUE(store.commit_issued_lsc(schedule("SEP000000000001"), a.get()));
+    ASSERT_TRUE(store.commit_issued_lsc(schedule("SEP000000000002"), b.get()));
+    auto r1 = store.revoke_active_lsc("SEP000000000001", "key-compromise", "test");
+    ASSERT_TRUE(r1) << r1.message();
+    EXPECT_EQ(r1->status, CertificateStatus::Revoked);
+    EXPECT_EQ(r1->revocation_reason, "key-compromise");
+    auto again = store.revoke_active_lsc("SEP000000000001", "unspecified", "test");
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.message().find("no active LSC"), std::string::npos);
+    const std::string serial_b = describe_certificate(b.get())->serial_hex;
+    ASSERT_TRUE(store.revoke_serial(serial_b, "superseded", "test"));
+    EXPECT_FALSE(store.revoke_serial(serial_b, "superseded", "test"));
+    EXPECT_FALSE(store.revoke_serial("ABCDEF", "unspecified", "test"));
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='revoked' AND revoked_at IS NOT NULL"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action='certificate.revoke'"), 2);
+}
+
 TEST_F(StoreTest, LockoutAfterThresholdAndReset) {
     auto dev = store.add_device("SEP000000000001", "", "", "test");
     ASSERT_TRUE(dev);
