@@ -1,0 +1,275 @@
+/*
+ * rlm_lscgate.c - FreeRADIUS 3.2 module: admit Cisco phones by their
+ * Locally Significant Certificate, as recorded in the lscgate registry.
+ *
+ * This is the only file that includes FreeRADIUS headers (C, gnu11). It owns the
+ * module_t, the configuration, the hooks, attribute access and logging, and it
+ * hands every decision to the C++ side through lscgate_bridge.h. No policy here:
+ * gather the request's facts, ask, then map the answer to an rcode and attributes.
+ *
+ *   authorize   - in the check-eap-tls virtual server (TLS-Client-Cert-* present):
+ *                 the certificate decision; in a plain Access-Request (VPN
+ *                 authorization, User-Name only): the device decision; while an
+ *                 EAP conversation is still running: noop.
+ *   post-auth   - the certificate decision again when TLS-Client-Cert-* is present
+ *                 (for sites that decide after EAP); on reject an EAP-Success that
+ *                 rlm_eap already put in the reply becomes an EAP-Failure.
+ *
+ * Results: ok (accept), reject, noop (nothing to decide on), fail (internal error:
+ * sites must treat anything but ok as a reject). &control:LSCgate-Class and
+ * &control:LSCgate-Reason carry the class and reason so unlang can look at them
+ * or override the outcome (policy/dictionary.lscgate defines them).
+ */
+#include <freeradius/build.h> /* first: RCSID, CC_HINT and autoconf.h */
+#if defined(WITH_NDEBUG) && !defined(NDEBUG)
+#  error "FreeRADIUS was built with NDEBUG: compile rlm_lscgate with -DNDEBUG, or REQUEST's layout differs"
+#endif
+#include <freeradius/radiusd.h>
+#include <freeradius/modules.h>
+
+#include <string.h>
+
+#include "lscgate_bridge.h"
+
+RCSID("rlm_lscgate")
+
+typedef struct rlm_lscgate_t {
+	char const		*name;
+	char const		*database;
+	char const		*policy;
+	char const		*vpn_user_name;
+
+	lscgate_engine		*engine;
+
+	DICT_ATTR const		*da_cli_serial;
+	DICT_ATTR const		*da_cli_issuer;
+	DICT_ATTR const		*da_cli_subject;
+	DICT_ATTR const		*da_cli_cn;
+	DICT_ATTR const		*da_cli_expiration;
+	DICT_ATTR const		*da_cli_valid_since;
+	DICT_ATTR const		*da_cli_akid;
+	DICT_ATTR const		*da_cli_basic_constraints;
+	DICT_ATTR const		*da_ca_subject;
+	DICT_ATTR const		*da_user_name;
+	DICT_ATTR const		*da_nas_ip;
+	DICT_ATTR const		*da_nas_ipv6;
+	DICT_ATTR const		*da_eap_message;
+	DICT_ATTR const		*da_class;
+	DICT_ATTR const		*da_reason;
+} rlm_lscgate_t;
+
+static const CONF_PARSER module_config[] = {
+	{ "database", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_REQUIRED | PW_TYPE_NOT_EMPTY, rlm_lscgate_t, database), NULL },
+	{ "policy", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, policy), "" },
+	{ "vpn_user_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, vpn_user_name), "cn" },
+	CONF_PARSER_TERMINATOR
+};
+
+/* The value of a string attribute in list, or NULL. */
+static char const *vp_str(VALUE_PAIR *list, DICT_ATTR const *da)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_da(list, da, TAG_ANY);
+
+	return (vp && vp->da->type == PW_TYPE_STRING) ? vp->vp_strvalue : NULL;
+}
+
+static int find_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name, PW_TYPE type, char const *hint)
+{
+	*out = dict_attrbyname(name);
+	if (!*out) {
+		cf_log_err_cs(conf, "Attribute %s is not defined%s", name, hint);
+		return -1;
+	}
+	if ((*out)->type != type) {
+		cf_log_err_cs(conf, "Attribute %s has an unexpected type", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int mod_instantiate(CONF_SECTION *conf, void *instance)
+{
+	rlm_lscgate_t *inst = instance;
+	static char const dict_hint[] = " - add \"$INCLUDE dictionary.lscgate\" to raddb/dictionary "
+					"(the file is policy/dictionary.lscgate)";
+	lscgate_config config;
+	char err[512];
+
+	inst->name = cf_section_name2(conf);
+	if (!inst->name) inst->name = cf_section_name1(conf);
+
+	if (find_attr(conf, &inst->da_cli_serial, "TLS-Client-Cert-Serial", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_cli_issuer, "TLS-Client-Cert-Issuer", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_cli_subject, "TLS-Client-Cert-Subject", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_cli_cn, "TLS-Client-Cert-Common-Name", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_cli_expiration, "TLS-Client-Cert-Expiration", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_cli_valid_since, "TLS-Client-Cert-Valid-Since", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_cli_akid, "TLS-Client-Cert-X509v3-Authority-Key-Identifier", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_cli_basic_constraints, "TLS-Client-Cert-X509v3-Basic-Constraints", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_ca_subject, "TLS-Cert-Subject", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_user_name, "User-Name", PW_TYPE_STRING, "") < 0 ||
+	    find_attr(conf, &inst->da_nas_ip, "NAS-IP-Address", PW_TYPE_IPV4_ADDR, "") < 0 ||
+	    find_attr(conf, &inst->da_nas_ipv6, "NAS-IPv6-Address", PW_TYPE_IPV6_ADDR, "") < 0 ||
+	    find_attr(conf, &inst->da_eap_message, "EAP-Message", PW_TYPE_OCTETS, "") < 0 ||
+	    find_attr(conf, &inst->da_class, "LSCgate-Class", PW_TYPE_STRING, dict_hint) < 0 ||
+	    find_attr(conf, &inst->da_reason, "LSCgate-Reason", PW_TYPE_STRING, dict_hint) < 0) {
+		return -1;
+	}
+
+	memset(&config, 0, sizeof(config));
+	config.database = inst->database;
+	config.policy = inst->policy;
+	config.vpn_user_name = inst->vpn_user_name;
+	err[0] = '\0';
+	inst->engine = lscgate_engine_create(&config, err, sizeof(err));
+	if (!inst->engine) {
+		cf_log_err_cs(conf, "rlm_lscgate (%s): %s", inst->name, err);
+		return -1;
+	}
+	INFO("rlm_lscgate (%s): registry %s opened read-only, vpn_user_name = %s",
+	     inst->name, inst->database, inst->vpn_user_name);
+	return 0;
+}
+
+static int mod_detach(void *instance)
+{
+	rlm_lscgate_t *inst = instance;
+
+	lscgate_engine_free(inst->engine);
+	inst->engine = NULL;
+	return 0;
+}
+
+static void set_control(REQUEST *request, DICT_ATTR const *da, char const *value)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_da(request, da);
+
+	if (!vp) return;
+	fr_pair_value_strcpy(vp, value);
+	fr_pair_replace(&request->config, vp);
+}
+
+/*
+ *	NAS address as text: NAS-IP-Address / NAS-IPv6-Address if sent, else where the
+ *	packet came from. In check-eap-tls the request is a fake child of the real one.
+ */
+static char const *nas_address(rlm_lscgate_t const *inst, REQUEST *request, char *buf, size_t len)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_da(request->packet->vps, inst->da_nas_ip, TAG_ANY);
+	REQUEST *r;
+
+	if (!vp) vp = fr_pair_find_by_da(request->packet->vps, inst->da_nas_ipv6, TAG_ANY);
+	if (vp) {
+		vp_prints_value(buf, len, vp, '\0');
+		return buf;
+	}
+	for (r = request; r; r = r->parent) {
+		if (r->packet && r->packet->src_ipaddr.af != AF_UNSPEC) {
+			return ip_ntoh(&r->packet->src_ipaddr, buf, len);
+		}
+	}
+	return NULL;
+}
+
+/*
+ *	Rejecting in post-auth: rlm_eap already answered EAP-Success (code 3), and its
+ *	Post-Auth-Type REJECT handling leaves an existing EAP-Message alone, so the
+ *	Access-Reject would carry EAP-Success. Make it EAP-Failure (code 4, same id).
+ */
+static void eap_success_to_failure(rlm_lscgate_t const *inst, REQUEST *request)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_da(request->reply->vps, inst->da_eap_message, TAG_ANY);
+	uint8_t pkt[4];
+
+	if (!vp || vp->vp_length != 4 || vp->vp_octets[0] != 3) return;
+	memcpy(pkt, vp->vp_octets, sizeof(pkt));
+	pkt[0] = 4;
+	fr_pair_value_memcpy(vp, pkt, sizeof(pkt));
+	RDEBUG2("Replaced EAP-Success by EAP-Failure in the reply");
+}
+
+static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscgate_hook hook)
+{
+	VALUE_PAIR *vps = request->packet->vps;
+	lscgate_facts facts;
+	lscgate_decision decision;
+	char nas[INET6_ADDRSTRLEN + 8];
+	char cls[64];
+	char reason[512];
+
+	memset(&facts, 0, sizeof(facts));
+	facts.hook = hook;
+	facts.eap_message_present = fr_pair_find_by_da(vps, inst->da_eap_message, TAG_ANY) != NULL;
+	facts.client_cert_serial = vp_str(vps, inst->da_cli_serial);
+	facts.client_cert_issuer = vp_str(vps, inst->da_cli_issuer);
+	facts.client_cert_subject = vp_str(vps, inst->da_cli_subject);
+	facts.client_cert_common_name = vp_str(vps, inst->da_cli_cn);
+	facts.client_cert_expiration = vp_str(vps, inst->da_cli_expiration);
+	facts.client_cert_valid_since = vp_str(vps, inst->da_cli_valid_since);
+	facts.client_cert_authority_key_id = vp_str(vps, inst->da_cli_akid);
+	facts.client_cert_basic_constraints = vp_str(vps, inst->da_cli_basic_constraints);
+	facts.issuer_cert_subject = vp_str(vps, inst->da_ca_subject);
+	facts.user_name = vp_str(vps, inst->da_user_name);
+	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
+
+	decision = lscgate_decide(inst->engine, &facts, cls, sizeof(cls), reason, sizeof(reason));
+
+	switch (decision) {
+	case LSCGATE_ACCEPT:
+		set_control(request, inst->da_class, cls);
+		set_control(request, inst->da_reason, reason);
+		RDEBUG("accept [%s]: %s", cls, reason);
+		return RLM_MODULE_OK;
+
+	case LSCGATE_REJECT:
+		set_control(request, inst->da_class, cls);
+		set_control(request, inst->da_reason, reason);
+		/* Always leave the reason in the log; with debugging on as a warning. */
+		if (RDEBUG_ENABLED) {
+			RWDEBUG("reject [%s]: %s", cls, reason);
+		} else {
+			RINFO("reject [%s]: %s (NAS %s)", cls, reason, facts.nas_address ? facts.nas_address : "-");
+		}
+		if (hook == LSCGATE_HOOK_POST_AUTH) eap_success_to_failure(inst, request);
+		return RLM_MODULE_REJECT;
+
+	case LSCGATE_NOOP:
+		RDEBUG2("noop: %s", reason);
+		return RLM_MODULE_NOOP;
+
+	case LSCGATE_ERROR:
+	default:
+		break;
+	}
+
+	set_control(request, inst->da_class, "error");
+	set_control(request, inst->da_reason, reason);
+	RERROR("%s - failing closed", reason);
+	if (hook == LSCGATE_HOOK_POST_AUTH) eap_success_to_failure(inst, request);
+	return RLM_MODULE_FAIL;
+}
+
+static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
+{
+	return lscgate_run(instance, request, LSCGATE_HOOK_AUTHORIZE);
+}
+
+static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *request)
+{
+	return lscgate_run(instance, request, LSCGATE_HOOK_POST_AUTH);
+}
+
+extern module_t rlm_lscgate;
+module_t rlm_lscgate = {
+	.magic		= RLM_MODULE_INIT,
+	.name		= "lscgate",
+	.type		= RLM_TYPE_THREAD_SAFE,
+	.inst_size	= sizeof(rlm_lscgate_t),
+	.config		= module_config,
+	.instantiate	= mod_instantiate,
+	.detach		= mod_detach,
+	.methods = {
+		[MOD_AUTHORIZE]		= mod_authorize,
+		[MOD_POST_AUTH]		= mod_post_auth,
+	},
+};
