@@ -31,6 +31,13 @@ Result<std::string> device_from_user_name(std::string_view user_name, VpnNameFor
     return normalize_device_name(cn);
 }
 
+std::string device_from_common_name(const std::string& cn) {
+    if (looks_like_phone_name(cn)) return *normalize_device_name(cn);
+    const auto dash = cn.rfind('-');
+    if (dash != std::string::npos && looks_like_phone_name(cn.substr(dash + 1))) return *normalize_device_name(cn.substr(dash + 1));
+    return cn;
+}
+
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
     auto registry = RegistryReader::open(config.database.string(), config.read_connections);
     if (!registry) return registry.error();
@@ -61,8 +68,15 @@ Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfi
         if (!loaded) return loaded.error();
         policy = std::move(*loaded);
     }
-    return std::unique_ptr<DecisionEngine>(
-        new DecisionEngine(std::move(*authorities), std::move(*registry), std::move(policy), config.vpn_user_name));
+    std::unique_ptr<LastSeenRecorder> recorder;
+    if (!config.last_seen_database.empty()) {
+        auto r = LastSeenRecorder::start(config.last_seen_database);
+        if (!r) return fail("last_seen_database: " + r.message());
+        recorder = std::move(*r);
+    }
+    return std::unique_ptr<DecisionEngine>(new DecisionEngine(std::move(*authorities), std::move(*registry),
+                                                              std::move(policy), config.vpn_user_name,
+                                                              std::move(recorder)));
 }
 
 Decision DecisionEngine::finish(const Result<Classification>& c, UnixTime now) const {
@@ -73,7 +87,47 @@ Decision DecisionEngine::finish(const Result<Classification>& c, UnixTime now) c
         d.reason = "decision failed, rejecting: " + c.message();
         return d;
     }
-    return policy_.decide(*c, now);
+    Decision d = policy_.decide(*c, now);
+    d.device = c->device;
+    return d;
+}
+
+RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTime now) const {
+    RadiusAnswer answer;
+    const bool has_cert = !request.client_cert.serial.empty() || !request.client_cert.issuer.empty();
+    if (has_cert) {
+        answer.decision = decide_eap_tls(request.client_cert, now);
+        if (answer.decision.device.empty()) {
+            answer.decision.device = device_from_common_name(
+                !request.client_cert.common_name.empty() ? std::string(request.client_cert.common_name)
+                                                         : common_name_of_oneline(request.client_cert.subject));
+        }
+    } else if (request.hook == RadiusHook::PostAuth) {
+        answer.outcome = RadiusOutcome::Noop;
+        answer.decision.reason = "no client certificate attributes in post-auth";
+        return answer;
+    } else if (request.eap_in_progress) {
+        answer.outcome = RadiusOutcome::Noop;
+        answer.decision.reason = "EAP conversation in progress, no client certificate yet";
+        return answer;
+    } else if (request.user_name.empty()) {
+        answer.outcome = RadiusOutcome::Noop;
+        answer.decision.reason = "neither a client certificate nor a User-Name";
+        return answer;
+    } else {
+        answer.decision = decide_vpn(request.user_name, now);
+        if (answer.decision.device.empty()) answer.decision.device = std::string(request.user_name);
+    }
+    const Decision& d = answer.decision;
+    answer.outcome = d.error ? RadiusOutcome::Error
+                     : d.verdict == Verdict::Accept   ? RadiusOutcome::Accept
+                     : d.verdict == Verdict::Restrict ? RadiusOutcome::Restrict
+                                                      : RadiusOutcome::Reject;
+    // The check-eap-tls decision and the post-auth one are the same
+    // authentication: record it once, from authorize.
+    if (recorder_ && request.hook == RadiusHook::Authorize && !d.device.empty())
+        recorder_->record({d.device, d.error ? "error" : std::string(to_string(d.cls)), std::string(request.nas), d.reason, now});
+    return answer;
 }
 
 Decision DecisionEngine::decide_eap_tls(const CertificateAttributeText& client_cert, UnixTime now) const {

@@ -8,6 +8,7 @@
 // request. Every failure becomes a reject (fail closed) with the reason.
 
 #include "core/authority_set.h"
+#include "core/last_seen_recorder.h"
 #include "core/classifier.h"
 #include "core/policy.h"
 #include "core/presented_certificate.h"
@@ -27,13 +28,36 @@ struct EngineConfig {
     std::filesystem::path capf_extra;   // optional PEM file/dir: more CAPF certificates to trust
     std::filesystem::path mic_roots;    // optional PEM file/dir: manufacturing roots (for the "mic" class)
     std::filesystem::path policy_file;  // optional; empty = built-in default policy
+    std::filesystem::path last_seen_database;  // optional: where per-device "last seen" is recorded
     std::size_t read_connections = 4;
     VpnNameForm vpn_user_name = VpnNameForm::CommonName;
+};
+
+// One RADIUS request as the FreeRADIUS glue sees it.
+enum class RadiusHook { Authorize, PostAuth };
+struct RadiusRequest {
+    RadiusHook hook = RadiusHook::Authorize;
+    bool eap_in_progress = false;          // EAP-Message present
+    CertificateAttributeText client_cert;  // TLS-Client-Cert-*, empty views when absent
+    std::string_view user_name;
+    std::string_view nas;
+};
+
+// What the glue does with it: Noop when there is nothing to decide on yet.
+enum class RadiusOutcome { Accept, Restrict, Reject, Noop, Error };
+struct RadiusAnswer {
+    RadiusOutcome outcome = RadiusOutcome::Error;
+    Decision decision;  // class, reason, reply attributes (empty for Noop)
 };
 
 class DecisionEngine {
 public:
     static Result<std::unique_ptr<DecisionEngine>> create(const EngineConfig& config);
+
+    // Routes a request: certificate attributes → EAP-TLS decision; a plain request
+    // with a User-Name in authorize → VPN decision; an EAP conversation still
+    // running, or post-auth without a certificate → Noop. Records "last seen".
+    RadiusAnswer decide_request(const RadiusRequest& request, UnixTime now) const;
 
     Decision decide_eap_tls(const CertificateAttributeText& client_cert, UnixTime now) const;
     Decision decide_vpn(std::string_view user_name, UnixTime now) const;
@@ -43,15 +67,25 @@ public:
     const Policy& policy() const { return policy_; }
 
 private:
-    DecisionEngine(AuthoritySet authorities, std::unique_ptr<RegistryReader> registry, Policy policy, VpnNameForm form)
-        : authorities_(std::move(authorities)), registry_(std::move(registry)), policy_(std::move(policy)), vpn_form_(form) {}
+    DecisionEngine(AuthoritySet authorities, std::unique_ptr<RegistryReader> registry, Policy policy, VpnNameForm form,
+                   std::unique_ptr<LastSeenRecorder> recorder)
+        : authorities_(std::move(authorities)),
+          registry_(std::move(registry)),
+          policy_(std::move(policy)),
+          vpn_form_(form),
+          recorder_(std::move(recorder)) {}
     Decision finish(const Result<Classification>& c, UnixTime now) const;
 
     AuthoritySet authorities_;
     std::unique_ptr<RegistryReader> registry_;
     Policy policy_;
     VpnNameForm vpn_form_;
+    std::unique_ptr<LastSeenRecorder> recorder_;
 };
+
+// The device a certificate CN names: "SEP…" itself, the SEP part of a MIC CN
+// ("CP-8841-SEP…"), else the CN as is.
+std::string device_from_common_name(const std::string& cn);
 
 // The device a VPN User-Name stands for: the CN itself, or the CN inside a DN
 // ("CN=SEP…,OU=…" or "/O=…/CN=SEP…"); SEP names upper-cased.

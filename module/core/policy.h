@@ -39,6 +39,7 @@ struct Decision {
     Verdict verdict = Verdict::Reject;
     CertClass cls = CertClass::UnknownIssuer;
     std::string reason;
+    std::string device;  // the device this was about, when known (registry name, or from the CN)
     std::vector<ReplyAttribute> reply;
     bool error = false;  // the decision failed (store unreadable, ...): rejected, logged as an error
 };
@@ -50,7 +51,7 @@ public:
     static Result<Policy> parse(const std::string& toml_text, const std::string& origin);
     static Result<Policy> load(const std::filesystem::path& file);
 
-    Decision decide(const Classification& c, UnixTime now) const;
+    Decision decide(const Classification& c, UnixTime now) const;  // sets everything but `device`
 
     const PolicyAction& action(CertClass c) const { return actions_[static_cast<std::size_t>(c)]; }
     long grace_seconds() const { return grace_seconds_; }

@@ -293,6 +293,58 @@ TEST_F(RadiusDecision, MalformedAttributesFailClosed) {
     EXPECT_EQ(e->decide_eap_tls(bad.view(), now).verdict, Verdict::Reject);
 }
 
+TEST_F(RadiusDecision, RequestRoutingAndLastSeen) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto mic = test::make_leaf(mic_root, phone_key.get(), "CN=CP-8841-SEP0011223344AA,O=Cisco Systems Inc.");
+    EngineConfig cfg;
+    cfg.database = db;
+    cfg.mic_roots = dir / "mic-roots.pem";
+    cfg.last_seen_database = dir / "seen.db";
+    auto created = DecisionEngine::create(cfg);
+    ASSERT_TRUE(created) << created.message();
+    auto& e = **created;
+
+    const auto lsc_attrs = freeradius_attributes(lsc.get());
+    RadiusRequest eap{RadiusHook::Authorize, false, lsc_attrs.view(), "SEP001122334455", "192.0.2.10"};
+    const RadiusAnswer a = e.decide_request(eap, now);
+    EXPECT_EQ(a.outcome, RadiusOutcome::Accept) << a.decision.reason;
+    EXPECT_EQ(a.decision.device, "SEP001122334455");
+    eap.hook = RadiusHook::PostAuth;
+    EXPECT_EQ(e.decide_request(eap, now).outcome, RadiusOutcome::Accept);
+
+    const auto mic_attrs = freeradius_attributes(mic.get());
+    const RadiusAnswer m = e.decide_request({RadiusHook::Authorize, false, mic_attrs.view(), {}, "192.0.2.11"}, now);
+    EXPECT_EQ(m.outcome, RadiusOutcome::Reject);
+    EXPECT_EQ(m.decision.device, "SEP0011223344AA");  // from the MIC's CN
+
+    EXPECT_EQ(e.decide_request({RadiusHook::Authorize, true, {}, "SEP001122334455", "n"}, now).outcome, RadiusOutcome::Noop);
+    EXPECT_EQ(e.decide_request({RadiusHook::PostAuth, false, {}, "SEP001122334455", "n"}, now).outcome, RadiusOutcome::Noop);
+    EXPECT_EQ(e.decide_request({RadiusHook::Authorize, false, {}, {}, "n"}, now).outcome, RadiusOutcome::Noop);
+    CertificateAttributeText broken = lsc_attrs.view();
+    broken.expiration = "garbage";
+    EXPECT_EQ(e.decide_request({RadiusHook::Authorize, false, broken, {}, "n"}, now).outcome, RadiusOutcome::Error);
+    EXPECT_EQ(e.decide_request({RadiusHook::Authorize, false, {}, "SEP001122334455", "198.51.100.1"}, now).outcome,
+              RadiusOutcome::Accept);
+
+    created->reset();  // the recorder flushes on the way out
+    auto seen = LastSeenRecorder::read_all(dir / "seen.db");
+    ASSERT_TRUE(seen) << seen.message();
+    ASSERT_EQ(seen->size(), 2u);  // SEP001122334455 and SEP0011223344AA
+    const auto find = [&](const std::string& name) -> const SeenRecord* {
+        for (const auto& r : *seen)
+            if (r.last.device == name) return &r;
+        return nullptr;
+    };
+    const SeenRecord* phone = find("SEP001122334455");
+    ASSERT_NE(phone, nullptr);
+    EXPECT_EQ(phone->count, 3);  // EAP authorize, the broken request, VPN; post-auth is not counted twice
+    EXPECT_EQ(phone->last.nas, "198.51.100.1");
+    EXPECT_EQ(phone->last.cls, "lsc-valid");
+    const SeenRecord* micd = find("SEP0011223344AA");
+    ASSERT_NE(micd, nullptr);
+    EXPECT_EQ(micd->last.cls, "mic");
+}
+
 TEST(RadiusEngineCreate, ClearErrors) {
     TempDir dir;
     EngineConfig cfg;
