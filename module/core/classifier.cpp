@@ -1,5 +1,6 @@
 #include "core/classifier.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace lscgate {
@@ -45,7 +46,10 @@ Result<Classification> Classifier::classify_registered(const PresentedCertificat
     // With the full certificate, the registry entry must be this very certificate.
     if (!cert.sha256.empty() && cert.sha256 != r.fingerprint)
         return make(CertClass::LscForeign, who + " reuses the serial of " + r.device_name + "'s LSC but is another certificate");
-    const auto not_after = cert.not_after.value_or(r.not_after);
+    // The stricter of the certificate's dates and the registry's (they agree for
+    // certificates issued here; if they ever differ, the narrower window holds).
+    const auto not_after = std::min(cert.not_after.value_or(r.not_after), r.not_after);
+    const auto not_before = std::max(cert.not_before.value_or(r.not_before), r.not_before);
     switch (r.status) {
         case CertificateStatus::Revoked:
             return make(CertClass::LscRevoked, r.device_name + " LSC serial " + r.serial_hex + " is revoked", r.device_name, not_after);
@@ -60,7 +64,7 @@ Result<Classification> Classifier::classify_registered(const PresentedCertificat
         case CertificateStatus::Active: break;
     }
     CertClass cls = CertClass::LscValid;
-    const std::string window = time_window(now, cert.not_before.value_or(r.not_before), not_after, cls);
+    const std::string window = time_window(now, not_before, not_after, cls);
     return make(cls, r.device_name + " LSC serial " + r.serial_hex + " " + window, r.device_name, not_after);
 }
 

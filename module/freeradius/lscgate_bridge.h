@@ -26,9 +26,12 @@ extern "C" {
 typedef struct lscgate_engine lscgate_engine;
 
 typedef struct lscgate_config {
-	char const *database;      /* path to lscgate.db (required, opened read-only) */
-	char const *policy;        /* reserved for the policy file; NULL or "" for now */
-	char const *vpn_user_name; /* "cn" (User-Name is the device name) or "dn" (CN taken from a DN) */
+	char const *database;          /* path to lscgate.db (required, opened read-only) */
+	char const *policy;            /* policy file (TOML); NULL or "" = the built-in default */
+	char const *mic_roots;         /* PEM file or directory of manufacturing roots; NULL or "" = none */
+	char const *capf_certificates; /* extra CAPF certificates to trust (PEM file/dir); NULL or "" = registry only */
+	char const *last_seen_database;/* where per-device "last seen" is recorded; NULL or "" = not recorded */
+	char const *vpn_user_name;     /* "cn" (User-Name is the device name) or "dn" (CN taken from a DN) */
 } lscgate_config;
 
 typedef enum lscgate_hook {
@@ -54,11 +57,30 @@ typedef struct lscgate_facts {
 } lscgate_facts;
 
 typedef enum lscgate_decision {
-	LSCGATE_ACCEPT = 0, /* admit: return ok */
-	LSCGATE_REJECT = 1, /* refuse: return reject */
-	LSCGATE_NOOP = 2,   /* nothing to decide on in this request (e.g. EAP still in progress) */
-	LSCGATE_ERROR = 3   /* internal error (store unreadable, bad input): fail closed */
+	LSCGATE_ACCEPT = 0,   /* admit: return ok, add the reply attributes */
+	LSCGATE_REJECT = 1,   /* refuse: return reject */
+	LSCGATE_NOOP = 2,     /* nothing to decide on in this request (e.g. EAP still in progress) */
+	LSCGATE_ERROR = 3,    /* internal error (store unreadable, bad input): fail closed */
+	LSCGATE_RESTRICT = 4  /* admit with the policy's restricted reply (e.g. enrolment VLAN): return ok */
 } lscgate_decision;
+
+#define LSCGATE_MAX_REPLY 8
+
+typedef struct lscgate_reply_pair {
+	char name[64];   /* dictionary name, e.g. "Tunnel-Private-Group-Id", "Cisco-AVPair" */
+	char value[254];
+} lscgate_reply_pair;
+
+/* One answer; fixed-size so nothing is allocated across the boundary. */
+typedef struct lscgate_result {
+	lscgate_decision decision;
+	char cls[32];       /* "lsc-valid", "mic", ... ; "error"; "" for NOOP */
+	char verdict[16];   /* "accept", "restrict", "reject", "noop", "error" */
+	char device[72];    /* the device the request was about, when known */
+	char reason[512];
+	unsigned reply_count;
+	lscgate_reply_pair reply[LSCGATE_MAX_REPLY];
+} lscgate_result;
 
 /* Opens the database read-only and prepares the lookups. NULL on failure, with
  * the reason in err. */
@@ -67,15 +89,8 @@ lscgate_engine *lscgate_engine_create(lscgate_config const *config, char *err, s
 /* NULL is fine. */
 void lscgate_engine_free(lscgate_engine *engine) LSCGATE_NOEXCEPT;
 
-/* One decision. class_out receives a short class name ("lsc-valid",
- * "lsc-revoked", "lsc-superseded", "lsc-expired", "lsc-not-yet-valid",
- * "lsc-unregistered", "mic", "error"; "" for NOOP), reason_out a one-line
- * human-readable reason. */
-lscgate_decision lscgate_decide(lscgate_engine *engine, lscgate_facts const *facts,
-				char *class_out, size_t class_len, char *reason_out, size_t reason_len) LSCGATE_NOEXCEPT;
-
-/* "accept", "reject", "noop", "error". */
-char const *lscgate_decision_name(lscgate_decision decision) LSCGATE_NOEXCEPT;
+/* One decision, written to *out (always fully initialised). Also returned. */
+lscgate_decision lscgate_decide(lscgate_engine *engine, lscgate_facts const *facts, lscgate_result *out) LSCGATE_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,8 @@
  *                 (for sites that decide after EAP); on reject an EAP-Success that
  *                 rlm_eap already put in the reply becomes an EAP-Failure.
  *
- * Results: ok (accept), reject, noop (nothing to decide on), fail (internal error:
+ * Results: ok (accept, or restrict: admitted with the restricted reply), reject,
+ * noop (nothing to decide on), fail (internal error:
  * sites must treat anything but ok as a reject). &control:LSCgate-Class and
  * &control:LSCgate-Reason carry the class and reason so unlang can look at them
  * or override the outcome (policy/dictionary.lscgate defines them).
@@ -37,6 +38,9 @@ typedef struct rlm_lscgate_t {
 	char const		*name;
 	char const		*database;
 	char const		*policy;
+	char const		*mic_roots;
+	char const		*capf_certificates;
+	char const		*last_seen_database;
 	char const		*vpn_user_name;
 
 	lscgate_engine		*engine;
@@ -56,11 +60,15 @@ typedef struct rlm_lscgate_t {
 	DICT_ATTR const		*da_eap_message;
 	DICT_ATTR const		*da_class;
 	DICT_ATTR const		*da_reason;
+	DICT_ATTR const		*da_verdict;
 } rlm_lscgate_t;
 
 static const CONF_PARSER module_config[] = {
 	{ "database", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_REQUIRED | PW_TYPE_NOT_EMPTY, rlm_lscgate_t, database), NULL },
 	{ "policy", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, policy), "" },
+	{ "mic_roots", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, mic_roots), "" },
+	{ "capf_certificates", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, capf_certificates), "" },
+	{ "last_seen_database", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, last_seen_database), "" },
 	{ "vpn_user_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, vpn_user_name), "cn" },
 	CONF_PARSER_TERMINATOR
 };
@@ -112,13 +120,17 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	    find_attr(conf, &inst->da_nas_ipv6, "NAS-IPv6-Address", PW_TYPE_IPV6_ADDR, "") < 0 ||
 	    find_attr(conf, &inst->da_eap_message, "EAP-Message", PW_TYPE_OCTETS, "") < 0 ||
 	    find_attr(conf, &inst->da_class, "LSCgate-Class", PW_TYPE_STRING, dict_hint) < 0 ||
-	    find_attr(conf, &inst->da_reason, "LSCgate-Reason", PW_TYPE_STRING, dict_hint) < 0) {
+	    find_attr(conf, &inst->da_reason, "LSCgate-Reason", PW_TYPE_STRING, dict_hint) < 0 ||
+	    find_attr(conf, &inst->da_verdict, "LSCgate-Verdict", PW_TYPE_STRING, dict_hint) < 0) {
 		return -1;
 	}
 
 	memset(&config, 0, sizeof(config));
 	config.database = inst->database;
 	config.policy = inst->policy;
+	config.mic_roots = inst->mic_roots;
+	config.capf_certificates = inst->capf_certificates;
+	config.last_seen_database = inst->last_seen_database;
 	config.vpn_user_name = inst->vpn_user_name;
 	err[0] = '\0';
 	inst->engine = lscgate_engine_create(&config, err, sizeof(err));
@@ -126,8 +138,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "rlm_lscgate (%s): %s", inst->name, err);
 		return -1;
 	}
-	INFO("rlm_lscgate (%s): registry %s opened read-only, vpn_user_name = %s",
-	     inst->name, inst->database, inst->vpn_user_name);
+	INFO("rlm_lscgate (%s): registry %s opened read-only, policy %s, mic_roots %s, vpn_user_name = %s",
+	     inst->name, inst->database, *inst->policy ? inst->policy : "(built-in)",
+	     *inst->mic_roots ? inst->mic_roots : "(none)", inst->vpn_user_name);
 	return 0;
 }
 
@@ -188,14 +201,29 @@ static void eap_success_to_failure(rlm_lscgate_t const *inst, REQUEST *request)
 	RDEBUG2("Replaced EAP-Success by EAP-Failure in the reply");
 }
 
+/*
+ *	The policy's reply attributes (VLAN, Cisco-AVPair, Filter-Id, ...). Added, not
+ *	replaced, so a site's own attributes stay; an attribute the dictionary does not
+ *	know is logged and skipped rather than failing the request.
+ */
+static void add_reply(REQUEST *request, lscgate_result const *result)
+{
+	unsigned i;
+
+	for (i = 0; i < result->reply_count; i++) {
+		if (!fr_pair_make(request->reply, &request->reply->vps, result->reply[i].name, result->reply[i].value, T_OP_ADD)) {
+			RWDEBUG("cannot add reply attribute %s = \"%s\": %s", result->reply[i].name, result->reply[i].value,
+				fr_strerror());
+		}
+	}
+}
+
 static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscgate_hook hook)
 {
 	VALUE_PAIR *vps = request->packet->vps;
 	lscgate_facts facts;
-	lscgate_decision decision;
+	lscgate_result result;
 	char nas[INET6_ADDRSTRLEN + 8];
-	char cls[64];
-	char reason[512];
 
 	memset(&facts, 0, sizeof(facts));
 	facts.hook = hook;
@@ -212,39 +240,40 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 	facts.user_name = vp_str(vps, inst->da_user_name);
 	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
 
-	decision = lscgate_decide(inst->engine, &facts, cls, sizeof(cls), reason, sizeof(reason));
+	lscgate_decide(inst->engine, &facts, &result);
 
-	switch (decision) {
+	if (result.decision == LSCGATE_NOOP) {
+		RDEBUG2("noop: %s", result.reason);
+		return RLM_MODULE_NOOP;
+	}
+	set_control(request, inst->da_class, result.cls);
+	set_control(request, inst->da_reason, result.reason);
+	set_control(request, inst->da_verdict, result.verdict);
+
+	switch (result.decision) {
 	case LSCGATE_ACCEPT:
-		set_control(request, inst->da_class, cls);
-		set_control(request, inst->da_reason, reason);
-		RDEBUG("accept [%s]: %s", cls, reason);
+	case LSCGATE_RESTRICT:
+		add_reply(request, &result);
+		RDEBUG("%s [%s] %s: %s", result.verdict, result.cls, result.device, result.reason);
 		return RLM_MODULE_OK;
 
 	case LSCGATE_REJECT:
-		set_control(request, inst->da_class, cls);
-		set_control(request, inst->da_reason, reason);
 		/* Always leave the reason in the log; with debugging on as a warning. */
 		if (RDEBUG_ENABLED) {
-			RWDEBUG("reject [%s]: %s", cls, reason);
+			RWDEBUG("reject [%s] %s: %s", result.cls, result.device, result.reason);
 		} else {
-			RINFO("reject [%s]: %s (NAS %s)", cls, reason, facts.nas_address ? facts.nas_address : "-");
+			RINFO("reject [%s] %s: %s (NAS %s)", result.cls, result.device, result.reason,
+			      facts.nas_address ? facts.nas_address : "-");
 		}
 		if (hook == LSCGATE_HOOK_POST_AUTH) eap_success_to_failure(inst, request);
 		return RLM_MODULE_REJECT;
-
-	case LSCGATE_NOOP:
-		RDEBUG2("noop: %s", reason);
-		return RLM_MODULE_NOOP;
 
 	case LSCGATE_ERROR:
 	default:
 		break;
 	}
 
-	set_control(request, inst->da_class, "error");
-	set_control(request, inst->da_reason, reason);
-	RERROR("%s - failing closed", reason);
+	RERROR("%s - failing closed", result.reason);
 	if (hook == LSCGATE_HOOK_POST_AUTH) eap_success_to_failure(inst, request);
 	return RLM_MODULE_FAIL;
 }
@@ -263,7 +292,9 @@ extern module_t rlm_lscgate;
 module_t rlm_lscgate = {
 	.magic		= RLM_MODULE_INIT,
 	.name		= "lscgate",
-	.type		= RLM_TYPE_THREAD_SAFE,
+	/* HUP_SAFE: a HUP builds a fresh instance, which re-reads the CAPF trust set
+	 * and the policy; the old one is freed once no request uses it. */
+	.type		= RLM_TYPE_THREAD_SAFE | RLM_TYPE_HUP_SAFE,
 	.inst_size	= sizeof(rlm_lscgate_t),
 	.config		= module_config,
 	.instantiate	= mod_instantiate,

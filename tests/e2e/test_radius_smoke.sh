@@ -131,7 +131,7 @@ expect_failure "VPN request for an unknown device is rejected" -- vpn "$UNKNOWN"
 expect_contains "$OUT" "Received Access-Reject" "radclient: Access-Reject for $UNKNOWN"
 expect_failure "VPN request with a name that is not a device name is rejected" -- vpn "bob'; DROP TABLE devices;--"
 expect_contains "$OUT" "Received Access-Reject" "radclient: Access-Reject for a hostile name"
-expect_contains "$(cat "$LOG")" "reject [lsc-unregistered]: no LSC registered for device $UNKNOWN" "log: class and reason of the unknown device"
+expect_contains "$(cat "$LOG")" "reject [lsc-unregistered] $UNKNOWN: $UNKNOWN has no LSC in the registry" "log: class and reason of the unknown device"
 
 # ---- revoke in the registry, no restart ----------------------------------------------
 stop_capf
@@ -139,7 +139,7 @@ sqlite3 "$DB" "UPDATE certificates SET status='revoked', revoked_at=strftime('%s
 expect_eq "$(sql "$DB" "SELECT status FROM certificates WHERE serial='$SERIAL'")" revoked "LSC marked revoked in SQLite"
 expect_failure "EAP-TLS with the revoked LSC fails" -- eapol lsc
 expect_contains "$OUT" "EAP-Failure" "eapol_test: EAP failure after revocation"
-expect_contains "$(cat "$LOG")" "reject [lsc-revoked]: LSC $SERIAL of $PHONE is revoked" "log: lsc-revoked with the serial"
+expect_contains "$(cat "$LOG")" "reject [lsc-revoked] $PHONE: $PHONE LSC serial $SERIAL is revoked" "log: lsc-revoked with the serial"
 expect_failure "VPN request for the revoked device is rejected" -- vpn "$PHONE"
 expect_contains "$OUT" "Received Access-Reject" "radclient: Access-Reject after revocation"
 
@@ -176,10 +176,15 @@ expect_contains "$(cat "$LOG")" "Exiting normally" "freeradius exited normally o
 expect_rc 0 "radius-lab build with vpn_user_name = dn" -- "$LAB" build "$WORK/lab-dn" --lscgate-dir "$CAPF_DIR" \
     --module-dir "$LSCGATE_FR_MODULE_DIR" --vpn-user-name dn --reject-delay 0
 source "$WORK/lab-dn/lab.env"
-# Fail loudly on configuration the module cannot honour: a policy file is refused, not ignored.
+# Fail loudly on configuration the module cannot honour: a missing or broken policy file.
 sed -i 's|^\([[:space:]]*policy = \).*|\1"/nonexistent/policy.toml"|' "$RADDB/mods-available/lscgate"
-expect_failure "freeradius -C refuses a policy file (reserved)" -- "$LAB" check "$WORK/lab-dn"
-expect_contains "$OUT" "'policy' is reserved" "the refusal names the option"
+expect_failure "freeradius -C refuses a missing policy file" -- "$LAB" check "$WORK/lab-dn"
+expect_contains "$OUT" "/nonexistent/policy.toml" "the refusal names the file"
+printf '[actions]\nmic = "sometimes"\n' >"$WORK/lab-dn/broken-policy.toml"
+chmod 644 "$WORK/lab-dn/broken-policy.toml"
+sed -i "s|^\([[:space:]]*policy = \).*|\1\"$WORK/lab-dn/broken-policy.toml\"|" "$RADDB/mods-available/lscgate"
+expect_failure "freeradius -C refuses a broken policy file" -- "$LAB" check "$WORK/lab-dn"
+expect_contains "$OUT" "invalid action 'sometimes'" "the refusal says what is wrong"
 sed -i 's|^\([[:space:]]*policy = \).*|\1""|' "$RADDB/mods-available/lscgate"
 expect_rc 0 "freeradius starts with vpn_user_name = dn" -- "$LAB" start "$WORK/lab-dn"
 FR_PID=$(cat "$PIDFILE" 2>/dev/null || echo "")
