@@ -41,27 +41,18 @@ std::string device_from_common_name(const std::string& cn) {
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
     auto registry = RegistryReader::open(config.database.string(), config.read_connections);
     if (!registry) return registry.error();
-    auto capf = (*registry)->trusted_capf_certificates();
-    if (!capf) return capf.error();
-    std::vector<X509Ptr> owned = std::move(*capf);
+    std::vector<X509Ptr> extra;
     if (!config.capf_extra.empty()) {
-        auto extra = load_certificates_from(config.capf_extra);
-        if (!extra) return fail("capf_certificates: " + extra.message());
-        for (auto& c : *extra) owned.push_back(std::move(c));
+        auto loaded = load_certificates_from(config.capf_extra);
+        if (!loaded) return fail("capf_certificates: " + loaded.message());
+        extra = std::move(*loaded);
     }
-    if (owned.empty()) return fail("no trusted CAPF certificate (the registry has none, and no extra file was given)");
-    std::vector<X509*> capf_ptrs;
-    for (auto& c : owned) capf_ptrs.push_back(c.get());
-    std::vector<X509Ptr> mic_owned;
-    std::vector<X509*> mic_ptrs;
+    std::vector<X509Ptr> mic;
     if (!config.mic_roots.empty()) {
-        auto mic = load_certificates_from(config.mic_roots);
-        if (!mic) return fail("mic_roots: " + mic.message());
-        mic_owned = std::move(*mic);
-        for (auto& c : mic_owned) mic_ptrs.push_back(c.get());
+        auto loaded = load_certificates_from(config.mic_roots);
+        if (!loaded) return fail("mic_roots: " + loaded.message());
+        mic = std::move(*loaded);
     }
-    auto authorities = AuthoritySet::build(capf_ptrs, mic_ptrs);
-    if (!authorities) return authorities.error();
     Policy policy = Policy::defaults();
     if (!config.policy_file.empty()) {
         auto loaded = Policy::load(config.policy_file);
@@ -74,9 +65,76 @@ Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfi
         if (!r) return fail("last_seen_database: " + r.message());
         recorder = std::move(*r);
     }
-    return std::unique_ptr<DecisionEngine>(new DecisionEngine(std::move(*authorities), std::move(*registry),
-                                                              std::move(policy), config.vpn_user_name,
-                                                              std::move(recorder)));
+    std::unique_ptr<DecisionEngine> engine(new DecisionEngine(std::move(*registry), std::move(policy), config,
+                                                              std::move(extra), std::move(mic), std::move(recorder)));
+    // The first trust set is built here, so a registry without any CAPF is an
+    // error at startup rather than a silent reject-everything.
+    auto built = engine->refresh_trust();
+    if (!built) return built.error();
+    if (engine->refresh_interval_.count() > 0) engine->refresher_ = std::thread(&DecisionEngine::refresh_loop, engine.get());
+    return engine;
+}
+
+DecisionEngine::DecisionEngine(std::unique_ptr<RegistryReader> registry, Policy policy, const EngineConfig& config,
+                               std::vector<X509Ptr> extra_capf, std::vector<X509Ptr> mic_roots,
+                               std::unique_ptr<LastSeenRecorder> recorder)
+    : registry_(std::move(registry)),
+      policy_(std::move(policy)),
+      vpn_form_(config.vpn_user_name),
+      extra_capf_(std::move(extra_capf)),
+      mic_roots_(std::move(mic_roots)),
+      recorder_(std::move(recorder)),
+      refresh_interval_(config.trust_refresh) {}
+
+DecisionEngine::~DecisionEngine() {
+    {
+        std::lock_guard lock(stop_mutex_);
+        stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    if (refresher_.joinable()) refresher_.join();
+}
+
+std::shared_ptr<const AuthoritySet> DecisionEngine::authorities() const {
+    std::lock_guard lock(trust_mutex_);
+    return authorities_;
+}
+
+Result<bool> DecisionEngine::refresh_trust() {
+    auto signature = registry_->capf_signature();
+    if (!signature) return signature.error();
+    {
+        std::lock_guard lock(trust_mutex_);
+        if (authorities_ && *signature == trust_signature_) return false;
+    }
+    auto capf = registry_->trusted_capf_certificates();
+    if (!capf) return capf.error();
+    std::vector<X509*> capf_ptrs;
+    for (auto& c : *capf) capf_ptrs.push_back(c.get());
+    for (auto& c : extra_capf_) capf_ptrs.push_back(c.get());
+    if (capf_ptrs.empty())
+        return fail("no trusted CAPF certificate (the registry has none, and no extra file was given)");
+    std::vector<X509*> mic_ptrs;
+    for (auto& c : mic_roots_) mic_ptrs.push_back(c.get());
+    auto built = AuthoritySet::build(capf_ptrs, mic_ptrs);
+    if (!built) return built.error();
+    auto fresh = std::make_shared<const AuthoritySet>(std::move(*built));
+    std::lock_guard lock(trust_mutex_);
+    authorities_ = std::move(fresh);
+    trust_signature_ = std::move(*signature);
+    return true;
+}
+
+void DecisionEngine::refresh_loop() {
+    std::unique_lock lock(stop_mutex_);
+    while (!stopping_) {
+        stop_cv_.wait_for(lock, refresh_interval_, [&] { return stopping_; });
+        if (stopping_) break;
+        lock.unlock();
+        // A failed refresh keeps the trust set in use: better the known set than none.
+        (void)refresh_trust();
+        lock.lock();
+    }
 }
 
 Decision DecisionEngine::finish(const Result<Classification>& c, UnixTime now) const {
@@ -133,19 +191,22 @@ RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTi
 Decision DecisionEngine::decide_eap_tls(const CertificateAttributeText& client_cert, UnixTime now) const {
     auto presented = presented_from_attributes(client_cert);
     if (!presented) return finish(presented.error(), now);
-    Classifier classifier(authorities_, *registry_);
+    const auto trust = authorities();
+    Classifier classifier(*trust, *registry_);
     return finish(classifier.classify_verified_attributes(*presented, now), now);
 }
 
 Decision DecisionEngine::decide_vpn(std::string_view user_name, UnixTime now) const {
     auto device = device_from_user_name(user_name, vpn_form_);
     if (!device) return policy_.decide(Classification{CertClass::LscUnregistered, device.message(), {}, {}}, now);
-    Classifier classifier(authorities_, *registry_);
+    const auto trust = authorities();
+    Classifier classifier(*trust, *registry_);
     return finish(classifier.classify_device(*device, now), now);
 }
 
 Decision DecisionEngine::decide_certificate(const X509* cert, UnixTime now) const {
-    Classifier classifier(authorities_, *registry_);
+    const auto trust = authorities();
+    Classifier classifier(*trust, *registry_);
     return finish(classifier.classify_certificate(cert, now), now);
 }
 

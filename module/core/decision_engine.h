@@ -14,10 +14,14 @@
 #include "core/presented_certificate.h"
 #include "core/registry_reader.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace lscgate {
 
@@ -31,6 +35,9 @@ struct EngineConfig {
     std::filesystem::path last_seen_database;  // optional: where per-device "last seen" is recorded
     std::size_t read_connections = 4;
     VpnNameForm vpn_user_name = VpnNameForm::CommonName;
+    // How often a background thread checks the registry for a CAPF rotation and
+    // rebuilds the trust set (0: only at creation, i.e. module instantiate/HUP).
+    std::chrono::milliseconds trust_refresh{std::chrono::seconds(10)};
 };
 
 // One RADIUS request as the FreeRADIUS glue sees it.
@@ -53,6 +60,9 @@ struct RadiusAnswer {
 class DecisionEngine {
 public:
     static Result<std::unique_ptr<DecisionEngine>> create(const EngineConfig& config);
+    ~DecisionEngine();
+    DecisionEngine(const DecisionEngine&) = delete;
+    DecisionEngine& operator=(const DecisionEngine&) = delete;
 
     // Routes a request: certificate attributes → EAP-TLS decision; a plain request
     // with a User-Name in authorize → VPN decision; an EAP conversation still
@@ -63,24 +73,36 @@ public:
     Decision decide_vpn(std::string_view user_name, UnixTime now) const;
     Decision decide_certificate(const X509* cert, UnixTime now) const;
 
-    const AuthoritySet& authorities() const { return authorities_; }
+    // The trust set in use now (shared: a refresh never pulls it from under a request).
+    std::shared_ptr<const AuthoritySet> authorities() const;
     const Policy& policy() const { return policy_; }
+    // Checks the registry for a CAPF change now and rebuilds the trust set if there
+    // was one; returns whether it changed. The background thread calls this.
+    Result<bool> refresh_trust();
 
 private:
-    DecisionEngine(AuthoritySet authorities, std::unique_ptr<RegistryReader> registry, Policy policy, VpnNameForm form,
-                   std::unique_ptr<LastSeenRecorder> recorder)
-        : authorities_(std::move(authorities)),
-          registry_(std::move(registry)),
-          policy_(std::move(policy)),
-          vpn_form_(form),
-          recorder_(std::move(recorder)) {}
+    DecisionEngine(std::unique_ptr<RegistryReader> registry, Policy policy, const EngineConfig& config,
+                   std::vector<X509Ptr> extra_capf, std::vector<X509Ptr> mic_roots,
+                   std::unique_ptr<LastSeenRecorder> recorder);
     Decision finish(const Result<Classification>& c, UnixTime now) const;
+    void refresh_loop();
 
-    AuthoritySet authorities_;
     std::unique_ptr<RegistryReader> registry_;
     Policy policy_;
     VpnNameForm vpn_form_;
+    std::vector<X509Ptr> extra_capf_;
+    std::vector<X509Ptr> mic_roots_;
     std::unique_ptr<LastSeenRecorder> recorder_;
+
+    mutable std::mutex trust_mutex_;
+    std::shared_ptr<const AuthoritySet> authorities_;
+    std::string trust_signature_;
+
+    std::chrono::milliseconds refresh_interval_;
+    std::mutex stop_mutex_;
+    std::condition_variable stop_cv_;
+    bool stopping_ = false;
+    std::thread refresher_;
 };
 
 // The device a certificate CN names: "SEP…" itself, the SEP part of a MIC CN

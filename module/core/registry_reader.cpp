@@ -106,6 +106,18 @@ Result<std::optional<RegisteredCertificate>> RegistryReader::current_lsc(const s
     return first_row(*st);
 }
 
+Result<std::string> RegistryReader::capf_signature() {
+    Connection& c = pick();
+    std::lock_guard lock(c.mutex);
+    auto st = c.db.prepare(
+        "SELECT coalesce(group_concat(fingerprint || ':' || status, ','), '') FROM "
+        "(SELECT fingerprint, status FROM capf_certificates ORDER BY id)");
+    if (!st) return st.error();
+    auto row = st->step();
+    if (!row) return row.error();
+    return *row ? st->column_text(0) : std::string();
+}
+
 Result<std::vector<X509Ptr>> RegistryReader::trusted_capf_certificates() {
     Connection& c = pick();
     std::lock_guard lock(c.mutex);

@@ -39,6 +39,9 @@ public:
     Result<std::optional<RegisteredCertificate>> current_lsc(const std::string& device);
     // CAPF certificates still trusted: current and previous (not retired).
     Result<std::vector<X509Ptr>> trusted_capf_certificates();
+    // Changes whenever the set of trusted CAPF certificates changes (a rotation,
+    // an import, a retirement): cheap to poll.
+    Result<std::string> capf_signature();
 
 private:
     struct Connection {

@@ -81,6 +81,7 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
     cfg.mic_roots = path(config->mic_roots);
     cfg.capf_extra = path(config->capf_certificates);
     cfg.last_seen_database = path(config->last_seen_database);
+    cfg.trust_refresh = std::chrono::seconds(config->trust_refresh);
     const std::string_view form = view(config->vpn_user_name);
     if (form.empty() || form == "cn") cfg.vpn_user_name = lscgate::VpnNameForm::CommonName;
     else if (form == "dn") cfg.vpn_user_name = lscgate::VpnNameForm::DistinguishedName;

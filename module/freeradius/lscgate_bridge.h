@@ -32,6 +32,7 @@ typedef struct lscgate_config {
 	char const *capf_certificates; /* extra CAPF certificates to trust (PEM file/dir); NULL or "" = registry only */
 	char const *last_seen_database;/* where per-device "last seen" is recorded; NULL or "" = not recorded */
 	char const *vpn_user_name;     /* "cn" (User-Name is the device name) or "dn" (CN taken from a DN) */
+	unsigned trust_refresh;        /* seconds between checks for a CAPF rotation; 0 = only at instantiate/HUP */
 } lscgate_config;
 
 typedef enum lscgate_hook {

@@ -42,6 +42,7 @@ typedef struct rlm_lscgate_t {
 	char const		*capf_certificates;
 	char const		*last_seen_database;
 	char const		*vpn_user_name;
+	uint32_t		trust_refresh;
 
 	lscgate_engine		*engine;
 
@@ -69,6 +70,7 @@ static const CONF_PARSER module_config[] = {
 	{ "mic_roots", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, mic_roots), "" },
 	{ "capf_certificates", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, capf_certificates), "" },
 	{ "last_seen_database", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, last_seen_database), "" },
+	{ "trust_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, trust_refresh), "10" },
 	{ "vpn_user_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, vpn_user_name), "cn" },
 	CONF_PARSER_TERMINATOR
 };
@@ -132,6 +134,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	config.capf_certificates = inst->capf_certificates;
 	config.last_seen_database = inst->last_seen_database;
 	config.vpn_user_name = inst->vpn_user_name;
+	config.trust_refresh = inst->trust_refresh;
 	err[0] = '\0';
 	inst->engine = lscgate_engine_create(&config, err, sizeof(err));
 	if (!inst->engine) {
@@ -292,8 +295,10 @@ extern module_t rlm_lscgate;
 module_t rlm_lscgate = {
 	.magic		= RLM_MODULE_INIT,
 	.name		= "lscgate",
-	/* HUP_SAFE: a HUP builds a fresh instance, which re-reads the CAPF trust set
-	 * and the policy; the old one is freed once no request uses it. */
+	/* HUP_SAFE: a HUP (after a configuration file changed) builds a fresh instance,
+	 * which re-reads the policy, mic_roots and the CAPF trust set; the old one is
+	 * freed once no request uses it. CAPF rotations are also noticed without a HUP
+	 * (trust_refresh). */
 	.type		= RLM_TYPE_THREAD_SAFE | RLM_TYPE_HUP_SAFE,
 	.inst_size	= sizeof(rlm_lscgate_t),
 	.config		= module_config,

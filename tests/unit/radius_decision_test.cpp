@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 using namespace lscgate;
 using lscgate::test::TempDir;
@@ -343,6 +344,40 @@ TEST_F(RadiusDecision, RequestRoutingAndLastSeen) {
     const SeenRecord* micd = find("SEP0011223344AA");
     ASSERT_NE(micd, nullptr);
     EXPECT_EQ(micd->last.cls, "mic");
+}
+
+TEST_F(RadiusDecision, CapfRotationIsPickedUpWithoutRestart) {
+    auto old_lsc = enroll("SEP000000000001", capf);
+    EngineConfig cfg;
+    cfg.database = db;
+    cfg.trust_refresh = std::chrono::milliseconds(20);
+    auto created = DecisionEngine::create(cfg);
+    ASSERT_TRUE(created) << created.message();
+    auto& e = **created;
+    auto next_capf = test::make_root_ca("CN=CAPF-next,OU=Voice,O=Example", "ec:p256");
+    ASSERT_TRUE(store.add_capf_certificate(next_capf.cert.get(), "test"));  // current → previous
+    auto new_lsc = enroll("SEP000000000002", next_capf);
+    // Until the trust set is refreshed, an LSC of the new CAPF is foreign...
+    const auto before = e.authorities();
+    // ...then the background refresh swaps the trust set in (bounded wait).
+    bool accepted = false;
+    for (int i = 0; i < 200 && !accepted; ++i) {
+        accepted = e.decide_certificate(new_lsc.get(), now).verdict == Verdict::Accept;
+        if (!accepted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(accepted);
+    EXPECT_NE(e.authorities().get(), before.get());
+    // The old CAPF is "previous" now: its LSCs stay valid.
+    expect(e.decide_certificate(old_lsc.get(), now), CertClass::LscValid, Verdict::Accept);
+    // Retiring it ends that.
+    ASSERT_TRUE(store.database().exec("UPDATE capf_certificates SET status='retired' WHERE subject LIKE 'CN=CAPF-current%'"));
+    auto changed = e.refresh_trust();
+    ASSERT_TRUE(changed) << changed.message();
+    EXPECT_TRUE(*changed);
+    expect(e.decide_certificate(old_lsc.get(), now), CertClass::LscForeign, Verdict::Reject);
+    auto unchanged = e.refresh_trust();
+    ASSERT_TRUE(unchanged);
+    EXPECT_FALSE(*unchanged);
 }
 
 TEST(RadiusEngineCreate, ClearErrors) {
