@@ -25,6 +25,7 @@ fi
 
 source "$HERE/lib.sh"
 source "$HERE/mic_pki.sh"
+source "$HERE/radius_lib.sh"
 # FreeRADIUS runs as freerad: it must reach the lab and the registry below $WORK.
 chmod 755 "$WORK"
 
@@ -33,17 +34,6 @@ DB=$CAPF_DIR/lscgate.db
 PHONE=SEP0011223344AA
 UNKNOWN=SEP0011223344FF
 adm() { "$LSCGATE" --dir "$CAPF_DIR" "$@"; }
-
-# expect_failure DESCRIPTION -- command...: any non-zero rc (the exact code is not the point).
-expect_failure() {
-    local what=$1
-    shift 2
-    set +e
-    OUT=$("$@" 2>&1)
-    local rc=$?
-    set -e
-    if [ "$rc" -ne 0 ]; then pass "$what (rc=$rc)"; else failed "$what: succeeded, expected a failure"; echo "$OUT" | sed 's/^/    | /' | tail -20; fi
-}
 
 # ---- enrol a phone: lscgate serve + lscgate phone ---------------------------------
 "$LSCGATE" init --dir "$CAPF_DIR" >/dev/null
@@ -95,24 +85,8 @@ expect_contains "$listeners" "127.0.0.1:$VPN_PORT" "VPN listener on loopback"
 expect_eq "$(tr ' ' '\n' <<<"$listeners" | grep -v '^$' | grep -vc '^127\.0\.0\.1:' || true)" 0 "no listener outside loopback"
 
 # ---- EAP-TLS with eapol_test ---------------------------------------------------------
-eapol_conf() {  # eapol_conf NAME CERT KEY
-    cat >"$WORK/eapol-$1.conf" <<EOF
-network={
-	key_mgmt=IEEE8021X
-	eap=TLS
-	identity="$PHONE"
-	ca_cert="$SERVER_CA"
-	client_cert="$2"
-	private_key="$3"
-	eapol_flags=0
-	fragment_size=1024
-	phase1="tls_disable_tlsv1_3=1"
-}
-EOF
-}
-eapol() { eapol_test -c "$WORK/eapol-$1.conf" -a 127.0.0.1 -p "$EAP_PORT" -s "$SECRET" -t 15; }
-eapol_conf lsc "$LSC" "$LSC_KEY"
-eapol_conf mic "$WORK/mic/$PHONE.mic.pem" "$WORK/mic/$PHONE.mic.key"
+eapol_conf lsc "$PHONE" "$LSC" "$LSC_KEY"
+eapol_conf mic "$PHONE" "$WORK/mic/$PHONE.mic.pem" "$WORK/mic/$PHONE.mic.key"
 
 expect_rc 0 "EAP-TLS with the new LSC succeeds" -- eapol lsc
 expect_contains "$OUT" "CTRL-EVENT-EAP-SUCCESS" "eapol_test: EAP success"
@@ -123,7 +97,6 @@ expect_contains "$OUT" "EAP-Failure" "eapol_test: EAP failure for the MIC"
 expect_not_contains "$OUT" "CTRL-EVENT-EAP-SUCCESS" "eapol_test: no EAP success for the MIC"
 
 # ---- VPN authorization with radclient ------------------------------------------------
-vpn() { printf 'User-Name = "%s"\n' "$1" | radclient -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth "$SECRET"; }
 expect_rc 0 "VPN request for the enrolled device is accepted" -- vpn "$PHONE"
 expect_contains "$OUT" "Received Access-Accept" "radclient: Access-Accept for $PHONE"
 expect_rc 0 "VPN request with the name in lower case is accepted" -- vpn "$(tr 'A-Z' 'a-z' <<<"$PHONE")"
