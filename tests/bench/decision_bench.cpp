@@ -6,6 +6,7 @@
 #include "core/bytes.h"
 #include "core/certificate.h"
 #include "core/decision_engine.h"
+#include "core/registry_reader.h"
 
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
@@ -129,8 +130,25 @@ void BM_DecideVpn(benchmark::State& state) {
     report_percentiles(state, us);
 }
 
+// The registry part alone: one indexed lookup on an open connection.
+void BM_RegistryLookup(benchmark::State& state) {
+    Fixture& f = fixture();
+    static auto reader = RegistryReader::open((f.dir / "lscgate.db").string(), 4);
+    if (!reader) {
+        state.SkipWithError(reader.message().c_str());
+        return;
+    }
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> pick(0, kDevices - 1);
+    for (auto _ : state) {
+        auto row = (*reader)->current_lsc(f.devices[static_cast<std::size_t>(pick(rng))]);
+        benchmark::DoNotOptimize(row);
+    }
+}
+
 }  // namespace
 
+BENCHMARK(BM_RegistryLookup)->Iterations(200000)->UseRealTime();
 // One thread, and as many as the machine has cores (FreeRADIUS workers in parallel).
 BENCHMARK(BM_DecideEapTls)->Iterations(200000)->Threads(1)->ThreadPerCpu()->UseRealTime();
 BENCHMARK(BM_DecideVpn)->Iterations(200000)->Threads(1)->ThreadPerCpu()->UseRealTime();
