@@ -5,12 +5,21 @@
 // request costs one indexed query and never opens the database. WAL mode lets
 // these readers see every commit of the CAPF issuer at once, so a revocation or
 // a new LSC counts on the next authentication.
+//
+// Each connection also remembers recent rows in a small fixed table. A
+// remembered row is used only after PRAGMA data_version shows that no other
+// connection or process (lscgate, the sqlite3 shell) committed anything since
+// before it was read; otherwise it is read again. So a repeat lookup (the
+// post-auth after check-eap-tls, a phone re-authenticating, a busy NAS) costs
+// one PRAGMA instead of a query, and an answer is never staler than a query's.
 
 #include "core/openssl_handles.h"
 #include "core/records.h"
 #include "core/sqlite_handles.h"
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,12 +53,21 @@ public:
     Result<std::string> capf_signature();
 
 private:
+    struct Remembered {
+        std::string key;
+        std::optional<RegisteredCertificate> row;
+        std::int64_t version = -2;  // data_version seen before the row was read
+    };
     struct Connection {
         std::mutex mutex;
         SqliteDatabase db;
+        std::int64_t version = -1;  // the last data_version this connection saw
+        std::array<Remembered, 512> remembered;
     };
     RegistryReader() = default;
     Connection& pick();
+    Result<std::optional<RegisteredCertificate>> lookup(std::string key, const std::string& sql, const std::string& a,
+                                                        const std::string* b);
 
     std::vector<std::unique_ptr<Connection>> connections_;
     std::atomic<std::size_t> next_{0};

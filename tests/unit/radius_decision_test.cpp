@@ -208,6 +208,24 @@ TEST_F(RadiusDecision, RevokedLscIsRejectedOnTheNextDecision) {
     expect(e->decide_vpn("SEP001122334455", now), CertClass::LscRevoked, Verdict::Reject);
 }
 
+TEST_F(RadiusDecision, RememberedRowsNeverOutliveAChangeByAnotherProcess) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto e = engine();
+    const auto attrs = freeradius_attributes(lsc.get());
+    for (int i = 0; i < 5; ++i) {  // repeats are answered from the remembered row
+        expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscValid, Verdict::Accept);
+        expect(e->decide_vpn("SEP001122334455", now), CertClass::LscValid, Verdict::Accept);
+    }
+    // Another process (the sqlite3 shell) revokes it: the very next decision sees it.
+    auto r = test::run_command("sqlite3 " + db.string() + " \"UPDATE certificates SET status='revoked'\"");
+    ASSERT_EQ(r.status, 0) << r.output;
+    expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscRevoked, Verdict::Reject);
+    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscRevoked, Verdict::Reject);
+    r = test::run_command("sqlite3 " + db.string() + " \"UPDATE certificates SET status='active'\"");
+    ASSERT_EQ(r.status, 0) << r.output;
+    expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscValid, Verdict::Accept);
+}
+
 TEST_F(RadiusDecision, SupersededLscIsRejectedAndTheNewOneAccepted) {
     auto old_lsc = enroll("SEP001122334455", capf);
     auto e = engine();
