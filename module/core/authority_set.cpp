@@ -33,7 +33,13 @@ Result<AuthoritySet> AuthoritySet::build(const std::vector<X509*>& capf, const s
 const TrustedAuthority* AuthoritySet::issuer_by_name_and_key(const PresentedCertificate& cert) const {
     for (const auto& a : authorities_) {
         if (a.subject_oneline != cert.issuer_oneline) continue;
-        // Without an AKI (old MICs) the DN must do; with one, it must be this key.
+        if (a.role == AuthorityRole::Capf) {
+            // LSCs always carry an AKI (lscgate writes one): a certificate without it,
+            // or a CAPF without an SKI, is never matched by name alone.
+            if (!cert.authority_key_id.empty() && a.key_id == cert.authority_key_id) return &a;
+            continue;
+        }
+        // Old MICs may lack an AKI: then the manufacturing root's DN must do.
         if (cert.authority_key_id.empty() || a.key_id.empty() || a.key_id == cert.authority_key_id) return &a;
     }
     return nullptr;

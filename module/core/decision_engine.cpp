@@ -112,7 +112,9 @@ Result<bool> DecisionEngine::refresh_trust() {
     std::vector<X509*> capf_ptrs;
     for (auto& c : *capf) capf_ptrs.push_back(c.get());
     for (auto& c : extra_capf_) capf_ptrs.push_back(c.get());
-    if (capf_ptrs.empty())
+    // At creation an empty set is a configuration error; later (every CAPF
+    // retired) it is what the registry says: trust no LSC rather than old ones.
+    if (capf_ptrs.empty() && !authorities())
         return fail("no trusted CAPF certificate (the registry has none, and no extra file was given)");
     std::vector<X509*> mic_ptrs;
     for (auto& c : mic_roots_) mic_ptrs.push_back(c.get());
@@ -131,8 +133,11 @@ void DecisionEngine::refresh_loop() {
         stop_cv_.wait_for(lock, refresh_interval_, [&] { return stopping_; });
         if (stopping_) break;
         lock.unlock();
-        // A failed refresh keeps the trust set in use: better the known set than none.
-        (void)refresh_trust();
+        // A failed refresh keeps the trust set in use (a corrupt row must not make
+        // every phone fail); the error is kept for whoever asks.
+        auto r = refresh_trust();
+        std::lock_guard err_lock(trust_mutex_);
+        last_refresh_error_ = r ? std::string() : r.message();
         lock.lock();
     }
 }
@@ -173,8 +178,23 @@ RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTi
         answer.decision.reason = "neither a client certificate nor a User-Name";
         return answer;
     } else {
-        answer.decision = decide_vpn(request.user_name, now);
-        if (answer.decision.device.empty()) answer.decision.device = std::string(request.user_name);
+        auto device = device_from_user_name(request.user_name, vpn_form_);
+        if (!device) {
+            // Not a device name at all: refused whatever the policy says, and not
+            // recorded (the last-seen table is not for arbitrary strings).
+            answer.outcome = RadiusOutcome::Reject;
+            answer.decision.cls = CertClass::LscUnregistered;
+            answer.decision.reason = "User-Name is not a device name: " + device.message();
+            return answer;
+        }
+        answer.decision = decide_vpn(*device, now);
+        answer.decision.device = *device;
+        // An ASA has no use for an enrolment VLAN: "restrict" would be full access.
+        if (answer.decision.verdict == Verdict::Restrict) {
+            answer.decision.verdict = Verdict::Reject;
+            answer.decision.reply.clear();
+            answer.decision.reason += " (policy says restrict, which the VPN path cannot honour: rejected)";
+        }
     }
     const Decision& d = answer.decision;
     answer.outcome = d.error ? RadiusOutcome::Error

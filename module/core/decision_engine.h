@@ -79,6 +79,10 @@ public:
     // Checks the registry for a CAPF change now and rebuilds the trust set if there
     // was one; returns whether it changed. The background thread calls this.
     Result<bool> refresh_trust();
+    std::string last_refresh_error() const {
+        std::lock_guard lock(trust_mutex_);
+        return last_refresh_error_;
+    }
 
 private:
     DecisionEngine(std::unique_ptr<RegistryReader> registry, Policy policy, const EngineConfig& config,
@@ -97,6 +101,7 @@ private:
     mutable std::mutex trust_mutex_;
     std::shared_ptr<const AuthoritySet> authorities_;
     std::string trust_signature_;
+    std::string last_refresh_error_;
 
     std::chrono::milliseconds refresh_interval_;
     std::mutex stop_mutex_;

@@ -117,7 +117,8 @@ Result<std::optional<RegisteredCertificate>> RegistryReader::lookup(std::string 
 Result<std::optional<RegisteredCertificate>> RegistryReader::by_serial(const std::string& serial_hex,
                                                                        const std::string& issuer_oneline) {
     static const std::string sql = std::string("SELECT ") + kColumns +
-                                   " FROM certificates WHERE serial = ? AND issuer_oneline = ? ORDER BY id DESC LIMIT 1";
+                                   " FROM certificates WHERE serial = ? AND issuer_oneline = ? AND kind = 'lsc' AND status != 'fetched' "
+                                   "ORDER BY (status = 'active') DESC, id DESC LIMIT 1";
     return lookup("s\n" + serial_hex + "\n" + issuer_oneline, sql, serial_hex, &issuer_oneline);
 }
 

@@ -136,6 +136,7 @@ SqliteDatabase& SqliteDatabase::operator=(SqliteDatabase&& other) noexcept {
         sqlite3_close_v2(db_);
         db_ = std::exchange(other.db_, nullptr);
         cache_ = std::move(other.cache_);
+        writer_lock_ = std::move(other.writer_lock_);
     }
     return *this;
 }

@@ -555,7 +555,8 @@ Result<CertificateRecord> Store::revoke_active_lsc(const std::string& device, co
 
 Result<CertificateRecord> Store::revoke_serial(const std::string& serial_hex, const std::string& reason,
                                                const std::string& actor) {
-    auto rows = query_certificates("WHERE serial = ? ORDER BY id DESC", serial_hex);
+    // Rows merely fetched from phones are unverified and never what gets revoked.
+    auto rows = query_certificates("WHERE serial = ? AND status != 'fetched' ORDER BY id DESC", serial_hex);
     if (!rows) return rows.error();
     if (rows->empty()) return fail("no certificate with serial " + serial_hex);
     if (rows->size() > 1) return fail("serial " + serial_hex + " matches several certificates (different issuers); revoke by device");

@@ -398,6 +398,57 @@ TEST_F(RadiusDecision, CapfRotationIsPickedUpWithoutRestart) {
     EXPECT_FALSE(*unchanged);
 }
 
+TEST_F(RadiusDecision, AnLscWithoutAuthorityKeyIdIsNeverMatchedByNameAlone) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto attrs = freeradius_attributes(lsc.get());
+    attrs.aki.clear();  // a same-DN CA could mint exactly this: our DN, a registered serial, no AKI
+    expect(engine()->decide_eap_tls(attrs.view(), now), CertClass::LscForeign, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, FetchedRowsCannotShadowTheActiveLsc) {
+    auto lsc = enroll("SEP001122334455", capf);
+    const auto facts = describe_certificate(lsc.get());
+    // A later, unverified "fetched" row claiming the same issuer and serial.
+    auto st = store.database().prepare(
+        "INSERT INTO certificates(device_name, kind, serial, fingerprint, subject, issuer, issuer_oneline, not_before, "
+        "not_after, key_type, key_bits, pem, status, created_at) VALUES('SEP0000000000EE','lsc',?,'FORGED','CN=x',?,?,0,1,"
+        "'ec',256,'','fetched',0)");
+    ASSERT_TRUE(st);
+    st->bind(1, facts->serial_hex).bind(2, facts->issuer).bind(3, facts->issuer_oneline);
+    ASSERT_TRUE(st->run());
+    expect_both(*engine(), lsc.get(), CertClass::LscValid, Verdict::Accept);
+    EXPECT_TRUE(store.revoke_serial(facts->serial_hex, "unspecified", "test")) << "the fetched row must not make the serial ambiguous";
+}
+
+TEST_F(RadiusDecision, VpnPathNeverRestrictsAndRejectsNonDeviceNames) {
+    EngineConfig cfg;
+    cfg.database = db;
+    cfg.last_seen_database = dir / "seen.db";
+    std::ofstream(dir / "p.toml") << "[actions]\nlsc-valid = \"accept\"\nlsc-unregistered = \"restrict\"\n[restrict]\nvlan = 999\n";
+    cfg.policy_file = dir / "p.toml";
+    auto created = DecisionEngine::create(cfg);
+    ASSERT_TRUE(created) << created.message();
+    auto& e = **created;
+    const RadiusAnswer unknown = e.decide_request({RadiusHook::Authorize, false, {}, "SEP0000000000EE", "n"}, now);
+    EXPECT_EQ(unknown.outcome, RadiusOutcome::Reject) << unknown.decision.reason;
+    EXPECT_TRUE(unknown.decision.reply.empty());
+    const RadiusAnswer bob = e.decide_request({RadiusHook::Authorize, false, {}, "bob smith", "n"}, now);
+    EXPECT_EQ(bob.outcome, RadiusOutcome::Reject);
+    created->reset();
+    auto seen = LastSeenRecorder::read_all(dir / "seen.db");
+    ASSERT_TRUE(seen);
+    for (const auto& r : *seen) EXPECT_NE(r.last.device, "bob smith");
+}
+
+TEST_F(RadiusDecision, RetiringEveryCapfTrustsNoLsc) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto e = engine();
+    expect(e->decide_certificate(lsc.get(), now), CertClass::LscValid, Verdict::Accept);
+    ASSERT_TRUE(store.database().exec("UPDATE capf_certificates SET status='retired'"));
+    ASSERT_TRUE(e->refresh_trust());
+    expect(e->decide_certificate(lsc.get(), now), CertClass::LscForeign, Verdict::Reject);
+}
+
 TEST(RadiusEngineCreate, ClearErrors) {
     TempDir dir;
     EngineConfig cfg;
