@@ -187,7 +187,7 @@ RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTi
             answer.decision.reason = "User-Name is not a device name: " + device.message();
             return answer;
         }
-        answer.decision = decide_vpn(*device, now);
+        answer.decision = decide_device(*device, now);
         answer.decision.device = *device;
         // An ASA has no use for an enrolment VLAN: "restrict" would be full access.
         if (answer.decision.verdict == Verdict::Restrict) {
@@ -219,9 +219,13 @@ Decision DecisionEngine::decide_eap_tls(const CertificateAttributeText& client_c
 Decision DecisionEngine::decide_vpn(std::string_view user_name, UnixTime now) const {
     auto device = device_from_user_name(user_name, vpn_form_);
     if (!device) return policy_.decide(Classification{CertClass::LscUnregistered, device.message(), {}, {}}, now);
+    return decide_device(*device, now);
+}
+
+Decision DecisionEngine::decide_device(const std::string& device, UnixTime now) const {
     const auto trust = authorities();
     Classifier classifier(*trust, *registry_);
-    return finish(classifier.classify_device(*device, now), now);
+    return finish(classifier.classify_device(device, now), now);
 }
 
 Decision DecisionEngine::decide_certificate(const X509* cert, UnixTime now) const {

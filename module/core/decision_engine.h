@@ -71,6 +71,7 @@ public:
 
     Decision decide_eap_tls(const CertificateAttributeText& client_cert, UnixTime now) const;
     Decision decide_vpn(std::string_view user_name, UnixTime now) const;
+    Decision decide_device(const std::string& device, UnixTime now) const;  // an already parsed device name
     Decision decide_certificate(const X509* cert, UnixTime now) const;
 
     // The trust set in use now (shared: a refresh never pulls it from under a request).

@@ -54,7 +54,9 @@ EOC
 eapol() { eapol_test -c "$WORK/eapol-$1.conf" -a 127.0.0.1 -p "$EAP_PORT" -s "$SECRET" -t 15; }
 
 # vpn USER-NAME: an ASA-style authorization request (User-Name only).
-vpn() { printf 'User-Name = "%s"\n' "$1" | radclient -x -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth "$SECRET"; }
+vpn() { printf 'User-Name = "%s"\nService-Type = Authorize-Only\n' "$1" | radclient -x -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth "$SECRET"; }
+# vpn_with_password USER-NAME PASSWORD: what a switch or a login form would send.
+vpn_with_password() { printf 'User-Name = "%s"\nUser-Password = "%s"\n' "$1" "$2" | radclient -x -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth "$SECRET"; }
 
 # expect_failure DESCRIPTION -- command...: any non-zero rc.
 expect_failure() {

@@ -57,6 +57,8 @@ expect_rc 0 "VPN request for A is accepted" -- vpn "$A"
 expect_contains "$OUT" "Received Access-Accept" "Access-Accept"
 expect_contains "$OUT" 'Tunnel-Private-Group-Id:0 = "110"' "with the voice VLAN"
 expect_contains "$OUT" 'Cisco-AVPair = "device-traffic-class=voice"' "and Cisco-AVPair device-traffic-class=voice"
+expect_failure "a login with A's name and a password is refused (authorization only)" -- vpn_with_password "$A" anything
+expect_contains "$OUT" "Received Access-Reject" "Access-Reject for a password request"
 expect_failure "VPN request for B (no LSC) is rejected" -- vpn "$B"
 expect_contains "$OUT" "Received Access-Reject" "Access-Reject for B"
 expect_not_contains "$OUT" "Tunnel-Private-Group-Id" "and no VLAN in the reject"

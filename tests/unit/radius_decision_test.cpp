@@ -440,6 +440,21 @@ TEST_F(RadiusDecision, VpnPathNeverRestrictsAndRejectsNonDeviceNames) {
     for (const auto& r : *seen) EXPECT_NE(r.last.device, "bob smith");
 }
 
+TEST_F(RadiusDecision, VpnRequestsWithAWholeDn) {
+    enroll("SEP00000000000A", capf);
+    EngineConfig cfg;
+    cfg.database = db;
+    cfg.vpn_user_name = VpnNameForm::DistinguishedName;
+    auto created = DecisionEngine::create(cfg);
+    ASSERT_TRUE(created) << created.message();
+    const auto ask = [&](std::string_view name) {
+        return (*created)->decide_request({RadiusHook::Authorize, false, {}, name, "n"}, now).outcome;
+    };
+    EXPECT_EQ(ask("cn=SEP00000000000A,ou=VTG,o=Cisco Systems Inc.,c=US"), RadiusOutcome::Accept);
+    EXPECT_EQ(ask("/C=US/O=Cisco Systems Inc./CN=SEP00000000000A"), RadiusOutcome::Accept);
+    EXPECT_EQ(ask("SEP00000000000A"), RadiusOutcome::Reject);  // dn mode: a bare name is not a DN
+}
+
 TEST_F(RadiusDecision, RetiringEveryCapfTrustsNoLsc) {
     auto lsc = enroll("SEP001122334455", capf);
     auto e = engine();
