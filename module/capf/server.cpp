@@ -22,6 +22,7 @@
 #include <mutex>
 #include <ostream>
 #include <set>
+#include <system_error>
 #include <thread>
 
 namespace lscgate::capf {
@@ -111,7 +112,11 @@ private:
     std::ostream& log_;
     std::mutex mutex_;
     std::condition_variable idle_;
+    // Sockets of running sessions, for aborting stragglers at shutdown. A socket
+    // leaves this set before it is closed, so a reused fd number is never shut
+    // down by mistake; `running_` counts session threads until their very end.
     std::set<int> active_fds_;
+    int running_ = 0;
     std::mutex log_mutex_;
     StorePool stores_;
 };
@@ -150,6 +155,8 @@ void Server::handle(int fd, std::string peer) {
             }
             stream.shutdown();
         }
+        std::lock_guard lock(mutex_);
+        active_fds_.erase(fd);
     }  // TlsStream closes the socket here
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     std::string line = "capf session=" + std::to_string(sid) + " peer=" + peer + " device=" +
@@ -163,8 +170,8 @@ void Server::handle(int fd, std::string peer) {
     line += " ms=" + std::to_string(ms);
     log_line(line);
     std::lock_guard lock(mutex_);
-    active_fds_.erase(fd);
-    idle_.notify_all();
+    --running_;
+    idle_.notify_all();  // nothing of *this is touched after this
 }
 
 Status Server::run(int listen_fd, const std::atomic<bool>& stop, int grace_seconds) {
@@ -181,24 +188,36 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, int grace_secon
         std::string peer = peer_name(addr);
         {
             std::lock_guard lock(mutex_);
-            if (static_cast<int>(active_fds_.size()) >= config_.max_sessions) {
+            if (running_ >= config_.max_sessions) {
                 ::close(fd);
                 log_line("capf peer=" + peer + " result=refused cause=\"too many concurrent sessions (max_sessions=" +
                          std::to_string(config_.max_sessions) + ")\"");
                 continue;
             }
             active_fds_.insert(fd);
+            ++running_;
         }
-        std::thread(&Server::handle, this, fd, std::move(peer)).detach();
+        try {
+            std::thread(&Server::handle, this, fd, peer).detach();
+        } catch (const std::system_error& e) {
+            // No thread to be had (resource limits): refuse this phone, keep serving.
+            {
+                std::lock_guard lock(mutex_);
+                active_fds_.erase(fd);
+                --running_;
+            }
+            ::close(fd);
+            log_line("capf peer=" + peer + " result=refused cause=\"cannot start a session thread: " + e.what() + "\"");
+        }
     }
     std::unique_lock lock(mutex_);
-    if (!active_fds_.empty()) {
+    if (running_ > 0) {
         log_line("capf stopping: waiting up to " + std::to_string(grace_seconds) + "s for " +
-                 std::to_string(active_fds_.size()) + " session(s)");
-        if (!idle_.wait_for(lock, std::chrono::seconds(grace_seconds), [&] { return active_fds_.empty(); })) {
+                 std::to_string(running_) + " session(s)");
+        if (!idle_.wait_for(lock, std::chrono::seconds(grace_seconds), [&] { return running_ == 0; })) {
             // Unblock the stragglers; their reads fail and each ends its session cleanly.
             for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
-            idle_.wait(lock, [&] { return active_fds_.empty(); });
+            idle_.wait(lock, [&] { return running_ == 0; });
         }
     }
     return {};

@@ -6,6 +6,7 @@
 #include "core/keys.h"
 #include "core/possession_proof.h"
 
+#include <algorithm>
 #include <optional>
 
 namespace lscgate::capf {
@@ -46,9 +47,12 @@ public:
     SessionOutcome run();
 
 private:
-    // Waits for `expected`, skipping any number of REQUEST_IN_PROGRESS keep-alives
-    // (each restarts the wait). On failure the outcome is filled and END_SESSION
-    // sent where a peer is still there; the caller just returns.
+    // Waits for `expected`, skipping any number of REQUEST_IN_PROGRESS keep-alives.
+    // Only while a key is being generated does a keep-alive restart the wait (up
+    // to kKeygenStretch times the timeout in all); elsewhere the deadline stands,
+    // so an unauthenticated peer cannot hold a session slot with keep-alives.
+    // On failure the outcome is filled and END_SESSION sent where a peer is still
+    // there; the caller just returns.
     std::optional<Message> await(Command expected, std::chrono::milliseconds timeout);
     void end(std::uint8_t reason, std::string result, std::string cause);
     void close_silently(std::string cause);
@@ -83,8 +87,15 @@ void ServerSession::close_silently(std::string cause) {
 }
 
 std::optional<Message> ServerSession::await(Command expected, std::chrono::milliseconds timeout) {
+    constexpr int kKeygenStretch = 4;
+    const bool keepalive_extends = expected == Command::KeyGenerateResponse;
+    const auto started = Clock::now();
+    const auto hard_limit = started + timeout * (keepalive_extends ? kKeygenStretch : 1);
+    auto deadline = started + timeout;
     while (true) {
-        Received r = channel_.receive(timeout);
+        const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        Received r = remaining.count() > 0 ? channel_.receive(remaining)
+                                           : Received{ReceiveStatus::Timeout, {}, "deadline passed"};
         switch (r.status) {
             case ReceiveStatus::Ok: break;
             case ReceiveStatus::Closed:
@@ -107,7 +118,10 @@ std::optional<Message> ServerSession::await(Command expected, std::chrono::milli
                 "session id mismatch (got " + std::to_string(r.message.session_id()) + ")");
             return std::nullopt;
         }
-        if (r.message.is(Command::RequestInProgress)) continue;
+        if (r.message.is(Command::RequestInProgress)) {
+            if (keepalive_extends) deadline = std::min(Clock::now() + timeout, hard_limit);
+            continue;
+        }
         if (!r.message.is(expected)) {
             end(reason::kInvalidElement, "failed",
                 "unexpected " + command_name(r.message.command()) + " while waiting for " +
@@ -441,14 +455,25 @@ SessionOutcome ServerSession::run() {
     out_.operation = std::string(to_string(operation.request.kind));
     out_.auth_mode = std::string(to_string(operation.request.auth_mode));
 
+    // Modes with a secret to guess count every attempt before checking it, so
+    // parallel sessions cannot all try under the lockout limit.
+    const bool guessable = operation.request.auth_mode != AuthMode::Null;
+    if (guessable) {
+        auto allowed = ctx_.store.reserve_auth_attempt(dev.id, ctx_.settings.lockout_failures, ctx_.settings.lockout_seconds);
+        if (!allowed) {
+            end(reason::kInvalidElement, "failed", "registry unavailable: " + allowed.message());
+            return out_;
+        }
+        if (!*allowed) {
+            end(reason::kInvalidElement, "rejected", "device locked out after repeated authentication failures");
+            return out_;
+        }
+    }
     if (auto s = authenticate(*auth, dev, operation); !s) {
-        auto locked = ctx_.store.record_auth_failure(dev.id, ctx_.settings.lockout_failures, ctx_.settings.lockout_seconds);
-        std::string cause = "authentication failed: " + s.message();
-        if (locked && *locked) cause += " (device now locked out)";
-        end(reason::kInvalidElement, "rejected", cause);
+        end(reason::kInvalidElement, "rejected", "authentication failed: " + s.message());
         return out_;
     }
-    if (dev.auth_failures != 0 || dev.locked_until) (void)ctx_.store.clear_auth_failures(dev.id);
+    if (guessable || dev.auth_failures != 0 || dev.locked_until) (void)ctx_.store.clear_auth_failures(dev.id);
 
     if (operation.request.completes_by && *operation.request.completes_by < now_utc()) {
         fail_operation(operation, OperationState::TimedOut, "phone arrived after the completes-by deadline");

@@ -372,31 +372,38 @@ Result<int> Store::expire_operations(UnixTime now) {
     return n;
 }
 
-Result<bool> Store::record_auth_failure(std::int64_t device_id, int threshold, int lock_seconds) {
+Result<bool> Store::reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
     const auto now = now_utc();
+    // An expired lock starts a fresh count.
     auto st = db_.prepare(
-        "UPDATE devices SET auth_failures = auth_failures + 1, updated_at = ?, "
-        "locked_until = CASE WHEN auth_failures + 1 >= ? THEN ? ELSE locked_until END WHERE id = ?");
+        "UPDATE devices SET updated_at = ?, "
+        "auth_failures = CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE auth_failures + 1 END, "
+        "locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN NULL "
+        "                    WHEN auth_failures + 1 >= ? THEN ? ELSE locked_until END "
+        "WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)");
     if (!st) return st.error();
-    st->bind(1, now).bind(2, threshold).bind(3, now + lock_seconds).bind(4, device_id);
+    st->bind(1, now).bind(2, now).bind(3, now).bind(4, threshold).bind(5, now + lock_seconds).bind(6, device_id).bind(7, now);
     if (auto s = st->run(); !s) return s.error();
+    if (db_.changes() == 0) return false;  // locked out (or no such device): no attempt
     auto q = db_.prepare("SELECT auth_failures, name FROM devices WHERE id = ?");
     if (!q) return q.error();
     q->bind(1, device_id);
-    if (auto r = q->step(); !r || !*r) return fail("device vanished while recording a failure");
-    const bool locked = q->column_int(0) >= threshold;
+    if (auto r = q->step(); !r || !*r) return fail("device vanished while counting an attempt");
+    const bool reached = q->column_int(0) == threshold;
     const std::string name = q->column_text(1);
     q->reset();
-    if (locked) {
+    if (reached) {
+        // This attempt still runs; from now on none does until the lock expires.
         if (auto s = audit("capf", "device.lockout", name,
-                           "locked for " + std::to_string(lock_seconds) + "s after repeated authentication failures");
+                           "locked for " + std::to_string(lock_seconds) + "s after " + std::to_string(threshold) +
+                               " authentication attempts without success");
             !s)
             return s.error();
     }
     if (auto s = tx->commit(); !s) return s.error();
-    return locked;
+    return true;
 }
 
 Status Store::clear_auth_failures(std::int64_t device_id) {

@@ -44,8 +44,11 @@ public:
     // Pending operations whose deadline passed become timed-out; returns how many.
     Result<int> expire_operations(UnixTime now);
 
-    // Authentication failures and lockout.
-    Result<bool> record_auth_failure(std::int64_t device_id, int threshold, int lock_seconds);
+    // Authentication attempts and lockout. An attempt is counted as a failure
+    // *before* it is checked, atomically with the lockout test, so parallel
+    // sessions cannot all slip in under the limit; a success clears the count.
+    // Returns false when the device is locked out (the attempt must not run).
+    Result<bool> reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds);
     Status clear_auth_failures(std::int64_t device_id);
 
     // Outcomes of a CAPF session, each one transaction.

@@ -44,6 +44,41 @@ adm op install SEP0000000000C3 >/dev/null 2>&1
 expect_rc 0 "a phone enrolls after the garbage" -- phone SEP0000000000C3
 stop_capf
 
+# ---- keep-alives do not stretch an unauthenticated session ---------------------------
+sed -i 's/^reply_timeout = 30/reply_timeout = 2/' "$CAPF_DIR/lscgate.toml"
+start_capf "$CAPF_DIR"
+expect_rc 0 "REQUEST_IN_PROGRESS before authentication does not hold the session open" -- python3 - "$CAPF_PORT" "$CAPF_DIR/capf.crt" <<'PY'
+import socket, ssl, struct, sys, time
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.check_hostname = False
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
+hdr = s.recv(8)
+sid = struct.unpack(">I", hdr[2:6])[0]
+s.recv(struct.unpack(">H", hdr[6:8])[0])
+start = time.time()
+ended = None
+while time.time() - start < 8:
+    try:
+        s.sendall(struct.pack(">BBIH", 0x55, 17, sid, 0))
+    except OSError:
+        ended = time.time() - start
+        break
+    s.settimeout(0.4)
+    try:
+        data = s.recv(64)
+        if not data or data[1] == 15:
+            ended = time.time() - start
+            break
+    except socket.timeout:
+        pass
+print(f"session ended after {ended}")
+sys.exit(0 if ended is not None and ended < 4 else 1)
+PY
+expect_contains "$OUT" "session ended after" "the server ended it"
+stop_capf
+sed -i 's/^reply_timeout = 2/reply_timeout = 30/' "$CAPF_DIR/lscgate.toml"
+
 # ---- session limit -------------------------------------------------------------------
 sed -i 's/^max_sessions = 64/max_sessions = 1/' "$CAPF_DIR/lscgate.toml"
 start_capf "$CAPF_DIR"

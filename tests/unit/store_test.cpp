@@ -289,14 +289,17 @@ TEST_F(StoreTest, RevokeByDeviceAndBySerial) {
 TEST_F(StoreTest, LockoutAfterThresholdAndReset) {
     auto dev = store.add_device("SEP000000000001", "", "", "test");
     ASSERT_TRUE(dev);
-    for (int i = 1; i < 3; ++i) {
-        auto locked = store.record_auth_failure(dev->id, 3, 60);
-        ASSERT_TRUE(locked);
-        EXPECT_FALSE(*locked) << i;
+    // Three attempts are allowed (the third one locks for those after it) ...
+    for (int i = 1; i <= 3; ++i) {
+        auto allowed = store.reserve_auth_attempt(dev->id, 3, 60);
+        ASSERT_TRUE(allowed);
+        EXPECT_TRUE(*allowed) << i;
     }
-    auto locked = store.record_auth_failure(dev->id, 3, 60);
-    ASSERT_TRUE(locked);
-    EXPECT_TRUE(*locked);
+    // ... the fourth, and any parallel one, is refused without running.
+    auto refused = store.reserve_auth_attempt(dev->id, 3, 60);
+    ASSERT_TRUE(refused);
+    EXPECT_FALSE(*refused);
+    EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action='device.lockout'"), 1);
     auto d = store.find_device("SEP000000000001");
     ASSERT_TRUE(d->has_value());
     ASSERT_TRUE((*d)->locked_until.has_value());
@@ -305,6 +308,17 @@ TEST_F(StoreTest, LockoutAfterThresholdAndReset) {
     d = store.find_device("SEP000000000001");
     EXPECT_EQ((*d)->auth_failures, 0);
     EXPECT_FALSE((*d)->locked_until.has_value());
+}
+
+TEST_F(StoreTest, AnExpiredLockoutStartsAFreshCount) {
+    auto dev = store.add_device("SEP000000000001", "", "", "test");
+    ASSERT_TRUE(dev);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60));
+    EXPECT_FALSE(*store.reserve_auth_attempt(dev->id, 3, 60));
+    ASSERT_TRUE(store.database().exec("UPDATE devices SET locked_until = 1"));  // the lock ran out
+    EXPECT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60));
+    EXPECT_EQ(count("SELECT auth_failures FROM devices"), 1);
+    EXPECT_EQ(count("SELECT locked_until IS NULL FROM devices"), 1);
 }
 
 TEST_F(StoreTest, CapfRotationKeepsThePreviousCertificate) {
