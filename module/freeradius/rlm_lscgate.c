@@ -192,6 +192,13 @@ static char const *nas_address(rlm_lscgate_t const *inst, REQUEST *request, char
  *	Post-Auth-Type REJECT handling leaves an existing EAP-Message alone, so the
  *	Access-Reject would carry EAP-Success. Make it EAP-Failure (code 4, same id).
  */
+static bool reply_has_eap_success(rlm_lscgate_t const *inst, REQUEST *request)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_da(request->reply->vps, inst->da_eap_message, TAG_ANY);
+
+	return vp && vp->vp_length >= 4 && vp->vp_octets[0] == 3;
+}
+
 static void eap_success_to_failure(rlm_lscgate_t const *inst, REQUEST *request)
 {
 	VALUE_PAIR *vp = fr_pair_find_by_da(request->reply->vps, inst->da_eap_message, TAG_ANY);
@@ -246,6 +253,19 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 	lscgate_decide(inst->engine, &facts, &result);
 
 	if (result.decision == LSCGATE_NOOP) {
+		/*
+		 *	post-auth with an EAP-Success in the reply but no client certificate:
+		 *	an EAP method other than EAP-TLS succeeded. Phones authenticate with
+		 *	their LSC only, so refuse, and do not send EAP-Success in a reject.
+		 */
+		if (hook == LSCGATE_HOOK_POST_AUTH && reply_has_eap_success(inst, request)) {
+			set_control(request, inst->da_class, "unknown-issuer");
+			set_control(request, inst->da_verdict, "reject");
+			set_control(request, inst->da_reason, "EAP succeeded without a client certificate (not EAP-TLS)");
+			RWDEBUG("reject: EAP succeeded without a client certificate (not EAP-TLS)");
+			eap_success_to_failure(inst, request);
+			return RLM_MODULE_REJECT;
+		}
 		RDEBUG2("noop: %s", result.reason);
 		return RLM_MODULE_NOOP;
 	}
