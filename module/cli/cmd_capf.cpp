@@ -100,6 +100,17 @@ int run_import(CliContext& ctx, const std::string& cert_file, const std::string&
     return kExitOk;
 }
 
+int run_retire(CliContext& ctx, const std::string& fingerprint) {
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    auto retired = store->retire_capf_certificate(fingerprint, actor_name());
+    if (!retired) return ctx.error(retired.message());
+    std::cout << "retired CAPF certificate " << retired->facts.subject << " (SHA-256 " << retired->facts.sha256
+              << "): its LSCs are no longer trusted (rlm_lscgate within trust_refresh seconds; restart 'lscgate serve')"
+              << std::endl;
+    return kExitOk;
+}
+
 }  // namespace
 
 void add_capf_command(CLI::App& app, CliContext& ctx) {
@@ -117,6 +128,11 @@ void add_capf_command(CLI::App& app, CliContext& ctx) {
     import->add_option("--key", *key, "its private key (PEM, unencrypted)")->required()->check(CLI::ExistingFile);
     import->add_option("--chain", *chain, "issuing CA certificates (PEM bundle), signer first")->check(CLI::ExistingFile);
     import->callback([&ctx, cert, key, chain] { ctx.exit_code = run_import(ctx, *cert, *key, *chain); });
+
+    auto* retire = capf->add_subcommand("retire", "Stop trusting a previous CAPF certificate (after all phones re-keyed)");
+    auto fingerprint = std::make_shared<std::string>();
+    retire->add_option("SHA256", *fingerprint, "its SHA-256 fingerprint, or the first 8+ hex digits (see capf show)")->required();
+    retire->callback([&ctx, fingerprint] { ctx.exit_code = run_retire(ctx, *fingerprint); });
 }
 
 }  // namespace lscgate::cli

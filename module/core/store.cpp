@@ -2,6 +2,7 @@
 
 #include "core/store_schema.h"
 
+#include <cctype>
 #include <ctime>
 #include <filesystem>
 
@@ -612,6 +613,37 @@ Status Store::add_capf_certificate(const X509* cert, const std::string& actor) {
     if (auto s = st->run(); !s) return s;
     if (auto s = audit(actor, "capf.install", "", "subject=" + facts->subject + " sha256=" + facts->sha256); !s) return s;
     return tx->commit();
+}
+
+Result<CapfCertificateRecord> Store::retire_capf_certificate(const std::string& sha256_prefix, const std::string& actor) {
+    std::string prefix;
+    for (char c : sha256_prefix)
+        if (c != ':') prefix.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    if (prefix.size() < 8) return fail("give at least 8 hex digits of the SHA-256 fingerprint");
+    auto all = list_capf_certificates();
+    if (!all) return all.error();
+    const CapfCertificateRecord* match = nullptr;
+    for (const auto& rec : *all) {
+        if (rec.facts.sha256.rfind(prefix, 0) != 0) continue;
+        if (match != nullptr) return fail("fingerprint prefix " + prefix + " matches several CAPF certificates");
+        match = &rec;
+    }
+    if (match == nullptr) return fail("no CAPF certificate with fingerprint " + prefix + "...");
+    if (match->status == CapfStatus::Current)
+        return fail("the current CAPF certificate cannot be retired (rotate first: init --force or capf import)");
+    if (match->status == CapfStatus::Retired) return fail("that CAPF certificate is already retired");
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare("UPDATE capf_certificates SET status='retired' WHERE fingerprint=?");
+    if (!st) return st.error();
+    st->bind(1, match->facts.sha256);
+    if (auto s = st->run(); !s) return s.error();
+    if (auto s = audit(actor, "capf.retire", "", "subject=" + match->facts.subject + " sha256=" + match->facts.sha256); !s)
+        return s.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    CapfCertificateRecord out = *match;
+    out.status = CapfStatus::Retired;
+    return out;
 }
 
 Result<std::vector<CapfCertificateRecord>> Store::list_capf_certificates() {

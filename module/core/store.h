@@ -70,6 +70,9 @@ public:
 
     // CAPF certificates: adding a current one moves the old current to previous.
     Status add_capf_certificate(const X509* cert, const std::string& actor);
+    // Stops trusting a previous CAPF certificate (its LSCs become foreign to
+    // RADIUS and can no longer re-key). The current one cannot be retired.
+    Result<CapfCertificateRecord> retire_capf_certificate(const std::string& sha256_prefix, const std::string& actor);
     Result<std::vector<CapfCertificateRecord>> list_capf_certificates();
 
     Status audit(const std::string& actor, const std::string& action, const std::string& device,

@@ -88,6 +88,13 @@ expect_contains "$OUT" "CN=CAPF-corp,OU=Voice,O=Example" "shows the new subject"
 expect_contains "$OUT" "CN=Example Root,O=Example" "and its issuer"
 expect_contains "$OUT" "previous" "the old CAPF is kept as previous"
 expect_eq "$(stat -c %a "$D/capf.key")" 600 "imported key is 0600"
+old_fp=$(sql "$D/lscgate.db" "SELECT fingerprint FROM capf_certificates WHERE status='previous'")
+new_fp=$(sql "$D/lscgate.db" "SELECT fingerprint FROM capf_certificates WHERE status='current'")
+expect_rc 1 "the current CAPF cannot be retired" -- adm capf retire "$new_fp"
+expect_rc 1 "retire needs a long enough fingerprint" -- adm capf retire AB
+expect_rc 0 "retire the previous CAPF by fingerprint prefix" -- adm capf retire "${old_fp:0:12}"
+expect_eq "$(sql "$D/lscgate.db" "SELECT status FROM capf_certificates WHERE fingerprint='$old_fp'")" retired "it is retired"
+expect_not_contains "$(adm capf show)" "previous" "capf show lists no previous CAPF any more"
 adm capf show --json >"$WORK/show.json"
 expect_eq "$(python3 -c 'import json; j=json.load(open("'"$WORK/show.json"'")); print(j["days_left"] >= 364, len(j["sha256"]))')" "True 64" "JSON has days left and fingerprint"
 

@@ -338,6 +338,25 @@ TEST_F(StoreTest, CapfRotationKeepsThePreviousCertificate) {
     EXPECT_EQ((*list)[0].facts.subject, "CN=CAPF-store,O=Example");
 }
 
+TEST_F(StoreTest, RetiringAPreviousCapfCertificate) {
+    ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
+    auto next = test::make_root_ca("CN=CAPF-next,O=Example");
+    ASSERT_TRUE(store.add_capf_certificate(next.cert.get(), "test"));
+    const std::string old_fp = describe_certificate(capf.cert.get())->sha256;
+    const std::string new_fp = describe_certificate(next.cert.get())->sha256;
+    auto current = store.retire_capf_certificate(new_fp, "test");
+    ASSERT_FALSE(current);
+    EXPECT_NE(current.message().find("current"), std::string::npos);
+    EXPECT_FALSE(store.retire_capf_certificate("ABC", "test"));       // too short to be sure
+    EXPECT_FALSE(store.retire_capf_certificate("00000000", "test"));  // no such certificate (almost surely)
+    auto retired = store.retire_capf_certificate(old_fp.substr(0, 12), "test");
+    ASSERT_TRUE(retired) << retired.message();
+    EXPECT_EQ(retired->status, CapfStatus::Retired);
+    EXPECT_EQ(count("SELECT count(*) FROM capf_certificates WHERE status='retired'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action='capf.retire'"), 1);
+    EXPECT_FALSE(store.retire_capf_certificate(old_fp, "test"));  // already retired
+}
+
 TEST_F(StoreTest, AuditIsAppendOnly) {
     ASSERT_TRUE(store.audit("test", "x", "", ""));
     EXPECT_FALSE(store.database().exec("UPDATE audit SET actor='someone else'"));
