@@ -39,7 +39,7 @@ Result<Classification> Classifier::classify_registered(const PresentedCertificat
     auto row = registry_.by_serial(cert.serial_hex, cert.issuer_oneline);
     if (!row) return row.error();
     const std::string who = cert.common_name.empty() ? "certificate" : cert.common_name;
-    if (!row->has_value() || (*row)->kind != CertificateKind::Lsc)
+    if (!row->has_value())
         return make(CertClass::LscUnregistered,
                     who + " serial " + cert.serial_hex + " chains to " + capf.label + " but is not in the registry");
     const RegisteredCertificate& r = **row;

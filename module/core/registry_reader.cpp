@@ -1,7 +1,7 @@
 #include "core/registry_reader.h"
 
 #include "core/certificate.h"
-#include "core/store_schema.h"
+#include "core/store.h"
 
 #include <filesystem>
 
@@ -54,7 +54,7 @@ Result<std::unique_ptr<RegistryReader>> RegistryReader::open(const std::string& 
         auto row = v->step();
         if (!row || !*row) return fail(path + ": cannot read the schema version");
         const auto version = v->column_int(0);
-        if (version < 1 || version > static_cast<std::int64_t>(kStoreMigrations.size()))
+        if (version < 1 || version > kStoreSchemaVersion)
             return fail(path + ": schema version " + std::to_string(version) + " is not one this module understands");
         // Memory-map the file so lookups read pages in place instead of copying
         // them through pread() per request; keep a generous page cache too.

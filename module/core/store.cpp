@@ -91,9 +91,8 @@ constexpr const char* kDeviceColumns =
 }  // namespace
 
 Result<Store> Store::open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
-    if (mode != OpenMode::CreateAndMigrate && !std::filesystem::exists(path))
+    if (mode == OpenMode::ExistingReadWrite && !std::filesystem::exists(path))
         return fail("database " + path + " does not exist (run 'lscgate init' first)");
-    if (mode == OpenMode::ReadOnly) return open_read_only(path, busy_timeout_ms);
     auto db = SqliteDatabase::open(path, mode == OpenMode::CreateAndMigrate ? SqliteDatabase::Mode::ReadWriteCreate
                                                                             : SqliteDatabase::Mode::ReadWrite,
                                    busy_timeout_ms);
@@ -109,27 +108,6 @@ Result<Store> Store::open(const std::string& path, OpenMode mode, int busy_timeo
     if (auto s = store.db_.exec("PRAGMA synchronous = NORMAL"); !s) return fail(path + ": " + s.message());
     auto ready = mode == OpenMode::CreateAndMigrate ? store.migrate() : store.check_version();
     if (!ready) return fail(path + ": " + ready.message());
-    return store;
-}
-
-Result<Store> Store::open_read_only(const std::string& path, int busy_timeout_ms) {
-    auto db = SqliteDatabase::open(path, SqliteDatabase::Mode::ReadOnly, busy_timeout_ms);
-    if (!db) return db.error();
-    Store store(std::move(*db));
-    // The first read also proves the file is readable as a (WAL) SQLite database.
-    auto version = store.db_.prepare("PRAGMA user_version");
-    if (!version) return fail(path + ": " + version.message());
-    auto row = version->step();
-    if (!row) return fail(path + ": " + row.message());
-    if (!*row) return fail(path + ": cannot read schema version");
-    const auto v = version->column_int(0);
-    version->reset();
-    if (v == 0) return fail(path + ": not an lscgate database (schema version 0)");
-    if (v < kStoreSchemaVersion)
-        return fail(path + ": database schema version " + std::to_string(v) + " is older than this lscgate (" +
-                    std::to_string(kStoreSchemaVersion) + "); open it once read-write (any lscgate command) to migrate");
-    if (v > kStoreSchemaVersion)
-        return fail(path + ": database schema version " + std::to_string(v) + " is newer than this lscgate");
     return store;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/records.h"
 #include "core/sqlite_handles.h"
+#include "core/store_schema.h"
 
 #include <optional>
 #include <string>
@@ -13,15 +14,12 @@
 
 namespace lscgate {
 
-inline constexpr int kStoreSchemaVersion = 1;
+// The schema version a migrated database has: one per shipped migration.
+inline constexpr int kStoreSchemaVersion = static_cast<int>(kStoreMigrations.size());
 
 class Store {
 public:
-    // ReadOnly: an existing, current-schema database opened with SQLITE_OPEN_READONLY
-    // (no WAL switch, no migration): for readers such as the FreeRADIUS module.
-    // Reading a WAL database needs its -wal/-shm files to exist or the directory
-    // to be writable by the reader.
-    enum class OpenMode { CreateAndMigrate, ExistingReadWrite, ReadOnly };
+    enum class OpenMode { CreateAndMigrate, ExistingReadWrite };
     static Result<Store> open(const std::string& path, OpenMode mode = OpenMode::ExistingReadWrite,
                               int busy_timeout_ms = 5000);
 
@@ -83,7 +81,6 @@ public:
 
 private:
     explicit Store(SqliteDatabase db) : db_(std::move(db)) {}
-    static Result<Store> open_read_only(const std::string& path, int busy_timeout_ms);
     Status migrate();
     Status check_version();
     Result<std::vector<Operation>> query_operations(const std::string& sql, const std::optional<std::string>& arg);

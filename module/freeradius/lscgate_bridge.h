@@ -52,7 +52,6 @@ typedef struct lscgate_facts {
 	char const *client_cert_valid_since;  /* TLS-Client-Cert-Valid-Since: ASN.1 time text */
 	char const *client_cert_authority_key_id;  /* TLS-Client-Cert-X509v3-Authority-Key-Identifier */
 	char const *client_cert_basic_constraints; /* TLS-Client-Cert-X509v3-Basic-Constraints, "CA:FALSE" */
-	char const *issuer_cert_subject;      /* TLS-Cert-Subject (depth 1: the issuing CA) */
 	char const *user_name;                /* User-Name */
 	char const *nas_address;              /* NAS-IP-Address or the packet's source address */
 } lscgate_facts;

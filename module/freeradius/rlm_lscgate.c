@@ -54,7 +54,6 @@ typedef struct rlm_lscgate_t {
 	DICT_ATTR const		*da_cli_valid_since;
 	DICT_ATTR const		*da_cli_akid;
 	DICT_ATTR const		*da_cli_basic_constraints;
-	DICT_ATTR const		*da_ca_subject;
 	DICT_ATTR const		*da_user_name;
 	DICT_ATTR const		*da_nas_ip;
 	DICT_ATTR const		*da_nas_ipv6;
@@ -116,7 +115,6 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	    find_attr(conf, &inst->da_cli_valid_since, "TLS-Client-Cert-Valid-Since", PW_TYPE_STRING, "") < 0 ||
 	    find_attr(conf, &inst->da_cli_akid, "TLS-Client-Cert-X509v3-Authority-Key-Identifier", PW_TYPE_STRING, "") < 0 ||
 	    find_attr(conf, &inst->da_cli_basic_constraints, "TLS-Client-Cert-X509v3-Basic-Constraints", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_ca_subject, "TLS-Cert-Subject", PW_TYPE_STRING, "") < 0 ||
 	    find_attr(conf, &inst->da_user_name, "User-Name", PW_TYPE_STRING, "") < 0 ||
 	    find_attr(conf, &inst->da_nas_ip, "NAS-IP-Address", PW_TYPE_IPV4_ADDR, "") < 0 ||
 	    find_attr(conf, &inst->da_nas_ipv6, "NAS-IPv6-Address", PW_TYPE_IPV6_ADDR, "") < 0 ||
@@ -246,7 +244,6 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 	facts.client_cert_valid_since = vp_str(vps, inst->da_cli_valid_since);
 	facts.client_cert_authority_key_id = vp_str(vps, inst->da_cli_akid);
 	facts.client_cert_basic_constraints = vp_str(vps, inst->da_cli_basic_constraints);
-	facts.issuer_cert_subject = vp_str(vps, inst->da_ca_subject);
 	facts.user_name = vp_str(vps, inst->da_user_name);
 	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
 

@@ -44,7 +44,6 @@ protected:
 
 TEST_F(StoreTest, MigratesToTheCurrentSchemaInWalMode) {
     EXPECT_EQ(store.schema_version(), kStoreSchemaVersion);
-    EXPECT_EQ(static_cast<std::size_t>(kStoreSchemaVersion), kStoreMigrations.size());
     auto st = store.database().prepare("PRAGMA journal_mode");
     ASSERT_TRUE(st);
     ASSERT_TRUE(*st->step());
