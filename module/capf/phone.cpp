@@ -9,6 +9,8 @@
 #include "core/possession_proof.h"
 #include "core/secure_file.h"
 
+#include <algorithm>
+
 namespace lscgate::capf {
 
 std::filesystem::path phone_lsc_cert_path(const std::filesystem::path& dir, const std::string& name) {
@@ -214,6 +216,13 @@ Result<PhoneResult> run_phone(const PhoneOptions& options) {
     FrameChannel channel(stream);
     Phone phone(options, channel);
     auto result = phone.run();
+    if (result) {
+        // A server closes after END_SESSION; wait (briefly, bounded) for that close
+        // so that when this returns the server has finished the session, logged it
+        // and released its slot: scripts and tests can then read its state at once.
+        std::uint8_t byte = 0;
+        (void)stream.read_some(&byte, 1, Clock::now() + std::chrono::seconds(std::min(options.timeout_seconds, 5)));
+    }
     stream.shutdown();
     return result;
 }

@@ -126,6 +126,23 @@ void Server::log_line(const std::string& line) {
     log_ << format_utc(now_utc()) << " " << line << std::endl;
 }
 
+// One line per session, written before the socket is closed so that whoever
+// sees the connection end (a phone, a test) can rely on the line being there.
+std::string session_log_line(std::uint32_t sid, const std::string& peer, const SessionOutcome& outcome,
+                             Clock::time_point started) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    std::string line = "capf session=" + std::to_string(sid) + " peer=" + peer + " device=" +
+                       (outcome.device.empty() ? "-" : outcome.device) + " mode=" +
+                       (outcome.auth_mode.empty() ? "-" : outcome.auth_mode) +
+                       (outcome.authenticated_by.empty() ? "" : "(" + outcome.authenticated_by + ")") + " op=" +
+                       (outcome.operation.empty() ? "-" : outcome.operation) + " result=" + outcome.result +
+                       " end=" + (outcome.end_reason < 0 ? std::string("-") : std::to_string(outcome.end_reason));
+    if (!outcome.serial.empty()) line += " serial=" + outcome.serial;
+    if (!outcome.cause.empty()) line += " cause=" + log_quote(outcome.cause);
+    line += " ms=" + std::to_string(ms);
+    return line;
+}
+
 void Server::handle(int fd, std::string peer) {
     const auto started = Clock::now();
     const std::uint32_t sid = random_session_id();
@@ -137,6 +154,7 @@ void Server::handle(int fd, std::string peer) {
         if (!hs) {
             outcome.result = "closed";
             outcome.cause = hs.message();
+            log_line(session_log_line(sid, peer, outcome, started));
         } else {
             auto store = stores_.acquire();
             FrameChannel channel(stream);
@@ -153,22 +171,12 @@ void Server::handle(int fd, std::string peer) {
                 outcome = run_session(channel, ctx, sid);
                 stores_.release(std::move(*store));
             }
+            log_line(session_log_line(sid, peer, outcome, started));
             stream.shutdown();
         }
         std::lock_guard lock(mutex_);
         active_fds_.erase(fd);
     }  // TlsStream closes the socket here
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-    std::string line = "capf session=" + std::to_string(sid) + " peer=" + peer + " device=" +
-                       (outcome.device.empty() ? "-" : outcome.device) + " mode=" +
-                       (outcome.auth_mode.empty() ? "-" : outcome.auth_mode) +
-                       (outcome.authenticated_by.empty() ? "" : "(" + outcome.authenticated_by + ")") + " op=" +
-                       (outcome.operation.empty() ? "-" : outcome.operation) + " result=" + outcome.result +
-                       " end=" + (outcome.end_reason < 0 ? std::string("-") : std::to_string(outcome.end_reason));
-    if (!outcome.serial.empty()) line += " serial=" + outcome.serial;
-    if (!outcome.cause.empty()) line += " cause=" + log_quote(outcome.cause);
-    line += " ms=" + std::to_string(ms);
-    log_line(line);
     std::lock_guard lock(mutex_);
     --running_;
     idle_.notify_all();  // nothing of *this is touched after this
@@ -189,9 +197,9 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, int grace_secon
         {
             std::lock_guard lock(mutex_);
             if (running_ >= config_.max_sessions) {
-                ::close(fd);
                 log_line("capf peer=" + peer + " result=refused cause=\"too many concurrent sessions (max_sessions=" +
                          std::to_string(config_.max_sessions) + ")\"");
+                ::close(fd);  // after the log line: whoever sees the close can read why
                 continue;
             }
             active_fds_.insert(fd);
@@ -206,8 +214,8 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, int grace_secon
                 active_fds_.erase(fd);
                 --running_;
             }
-            ::close(fd);
             log_line("capf peer=" + peer + " result=refused cause=\"cannot start a session thread: " + e.what() + "\"");
+            ::close(fd);
         }
     }
     std::unique_lock lock(mutex_);

@@ -34,6 +34,33 @@ s.close()
 PY
 }
 
+# wait_until SECONDS DESCRIPTION -- command...: polls the command until it succeeds,
+# for at most SECONDS (a bound for a loaded CI machine, not a delay: it returns as
+# soon as the event happened). Returns 1 and reports a failure on timeout.
+wait_until() {
+    local limit=$1 what=$2
+    shift 3
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            failed "$what: not within ${limit}s"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# log_count FILE PATTERN: lines of FILE matching the fixed string PATTERN (0 if none).
+log_count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
+
+# wait_log FILE PATTERN [COUNT]: waits (bounded) until FILE has COUNT (default 1)
+# lines with the fixed string PATTERN.
+wait_log() {
+    local file=$1 pattern=$2 count=${3:-1}
+    wait_until 30 "log line '$pattern' x$count in $(basename "$file")" -- \
+        bash -c '[ "$(grep -cF -- "$2" "$1" 2>/dev/null)" -ge "$3" ]' _ "$file" "$pattern" "$count"
+}
+
 pass() { E2E_CHECKS=$((E2E_CHECKS + 1)); echo "ok   - $*"; }
 failed() { E2E_CHECKS=$((E2E_CHECKS + 1)); E2E_FAILS=$((E2E_FAILS + 1)); echo "FAIL - $*"; }
 
@@ -76,18 +103,20 @@ start_capf() {
     "$LSCGATE" --dir "$dir" serve --listen "127.0.0.1:$CAPF_PORT" "$@" >"$CAPF_LOG" 2>&1 &
     CAPF_PID=$!
     E2E_PIDS+=("$CAPF_PID")
-    for _ in $(seq 1 100); do
+    local deadline=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$deadline" ]; do
         grep -q "capf listening" "$CAPF_LOG" 2>/dev/null && return 0
         kill -0 "$CAPF_PID" 2>/dev/null || { echo "lscgate serve died:"; cat "$CAPF_LOG"; return 1; }
-        sleep 0.1
+        sleep 0.05
     done
-    echo "lscgate serve did not start"; cat "$CAPF_LOG"; return 1
+    echo "lscgate serve did not start within 30 s"; cat "$CAPF_LOG"; return 1
 }
 
 stop_capf() {
     kill -TERM "$CAPF_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$CAPF_PID" 2>/dev/null || return 0; sleep 0.1; done
-    failed "lscgate serve did not stop within 10 s of SIGTERM"
+    local deadline=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$deadline" ]; do kill -0 "$CAPF_PID" 2>/dev/null || return 0; sleep 0.05; done
+    failed "lscgate serve did not stop within 30 s of SIGTERM"
     kill -KILL "$CAPF_PID" 2>/dev/null || true
 }
 

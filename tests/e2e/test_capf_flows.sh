@@ -81,7 +81,9 @@ expect_eq "$(sql "$DB" "SELECT count(*) FROM operations WHERE auth_secret LIKE '
 # ---- completes-by deadline -----------------------------------------------------
 adm device add SEP0000000000B2 >/dev/null
 adm op install SEP0000000000B2 --by +1s >/dev/null 2>&1
-sleep 2.2
+# The event is the clock passing the stored deadline (whole seconds, UTC).
+b2_deadline=$(sql "$DB" "SELECT o.completes_by FROM operations o JOIN devices d ON d.id = o.device_id WHERE d.name='SEP0000000000B2' ORDER BY o.id DESC LIMIT 1")
+wait_until 30 "the completes-by deadline passes" -- bash -c "[ \$(date +%s) -gt $b2_deadline ]"
 expect_rc 0 "late phone gets END_SESSION(0)" -- phone SEP0000000000B2
 expect_contains "$OUT" "END_SESSION(0) none" "late phone is told there is nothing to do"
 expect_eq "$(op_state SEP0000000000B2)" timed-out "late operation marked timed-out"
@@ -95,7 +97,7 @@ expect_contains "$OUT" "END_SESSION(9)" "unknown device gets END_SESSION(9)"
 adm device add SEP0000000000B3 >/dev/null
 adm op install SEP0000000000B3 --key ec:p256 >/dev/null 2>&1
 expect_rc 1 "phone drops after keygen" -- phone SEP0000000000B3 --fault drop-after-keygen
-sleep 0.3
+wait_log "$CAPF_LOG" "device=SEP0000000000B3 "
 expect_eq "$(active_lscs SEP0000000000B3)" 0 "no active LSC recorded for a dropped session"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM certificates WHERE device_name='SEP0000000000B3'")" 0 "no certificate row at all"
 expect_eq "$(op_state SEP0000000000B3)" pending "operation stays pending for the next attempt"

@@ -22,8 +22,9 @@ expect_rc 0 "with --tls-min 1.0 a legacy TLS 1.0 phone enrolls" -- phone SEP0000
 expect_contains "$(openssl s_client -connect 127.0.0.1:$CAPF_PORT -tls1_2 </dev/null 2>&1)" "Protocol  : TLSv1.2" "TLS 1.2 still works there"
 
 # ---- garbage, truncated TLS, plain CAPF without TLS -----------------------------------
-sleep 0.3
-closed_before=$(grep -c 'result=closed' "$CAPF_LOG" || true)
+# The s_client probe above is one closed session: count from there.
+wait_log "$CAPF_LOG" "result=closed" 1
+closed_before=$(log_count "$CAPF_LOG" "result=closed")
 python3 - "$CAPF_PORT" <<'PY'
 import socket, sys, time
 port = int(sys.argv[1])
@@ -37,9 +38,9 @@ poke(b"\x55\x02\x00\x00\x00\x01\x00\x04\x01\x00\x01\x01")  # CAPF without TLS
 poke(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")   # ClientHello cut short
 poke(bytes(range(256)) * 4)                           # noise
 PY
-sleep 0.5
+wait_log "$CAPF_LOG" "result=closed" $((closed_before + 4))
 expect_rc 0 "the server survives garbage and still serves" -- bash -c "kill -0 $CAPF_PID"
-expect_eq "$(( $(grep -c 'result=closed' "$CAPF_LOG") - closed_before ))" 4 "each bad connection is logged and closed"
+expect_eq "$(( $(log_count "$CAPF_LOG" "result=closed") - closed_before ))" 4 "each bad connection is logged and closed"
 adm op install SEP0000000000C3 >/dev/null 2>&1
 expect_rc 0 "a phone enrolls after the garbage" -- phone SEP0000000000C3
 stop_capf
@@ -82,21 +83,29 @@ sed -i 's/^reply_timeout = 2/reply_timeout = 30/' "$CAPF_DIR/lscgate.toml"
 # ---- session limit -------------------------------------------------------------------
 sed -i 's/^max_sessions = 64/max_sessions = 1/' "$CAPF_DIR/lscgate.toml"
 start_capf "$CAPF_DIR"
-python3 - "$CAPF_PORT" <<'PY' &
-import socket, sys, time
+# The holder takes the only slot and keeps it until told to go (bounded: 60 s).
+python3 - "$CAPF_PORT" "$WORK/holder.connected" "$WORK/holder.release" <<'PY' &
+import os, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-time.sleep(3)   # hold the only session slot (the handshake times out later)
+open(sys.argv[2], "w").close()
+end = time.monotonic() + 60
+while not os.path.exists(sys.argv[3]) and time.monotonic() < end:
+    time.sleep(0.05)
 s.close()
 PY
 HOLDER=$!
 E2E_PIDS+=("$HOLDER")
-sleep 0.5
 adm op install SEP0000000000C1 >/dev/null 2>&1
+# The listener accepts in connection order, so once the holder is connected the
+# server sees it first; the log line of the server's accept is not needed.
+wait_until 30 "the holder is connected" -- test -e "$WORK/holder.connected"
 expect_rc 1 "over the session limit the connection is closed" -- phone SEP0000000000C1 --timeout 5
 expect_contains "$(cat "$CAPF_LOG")" "too many concurrent sessions" "and the refusal is logged"
+touch "$WORK/holder.release"
 wait "$HOLDER" || true
-sleep 0.3
-expect_rc 0 "once the slot is free the phone enrolls" -- phone SEP0000000000C1
+# The holder's session is logged as closed when the server notices it went.
+wait_log "$CAPF_LOG" "result=closed" 1
+wait_until 30 "once the slot is free the phone enrolls" -- phone SEP0000000000C1 && pass "once the slot is free the phone enrolls"
 stop_capf
 sed -i 's/^max_sessions = 1/max_sessions = 64/' "$CAPF_DIR/lscgate.toml"
 
