@@ -38,7 +38,7 @@ TEST(LastSeenRecorder, WritesInTheBackground) {
     (*rec)->record({"SEP000000000009", "mic", "nas", "r", 1});
     // Bounded wait for the background writer (no flush() here).
     std::size_t rows = 0;
-    for (int i = 0; i < 200 && rows == 0; ++i) {
+    for (int i = 0; i < 3000 && rows == 0; ++i) {  // up to 30 s on a loaded machine
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         auto all = LastSeenRecorder::read_all(dir / "seen.db");
         if (all) rows = all->size();
