@@ -1,6 +1,8 @@
 #include "core/decision_engine.h"
 
 #include "core/device_name.h"
+#include "core/eap_tls_limits.h"
+#include "core/request_refusals.h"
 #include "core/trust_set.h"
 
 namespace lscgate {
@@ -155,56 +157,78 @@ Decision DecisionEngine::finish(const Result<Classification>& c, UnixTime now) c
     return d;
 }
 
+std::vector<std::string> DecisionEngine::load_warnings(UnixTime now) const {
+    std::vector<const X509*> mic;
+    for (const auto& c : mic_roots_) mic.push_back(c.get());
+    std::vector<const X509*> capf;
+    for (const auto& c : extra_capf_) capf.push_back(c.get());
+    auto registry = registry_->trusted_capf_certificates();
+    if (registry)
+        for (const auto& c : *registry) capf.push_back(c.get());
+    auto warnings = eap_tls_policy_warnings(policy_, mic, capf, now);
+    if (!registry) warnings.push_back("cannot check the registry's CAPF certificates: " + registry.message());
+    return warnings;
+}
+
 RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTime now) const {
+    RadiusAnswer answer = route_request(request, now);
+    const Decision& d = answer.decision;
+    if (answer.outcome != RadiusOutcome::Noop) {
+        answer.outcome = d.error ? RadiusOutcome::Error
+                         : d.verdict == Verdict::Accept   ? RadiusOutcome::Accept
+                         : d.verdict == Verdict::Restrict ? RadiusOutcome::Restrict
+                                                          : RadiusOutcome::Reject;
+        answer.subject_label = subject_label(request.client_cert, d.device);
+    }
+    answer.log_line = radius_log_line(answer, request.nas);
+    // The check-eap-tls decision and the post-auth one are the same
+    // authentication: record it once, from authorize. Only under a name the
+    // certificate (or the registry) really carries: a CN-less certificate is not
+    // recorded (FreeRADIUS would have offered its CA's CN).
+    if (recorder_ && answer.outcome != RadiusOutcome::Noop && request.hook == RadiusHook::Authorize && !d.device.empty())
+        recorder_->record({d.device, d.error ? "error" : std::string(to_string(d.cls)), std::string(request.nas), d.reason, now});
+    return answer;
+}
+
+RadiusAnswer DecisionEngine::route_request(const RadiusRequest& request, UnixTime now) const {
     RadiusAnswer answer;
+    answer.outcome = RadiusOutcome::Reject;
+    if (auto refusal = request_refusal(request)) {
+        answer.decision = std::move(*refusal);  // no device: nothing is recorded
+        return answer;
+    }
     const bool has_cert = !request.client_cert.serial.empty() || !request.client_cert.issuer.empty();
     if (has_cert) {
         answer.decision = decide_eap_tls(request.client_cert, now);
         if (answer.decision.device.empty()) {
-            answer.decision.device = device_from_common_name(
-                !request.client_cert.common_name.empty() ? std::string(request.client_cert.common_name)
-                                                         : common_name_of_oneline(request.client_cert.subject));
+            const std::string cn = common_name_from_attributes(request.client_cert.subject, request.client_cert.common_name);
+            if (!cn.empty()) answer.decision.device = device_from_common_name(cn);
         }
-    } else if (request.hook == RadiusHook::PostAuth) {
-        answer.outcome = RadiusOutcome::Noop;
-        answer.decision.reason = "no client certificate attributes in post-auth";
         return answer;
-    } else if (request.eap_in_progress) {
-        answer.outcome = RadiusOutcome::Noop;
-        answer.decision.reason = "EAP conversation in progress, no client certificate yet";
-        return answer;
-    } else if (request.user_name.empty()) {
-        answer.outcome = RadiusOutcome::Noop;
-        answer.decision.reason = "neither a client certificate nor a User-Name";
-        return answer;
-    } else {
-        auto device = device_from_user_name(request.user_name, vpn_form_);
-        if (!device) {
-            // Not a device name at all: refused whatever the policy says, and not
-            // recorded (the last-seen table is not for arbitrary strings).
-            answer.outcome = RadiusOutcome::Reject;
-            answer.decision.cls = CertClass::LscUnregistered;
-            answer.decision.reason = "User-Name is not a device name: " + device.message();
-            return answer;
-        }
-        answer.decision = decide_device(*device, now);
-        answer.decision.device = *device;
-        // An ASA has no use for an enrolment VLAN: "restrict" would be full access.
-        if (answer.decision.verdict == Verdict::Restrict) {
-            answer.decision.verdict = Verdict::Reject;
-            answer.decision.reply.clear();
-            answer.decision.reason += " (policy says restrict, which the VPN path cannot honour: rejected)";
-        }
     }
-    const Decision& d = answer.decision;
-    answer.outcome = d.error ? RadiusOutcome::Error
-                     : d.verdict == Verdict::Accept   ? RadiusOutcome::Accept
-                     : d.verdict == Verdict::Restrict ? RadiusOutcome::Restrict
-                                                      : RadiusOutcome::Reject;
-    // The check-eap-tls decision and the post-auth one are the same
-    // authentication: record it once, from authorize.
-    if (recorder_ && request.hook == RadiusHook::Authorize && !d.device.empty())
-        recorder_->record({d.device, d.error ? "error" : std::string(to_string(d.cls)), std::string(request.nas), d.reason, now});
+    if (request.hook == RadiusHook::PostAuth || request.eap_in_progress || request.user_name.empty()) {
+        answer.outcome = RadiusOutcome::Noop;
+        answer.decision.reason = request.hook == RadiusHook::PostAuth ? "no client certificate attributes in post-auth"
+                                 : request.eap_in_progress ? "EAP conversation in progress, no client certificate yet"
+                                                           : "neither a client certificate nor a User-Name";
+        return answer;
+    }
+    auto device = device_from_user_name(request.user_name, vpn_form_);
+    if (!device) {
+        // Not a device name at all: refused whatever the policy says, and not
+        // recorded (the last-seen table is not for arbitrary strings).
+        answer.decision.cls = CertClass::LscUnregistered;
+        answer.decision.reason = "User-Name is not a device name: " + device.message();
+        return answer;
+    }
+    answer.decision = decide_device(*device, now);
+    answer.decision.device = *device;
+    // An ASA has no use for an enrolment VLAN: "restrict" would be full access.
+    if (answer.decision.verdict == Verdict::Restrict) {
+        answer.decision.verdict = Verdict::Reject;
+        answer.decision.reply.clear();
+        answer.decision.reason += " (policy says restrict, which the VPN path cannot honour: rejected)";
+    }
     return answer;
 }
 

@@ -40,14 +40,27 @@ struct EngineConfig {
     std::chrono::milliseconds trust_refresh{std::chrono::seconds(10)};
 };
 
+// An attribute the module reads that arrived with more than one value.
+struct RepeatedAttribute {
+    std::string_view name;  // dictionary name, e.g. "TLS-Client-Cert-Serial"
+    unsigned count = 0;     // how many values it carried (> 1)
+};
+
 // One RADIUS request as the FreeRADIUS glue sees it.
 enum class RadiusHook { Authorize, PostAuth };
 struct RadiusRequest {
     RadiusHook hook = RadiusHook::Authorize;
     bool eap_in_progress = false;          // EAP-Message present
-    CertificateAttributeText client_cert;  // TLS-Client-Cert-*, empty views when absent
+    CertificateAttributeText client_cert;  // TLS-Client-Cert-*, empty views when absent (first value of each)
     std::string_view user_name;
     std::string_view nas;
+    // Every single-valued attribute above that carried more than one value. Any
+    // entry makes the request ambiguous: it is refused, never decided on the first
+    // value (FreeRADIUS 3.2.1 adds a second set of TLS-Client-Cert-* values when
+    // the client sends its chain).
+    std::vector<RepeatedAttribute> repeated{};
+    std::string_view eap_type{};  // EAP-Type as FreeRADIUS names it ("TLS", "MD5", "PEAP"), "" when absent
+    bool eap_success_in_reply = false;  // post-auth: rlm_eap already put an EAP-Success in the reply
 };
 
 // What the glue does with it: Noop when there is nothing to decide on yet.
@@ -55,6 +68,11 @@ enum class RadiusOutcome { Accept, Restrict, Reject, Noop, Error };
 struct RadiusAnswer {
     RadiusOutcome outcome = RadiusOutcome::Error;
     Decision decision;  // class, reason, reply attributes (empty for Noop)
+    // Who the log line names: the device, else "(no CN) <full subject>", else "-".
+    std::string subject_label;
+    // The one line the glue logs (at normal level for Reject and Error), e.g.
+    // "reject [mic] SEP001122334455: MIC CP-8841-SEP… from … (NAS 192.0.2.1)".
+    std::string log_line;
 };
 
 class DecisionEngine {
@@ -77,6 +95,10 @@ public:
     // The trust set in use now (shared: a refresh never pulls it from under a request).
     std::shared_ptr<const AuthoritySet> authorities() const;
     const Policy& policy() const { return policy_; }
+    // What the policy and the configured certificates promise that the TLS layer of
+    // an 802.1X (EAP-TLS) server cannot keep (see eap_tls_limits.h): one text per
+    // problem, naming the setting, why, and what to do. For the module's load.
+    std::vector<std::string> load_warnings(UnixTime now) const;
     // Checks the registry for a CAPF change now and rebuilds the trust set if there
     // was one; returns whether it changed. The background thread calls this.
     Result<bool> refresh_trust();
@@ -90,6 +112,7 @@ private:
                    std::vector<X509Ptr> extra_capf, std::vector<X509Ptr> mic_roots,
                    std::unique_ptr<LastSeenRecorder> recorder);
     Decision finish(const Result<Classification>& c, UnixTime now) const;
+    RadiusAnswer route_request(const RadiusRequest& request, UnixTime now) const;  // decide_request without the bookkeeping
     void refresh_loop();
 
     std::unique_ptr<RegistryReader> registry_;

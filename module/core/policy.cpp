@@ -35,6 +35,13 @@ std::vector<ReplyAttribute> ReplySet::attributes() const {
 std::string default_policy_text() {
     return R"(# lscgate RADIUS policy. Classes and what happens to each:
 #   accept | reject | restrict | "allow-until YYYY-MM-DD" (accept until the end of that day, UTC)
+# Which path honours what: over 802.1X (EAP-TLS) the TLS layer checks the client's
+# chain before rlm_lscgate runs and refuses expired and not-yet-valid certificates
+# (LSCs and MICs alike) and, at OpenSSL security level 2, RSA keys below 2048 bits
+# and SHA-1 signatures. So grace_days and the lsc-expired / lsc-not-yet-valid
+# actions apply to VPN authorization only, and a MIC allowance only to MICs that
+# TLS accepts. "restrict" applies to 802.1X only (VPN: reject). The module logs a
+# warning at load for every setting here that 802.1X cannot honour.
 [actions]
 lsc-valid = "accept"          # chains to our CAPF, active in the registry, within validity
 lsc-revoked = "reject"
@@ -47,7 +54,7 @@ mic = "reject"                # bare MIC: "restrict" for an enrolment VLAN, or "
 unknown-issuer = "reject"
 
 [expiry]
-grace_days = 0                # accept an expired LSC this many days after notAfter (as lsc-valid)
+grace_days = 0                # accept an expired LSC this many days after notAfter (as lsc-valid); VPN only
 
 [accept]                      # reply attributes for accepted phones
 vlan = ""                     # voice VLAN: Tunnel-Type=VLAN, Tunnel-Medium-Type=IEEE-802, Tunnel-Private-Group-Id

@@ -78,6 +78,27 @@ std::string common_name_of_oneline(std::string_view dn) {
     return std::string(value);
 }
 
+bool oneline_has_common_name(std::string_view dn, std::string_view cn) {
+    if (cn.empty()) return false;
+    const std::string needle = "/CN=" + std::string(cn);
+    for (auto at = dn.find(needle); at != std::string_view::npos; at = dn.find(needle, at + 1)) {
+        const auto end = at + needle.size();
+        if (end == dn.size() || dn[end] == '/') return true;
+    }
+    return false;
+}
+
+std::string common_name_from_attributes(std::string_view subject, std::string_view common_name) {
+    // The subject is the certificate's own statement. FreeRADIUS 3.2.1 fills
+    // TLS-Client-Cert-Common-Name from a buffer shared by every depth of the
+    // chain, so a leaf without a CN gets its CA's CN: the attribute counts only
+    // when the subject carries that very CN.
+    if (subject.empty()) return std::string(common_name);
+    if (oneline_has_common_name(subject, common_name)) return std::string(common_name);
+    if (subject.find("/CN=") == std::string_view::npos && subject.rfind("CN=", 0) != 0) return {};
+    return common_name_of_oneline(subject);
+}
+
 Result<PresentedCertificate> presented_from_attributes(const CertificateAttributeText& text) {
     PresentedCertificate p;
     p.serial_hex = normalize_serial(text.serial);
@@ -85,7 +106,7 @@ Result<PresentedCertificate> presented_from_attributes(const CertificateAttribut
     p.issuer_oneline = std::string(text.issuer);
     if (p.issuer_oneline.empty()) return fail("client certificate issuer missing");
     p.subject_oneline = std::string(text.subject);
-    p.common_name = !text.common_name.empty() ? std::string(text.common_name) : common_name_of_oneline(text.subject);
+    p.common_name = common_name_from_attributes(text.subject, text.common_name);
     if (!text.valid_since.empty()) {
         auto t = parse_asn1_time_text(text.valid_since);
         if (!t) return t.error();

@@ -17,9 +17,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct lscgate_engine {
     std::unique_ptr<lscgate::DecisionEngine> engine;
+    std::vector<std::string> warnings;  // load_warnings() at creation, handed out by index
 };
 
 namespace {
@@ -62,7 +64,53 @@ void fail_closed(lscgate_result* out, std::string_view why) noexcept {
     copy_out(out->cls, sizeof out->cls, "error");
     copy_out(out->verdict, sizeof out->verdict, "error");
     copy_out(out->reason, sizeof out->reason, why);
+    // Built without allocating: this runs after a failed allocation too.
+    static constexpr std::string_view prefix = "error [error] -: ";
+    static constexpr std::string_view suffix = " - failing closed";
+    char* p = out->log_line;
+    std::memcpy(p, prefix.data(), prefix.size());
+    const std::size_t room = sizeof out->log_line - prefix.size() - suffix.size() - 1;
+    const std::size_t n = why.size() < room ? why.size() : room;
+    std::memcpy(p + prefix.size(), why.data(), n);
+    std::memcpy(p + prefix.size() + n, suffix.data(), suffix.size());
+    p[prefix.size() + n + suffix.size()] = '\0';
     out->reply_count = 0;
+}
+
+// Dictionary names of lscgate_attr, in its order.
+constexpr const char* kAttributeNames[LSCGATE_ATTR_COUNT] = {
+    "TLS-Client-Cert-Serial",
+    "TLS-Client-Cert-Issuer",
+    "TLS-Client-Cert-Subject",
+    "TLS-Client-Cert-Common-Name",
+    "TLS-Client-Cert-Expiration",
+    "TLS-Client-Cert-Valid-Since",
+    "TLS-Client-Cert-X509v3-Authority-Key-Identifier",
+    "TLS-Client-Cert-X509v3-Basic-Constraints",
+    "User-Name",
+    "NAS-IP-Address",
+    "NAS-IPv6-Address",
+    "EAP-Type",
+};
+
+// The core's view of the C facts: first values, plus every attribute that came
+// with more than one value (the core refuses those requests).
+lscgate::RadiusRequest to_request(const lscgate_facts& f) {
+    const auto v = [&](lscgate_attr a) { return view(f.values[a].value); };
+    lscgate::RadiusRequest req;
+    req.hook = f.hook == LSCGATE_HOOK_POST_AUTH ? lscgate::RadiusHook::PostAuth : lscgate::RadiusHook::Authorize;
+    req.eap_in_progress = f.eap_message_present != 0;
+    req.eap_success_in_reply = f.eap_success_in_reply != 0;
+    req.client_cert = {v(LSCGATE_ATTR_CLIENT_CERT_SERIAL),      v(LSCGATE_ATTR_CLIENT_CERT_ISSUER),
+                       v(LSCGATE_ATTR_CLIENT_CERT_SUBJECT),     v(LSCGATE_ATTR_CLIENT_CERT_COMMON_NAME),
+                       v(LSCGATE_ATTR_CLIENT_CERT_VALID_SINCE), v(LSCGATE_ATTR_CLIENT_CERT_EXPIRATION),
+                       v(LSCGATE_ATTR_CLIENT_CERT_AUTHORITY_KEY_ID), v(LSCGATE_ATTR_CLIENT_CERT_BASIC_CONSTRAINTS)};
+    req.user_name = v(LSCGATE_ATTR_USER_NAME);
+    req.eap_type = v(LSCGATE_ATTR_EAP_TYPE);
+    req.nas = view(f.nas_address);
+    for (int a = 0; a < LSCGATE_ATTR_COUNT; ++a)
+        if (f.values[a].count > 1) req.repeated.push_back({kAttributeNames[a], f.values[a].count});
+    return req;
 }
 
 }  // namespace
@@ -96,6 +144,7 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
     }
     auto handle = std::make_unique<lscgate_engine>();
     handle->engine = std::move(*engine);
+    handle->warnings = handle->engine->load_warnings(static_cast<lscgate::UnixTime>(std::time(nullptr)));
     return handle.release();  // the C side owns it until lscgate_engine_free
 } catch (const std::exception& e) {
     copy_out(err, err_len, std::string("cannot create the decision engine: ") + e.what());
@@ -103,6 +152,18 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
 } catch (...) {
     copy_out(err, err_len, "cannot create the decision engine: unknown error");
     return nullptr;
+}
+
+char const* lscgate_attribute_name(lscgate_attr attr) noexcept {
+    return attr >= 0 && attr < LSCGATE_ATTR_COUNT ? kAttributeNames[attr] : nullptr;
+}
+
+size_t lscgate_engine_warning_count(lscgate_engine const* engine) noexcept {
+    return engine != nullptr ? engine->warnings.size() : 0;
+}
+
+char const* lscgate_engine_warning(lscgate_engine const* engine, size_t i) noexcept {
+    return engine != nullptr && i < engine->warnings.size() ? engine->warnings[i].c_str() : nullptr;
 }
 
 void lscgate_engine_free(lscgate_engine* engine) noexcept {
@@ -120,15 +181,7 @@ lscgate_decision lscgate_decide(lscgate_engine* engine, lscgate_facts const* fac
         return out->decision;
     }
     try {
-        lscgate::RadiusRequest req;
-        req.hook = facts->hook == LSCGATE_HOOK_POST_AUTH ? lscgate::RadiusHook::PostAuth : lscgate::RadiusHook::Authorize;
-        req.eap_in_progress = facts->eap_message_present != 0;
-        req.client_cert = {view(facts->client_cert_serial),       view(facts->client_cert_issuer),
-                           view(facts->client_cert_subject),      view(facts->client_cert_common_name),
-                           view(facts->client_cert_valid_since),  view(facts->client_cert_expiration),
-                           view(facts->client_cert_authority_key_id), view(facts->client_cert_basic_constraints)};
-        req.user_name = view(facts->user_name);
-        req.nas = view(facts->nas_address);
+        const lscgate::RadiusRequest req = to_request(*facts);
         const lscgate::RadiusAnswer answer = engine->engine->decide_request(req, static_cast<lscgate::UnixTime>(std::time(nullptr)));
         out->decision = to_c(answer.outcome);
         const lscgate::Decision& d = answer.decision;
@@ -137,6 +190,7 @@ lscgate_decision lscgate_decide(lscgate_engine* engine, lscgate_facts const* fac
         copy_out(out->verdict, sizeof out->verdict, verdict_name(out->decision));
         copy_out(out->device, sizeof out->device, d.device);
         copy_out(out->reason, sizeof out->reason, d.reason);
+        copy_out(out->log_line, sizeof out->log_line, answer.log_line);
         if (out->decision == LSCGATE_ACCEPT || out->decision == LSCGATE_RESTRICT) {
             for (const auto& attr : d.reply) {
                 if (out->reply_count == LSCGATE_MAX_REPLY) break;

@@ -40,20 +40,45 @@ typedef enum lscgate_hook {
 	LSCGATE_HOOK_POST_AUTH = 1
 } lscgate_hook;
 
-/* Facts about one request. Every string may be NULL (attribute absent). */
+/*
+ * The request attributes the module reads, by index into lscgate_facts.values.
+ * Each is single-valued in a sane request (RFC 2865 section 5: User-Name,
+ * NAS-IP-Address 0-1; FreeRADIUS adds one TLS-Client-Cert-* set per client
+ * certificate). lscgate_attribute_name() gives the dictionary name.
+ */
+typedef enum lscgate_attr {
+	LSCGATE_ATTR_CLIENT_CERT_SERIAL = 0,        /* lowercase hex, as FreeRADIUS prints it */
+	LSCGATE_ATTR_CLIENT_CERT_ISSUER,            /* OpenSSL oneline DN */
+	LSCGATE_ATTR_CLIENT_CERT_SUBJECT,           /* OpenSSL oneline DN */
+	LSCGATE_ATTR_CLIENT_CERT_COMMON_NAME,
+	LSCGATE_ATTR_CLIENT_CERT_EXPIRATION,        /* ASN.1 time text */
+	LSCGATE_ATTR_CLIENT_CERT_VALID_SINCE,       /* ASN.1 time text */
+	LSCGATE_ATTR_CLIENT_CERT_AUTHORITY_KEY_ID,  /* X509v3-Authority-Key-Identifier */
+	LSCGATE_ATTR_CLIENT_CERT_BASIC_CONSTRAINTS, /* X509v3-Basic-Constraints, "CA:FALSE" */
+	LSCGATE_ATTR_USER_NAME,
+	LSCGATE_ATTR_NAS_IP_ADDRESS,
+	LSCGATE_ATTR_NAS_IPV6_ADDRESS,
+	LSCGATE_ATTR_EAP_TYPE,                      /* the EAP method, by its dictionary VALUE name ("TLS", "MD5") */
+	LSCGATE_ATTR_COUNT
+} lscgate_attr;
+
+/* "TLS-Client-Cert-Serial", ...; NULL for an index out of range. */
+char const *lscgate_attribute_name(lscgate_attr attr) LSCGATE_NOEXCEPT;
+
+/* One attribute as found in the request: its first value as text, and how many
+ * values it carried. value NULL and count 0: absent. */
+typedef struct lscgate_value {
+	char const *value;
+	unsigned count;
+} lscgate_value;
+
+/* Facts about one request. */
 typedef struct lscgate_facts {
 	lscgate_hook hook;
 	int eap_message_present;              /* request carries EAP-Message */
-	char const *client_cert_serial;       /* TLS-Client-Cert-Serial: lowercase hex, as FreeRADIUS prints it */
-	char const *client_cert_issuer;       /* TLS-Client-Cert-Issuer: OpenSSL oneline DN */
-	char const *client_cert_subject;      /* TLS-Client-Cert-Subject: OpenSSL oneline DN */
-	char const *client_cert_common_name;  /* TLS-Client-Cert-Common-Name */
-	char const *client_cert_expiration;   /* TLS-Client-Cert-Expiration: ASN.1 time text */
-	char const *client_cert_valid_since;  /* TLS-Client-Cert-Valid-Since: ASN.1 time text */
-	char const *client_cert_authority_key_id;  /* TLS-Client-Cert-X509v3-Authority-Key-Identifier */
-	char const *client_cert_basic_constraints; /* TLS-Client-Cert-X509v3-Basic-Constraints, "CA:FALSE" */
-	char const *user_name;                /* User-Name */
-	char const *nas_address;              /* NAS-IP-Address or the packet's source address */
+	int eap_success_in_reply;             /* post-auth: the reply already carries an EAP-Success (code 3) */
+	lscgate_value values[LSCGATE_ATTR_COUNT];
+	char const *nas_address;              /* NAS-IP-Address, NAS-IPv6-Address or the packet's source address */
 } lscgate_facts;
 
 typedef enum lscgate_decision {
@@ -78,6 +103,7 @@ typedef struct lscgate_result {
 	char verdict[16];   /* "accept", "restrict", "reject", "noop", "error" */
 	char device[72];    /* the device the request was about, when known */
 	char reason[512];
+	char log_line[1024]; /* the whole line to log: "reject [mic] SEP…: … (NAS 10.1.2.3)" - one per refusal */
 	unsigned reply_count;
 	lscgate_reply_pair reply[LSCGATE_MAX_REPLY];
 } lscgate_result;
@@ -85,6 +111,13 @@ typedef struct lscgate_result {
 /* Opens the database read-only and prepares the lookups. NULL on failure, with
  * the reason in err. */
 lscgate_engine *lscgate_engine_create(lscgate_config const *config, char *err, size_t err_len) LSCGATE_NOEXCEPT;
+
+/* Load-time warnings (a policy the 802.1X TLS layer cannot honour, weak or
+ * expired CAPF / MIC root certificates): how many, and the i-th one. The text is
+ * owned by the engine and valid until lscgate_engine_free; NULL when i is out of
+ * range. */
+size_t lscgate_engine_warning_count(lscgate_engine const *engine) LSCGATE_NOEXCEPT;
+char const *lscgate_engine_warning(lscgate_engine const *engine, size_t i) LSCGATE_NOEXCEPT;
 
 /* NULL is fine. */
 void lscgate_engine_free(lscgate_engine *engine) LSCGATE_NOEXCEPT;

@@ -12,8 +12,13 @@
  *                 authorization, User-Name only): the device decision; while an
  *                 EAP conversation is still running: noop.
  *   post-auth   - the certificate decision again when TLS-Client-Cert-* is present
- *                 (for sites that decide after EAP); on reject an EAP-Success that
- *                 rlm_eap already put in the reply becomes an EAP-Failure.
+ *                 (for sites that decide after EAP); without them, after another EAP
+ *                 method succeeded: reject. On reject an EAP-Success that rlm_eap
+ *                 already put in the reply becomes an EAP-Failure.
+ *
+ * Logging: the core writes the line; every reject and failure is logged at normal
+ * level (RINFO / RERROR), accepts and noops only in debug output. Load warnings
+ * from the core (policy the 802.1X TLS layer cannot honour) are logged with WARN.
  *
  * Results: ok (accept, or restrict: admitted with the restricted reply), reject,
  * noop (nothing to decide on), fail (internal error:
@@ -46,17 +51,7 @@ typedef struct rlm_lscgate_t {
 
 	lscgate_engine		*engine;
 
-	DICT_ATTR const		*da_cli_serial;
-	DICT_ATTR const		*da_cli_issuer;
-	DICT_ATTR const		*da_cli_subject;
-	DICT_ATTR const		*da_cli_cn;
-	DICT_ATTR const		*da_cli_expiration;
-	DICT_ATTR const		*da_cli_valid_since;
-	DICT_ATTR const		*da_cli_akid;
-	DICT_ATTR const		*da_cli_basic_constraints;
-	DICT_ATTR const		*da_user_name;
-	DICT_ATTR const		*da_nas_ip;
-	DICT_ATTR const		*da_nas_ipv6;
+	DICT_ATTR const		*da_read[LSCGATE_ATTR_COUNT];	/* what the decision reads, by lscgate_attr */
 	DICT_ATTR const		*da_eap_message;
 	DICT_ATTR const		*da_class;
 	DICT_ATTR const		*da_reason;
@@ -74,12 +69,30 @@ static const CONF_PARSER module_config[] = {
 	CONF_PARSER_TERMINATOR
 };
 
-/* The value of a string attribute in list, or NULL. */
-static char const *vp_str(VALUE_PAIR *list, DICT_ATTR const *da)
+/*
+ *	One attribute the decision reads: its first value as text, and how many values
+ *	the list holds. The count matters: FreeRADIUS 3.2.1 can add a second set of
+ *	TLS-Client-Cert-* values (a client that sends its chain), and a NAS may repeat
+ *	what RFC 2865 allows once; the core refuses such requests rather than pick one.
+ *	String values are borrowed; other types are printed into buf.
+ */
+static lscgate_value read_value(VALUE_PAIR *list, DICT_ATTR const *da, char *buf, size_t len)
 {
-	VALUE_PAIR *vp = fr_pair_find_by_da(list, da, TAG_ANY);
+	vp_cursor_t cursor;
+	VALUE_PAIR *vp;
+	lscgate_value out = { NULL, 0 };
 
-	return (vp && vp->da->type == PW_TYPE_STRING) ? vp->vp_strvalue : NULL;
+	for (vp = fr_cursor_init(&cursor, &list); vp; vp = fr_cursor_next(&cursor)) {
+		if (vp->da != da) continue;
+		if (out.count++ > 0) continue;
+		if (da->type == PW_TYPE_STRING) {
+			out.value = vp->vp_strvalue;
+		} else {
+			vp_prints_value(buf, len, vp, '\0');
+			out.value = buf;
+		}
+	}
+	return out;
 }
 
 static int find_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name, PW_TYPE type, char const *hint)
@@ -103,22 +116,21 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 					"(the file is policy/dictionary.lscgate)";
 	lscgate_config config;
 	char err[512];
+	size_t i, warnings;
 
 	inst->name = cf_section_name2(conf);
 	if (!inst->name) inst->name = cf_section_name1(conf);
 
-	if (find_attr(conf, &inst->da_cli_serial, "TLS-Client-Cert-Serial", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_cli_issuer, "TLS-Client-Cert-Issuer", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_cli_subject, "TLS-Client-Cert-Subject", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_cli_cn, "TLS-Client-Cert-Common-Name", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_cli_expiration, "TLS-Client-Cert-Expiration", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_cli_valid_since, "TLS-Client-Cert-Valid-Since", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_cli_akid, "TLS-Client-Cert-X509v3-Authority-Key-Identifier", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_cli_basic_constraints, "TLS-Client-Cert-X509v3-Basic-Constraints", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_user_name, "User-Name", PW_TYPE_STRING, "") < 0 ||
-	    find_attr(conf, &inst->da_nas_ip, "NAS-IP-Address", PW_TYPE_IPV4_ADDR, "") < 0 ||
-	    find_attr(conf, &inst->da_nas_ipv6, "NAS-IPv6-Address", PW_TYPE_IPV6_ADDR, "") < 0 ||
-	    find_attr(conf, &inst->da_eap_message, "EAP-Message", PW_TYPE_OCTETS, "") < 0 ||
+	for (i = 0; i < LSCGATE_ATTR_COUNT; i++) {
+		char const *name = lscgate_attribute_name((lscgate_attr) i);
+
+		inst->da_read[i] = dict_attrbyname(name);
+		if (!inst->da_read[i]) {
+			cf_log_err_cs(conf, "Attribute %s is not defined", name);
+			return -1;
+		}
+	}
+	if (find_attr(conf, &inst->da_eap_message, "EAP-Message", PW_TYPE_OCTETS, "") < 0 ||
 	    find_attr(conf, &inst->da_class, "LSCgate-Class", PW_TYPE_STRING, dict_hint) < 0 ||
 	    find_attr(conf, &inst->da_reason, "LSCgate-Reason", PW_TYPE_STRING, dict_hint) < 0 ||
 	    find_attr(conf, &inst->da_verdict, "LSCgate-Verdict", PW_TYPE_STRING, dict_hint) < 0) {
@@ -142,6 +154,11 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	INFO("rlm_lscgate (%s): registry %s opened read-only, policy %s, mic_roots %s, vpn_user_name = %s",
 	     inst->name, inst->database, *inst->policy ? inst->policy : "(built-in)",
 	     *inst->mic_roots ? inst->mic_roots : "(none)", inst->vpn_user_name);
+	/* What the policy promises but the 802.1X TLS layer cannot keep: said now, not in production. */
+	warnings = lscgate_engine_warning_count(inst->engine);
+	for (i = 0; i < warnings; i++) {
+		WARN("rlm_lscgate (%s): %s", inst->name, lscgate_engine_warning(inst->engine, i));
+	}
 	return 0;
 }
 
@@ -169,10 +186,10 @@ static void set_control(REQUEST *request, DICT_ATTR const *da, char const *value
  */
 static char const *nas_address(rlm_lscgate_t const *inst, REQUEST *request, char *buf, size_t len)
 {
-	VALUE_PAIR *vp = fr_pair_find_by_da(request->packet->vps, inst->da_nas_ip, TAG_ANY);
+	VALUE_PAIR *vp = fr_pair_find_by_da(request->packet->vps, inst->da_read[LSCGATE_ATTR_NAS_IP_ADDRESS], TAG_ANY);
 	REQUEST *r;
 
-	if (!vp) vp = fr_pair_find_by_da(request->packet->vps, inst->da_nas_ipv6, TAG_ANY);
+	if (!vp) vp = fr_pair_find_by_da(request->packet->vps, inst->da_read[LSCGATE_ATTR_NAS_IPV6_ADDRESS], TAG_ANY);
 	if (vp) {
 		vp_prints_value(buf, len, vp, '\0');
 		return buf;
@@ -232,38 +249,22 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 	lscgate_facts facts;
 	lscgate_result result;
 	char nas[INET6_ADDRSTRLEN + 8];
+	char printed[LSCGATE_ATTR_COUNT][64];	/* non-string values as text */
+	int i;
 
 	memset(&facts, 0, sizeof(facts));
 	facts.hook = hook;
 	facts.eap_message_present = fr_pair_find_by_da(vps, inst->da_eap_message, TAG_ANY) != NULL;
-	facts.client_cert_serial = vp_str(vps, inst->da_cli_serial);
-	facts.client_cert_issuer = vp_str(vps, inst->da_cli_issuer);
-	facts.client_cert_subject = vp_str(vps, inst->da_cli_subject);
-	facts.client_cert_common_name = vp_str(vps, inst->da_cli_cn);
-	facts.client_cert_expiration = vp_str(vps, inst->da_cli_expiration);
-	facts.client_cert_valid_since = vp_str(vps, inst->da_cli_valid_since);
-	facts.client_cert_authority_key_id = vp_str(vps, inst->da_cli_akid);
-	facts.client_cert_basic_constraints = vp_str(vps, inst->da_cli_basic_constraints);
-	facts.user_name = vp_str(vps, inst->da_user_name);
+	facts.eap_success_in_reply = hook == LSCGATE_HOOK_POST_AUTH && reply_has_eap_success(inst, request);
+	for (i = 0; i < LSCGATE_ATTR_COUNT; i++) {
+		facts.values[i] = read_value(vps, inst->da_read[i], printed[i], sizeof(printed[i]));
+	}
 	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
 
 	lscgate_decide(inst->engine, &facts, &result);
 
 	if (result.decision == LSCGATE_NOOP) {
-		/*
-		 *	post-auth with an EAP-Success in the reply but no client certificate:
-		 *	an EAP method other than EAP-TLS succeeded. Phones authenticate with
-		 *	their LSC only, so refuse, and do not send EAP-Success in a reject.
-		 */
-		if (hook == LSCGATE_HOOK_POST_AUTH && reply_has_eap_success(inst, request)) {
-			set_control(request, inst->da_class, "unknown-issuer");
-			set_control(request, inst->da_verdict, "reject");
-			set_control(request, inst->da_reason, "EAP succeeded without a client certificate (not EAP-TLS)");
-			RWDEBUG("reject: EAP succeeded without a client certificate (not EAP-TLS)");
-			eap_success_to_failure(inst, request);
-			return RLM_MODULE_REJECT;
-		}
-		RDEBUG2("noop: %s", result.reason);
+		RDEBUG2("%s", result.log_line);
 		return RLM_MODULE_NOOP;
 	}
 	set_control(request, inst->da_class, result.cls);
@@ -274,17 +275,12 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 	case LSCGATE_ACCEPT:
 	case LSCGATE_RESTRICT:
 		add_reply(request, &result);
-		RDEBUG("%s [%s] %s: %s", result.verdict, result.cls, result.device, result.reason);
+		RDEBUG("%s", result.log_line);
 		return RLM_MODULE_OK;
 
 	case LSCGATE_REJECT:
-		/* Always leave the reason in the log; with debugging on as a warning. */
-		if (RDEBUG_ENABLED) {
-			RWDEBUG("reject [%s] %s: %s", result.cls, result.device, result.reason);
-		} else {
-			RINFO("reject [%s] %s: %s (NAS %s)", result.cls, result.device, result.reason,
-			      facts.nas_address ? facts.nas_address : "-");
-		}
+		/* Every refusal: one line at normal level, with or without debugging. */
+		RINFO("%s", result.log_line);
 		if (hook == LSCGATE_HOOK_POST_AUTH) eap_success_to_failure(inst, request);
 		return RLM_MODULE_REJECT;
 
@@ -293,7 +289,7 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 		break;
 	}
 
-	RERROR("%s - failing closed", result.reason);
+	RERROR("%s", result.log_line);
 	if (hook == LSCGATE_HOOK_POST_AUTH) eap_success_to_failure(inst, request);
 	return RLM_MODULE_FAIL;
 }

@@ -4,6 +4,7 @@
 #include "core/decision_engine.h"
 #include "core/policy.h"
 #include "core/presented_certificate.h"
+#include "core/request_refusals.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +30,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const CertificateAttributeText attrs{fields[0], fields[1], fields[2], fields[3],
                                          fields[4], fields[5], fields[6], fields[7]};
     (void)presented_from_attributes(attrs);
+    (void)common_name_from_attributes(fields[2], fields[3]);
+    (void)oneline_has_common_name(fields[2], fields[3]);
+    // A request built from the same text: hook, repeated attributes and the EAP
+    // method from the input, then the refusal checks and the log line.
+    RadiusRequest request;
+    request.hook = size % 2 == 0 ? RadiusHook::PostAuth : RadiusHook::Authorize;
+    request.client_cert = attrs;
+    request.user_name = fields[0];
+    request.nas = fields[1];
+    request.eap_type = fields[4];
+    request.eap_success_in_reply = size % 3 == 0;
+    if (size % 5 == 0) request.repeated.push_back({fields[5], static_cast<unsigned>(size)});
+    RadiusAnswer answer;
+    if (auto refusal = request_refusal(request)) answer.decision = std::move(*refusal);
+    answer.outcome = size % 7 == 0 ? RadiusOutcome::Error : RadiusOutcome::Reject;
+    answer.subject_label = subject_label(attrs, answer.decision.device);
+    (void)radius_log_line(answer, request.nas);
     (void)device_from_user_name(text, VpnNameForm::CommonName);
     (void)device_from_user_name(text, VpnNameForm::DistinguishedName);
     (void)common_name_of_oneline(text);

@@ -7,6 +7,7 @@
 #include "core/decision_engine.h"
 #include "core/policy.h"
 #include "core/presented_certificate.h"
+#include "core/request_refusals.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -362,6 +363,135 @@ TEST_F(RadiusDecision, RequestRoutingAndLastSeen) {
     const SeenRecord* micd = find("SEP0011223344AA");
     ASSERT_NE(micd, nullptr);
     EXPECT_EQ(micd->last.cls, "mic");
+}
+
+// Issue 6 item 8a: an unpatched FreeRADIUS 3.2.1 gives two values per
+// TLS-Client-Cert-* attribute when the client sends its chain; a NAS may repeat
+// User-Name. Never decide on the first value: refuse, naming the attribute.
+TEST_F(RadiusDecision, RepeatedAttributesAreRefusedNamingTheCause) {
+    auto lsc = enroll("SEP001122334455", capf);
+    auto e = engine();
+    const auto attrs = freeradius_attributes(lsc.get());
+    RadiusRequest eap{RadiusHook::Authorize, false, attrs.view(), "SEP001122334455", "192.0.2.10"};
+    ASSERT_EQ(e->decide_request(eap, now).outcome, RadiusOutcome::Accept);  // the same request, single-valued
+    for (const char* name : {"TLS-Client-Cert-Serial", "TLS-Client-Cert-Issuer", "TLS-Client-Cert-Subject",
+                             "TLS-Client-Cert-Common-Name", "TLS-Client-Cert-Expiration", "TLS-Client-Cert-Valid-Since",
+                             "TLS-Client-Cert-X509v3-Authority-Key-Identifier", "TLS-Client-Cert-X509v3-Basic-Constraints",
+                             "NAS-IP-Address", "EAP-Type"}) {
+        SCOPED_TRACE(name);
+        RadiusRequest twice = eap;
+        twice.repeated = {{name, 2}};
+        for (RadiusHook hook : {RadiusHook::Authorize, RadiusHook::PostAuth}) {
+            twice.hook = hook;
+            const RadiusAnswer a = e->decide_request(twice, now);
+            EXPECT_EQ(a.outcome, RadiusOutcome::Reject);
+            EXPECT_TRUE(a.decision.reply.empty());
+            EXPECT_NE(a.decision.reason.find(std::string(name) + " carries 2 values"), std::string::npos) << a.decision.reason;
+            EXPECT_EQ(a.log_line.rfind("reject [unknown-issuer] ", 0), 0u) << a.log_line;
+        }
+    }
+    RadiusRequest chain = eap;
+    chain.repeated = {{"TLS-Client-Cert-Serial", 2}, {"TLS-Client-Cert-Issuer", 2}};
+    const RadiusAnswer c = e->decide_request(chain, now);
+    EXPECT_NE(c.decision.reason.find("sends its certificate chain"), std::string::npos) << c.decision.reason;
+    EXPECT_NE(c.log_line.find("TLS-Client-Cert-Issuer carries 2 values"), std::string::npos) << c.log_line;
+    // VPN: a repeated User-Name is just as ambiguous.
+    RadiusRequest vpn{RadiusHook::Authorize, false, {}, "SEP001122334455", "198.51.100.1"};
+    ASSERT_EQ(e->decide_request(vpn, now).outcome, RadiusOutcome::Accept);
+    vpn.repeated = {{"User-Name", 2}};
+    const RadiusAnswer v = e->decide_request(vpn, now);
+    EXPECT_EQ(v.outcome, RadiusOutcome::Reject);
+    EXPECT_NE(v.log_line.find("User-Name carries 2 values"), std::string::npos) << v.log_line;
+}
+
+// Issue 6 item 8b: FreeRADIUS 3.2.1 fills TLS-Client-Cert-Common-Name with the
+// issuing CA's CN when the client certificate has none. The log names the full
+// subject, and last-seen records nothing under the CA's name.
+TEST_F(RadiusDecision, CertificateWithoutCnIsNamedByItsSubject) {
+    auto no_cn = test::make_leaf(capf, phone_key.get(), "serialNumber=PID:CP-8841 SN:FCH1234,OU=Voice,O=Example");
+    EngineConfig cfg;
+    cfg.database = db;
+    cfg.last_seen_database = dir / "seen.db";
+    auto created = DecisionEngine::create(cfg);
+    ASSERT_TRUE(created) << created.message();
+    AttributeStrings attrs = freeradius_attributes(no_cn.get());
+    ASSERT_TRUE(attrs.cn.empty());
+    attrs.cn = "CAPF-current";  // what 3.2.1 substitutes
+    const RadiusAnswer a = (*created)->decide_request({RadiusHook::Authorize, false, attrs.view(), {}, "192.0.2.10"}, now);
+    EXPECT_EQ(a.outcome, RadiusOutcome::Reject);
+    EXPECT_EQ(a.decision.device, "");
+    EXPECT_EQ(a.subject_label, "(no CN) " + attrs.subject);
+    EXPECT_EQ(a.log_line.rfind("reject [lsc-unregistered] (no CN) /O=Example/OU=Voice/serialNumber=PID:CP-8841 SN:FCH1234: ", 0), 0u)
+        << a.log_line;
+    EXPECT_EQ(a.log_line.find("CAPF-current:"), std::string::npos) << a.log_line;
+    EXPECT_EQ(a.decision.reason.find("CAPF-current serial"), std::string::npos) << a.decision.reason;
+    created->reset();
+    auto seen = LastSeenRecorder::read_all(dir / "seen.db");
+    ASSERT_TRUE(seen) << seen.message();
+    EXPECT_TRUE(seen->empty()) << (*seen)[0].last.device;
+    // A CN the subject really carries is used as before.
+    EXPECT_EQ(common_name_from_attributes("/O=Example/CN=SEP001122334455", "SEP001122334455"), "SEP001122334455");
+    EXPECT_EQ(common_name_from_attributes("/O=Example/CN=SEP001122334455", "CAPF-current"), "SEP001122334455");
+    EXPECT_EQ(common_name_from_attributes("/O=Example/CN=a/b", "a/b"), "a/b");
+    EXPECT_EQ(common_name_from_attributes("/O=Example/OU=Voice", "CAPF-current"), "");
+    EXPECT_EQ(common_name_from_attributes("", "SEP001122334455"), "SEP001122334455");
+}
+
+// Issue 6 item 8c: post-auth after another EAP method succeeded is refused with
+// the method named, and every refusal is one log line with class and cause.
+TEST_F(RadiusDecision, PostAuthAfterAnotherEapMethodIsRefusedNamingIt) {
+    auto e = engine();
+    RadiusRequest md5{RadiusHook::PostAuth, true, {}, "SEP001122334455", "192.0.2.10"};
+    md5.eap_type = "MD5";
+    md5.eap_success_in_reply = true;
+    const RadiusAnswer a = e->decide_request(md5, now);
+    EXPECT_EQ(a.outcome, RadiusOutcome::Reject);
+    EXPECT_EQ(a.log_line, "reject [unknown-issuer] -: EAP-MD5 succeeded without a client certificate: phones authenticate "
+                          "with EAP-TLS (their LSC) only (NAS 192.0.2.10)");
+    md5.eap_type = "PEAP";
+    md5.eap_success_in_reply = false;
+    EXPECT_NE(e->decide_request(md5, now).log_line.find("EAP-PEAP succeeded"), std::string::npos);
+    md5.eap_type = {};
+    md5.eap_success_in_reply = true;
+    EXPECT_NE(e->decide_request(md5, now).log_line.find("an EAP method other than EAP-TLS"), std::string::npos);
+    // Authorize while EAP runs, and post-auth of a plain request: nothing to decide.
+    md5.hook = RadiusHook::Authorize;
+    md5.eap_type = "MD5";
+    EXPECT_EQ(e->decide_request(md5, now).outcome, RadiusOutcome::Noop);
+    EXPECT_EQ(e->decide_request({RadiusHook::PostAuth, false, {}, "SEP001122334455", "n"}, now).outcome, RadiusOutcome::Noop);
+}
+
+TEST_F(RadiusDecision, EveryRefusalIsOneLineWithClassAndCause) {
+    auto revoked = enroll("SEP000000000001", capf);
+    set_status(revoked.get(), "revoked");
+    auto mic = test::make_leaf(mic_root, phone_key.get(), "CN=CP-8841-SEP0011223344AA,O=Cisco Systems Inc.");
+    auto rogue_leaf = test::make_leaf(rogue, phone_key.get(), "CN=printer-7,O=Elsewhere");
+    auto e = engine();
+    const auto r = freeradius_attributes(revoked.get()), m = freeradius_attributes(mic.get()),
+               u = freeradius_attributes(rogue_leaf.get());
+    struct Case {
+        RadiusRequest request;
+        std::string prefix;
+    };
+    const std::vector<Case> cases = {
+        {{RadiusHook::Authorize, false, r.view(), {}, "n"}, "reject [lsc-revoked] SEP000000000001: SEP000000000001 LSC serial "},
+        {{RadiusHook::PostAuth, false, m.view(), {}, "n"}, "reject [mic] SEP0011223344AA: MIC CP-8841-SEP0011223344AA from "},
+        {{RadiusHook::Authorize, false, u.view(), {}, "n"}, "reject [unknown-issuer] printer-7: issuer /O=Elsewhere/CN=Rogue CA"},
+        {{RadiusHook::Authorize, false, {}, "SEP00000000FFFF", "n"}, "reject [lsc-unregistered] SEP00000000FFFF: SEP00000000FFFF has no LSC"},
+        {{RadiusHook::Authorize, false, {}, "bob; DROP TABLE x", "n"}, "reject [lsc-unregistered] -: User-Name is not a device name"},
+    };
+    for (const auto& c : cases) {
+        const RadiusAnswer a = e->decide_request(c.request, now);
+        EXPECT_EQ(a.outcome, RadiusOutcome::Reject);
+        EXPECT_EQ(a.log_line.rfind(c.prefix, 0), 0u) << a.log_line;
+        EXPECT_NE(a.log_line.find("(NAS n)"), std::string::npos) << a.log_line;
+        EXPECT_EQ(a.log_line.find('\n'), std::string::npos);
+    }
+    ASSERT_TRUE(store.database().exec("ALTER TABLE certificates RENAME TO certificates_gone"));
+    const RadiusAnswer err = e->decide_request(cases[0].request, now);
+    EXPECT_EQ(err.outcome, RadiusOutcome::Error);
+    EXPECT_EQ(err.log_line.rfind("error [error] ", 0), 0u) << err.log_line;
+    EXPECT_NE(err.log_line.find("failing closed"), std::string::npos) << err.log_line;
 }
 
 TEST_F(RadiusDecision, CapfRotationIsPickedUpWithoutRestart) {
