@@ -10,6 +10,9 @@
 #include "core/secure_file.h"
 
 #include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
 
 namespace lscgate::capf {
 
@@ -40,6 +43,12 @@ private:
         return lsc() != nullptr ? lsc() : mic();
     }
     Status add_proof(Message& auth);
+    Status add_sudi(Message& auth);
+    Status keep_alive() {
+        ++result_.keepalives_sent;
+        return send(Message(Command::RequestInProgress, sid_));
+    }
+    Status pace_key_generation(std::chrono::steady_clock::time_point requested);
     Status on_keygen(const Message& m);
     Status on_store(const Message& m);
     Status on_fetch();
@@ -68,7 +77,45 @@ Status Phone::add_proof(Message& auth) {
     return {};
 }
 
+// §7.4: M = session id as u32 little-endian || DER(SUDI certificate), signed in
+// the raw §7.3 format with SHA-1 and SHA-512; the first sub-block carries the DER.
+Status Phone::add_sudi(Message& auth) {
+    if (!o_.sudi) return {};
+    const Bytes der = certificate_der(o_.sudi->cert.get());
+    Bytes m = {static_cast<std::uint8_t>(sid_), static_cast<std::uint8_t>(sid_ >> 8),
+               static_cast<std::uint8_t>(sid_ >> 16), static_cast<std::uint8_t>(sid_ >> 24)};
+    m.insert(m.end(), der.begin(), der.end());
+    auto sha1 = sign_proof(o_.sudi->key.get(), ProofHash::Sha1, m);
+    if (!sha1) return sha1.error();
+    auto sha512 = sign_proof(o_.sudi->key.get(), ProofHash::Sha512, m);
+    if (!sha512) return sha512.error();
+    auth.add_bytes(Tag::SudiData, encode_sudi({der, {hash_code::kSha1, *sha1}, {hash_code::kSha512, *sha512}}));
+    return {};
+}
+
+// A slow phone: answers no sooner than the (jittered) delay after the request,
+// with a keep-alive every keepalive_interval_seconds while it waits.
+Status Phone::pace_key_generation(std::chrono::steady_clock::time_point requested) {
+    double delay = o_.keygen_delay_seconds;
+    if (o_.keygen_jitter_seconds > 0) {
+        std::mt19937_64 rng(std::random_device{}());
+        delay += std::uniform_real_distribution<double>(-o_.keygen_jitter_seconds, o_.keygen_jitter_seconds)(rng);
+    }
+    if (delay <= 0) return {};
+    using seconds = std::chrono::duration<double>;
+    const auto ready = requested + std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds(delay));
+    const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        seconds(std::max(o_.keepalive_interval_seconds, 0.1)));
+    for (auto next = requested + period; next < ready; next += period) {
+        std::this_thread::sleep_until(next);
+        if (auto s = keep_alive(); !s) return s;
+    }
+    std::this_thread::sleep_until(ready);
+    return {};
+}
+
 Status Phone::on_keygen(const Message& m) {
+    const auto requested = std::chrono::steady_clock::now();
     auto type = m.u8(Tag::KeyType);
     auto size = m.u16(Tag::KeySize);
     auto curve = m.u8(Tag::Curve);
@@ -84,12 +131,12 @@ Status Phone::on_keygen(const Message& m) {
         spec.curve = *c;
     }
     if (o_.fault == PhoneFault::WrongKey) spec = KeySpec{KeyType::Rsa, 1024, EcCurve::P256};
-    // Real phones announce slow key generation; so do we, twice, to exercise the server.
-    for (int i = 0; i < 2; ++i)
-        if (auto s = send(Message(Command::RequestInProgress, sid_)); !s) return s;
+    for (int i = 0; i < o_.keepalives; ++i)
+        if (auto s = keep_alive(); !s) return s;
     auto key = generate_key(spec);
     if (!key) return key.error();
     new_key_ = std::move(*key);
+    if (auto s = pace_key_generation(requested); !s) return s;
     if (o_.fault == PhoneFault::DropAfterKeygen) return fail("dropped the connection after key generation (fault injected)");
     auto spki = public_key_der(new_key_.get());
     if (!spki) return spki.error();
@@ -165,6 +212,7 @@ Result<PhoneResult> Phone::run() {
         .add_string(Tag::Password, o_.auth_string)
         .add_string(Tag::DeviceName, o_.name);
     if (auto s = add_proof(auth); !s) return s.error();
+    if (auto s = add_sudi(auth); !s) return s.error();
     if (auto s = send(auth); !s) return s.error();
 
     while (true) {

@@ -23,6 +23,9 @@ enum class PhoneFault {
     WrongKey,          // return an RSA-1024 key whatever was asked
 };
 
+/// Keep-alive period of a slow simulated phone, in seconds (see PhoneOptions).
+inline constexpr double kDefaultKeepaliveIntervalSeconds = 10.0;
+
 struct PhoneIdentity {
     X509Ptr cert;
     EvpPkeyPtr key;
@@ -41,6 +44,20 @@ struct PhoneOptions {
     std::string tls_version;  // "" = TLS 1.2+
     PhoneFault fault = PhoneFault::None;
     int timeout_seconds = 60;
+    // Key generation as a phone paces it (capf-protocol.md §6.2, §6.6, §11). The
+    // reference server tolerates one REQUEST_IN_PROGRESS before
+    // KEY_GENERATE_RESPONSE and ends the session on a second, so the default is what
+    // a phone whose key is ready within seconds does: none at all.
+    int keepalives = 0;                 // REQUEST_IN_PROGRESS sent as soon as the request arrives
+    double keygen_delay_seconds = 0;    // a slow phone: answer no sooner than this after the request
+    double keygen_jitter_seconds = 0;   // the delay is drawn from [delay - jitter, delay + jitter], >= 0
+    // While delaying, one REQUEST_IN_PROGRESS every this many seconds. The default
+    // stays well below lscgate's [capf] reply_timeout (30 s) so a slow phone is never
+    // mistaken for a dead one.
+    double keepalive_interval_seconds = kDefaultKeepaliveIntervalSeconds;
+    // SUDI (§7.4): when set, AUTH_RESPONSE carries SUDI_DATA signed over the
+    // little-endian session id || DER(certificate), SHA-1 and SHA-512 blocks.
+    std::optional<PhoneIdentity> sudi;
     // Load mode shares one TLS client context and skips fsync: thousands of
     // simulated phones on one host are a benchmark, not a fleet.
     std::shared_ptr<SSL_CTX> tls_context;
@@ -54,6 +71,7 @@ struct PhoneResult {
     int end_reason = -1;       // the server's END_SESSION reason
     std::string action;        // "installed", "fetched", "deleted", "none"
     std::string detail;        // e.g. the new LSC's subject and serial
+    int keepalives_sent = 0;   // REQUEST_IN_PROGRESS messages this session sent
 };
 
 Result<PhoneResult> run_phone(const PhoneOptions& options);

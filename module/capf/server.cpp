@@ -139,6 +139,7 @@ std::string session_log_line(std::uint32_t sid, const std::string& peer, const S
                        " end=" + (outcome.end_reason < 0 ? std::string("-") : std::to_string(outcome.end_reason));
     if (!outcome.serial.empty()) line += " serial=" + outcome.serial;
     if (!outcome.cause.empty()) line += " cause=" + log_quote(outcome.cause);
+    if (!outcome.note.empty()) line += " note=" + log_quote(outcome.note);
     line += " ms=" + std::to_string(ms);
     return line;
 }
@@ -165,7 +166,8 @@ void Server::handle(int fd, std::string peer) {
                 (void)channel.send(end);
                 outcome.result = "failed";
                 outcome.end_reason = reason::kInvalidElement;
-                outcome.cause = "registry unavailable: " + store.message();
+                outcome.cause = std::string("server error (") + to_string(store.kind()) +
+                                "): registry unavailable: " + store.message();
             } else {
                 SessionContext ctx{*store, authority_, trust_, SessionSettings::from(config_)};
                 outcome = run_session(channel, ctx, sid);
@@ -265,6 +267,10 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
         mic_owned = std::move(*mics);
         for (auto& c : mic_owned) mic_anchors.push_back(c.get());
     }
+    // Under `require` every session would fail on our side: refuse to start instead.
+    if (effective.sudi == SudiPolicy::Require && mic_anchors.empty())
+        return fail(ErrorKind::Config, "[auth] sudi = \"require\" needs [auth] mic_roots (the Cisco SUDI/manufacturing CA "
+                                       "certificates); without them no SUDI can be verified");
     auto trust = TrustSet::build(capf_anchors, mic_anchors);
     if (!trust) return trust.error();
     auto tls = make_server_tls_context(*authority, effective.tls_min);

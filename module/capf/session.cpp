@@ -39,6 +39,12 @@ bool phone_succeeded(const Message& m) {
     return r && r->has_value() && **r == reason::kUpdateCertificate;
 }
 
+// A credential the phone sent that does not prove who it is: the only kind of
+// error that counts toward the lockout.
+Error refused(std::string message) { return fail(ErrorKind::AuthFailed, std::move(message)); }
+// A phone-supplied element that does not even decode is refused the same way.
+Error refused(const std::string& what, const Error& e) { return refused(what + e.message); }
+
 class ServerSession {
 public:
     ServerSession(FrameChannel& channel, SessionContext& ctx, std::uint32_t sid)
@@ -59,6 +65,8 @@ private:
     Status authenticate(const Message& auth, const Device& device, const Operation& op);
     Status verify_certificate_proof(const Message& auth, const Device& device, AuthMode mode);
     Status verify_sudi(const Message& auth);
+    void note(std::string text);
+    void end_server_error(const Error& error);
     void fail_operation(const Operation& op, OperationState state, const std::string& why);
 
     void install(const Operation& op, int phone_version);
@@ -137,64 +145,96 @@ void ServerSession::fail_operation(const Operation& op, OperationState state, co
     (void)ctx_.store.set_operation_state(op.id, state, why);
 }
 
+void ServerSession::note(std::string text) {
+    if (!out_.note.empty()) out_.note += "; ";
+    out_.note += text;
+}
+
+// A fault on our side ended the session: END_SESSION(7) like any failure (the phone
+// knows no other code), but the outcome says whose problem it is.
+void ServerSession::end_server_error(const Error& error) {
+    end(reason::kInvalidElement, "failed", std::string("server error (") + to_string(error.kind) + "): " + error.message);
+}
+
 Status ServerSession::verify_sudi(const Message& auth) {
+    const SudiPolicy policy = ctx_.settings.sudi;
+    if (policy == SudiPolicy::Ignore) return {};
     const Bytes* raw = auth.find(Tag::SudiData);
-    if (ctx_.settings.sudi == SudiPolicy::Ignore) return {};
+    if (!ctx_.trust.has_mic_roots()) {
+        // Nothing to check a SUDI against. Under `require` that is our configuration
+        // (authenticate() refuses it before any credential is looked at); under
+        // verify-if-present the data is ignored, never held against the phone.
+        if (policy == SudiPolicy::Require)
+            return fail(ErrorKind::Config, "[auth] sudi = \"require\" but no MIC roots are configured ([auth] mic_roots)");
+        if (raw != nullptr) note("SUDI_DATA ignored: no MIC roots configured ([auth] mic_roots), it cannot be verified");
+        return {};
+    }
     if (raw == nullptr) {
-        if (ctx_.settings.sudi == SudiPolicy::Require) return fail("SUDI_DATA required but absent");
+        if (policy == SudiPolicy::Require) return refused("SUDI_DATA required but absent");
         return {};
     }
     auto sudi = decode_sudi(*raw);
-    if (!sudi) return sudi.error();
+    if (!sudi) return refused("", sudi.error());
     auto cert = parse_certificate_der(sudi->certificate);
-    if (!cert) return fail("SUDI certificate: " + cert.message());
+    if (!cert) return refused("SUDI certificate: ", cert.error());
     EVP_PKEY* key = X509_get0_pubkey(cert->get());
     if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-        if (ctx_.settings.sudi == SudiPolicy::Require) return fail("SUDI key is not RSA");
+        if (policy == SudiPolicy::Require) return refused("SUDI key is not RSA");
+        note("SUDI_DATA skipped: the SUDI key is not RSA");
         return {};  // §7.4: non-RSA SUDI keys are skipped
     }
-    if (auto s = ctx_.trust.verify_mic(cert->get(), now_utc(), false); !s) return fail("SUDI certificate: " + s.message());
+    if (auto s = ctx_.trust.verify_mic(cert->get(), now_utc(), false); !s)
+        return fail(s.kind(), "SUDI certificate: " + s.message());
     // M = session id (little-endian, §7.4) || DER(SUDI certificate)
     Bytes m = {static_cast<std::uint8_t>(sid_ & 0xff), static_cast<std::uint8_t>((sid_ >> 8) & 0xff),
                static_cast<std::uint8_t>((sid_ >> 16) & 0xff), static_cast<std::uint8_t>(sid_ >> 24)};
     m.insert(m.end(), sudi->certificate.begin(), sudi->certificate.end());
-    if (auto s = verify_proof(key, ProofHash::Sha1, m, sudi->sha1.signature); !s) return fail("SUDI " + s.message());
-    if (sudi->sha512.hash != hash_code::kSha512) return fail("SUDI SHA-2 block does not use SHA-512");
-    if (auto s = verify_proof(key, ProofHash::Sha512, m, sudi->sha512.signature); !s) return fail("SUDI " + s.message());
+    if (auto s = verify_proof(key, ProofHash::Sha1, m, sudi->sha1.signature); !s) return fail(s.kind(), "SUDI " + s.message());
+    if (sudi->sha512.hash != hash_code::kSha512) return refused("SUDI SHA-2 block does not use SHA-512");
+    if (auto s = verify_proof(key, ProofHash::Sha512, m, sudi->sha512.signature); !s)
+        return fail(s.kind(), "SUDI " + s.message());
     return {};
 }
 
 Status ServerSession::verify_certificate_proof(const Message& auth, const Device& device, AuthMode mode) {
     const Bytes* wrapped = auth.find(Tag::Certificate);
-    if (wrapped == nullptr) return fail("certificate proof missing (no CERTIFICATE element)");
+    if (wrapped == nullptr) return refused("certificate proof missing (no CERTIFICATE element)");
     auto w = unwrap_certificate(*wrapped);
-    if (!w) return w.error();
+    if (!w) return refused("", w.error());
     auto cert = parse_certificate_der(w->der);
-    if (!cert) return fail("CERTIFICATE: " + cert.message());
+    if (!cert) return refused("CERTIFICATE: ", cert.error());
     auto facts = describe_certificate(cert->get());
-    if (!facts) return facts.error();
+    if (!facts) return refused("CERTIFICATE: ", facts.error());
 
     const auto now = now_utc();
     const char* kind = nullptr;
     std::string lsc_why;
     if (auto s = ctx_.trust.verify_lsc(cert->get(), now); s) {
         kind = "LSC";
-        if (!auth_mode_accepts_lsc(mode)) return fail("an LSC was presented but the operation requires a MIC");
+        if (!auth_mode_accepts_lsc(mode)) return refused("an LSC was presented but the operation requires a MIC");
         // Chain-valid is not enough: the LSC must be the one we issued to this device and still active.
         auto rec = ctx_.store.find_certificate_by_fingerprint(facts->sha256);
-        if (!rec) return rec.error();
-        if (!rec->has_value()) return fail("LSC serial " + facts->serial_hex + " is not in the registry");
+        if (!rec) return fail(rec.kind(), "registry read failed: " + rec.message());  // ours, not the phone's
+        if (!rec->has_value()) return refused("LSC serial " + facts->serial_hex + " is not in the registry");
         if ((*rec)->device_name != device.name)
-            return fail("LSC belongs to " + (*rec)->device_name + ", not " + device.name);
+            return refused("LSC belongs to " + (*rec)->device_name + ", not " + device.name);
         if ((*rec)->status != CertificateStatus::Active)
-            return fail("LSC serial " + facts->serial_hex + " is " + std::string(to_string((*rec)->status)));
-        if (facts->common_name != device.name) return fail("LSC CN " + facts->common_name + " does not name " + device.name);
+            return refused("LSC serial " + facts->serial_hex + " is " + std::string(to_string((*rec)->status)));
+        if (facts->common_name != device.name)
+            return refused("LSC CN " + facts->common_name + " does not name " + device.name);
     } else {
+        if (s.kind() != ErrorKind::AuthFailed) return s;  // the check itself failed
         lsc_why = s.message();
         auto m = ctx_.trust.verify_mic(cert->get(), now, !ctx_.settings.accept_expired_mic);
-        if (!m) return fail("certificate rejected: " + lsc_why + "; " + m.message());
+        if (!m) {
+            // No MIC roots: for an LSC-only operation the certificate simply is not a
+            // valid LSC; for a MIC-accepting one nobody could have passed (config).
+            if (m.kind() == ErrorKind::Config && !auth_mode_accepts_mic(mode))
+                return refused("certificate rejected: " + lsc_why);
+            return fail(m.kind(), "certificate rejected: " + lsc_why + "; " + m.message());
+        }
         kind = "MIC";
-        if (!auth_mode_accepts_mic(mode)) return fail("a MIC was presented but the operation requires an LSC");
+        if (!auth_mode_accepts_mic(mode)) return refused("a MIC was presented but the operation requires an LSC");
         // MIC CNs read like "CP-8841-SEP001122334455": the device name must be the
         // whole CN or its last dash-separated part, not merely a substring.
         const std::string& cn = facts->common_name;
@@ -202,7 +242,7 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
             cn == device.name || (cn.size() > device.name.size() && cn.compare(cn.size() - device.name.size(),
                                                                                device.name.size(), device.name) == 0 &&
                                   cn[cn.size() - device.name.size() - 1] == '-');
-        if (!names_device) return fail("MIC CN " + cn + " does not name " + device.name);
+        if (!names_device) return refused("MIC CN " + cn + " does not name " + device.name);
     }
 
     EVP_PKEY* key = X509_get0_pubkey(cert->get());
@@ -211,31 +251,41 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
     bool proven = false;
     if (const Bytes* sha2 = auth.find(Tag::Sha2SignedData)) {
         auto hs = decode_hashed_signature(*sha2);
-        if (!hs) return hs.error();
-        if (hs->hash != hash_code::kSha512) return fail("SHA2_SIGNED_DATA uses hash code " + std::to_string(hs->hash) + ", not SHA-512");
+        if (!hs) return refused("", hs.error());
+        if (hs->hash != hash_code::kSha512)
+            return refused("SHA2_SIGNED_DATA uses hash code " + std::to_string(hs->hash) + ", not SHA-512");
         if (auto s = verify_proof(key, ProofHash::Sha512, message, hs->signature); !s)
-            return fail(std::string(kind) + " " + s.message());
+            return fail(s.kind(), std::string(kind) + " " + s.message());
         proven = true;
     }
     if (const Bytes* sha1 = auth.find(Tag::SignedData)) {
         if (!proven && !ctx_.settings.allow_sha1_only_proof)
-            return fail("only a SHA-1 proof was sent and [auth] allow_sha1_only_proof is off");
-        if (auto s = verify_proof(key, ProofHash::Sha1, message, *sha1); !s) return fail(std::string(kind) + " " + s.message());
+            return refused("only a SHA-1 proof was sent and [auth] allow_sha1_only_proof is off");
+        if (auto s = verify_proof(key, ProofHash::Sha1, message, *sha1); !s)
+            return fail(s.kind(), std::string(kind) + " " + s.message());
         proven = true;
     }
-    if (!proven) return fail("certificate sent without SIGNED_DATA or SHA2_SIGNED_DATA");
+    if (!proven) return refused("certificate sent without SIGNED_DATA or SHA2_SIGNED_DATA");
     out_.authenticated_by = kind;
     return {};
 }
 
+// Errors of kind AuthFailed mean the phone did not prove who it is; any other kind
+// is a fault on our side (configuration, registry, OpenSSL) and is reported as such.
 Status ServerSession::authenticate(const Message& auth, const Device& device, const Operation& op) {
+    // Checked before any credential, so a misconfigured server never lets a phone
+    // learn whether its guess was right.
+    if (ctx_.settings.sudi == SudiPolicy::Require && !ctx_.trust.has_mic_roots())
+        return fail(ErrorKind::Config, "[auth] sudi = \"require\" but no MIC roots are configured ([auth] mic_roots)");
     const AuthMode mode = op.request.auth_mode;
     if (mode == AuthMode::Null) return verify_sudi(auth);
     if (mode == AuthMode::String) {
         auto pw = auth.text(Tag::Password);
-        if (!pw) return pw.error();
-        if (!pw->has_value() || (*pw)->empty()) return fail("authentication string required but none was sent");
-        if (!verify_auth_string(**pw, op.request.auth_secret_hash)) return fail("wrong authentication string");
+        if (!pw) return refused("PASSWORD: ", pw.error());
+        if (!pw->has_value() || (*pw)->empty()) return refused("authentication string required but none was sent");
+        auto match = check_auth_string(**pw, op.request.auth_secret_hash);
+        if (!match) return match.error();
+        if (!*match) return refused("wrong authentication string");
         return verify_sudi(auth);
     }
     if (auto s = verify_certificate_proof(auth, device, mode); !s) return s;
@@ -428,7 +478,7 @@ SessionOutcome ServerSession::run() {
 
     auto device = ctx_.store.find_device(*normalized);
     if (!device) {
-        end(reason::kInvalidElement, "failed", "registry unavailable: " + device.message());
+        end_server_error(fail(device.kind(), "registry unavailable: " + device.message()));
         return out_;
     }
     if (!device->has_value()) {
@@ -443,7 +493,7 @@ SessionOutcome ServerSession::run() {
     }
     auto op = ctx_.store.open_operation(dev.id);
     if (!op) {
-        end(reason::kInvalidElement, "failed", "registry unavailable: " + op.message());
+        end_server_error(fail(op.kind(), "registry unavailable: " + op.message()));
         return out_;
     }
     if (!op->has_value() || (*op)->request.kind == OperationKind::None) {
@@ -461,7 +511,7 @@ SessionOutcome ServerSession::run() {
     if (guessable) {
         auto allowed = ctx_.store.reserve_auth_attempt(dev.id, ctx_.settings.lockout_failures, ctx_.settings.lockout_seconds);
         if (!allowed) {
-            end(reason::kInvalidElement, "failed", "registry unavailable: " + allowed.message());
+            end_server_error(fail(allowed.kind(), "registry unavailable: " + allowed.message()));
             return out_;
         }
         if (!*allowed) {
@@ -470,10 +520,28 @@ SessionOutcome ServerSession::run() {
         }
     }
     if (auto s = authenticate(*auth, dev, operation); !s) {
-        end(reason::kInvalidElement, "rejected", "authentication failed: " + s.message());
+        if (s.kind() == ErrorKind::AuthFailed) {
+            end(reason::kInvalidElement, "rejected", "authentication failed: " + s.message());
+            return out_;
+        }
+        // Not the phone's fault: the attempt counted above never really happened.
+        Error why = s.error();
+        if (guessable) {
+            if (auto r = ctx_.store.release_auth_attempt(dev.id, ctx_.settings.lockout_failures); r)
+                why.message += " (not counted toward the lockout)";
+            else
+                why.message += " (the counted attempt could not be given back: " + r.message() + ")";
+        }
+        end_server_error(why);
         return out_;
     }
-    if (guessable || dev.auth_failures != 0 || dev.locked_until) (void)ctx_.store.clear_auth_failures(dev.id);
+    if (guessable || dev.auth_failures != 0 || dev.locked_until) {
+        // A success that cannot clear the count would leave it standing as failures.
+        if (auto c = ctx_.store.clear_auth_failures(dev.id); !c) {
+            end_server_error(fail(c.kind(), "authenticated, but the failure count could not be cleared: " + c.message()));
+            return out_;
+        }
+    }
 
     if (operation.request.completes_by && *operation.request.completes_by < now_utc()) {
         fail_operation(operation, OperationState::TimedOut, "phone arrived after the completes-by deadline");

@@ -40,11 +40,14 @@ struct SessionOutcome {
     std::string device;     // as the phone named itself ("" if it never did)
     std::string auth_mode;  // configured mode, "" before lookup
     std::string operation;  // install / fetch / delete / none
+    // rejected: the phone failed to authenticate (counted toward the lockout);
+    // failed: anything else, including server faults (cause "server error (KIND): ...")
     std::string result;     // succeeded / failed / rejected / unknown-device / no-operation / timed-out / closed
     std::string cause;      // why, for the log line; never a secret
     int end_reason = -1;    // END_SESSION reason sent, -1 if none was sent
     std::string serial;     // LSC issued, for the log
     std::string authenticated_by;  // "LSC" / "MIC" for certificate modes
+    std::string note;       // what was deliberately not checked, e.g. "SUDI_DATA ignored: no MIC roots ..."
 };
 
 SessionOutcome run_session(FrameChannel& channel, SessionContext& context, std::uint32_t session_id);

@@ -20,7 +20,7 @@ struct PhoneArgs {
     std::string name;
     std::string out;
     std::string auth_string;
-    std::string cert, key, mic_cert, mic_key;
+    std::string cert, key, mic_cert, mic_key, sudi_cert, sudi_key;
     int count = 1;
     int concurrency = 1;
     int version = 3;
@@ -28,6 +28,9 @@ struct PhoneArgs {
     std::string fault = "none";
     std::string prefer = "lsc";
     int timeout = 60;
+    int keepalives = 0;
+    std::vector<double> keygen_delay;  // SECONDS or SECONDS:JITTER (CLI11 splits at ':')
+    double keepalive_interval = capf::kDefaultKeepaliveIntervalSeconds;
 };
 
 Result<capf::PhoneIdentity> load_identity(const std::string& cert, const std::string& key, const char* what) {
@@ -60,6 +63,44 @@ Result<capf::PhoneOptions> base_options(const PhoneArgs& a) {
         if (!mic) return mic.error();
         o.mic = std::move(*mic);
     }
+    if (!a.sudi_cert.empty() || !a.sudi_key.empty()) {
+        auto sudi = load_identity(a.sudi_cert, a.sudi_key, "--sudi-cert/--sudi-key");
+        if (!sudi) return sudi.error();
+        o.sudi = std::move(*sudi);
+    }
+    if (a.keygen_delay.size() > 2) return fail(ErrorKind::Input, "--keygen-delay is SECONDS or SECONDS:JITTER");
+    o.keepalives = a.keepalives;
+    o.keygen_delay_seconds = a.keygen_delay.empty() ? 0 : a.keygen_delay[0];
+    o.keygen_jitter_seconds = a.keygen_delay.size() == 2 ? a.keygen_delay[1] : 0;
+    o.keepalive_interval_seconds = a.keepalive_interval;
+    return o;
+}
+
+// One load-mode phone: the prototype's settings, sharing its certificates and keys.
+capf::PhoneOptions phone_like(const capf::PhoneOptions& proto, const std::string& name) {
+    auto copy = [](const std::optional<capf::PhoneIdentity>& id) -> std::optional<capf::PhoneIdentity> {
+        if (!id) return std::nullopt;
+        return capf::PhoneIdentity{share(id->cert.get()), share(id->key.get())};
+    };
+    capf::PhoneOptions o;
+    o.server = proto.server;
+    for (const auto& c : proto.trusted_capf) o.trusted_capf.push_back(share(c.get()));
+    o.name = name;
+    o.auth_string = proto.auth_string;
+    o.mic = copy(proto.mic);
+    o.sudi = copy(proto.sudi);
+    o.prefer_mic = proto.prefer_mic;
+    o.out_dir = proto.out_dir;
+    o.version = proto.version;
+    o.tls_version = proto.tls_version;
+    o.fault = proto.fault;
+    o.timeout_seconds = proto.timeout_seconds;
+    o.keepalives = proto.keepalives;
+    o.keygen_delay_seconds = proto.keygen_delay_seconds;
+    o.keygen_jitter_seconds = proto.keygen_jitter_seconds;
+    o.keepalive_interval_seconds = proto.keepalive_interval_seconds;
+    o.tls_context = proto.tls_context;
+    o.sync_files = false;
     return o;
 }
 
@@ -98,7 +139,7 @@ int run_single(CliContext& ctx, const PhoneArgs& a) {
         return kExitError;
     }
     std::cout << o->name << ": END_SESSION(" << r->end_reason << ") " << r->action
-              << (r->detail.empty() ? "" : " " + r->detail) << std::endl;
+              << (r->detail.empty() ? "" : " " + r->detail) << " keepalives=" << r->keepalives_sent << std::endl;
     if (r->action == "installed")
         std::cout << "  wrote " << capf::phone_lsc_cert_path(o->out_dir, o->name).string() << " and "
                   << capf::phone_lsc_key_path(o->out_dir, o->name).string() << " (0600)" << std::endl;
@@ -118,7 +159,8 @@ int run_load(CliContext& ctx, const PhoneArgs& a) {
     }
     auto tls = capf::make_phone_tls_context(*proto);
     if (!tls) return ctx.error(tls.message());
-    std::atomic<int> next{0}, ok{0}, refused{0}, failed{0};
+    proto->tls_context = *tls;
+    std::atomic<int> next{0}, ok{0}, refused{0}, failed{0}, keepalives{0};
     std::mutex print;
     std::string first_error;
     const auto started = std::chrono::steady_clock::now();
@@ -128,20 +170,9 @@ int run_load(CliContext& ctx, const PhoneArgs& a) {
             while (true) {
                 const int i = next.fetch_add(1);
                 if (i >= a.count) return;
-                capf::PhoneOptions o;
-                o.server = proto->server;
-                for (const auto& c : proto->trusted_capf) o.trusted_capf.push_back(share(c.get()));
-                o.auth_string = proto->auth_string;
-                o.out_dir = proto->out_dir;
-                o.version = proto->version;
-                o.tls_version = proto->tls_version;
-                o.timeout_seconds = proto->timeout_seconds;
-                o.prefer_mic = proto->prefer_mic;
-                if (proto->mic) o.mic = capf::PhoneIdentity{share(proto->mic->cert.get()), share(proto->mic->key.get())};
-                o.name = names[static_cast<std::size_t>(i)];
-                o.tls_context = *tls;
-                o.sync_files = false;
+                const capf::PhoneOptions o = phone_like(*proto, names[static_cast<std::size_t>(i)]);
                 auto r = capf::run_phone(o);
+                if (r) keepalives += r->keepalives_sent;
                 if (r && r->end_reason == 1) ++ok;
                 else if (r) ++refused;
                 else {
@@ -154,8 +185,9 @@ int run_load(CliContext& ctx, const PhoneArgs& a) {
     }
     for (auto& t : workers) t.join();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::printf("phones=%d concurrency=%d succeeded=%d refused=%d failed=%d seconds=%.3f enrollments_per_second=%.1f\n",
-                a.count, a.concurrency, ok.load(), refused.load(), failed.load(), secs, ok.load() / secs);
+    std::printf("phones=%d concurrency=%d succeeded=%d refused=%d failed=%d keepalives=%d seconds=%.3f "
+                "enrollments_per_second=%.1f\n",
+                a.count, a.concurrency, ok.load(), refused.load(), failed.load(), keepalives.load(), secs, ok.load() / secs);
     if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());
     return failed.load() == 0 && refused.load() == 0 ? kExitOk : (failed.load() > 0 ? kExitError : kExitRefused);
 }
@@ -187,6 +219,24 @@ void add_phone_command(CLI::App& app, CliContext& ctx) {
     cmd->add_option("--fault", a->fault, "test only: drop-after-keygen | refuse-store | wrong-key")
         ->check(CLI::IsMember({"none", "drop-after-keygen", "refuse-store", "wrong-key"}));
     cmd->add_option("--timeout", a->timeout, "seconds per network step")->capture_default_str()->check(CLI::Range(1, 3600));
+    cmd->add_option("--sudi-cert", a->sudi_cert, "SUDI certificate (PEM): send SUDI_DATA in AUTH_RESPONSE")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--sudi-key", a->sudi_key, "SUDI private key (PEM; RSA like a real SUDI)")->check(CLI::ExistingFile);
+    cmd->add_option("--keepalives", a->keepalives,
+                    "REQUEST_IN_PROGRESS sent right after KEY_GENERATE_REQUEST (a phone whose key is ready at once "
+                    "sends none; the reference CAPF server accepts at most one)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100));
+    cmd->add_option("--keygen-delay", a->keygen_delay,
+                    "SECONDS[:JITTER]: act as a slow phone, answering KEY_GENERATE_REQUEST after SECONDS "
+                    "(+/- JITTER, drawn per phone) and sending a keep-alive every --keepalive-interval while waiting")
+        ->delimiter(':')
+        ->expected(1, 2)
+        ->check(CLI::Range(0.0, 3600.0));
+    cmd->add_option("--keepalive-interval", a->keepalive_interval,
+                    "seconds between keep-alives of a slow phone (keep it below the server's reply timeout)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 3600.0));
     cmd->callback([&ctx, a] {
         std::signal(SIGPIPE, SIG_IGN);
         ctx.exit_code = a->count > 1 || a->concurrency > 1 ? run_load(ctx, *a) : run_single(ctx, *a);

@@ -56,23 +56,31 @@ Result<std::string> hash_auth_string(std::string_view digits) {
            *hash;
 }
 
-bool verify_auth_string(std::string_view candidate, std::string_view stored_hash) {
-    // Format: scheme$iterations$salt$hash; anything else never matches (fail closed).
+Result<bool> check_auth_string(std::string_view candidate, std::string_view stored_hash) {
+    // Format: scheme$iterations$salt$hash. A stored value in any other shape is a
+    // registry fault, not a wrong guess: it is reported as such and never matches.
     const auto p1 = stored_hash.find('$');
     const auto p2 = stored_hash.find('$', p1 == std::string_view::npos ? p1 : p1 + 1);
     const auto p3 = stored_hash.find('$', p2 == std::string_view::npos ? p2 : p2 + 1);
-    if (p1 == std::string_view::npos || p2 == std::string_view::npos || p3 == std::string_view::npos) return false;
-    if (stored_hash.substr(0, p1) != kScheme) return false;
+    const Error malformed = fail(ErrorKind::Config, "the stored authentication-string hash is missing or malformed "
+                                                    "(reschedule the operation with a new string)");
+    if (p1 == std::string_view::npos || p2 == std::string_view::npos || p3 == std::string_view::npos) return malformed;
+    if (stored_hash.substr(0, p1) != kScheme) return malformed;
     int iterations = 0;
     const auto it = stored_hash.substr(p1 + 1, p2 - p1 - 1);
     if (std::from_chars(it.data(), it.data() + it.size(), iterations).ec != std::errc{} || iterations < 1 ||
         iterations > 10'000'000)
-        return false;
+        return malformed;
     const Bytes salt = from_hex(stored_hash.substr(p2 + 1, p3 - p2 - 1));
-    if (salt.empty()) return false;
+    if (salt.empty()) return malformed;
     auto computed = derive(candidate, salt, iterations);
-    if (!computed) return false;
+    if (!computed) return computed.error();  // Internal: OpenSSL failed, not the phone
     return constant_time_equal(*computed, stored_hash.substr(p3 + 1));
+}
+
+bool verify_auth_string(std::string_view candidate, std::string_view stored_hash) {
+    auto r = check_auth_string(candidate, stored_hash);
+    return r && *r;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -76,7 +76,7 @@ Result<Bytes> sign_proof(EVP_PKEY* key, ProofHash hash, ByteView message) {
 Status verify_proof(EVP_PKEY* key, ProofHash hash, ByteView message, ByteView signature) {
     const Bytes digest = proof_digest(hash, message);
     const int type = EVP_PKEY_get_base_id(key);
-    if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC) return fail("proof key is neither RSA nor EC");
+    if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC) return fail(ErrorKind::AuthFailed, "proof key is neither RSA nor EC");
     auto ctx = raw_ctx(key, false);
     if (!ctx) return ctx.error();
     if (EVP_PKEY_verify(ctx->get(), signature.data(), signature.size(), digest.data(), digest.size()) == 1) return {};
@@ -90,7 +90,8 @@ Status verify_proof(EVP_PKEY* key, ProofHash hash, ByteView message, ByteView si
             ERR_clear_error();
         }
     }
-    return fail(hash == ProofHash::Sha1 ? "SHA-1 proof signature does not verify" : "SHA-512 proof signature does not verify");
+    return fail(ErrorKind::AuthFailed,
+                hash == ProofHash::Sha1 ? "SHA-1 proof signature does not verify" : "SHA-512 proof signature does not verify");
 }
 
 Bytes certificate_proof_message(const std::string& device_name, ByteView cert_der) {

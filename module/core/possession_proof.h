@@ -18,7 +18,9 @@ Bytes proof_digest(ProofHash hash, ByteView message);
 Result<Bytes> sign_proof(EVP_PKEY* key, ProofHash hash, ByteView message);
 
 // Checks the full PKCS#1 type-1 padding (not only the trailing digest bytes),
-// and accepts an EC signature either DER-encoded or as raw r||s.
+// and accepts an EC signature either DER-encoded or as raw r||s. Errors: AuthFailed
+// when the signature does not verify or the key is neither RSA nor EC; Internal
+// when OpenSSL cannot set up the check (never the signer's fault).
 Status verify_proof(EVP_PKEY* key, ProofHash hash, ByteView message, ByteView signature);
 
 // M = DEVICE_NAME bytes || 0x00 || DER(certificate)

@@ -385,6 +385,22 @@ Result<bool> Store::reserve_auth_attempt(std::int64_t device_id, int threshold, 
     return true;
 }
 
+Status Store::release_auth_attempt(std::int64_t device_id, int threshold) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    // One statement: the count drops by one, and a lock is lifted when the count
+    // falls below the threshold again (the lock was reached only through this
+    // attempt, which never happened as far as the phone is concerned).
+    auto st = db_.prepare(
+        "UPDATE devices SET updated_at = ?, auth_failures = auth_failures - 1, "
+        "locked_until = CASE WHEN auth_failures - 1 < ? THEN NULL ELSE locked_until END "
+        "WHERE id = ? AND auth_failures > 0");
+    if (!st) return st.error();
+    st->bind(1, now_utc()).bind(2, threshold).bind(3, device_id);
+    if (auto s = st->run(); !s) return s;
+    return tx->commit();
+}
+
 Status Store::clear_auth_failures(std::int64_t device_id) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();

@@ -47,6 +47,11 @@ public:
     // sessions cannot all slip in under the limit; a success clears the count.
     // Returns false when the device is locked out (the attempt must not run).
     Result<bool> reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds);
+    /// Gives back one attempt counted by reserve_auth_attempt when the check could not
+    /// be made for a reason on our side (registry read error, missing configuration,
+    /// OpenSSL failure): the count drops by one, atomically, and a lock that count had
+    /// reached is lifted. `threshold` is the lockout_failures the reservation used.
+    Status release_auth_attempt(std::int64_t device_id, int threshold);
     Status clear_auth_failures(std::int64_t device_id);
 
     // Outcomes of a CAPF session, each one transaction.

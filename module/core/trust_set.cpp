@@ -47,7 +47,9 @@ Status verify_with(X509_STORE* store, X509* cert, UnixTime now, bool check_time,
     if (X509_verify_cert(ctx.get()) == 1) return {};
     const int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
-    return fail(std::string(what) + ": " + X509_verify_cert_error_string(err));
+    // Running out of memory is ours; every other verdict is about the certificate.
+    const ErrorKind kind = err == X509_V_ERR_OUT_OF_MEM ? ErrorKind::Internal : ErrorKind::AuthFailed;
+    return fail(kind, std::string(what) + ": " + X509_verify_cert_error_string(err));
 }
 
 }  // namespace
@@ -66,13 +68,15 @@ Result<TrustSet> TrustSet::build(const std::vector<X509*>& capf_certificates, co
 
 Status TrustSet::verify_lsc(X509* cert, UnixTime now) const {
     // A leaf that claims to be a CA is never a phone certificate.
-    if (X509_check_ca(cert) != 0) return fail("certificate is a CA certificate, not a phone certificate");
+    if (X509_check_ca(cert) != 0)
+        return fail(ErrorKind::AuthFailed, "certificate is a CA certificate, not a phone certificate");
     return verify_with(lsc_store_.get(), cert, now, true, "not an LSC from a trusted CAPF");
 }
 
 Status TrustSet::verify_mic(X509* cert, UnixTime now, bool check_time) const {
-    if (mic_count_ == 0) return fail("no MIC roots configured ([auth] mic_roots)");
-    if (X509_check_ca(cert) != 0) return fail("certificate is a CA certificate, not a phone certificate");
+    if (mic_count_ == 0) return fail(ErrorKind::Config, "no MIC roots configured ([auth] mic_roots)");
+    if (X509_check_ca(cert) != 0)
+        return fail(ErrorKind::AuthFailed, "certificate is a CA certificate, not a phone certificate");
     return verify_with(mic_store_.get(), cert, now, check_time, "not a MIC from a configured manufacturing root");
 }
 

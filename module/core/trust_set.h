@@ -22,6 +22,9 @@ public:
     static Result<TrustSet> build(const std::vector<X509*>& capf_certificates, const std::vector<X509*>& mic_roots);
 
     // Chain, signature and (for LSCs always, for MICs when check_time) validity at `now`.
+    // Error kinds: AuthFailed when the certificate does not verify (untrusted, expired,
+    // a CA), Config from verify_mic when no MIC roots are configured (nothing could
+    // be checked), Internal when OpenSSL itself fails.
     Status verify_lsc(X509* cert, UnixTime now) const;
     Status verify_mic(X509* cert, UnixTime now, bool check_time) const;
     bool has_mic_roots() const { return mic_count_ > 0; }

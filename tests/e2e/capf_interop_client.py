@@ -56,6 +56,7 @@ TAG_PUBLIC_KEY = 9
 TAG_KEY_SIZE = 10
 TAG_PASSWORD = 11
 TAG_DEVICE_NAME = 13
+TAG_SUDI_DATA = 16
 TAG_KEY_TYPE = 17
 TAG_CURVE = 18
 TAG_SHA2_SIGNED_DATA = 20
@@ -65,6 +66,7 @@ REASON_UPDATE_CERTIFICATE = 1
 REASON_INVALID_ELEMENT = 7
 
 CERT_TYPE_LSC = 1
+HASH_SHA1 = 1
 HASH_SHA512 = 3
 
 KEY_TYPE_RSA = 0
@@ -401,9 +403,10 @@ def sign_digest(key_path, digest, workdir, label):
 
 # --- session steps ------------------------------------------------------------------
 
-def build_auth_response(args, workdir):
+def build_auth_response(args, workdir, session_id):
     """AUTH_RESPONSE elements (§6.1, §7): REASON=1, VERSION, DEVICE_NAME, the optional
-    PASSWORD, and the certificate proof when --cert/--key are given."""
+    PASSWORD, the certificate proof when --cert/--key are given, and SUDI_DATA when
+    --sudi-cert/--sudi-key are given."""
     elements = [(TAG_REASON, u8(REASON_UPDATE_CERTIFICATE)),
                 (TAG_VERSION, u8(args.version))]
     if not args.no_password:
@@ -418,9 +421,23 @@ def build_auth_response(args, workdir):
         elements.append((TAG_SIGNED_DATA, sha1_sig))
         elements.append((TAG_SHA2_SIGNED_DATA,
                          struct.pack(">BH", HASH_SHA512, len(sha512_sig)) + sha512_sig))
+    if args.sudi_cert:
+        elements.append((TAG_SUDI_DATA, build_sudi_data(args, workdir, session_id)))
     if args.shuffle:
         random.shuffle(elements)
     return elements
+
+
+def build_sudi_data(args, workdir, session_id):
+    """SUDI_DATA (§5.3, §7.4): three `code u8 | len u16 | bytes` blocks - the SUDI
+    certificate (code 0), then SHA-1 (code 1) and SHA-512 (code 3) signatures over
+    M = session id as u32 *little-endian* || DER(SUDI certificate), raw RSA as §7.3."""
+    der = certificate_der(args.sudi_cert)
+    message = struct.pack("<I", session_id) + der
+    sha1_sig = sign_digest(args.sudi_key, hashlib.sha1(message).digest(), workdir, "sudi-sha1")
+    sha512_sig = sign_digest(args.sudi_key, hashlib.sha512(message).digest(), workdir, "sudi-sha512")
+    blocks = [(0, der), (HASH_SHA1, sha1_sig), (HASH_SHA512, sha512_sig)]
+    return b"".join(struct.pack(">BH", code, len(value)) + value for code, value in blocks)
 
 
 def handle_key_generate(channel, elements, args, workdir, state):
@@ -566,7 +583,7 @@ def run_session(args, workdir):
         server_version = get_u8(elements, TAG_VERSION)
         auth_type = get_u8(elements, TAG_AUTH_TYPE, required=False)
         trace("server VERSION=%d AUTH_TYPE=%s session=%d" % (server_version, auth_type, channel.session_id))
-        channel.send_message(CMD_AUTH_RESPONSE, build_auth_response(args, workdir))
+        channel.send_message(CMD_AUTH_RESPONSE, build_auth_response(args, workdir, channel.session_id))
 
         state = {"action": "none"}
         handlers = {
@@ -617,6 +634,8 @@ def parse_args(argv):
                         help="send header and body of every message in separate TLS writes")
     parser.add_argument("--cert", help="existing LSC/MIC (PEM) to prove possession with and to fetch")
     parser.add_argument("--key", help="private key (PEM) of --cert")
+    parser.add_argument("--sudi-cert", help="SUDI certificate (PEM, RSA): send SUDI_DATA in AUTH_RESPONSE")
+    parser.add_argument("--sudi-key", help="private key (PEM) of --sudi-cert")
     parser.add_argument("--keepalives", type=int, default=1,
                         help="REQUEST_IN_PROGRESS messages before KEY_GENERATE_RESPONSE (default 1)")
     parser.add_argument("--timeout", type=float, default=30.0, help="socket timeout in seconds")
@@ -624,6 +643,8 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if bool(args.cert) != bool(args.key):
         parser.error("--cert and --key go together")
+    if bool(args.sudi_cert) != bool(args.sudi_key):
+        parser.error("--sudi-cert and --sudi-key go together")
     if args.keepalives < 0 or args.keepalives > 100:
         parser.error("--keepalives must be 0-100")
     if any(ch not in "0123456789" for ch in args.password):

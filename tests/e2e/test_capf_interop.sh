@@ -163,6 +163,42 @@ expect_eq "$(cert_status_by_fp "$RSA_FP")" "superseded" "RSA-proof upgrade: prev
 expect_eq "$(cert_count "$N1" superseded)" "2" "RSA-proof upgrade: two superseded LSCs in history"
 check_lsc "$N1" "ASN1 OID: prime256v1"
 
+# --- SUDI_DATA with no mic_roots configured (issue 6) ------------------------------------
+# A phone that always sends SUDI_DATA on a re-key. The RSA SUDI certificate is made here
+# and chains to no configured root; this registry has no mic_roots at all, so under the
+# default sudi = "verify-if-present" it cannot be verified: it is ignored and logged,
+# never a rejection and never a lockout count.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/O=Cisco/CN=SUDI-$N1" \
+    -keyout "$WORK/sudi.key" -out "$WORK/sudi.pem" 2>/dev/null
+expect_eq "$(grep -c '^mic_roots *= *""' "$CAPF_DIR/lscgate.toml")" "1" "SUDI: the registry has no mic_roots"
+auth_failures() { sql "$DB" "SELECT auth_failures FROM devices WHERE name = '$1';"; }
+cp "$PHONES/$N1.pem" "$WORK/$N1.ec.pem"
+cp "$PHONES/$N1.key" "$WORK/$N1.ec.key"
+EC_FP=$(fingerprint "$WORK/$N1.ec.pem")
+admin op install "$N1" --auth lsc --key ec:p256
+expect_rc 0 "re-key with LSC proof and SUDI_DATA, no mic_roots" -- \
+    client "$N1" --cert "$WORK/$N1.ec.pem" --key "$WORK/$N1.ec.key" --sudi-cert "$WORK/sudi.pem" --sudi-key "$WORK/sudi.key"
+expect_contains "$OUT" "END_SESSION reason=1 action=installed" "SUDI re-key: client output"
+expect_eq "$(cert_status_by_fp "$EC_FP")" "superseded" "SUDI re-key: previous LSC superseded"
+check_lsc "$N1" "ASN1 OID: prime256v1"
+# The server logs a session after closing it: wait (bounded) for this session's line.
+for _ in $(seq 1 100); do
+    SUDI_LINE=$(grep "device=$N1 mode=lsc" "$CAPF_LOG" | grep -F "SUDI_DATA" | tail -1)
+    [ -n "$SUDI_LINE" ] && break
+    sleep 0.1
+done
+expect_contains "$SUDI_LINE" "result=succeeded" "SUDI re-key: server logged success"
+expect_contains "$SUDI_LINE" 'note="SUDI_DATA ignored: no MIC roots configured' "SUDI re-key: server logged why SUDI_DATA was ignored"
+expect_eq "$(auth_failures "$N1")" "0" "SUDI re-key: nothing counted toward the lockout"
+
+N10=SEP00000000A010
+admin device add "$N10"
+admin op install "$N10" --auth string:13579 --key ec:p256
+expect_rc 0 "authentication string with SUDI_DATA, no mic_roots" -- \
+    client "$N10" --password 13579 --sudi-cert "$WORK/sudi.pem" --sudi-key "$WORK/sudi.key" --shuffle
+expect_contains "$OUT" "END_SESSION reason=1 action=installed" "string + SUDI: installed"
+expect_eq "$(auth_failures "$N10")" "0" "string + SUDI: nothing counted toward the lockout"
+
 # --- fetch (Troubleshoot) ----------------------------------------------------------------
 CUR_FP=$(fingerprint "$PHONES/$N1.pem")
 admin op fetch "$N1"

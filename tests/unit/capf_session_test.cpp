@@ -932,6 +932,168 @@ TEST_F(CapfSession, SudiPolicies) {
 }
 
 // =============================================================================
+// Whose fault is it (issue 6 item 1): only a phone that fails to prove who it is
+// is "rejected" and counted toward the lockout. Data we cannot check (no MIC
+// roots) is ignored under verify-if-present; a fault on our side (configuration,
+// registry, OpenSSL) ends the session as "failed" with a server-error cause and
+// gives the attempt reserved for a guessable mode back.
+
+TrustSet trust_without_mic_roots() {
+    auto t = TrustSet::build({pki().capf.cert.get()}, {});
+    if (!t) throw std::runtime_error(t.message());
+    return std::move(*t);
+}
+
+// Runs `sql` on the test registry through the sqlite3 CLI, as a second connection would.
+void registry_sql(const test::TempDir& dir, const std::string& sql) {
+    const auto r = test::run_command("sqlite3 '" + (dir / "lscgate.db").string() + "' \"" + sql + "\"");
+    if (r.status != 0) throw std::runtime_error("sqlite3 failed: " + r.output);
+}
+
+bool is_server_error(const SessionOutcome& o, const char* kind) {
+    return o.result == "failed" && o.cause.rfind(std::string("server error (") + kind + ")", 0) == 0;
+}
+
+TEST_F(CapfSession, SudiWithoutMicRootsIsIgnoredUnderVerifyIfPresent) {
+    trust = trust_without_mic_roots();
+    settings.sudi = SudiPolicy::VerifyIfPresent;
+    // An RSA SUDI chained to no configured root, correctly signed over this session.
+    X509Ptr sudi_cert = test::make_leaf(pki().rogue, pki().mic_key.get(), "CN=SUDI-unverifiable");
+    const Bytes good_sudi = sudi_value(sudi_cert.get(), pki().mic_key.get(), kSid);
+    const Bytes garbage_sudi = {0xFF, 0xFF};
+    auto check = [&](const SessionRun& r, const Operation& op) {
+        EXPECT_EQ(r.commands(), kFullInstall);
+        EXPECT_EQ(r.end_reason(), 1) << r.outcome.cause;
+        EXPECT_EQ(r.outcome.result, "succeeded");
+        EXPECT_NE(r.outcome.note.find("SUDI_DATA ignored: no MIC roots configured"), std::string::npos) << r.outcome.note;
+        EXPECT_EQ(state_of(op), OperationState::Succeeded);
+        EXPECT_EQ(device().auth_failures, 0);
+        EXPECT_FALSE(device().locked_until.has_value());
+    };
+    for (const Bytes* sudi : {&good_sudi, &garbage_sudi}) {
+        SCOPED_TRACE(sudi == &good_sudi ? "well-formed SUDI" : "undecodable SUDI");
+        {
+            SCOPED_TRACE("null string");
+            const Operation op = schedule(OperationKind::Install, AuthMode::Null);
+            Message auth = auth_response();
+            auth.add_bytes(Tag::SudiData, *sudi);
+            check(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}), op);
+        }
+        {
+            SCOPED_TRACE("authentication string");
+            const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
+            Message auth = auth_response(kDevice, "123456");
+            auth.add_bytes(Tag::SudiData, *sudi);
+            check(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}), op);
+        }
+    }
+    {
+        SCOPED_TRACE("re-key proven by the current LSC");
+        X509Ptr lsc = give_active_lsc(kDevice, pki().phone_rsa.get());
+        const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
+        Message auth = auth_response();
+        add_proof(auth, kDevice, lsc.get(), pki().phone_rsa.get());
+        auth.add_bytes(Tag::SudiData, good_sudi);
+        check(run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()}), op);
+    }
+}
+
+TEST_F(CapfSession, CheckableWrongSudiIsStillRefusedAndCounted) {
+    settings.sudi = SudiPolicy::VerifyIfPresent;  // MIC roots configured: the SUDI can be checked
+    const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
+    Message auth = auth_response(kDevice, "123456");
+    auth.add_bytes(Tag::SudiData, sudi_value(pki().mic.get(), pki().mic_key.get(), kSid + 1));  // replayed
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(r.commands(), kAuthThenEnd);
+    EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.result, "rejected");
+    EXPECT_EQ(device().auth_failures, 1);
+    expect_untouched(op);
+}
+
+TEST_F(CapfSession, SudiRequireWithoutMicRootsIsAConfigErrorNotThePhonesFault) {
+    trust = trust_without_mic_roots();
+    settings.sudi = SudiPolicy::Require;
+    const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
+    X509Ptr sudi_cert = test::make_leaf(pki().rogue, pki().mic_key.get(), "CN=SUDI-unverifiable");
+    for (const char* string : {"123456", "999999"}) {
+        SCOPED_TRACE(string);
+        Message auth = auth_response(kDevice, string);
+        auth.add_bytes(Tag::SudiData, sudi_value(sudi_cert.get(), pki().mic_key.get(), kSid));
+        const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+        EXPECT_EQ(r.commands(), kAuthThenEnd);
+        EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_TRUE(is_server_error(r.outcome, "config")) << r.outcome.result << ": " << r.outcome.cause;
+        EXPECT_EQ(device().auth_failures, 0) << "a configuration fault is not an authentication failure";
+    }
+    expect_untouched(op);
+}
+
+TEST_F(CapfSession, MicModeWithoutMicRootsIsAConfigErrorButAnLscModeStillRefusesAMic) {
+    trust = trust_without_mic_roots();
+    {
+        SCOPED_TRACE("mic mode: nobody could pass, the configuration is at fault");
+        const Operation op = schedule(OperationKind::Install, AuthMode::Mic);
+        Message auth = auth_response();
+        add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get());
+        const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+        EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_TRUE(is_server_error(r.outcome, "config")) << r.outcome.result << ": " << r.outcome.cause;
+        EXPECT_EQ(device().auth_failures, 0);
+        expect_untouched(op);
+    }
+    {
+        SCOPED_TRACE("lsc mode: a certificate that is not our LSC is the phone's failure");
+        schedule(OperationKind::Install, AuthMode::Lsc);
+        Message auth = auth_response();
+        add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get());
+        const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+        EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.result, "rejected") << r.outcome.cause;
+        EXPECT_EQ(device().auth_failures, 1);
+    }
+}
+
+TEST_F(CapfSession, RegistryReadErrorDuringAuthenticationGivesTheAttemptBack) {
+    X509Ptr lsc = give_active_lsc(kDevice, pki().phone_rsa.get());
+    const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
+    // Two real failures: the next counted attempt reaches the limit (3) and locks.
+    for (int i = 0; i < settings.lockout_failures - 1; ++i)
+        EXPECT_EQ(run({auth_response(), keygen_response(pki().phone_rsa.get())}).outcome.result, "rejected");
+    ASSERT_EQ(device().auth_failures, settings.lockout_failures - 1);
+
+    registry_sql(dir, "ALTER TABLE certificates RENAME TO certificates_away;");
+    Message auth = auth_response();
+    add_proof(auth, kDevice, lsc.get(), pki().phone_rsa.get());
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
+    EXPECT_EQ(r.commands(), kAuthThenEnd);
+    EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.result, "failed") << r.outcome.cause;
+    EXPECT_EQ(r.outcome.cause.rfind("server error (", 0), 0u) << r.outcome.cause;
+    EXPECT_EQ(device().auth_failures, settings.lockout_failures - 1) << "the reserved attempt was given back";
+    EXPECT_FALSE(device().locked_until.has_value()) << "and the lock it reached lifted";
+
+    registry_sql(dir, "ALTER TABLE certificates_away RENAME TO certificates;");
+    const SessionRun ok = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
+    EXPECT_EQ(ok.end_reason(), 1) << ok.outcome.cause;
+    EXPECT_EQ(state_of(op), OperationState::Succeeded);
+    EXPECT_EQ(device().auth_failures, 0);
+}
+
+TEST_F(CapfSession, MalformedStoredAuthenticationStringIsAServerErrorNotAWrongGuess) {
+    const Operation op = schedule(OperationKind::Install, AuthMode::String, "rsa:2048", "123456");
+    registry_sql(dir, "UPDATE operations SET auth_secret = 'not-a-hash' WHERE id = " + std::to_string(op.id) + ";");
+    for (int i = 0; i < settings.lockout_failures + 1; ++i) {
+        const SessionRun r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
+        EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_TRUE(is_server_error(r.outcome, "config")) << r.outcome.result << ": " << r.outcome.cause;
+    }
+    EXPECT_EQ(device().auth_failures, 0);
+    EXPECT_FALSE(device().locked_until.has_value()) << "a broken registry row never locks a phone out";
+    expect_untouched(op);
+}
+
+// =============================================================================
 // Fetch (§6.3) and delete (§6.4)
 
 TEST_F(CapfSession, FetchRecordsTheMicThePhoneSends) {

@@ -320,6 +320,28 @@ TEST_F(StoreTest, AnExpiredLockoutStartsAFreshCount) {
     EXPECT_EQ(count("SELECT locked_until IS NULL FROM devices"), 1);
 }
 
+TEST_F(StoreTest, AReleasedAttemptIsGivenBackAndLiftsTheLockItReached) {
+    auto dev = store.add_device("SEP000000000001", "", "", "test");
+    ASSERT_TRUE(dev);
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60));
+    ASSERT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60));  // the third reaches the limit: locked
+    EXPECT_EQ(count("SELECT locked_until IS NOT NULL FROM devices"), 1);
+    ASSERT_TRUE(store.release_auth_attempt(dev->id, 3));  // ... but it was a server fault
+    EXPECT_EQ(count("SELECT auth_failures FROM devices"), 2);
+    EXPECT_EQ(count("SELECT locked_until IS NULL FROM devices"), 1);
+    EXPECT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60)) << "the phone may try again";
+    // A lock reached by real failures stays when the count is still at the limit.
+    ASSERT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60) == false);
+    ASSERT_TRUE(store.database().exec("UPDATE devices SET auth_failures = 4"));
+    ASSERT_TRUE(store.release_auth_attempt(dev->id, 3));
+    EXPECT_EQ(count("SELECT auth_failures FROM devices"), 3);
+    EXPECT_EQ(count("SELECT locked_until IS NOT NULL FROM devices"), 1);
+    // Never below zero.
+    ASSERT_TRUE(store.clear_auth_failures(dev->id));
+    ASSERT_TRUE(store.release_auth_attempt(dev->id, 3));
+    EXPECT_EQ(count("SELECT auth_failures FROM devices"), 0);
+}
+
 TEST_F(StoreTest, CapfRotationKeepsThePreviousCertificate) {
     ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
     auto next = test::make_root_ca("CN=CAPF-next,O=Example");
