@@ -6,6 +6,8 @@
 #include "capf/tls_stream.h"
 #include "core/certificate.h"
 #include "core/issuer.h"
+#include "core/key_strength.h"
+#include "core/printable.h"
 #include "core/store.h"
 #include "core/trust_set.h"
 
@@ -47,15 +49,6 @@ std::uint32_t random_session_id() {
     std::uint32_t id = 0;
     while (id == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
     return id;
-}
-
-std::string log_quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c == '\n' ? ' ' : c);
-    }
-    return out + "\"";
 }
 
 // Registry connections are reused across sessions: opening SQLite, setting the
@@ -166,7 +159,7 @@ void Server::handle(int fd, std::string peer) {
                        (outcome.operation.empty() ? "-" : outcome.operation) + " result=" + outcome.result +
                        " end=" + (outcome.end_reason < 0 ? std::string("-") : std::to_string(outcome.end_reason));
     if (!outcome.serial.empty()) line += " serial=" + outcome.serial;
-    if (!outcome.cause.empty()) line += " cause=" + log_quote(outcome.cause);
+    if (!outcome.cause.empty()) line += " cause=" + quote_for_log(outcome.cause);
     line += " ms=" + std::to_string(ms);
     log_line(line);
     std::lock_guard lock(mutex_);
@@ -234,6 +227,11 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     auto authority = CapfAuthority::load(effective.resolve(effective.capf_cert), effective.resolve(effective.capf_key),
                                          effective.resolve(effective.capf_chain));
     if (!authority) return authority.error();
+    if (auto s = authority->set_backdate_seconds(effective.backdate_seconds); !s) return s;
+    const auto capf_path = effective.resolve(effective.capf_cert).string();
+    if (auto weak = weak_capf_certificate_reason(authority->certificate()); !weak.empty())
+        log << format_utc(now_utc()) << " capf warning: CAPF certificate " << capf_path << ": " << weak
+            << "; rotate to a strong CAPF (README: Rotating the CAPF certificate)" << std::endl;
     auto store = Store::open(effective.resolve(effective.database).string());
     if (!store) return store.error();
     // Trust for LSC proofs: every CAPF certificate still current or previous, so
@@ -260,7 +258,10 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     auto trust = TrustSet::build(capf_anchors, mic_anchors);
     if (!trust) return trust.error();
     auto tls = make_server_tls_context(*authority, effective.tls_min);
-    if (!tls) return tls.error();
+    if (!tls) {
+        if (tls.kind() != ErrorKind::Config) return tls.error();
+        return fail(ErrorKind::Config, "CAPF certificate " + capf_path + ": " + tls.message());
+    }
     auto where = parse_host_port(effective.listen);
     if (!where) return where.error();
     auto fd = listen_tcp(*where, 128);
@@ -268,7 +269,7 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
 
     auto facts = describe_certificate(authority->certificate());
     log << format_utc(now_utc()) << " capf listening on " << effective.listen << " tls>=" << effective.tls_min
-        << " capf=\"" << (facts ? facts->subject : "?") << "\" mic_roots=" << mic_anchors.size()
+        << " capf=" << quote_for_log(facts ? facts->subject : "?") << " mic_roots=" << mic_anchors.size()
         << " max_sessions=" << effective.max_sessions << std::endl;
     Server server(effective, std::move(*authority), std::move(*trust), std::move(*tls), log);
     auto s = server.run(*fd, stop, options.grace_seconds);
