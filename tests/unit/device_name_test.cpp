@@ -1,6 +1,7 @@
 // CUCM device-name rules per class (device_name.h), the de-duplication of name
 // lists, and the escaping of outside text in messages (printable.h).
 
+#include "core/decision_engine.h"
 #include "core/device_name.h"
 #include "core/printable.h"
 
@@ -109,6 +110,24 @@ TEST(Printable, EscapesEverythingOutsidePrintableAscii) {
     for (int c = 0; c < 256; ++c) {
         const std::string out = escape_nonprintable(std::string(1, static_cast<char>(c)));
         for (char o : out) EXPECT_TRUE(o >= 0x20 && o <= 0x7e) << c;
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// The VPN path takes the device from a NAS-supplied User-Name; whatever it
+// carries reaches the FreeRADIUS log only escaped.
+TEST(DeviceName, VpnUserNamesAreJudgedAndEchoedEscaped) {
+    EXPECT_EQ(*device_from_user_name("CSFjdoe", VpnNameForm::CommonName), "CSFjdoe");
+    auto lower = device_from_user_name("tctjdoe", VpnNameForm::CommonName);
+    ASSERT_FALSE(lower);
+    EXPECT_NE(lower.message().find("upper case"), std::string::npos) << lower.message();
+    for (const char* evil : {"SEP\x1b[2J\nforged", "O=x\r\nforged"}) {
+        auto got = device_from_user_name(evil, VpnNameForm::DistinguishedName);
+        ASSERT_FALSE(got) << evil;
+        for (char c : got.message()) EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << got.message();
     }
 }
 
