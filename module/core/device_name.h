@@ -30,7 +30,8 @@ inline constexpr std::size_t kMaxDeviceNameLength = 15;
 /// text escaped (escape_nonprintable). Rules (source: Cisco Jabber On-Premises
 /// Deployment Guide, "Create Software Phone Devices", Device Name field; CUCM
 /// Administration Guide, Phone Configuration Settings, "MAC Address"/"Device
-/// Name"; Cisco ATA 191 Administration Guide, device name of each port):
+/// Name"; ATA ports follow CUCM's "ATA" + 12 hex digits convention — that one
+/// taken from the field, not checked against a Cisco document here):
 ///  - every class: 1 to 15 characters from A-Z a-z 0-9 '.' '_' '-';
 ///  - SEP / ATA: the prefix + exactly 12 hex digits, returned in upper case
 ///    ("sep0011223344aa" → "SEP0011223344AA"), as CUCM derives it from the MAC;
