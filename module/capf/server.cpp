@@ -6,6 +6,8 @@
 #include "capf/tls_stream.h"
 #include "core/certificate.h"
 #include "core/issuer.h"
+#include "core/key_strength.h"
+#include "core/printable.h"
 #include "core/store.h"
 #include "core/trust_set.h"
 
@@ -47,15 +49,6 @@ std::uint32_t random_session_id() {
     std::uint32_t id = 0;
     while (id == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
     return id;
-}
-
-std::string log_quote(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c == '\n' ? ' ' : c);
-    }
-    return out + "\"";
 }
 
 // Registry connections are reused across sessions: opening SQLite, setting the
@@ -132,14 +125,14 @@ std::string session_log_line(std::uint32_t sid, const std::string& peer, const S
                              Clock::time_point started) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     std::string line = "capf session=" + std::to_string(sid) + " peer=" + peer + " device=" +
-                       (outcome.device.empty() ? "-" : outcome.device) + " mode=" +
+                       (outcome.device.empty() ? "-" : escape_nonprintable(outcome.device)) + " mode=" +
                        (outcome.auth_mode.empty() ? "-" : outcome.auth_mode) +
                        (outcome.authenticated_by.empty() ? "" : "(" + outcome.authenticated_by + ")") + " op=" +
                        (outcome.operation.empty() ? "-" : outcome.operation) + " result=" + outcome.result +
                        " end=" + (outcome.end_reason < 0 ? std::string("-") : std::to_string(outcome.end_reason));
     if (!outcome.serial.empty()) line += " serial=" + outcome.serial;
-    if (!outcome.cause.empty()) line += " cause=" + log_quote(outcome.cause);
-    if (!outcome.note.empty()) line += " note=" + log_quote(outcome.note);
+    if (!outcome.cause.empty()) line += " cause=" + quote_for_log(outcome.cause);
+    if (!outcome.note.empty()) line += " note=" + quote_for_log(outcome.note);
     line += " ms=" + std::to_string(ms);
     return line;
 }
@@ -244,6 +237,11 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     auto authority = CapfAuthority::load(effective.resolve(effective.capf_cert), effective.resolve(effective.capf_key),
                                          effective.resolve(effective.capf_chain));
     if (!authority) return authority.error();
+    if (auto s = authority->set_backdate_seconds(effective.backdate_seconds); !s) return s;
+    const auto capf_path = effective.resolve(effective.capf_cert).string();
+    if (auto weak = weak_capf_certificate_reason(authority->certificate()); !weak.empty())
+        log << format_utc(now_utc()) << " capf warning: CAPF certificate " << capf_path << ": " << weak
+            << "; rotate to a strong CAPF (README: Rotating the CAPF certificate)" << std::endl;
     auto store = Store::open(effective.resolve(effective.database).string());
     if (!store) return store.error();
     // Trust for LSC proofs: every CAPF certificate still current or previous, so
@@ -274,7 +272,10 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     auto trust = TrustSet::build(capf_anchors, mic_anchors);
     if (!trust) return trust.error();
     auto tls = make_server_tls_context(*authority, effective.tls_min);
-    if (!tls) return tls.error();
+    if (!tls) {
+        if (tls.kind() != ErrorKind::Config) return tls.error();
+        return fail(ErrorKind::Config, "CAPF certificate " + capf_path + ": " + tls.message());
+    }
     auto where = parse_host_port(effective.listen);
     if (!where) return where.error();
     auto fd = listen_tcp(*where, 128);
@@ -282,7 +283,7 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
 
     auto facts = describe_certificate(authority->certificate());
     log << format_utc(now_utc()) << " capf listening on " << effective.listen << " tls>=" << effective.tls_min
-        << " capf=\"" << (facts ? facts->subject : "?") << "\" mic_roots=" << mic_anchors.size()
+        << " capf=" << quote_for_log(facts ? facts->subject : "?") << " mic_roots=" << mic_anchors.size()
         << " max_sessions=" << effective.max_sessions << std::endl;
     Server server(effective, std::move(*authority), std::move(*trust), std::move(*tls), log);
     auto s = server.run(*fd, stop, options.grace_seconds);

@@ -2,8 +2,36 @@
 
 #include "core/openssl_error.h"
 
+#include <openssl/err.h>
+
 namespace lscgate::capf {
 namespace {
+
+// OpenSSL refuses a certificate below the context's security level with a bare
+// reason ("ee key too small"); say which certificate, what is weak, what breaks
+// and how to fix it. Anything else keeps OpenSSL's own words.
+Error certificate_refused(SSL_CTX* ctx, const char* which) {
+    const unsigned long code = ERR_peek_last_error();
+    const int level = SSL_CTX_get_security_level(ctx);
+    const std::string at_level = " for OpenSSL security level " + std::to_string(level) +
+                                 (level == 2 ? " (Debian 12's default)" : "");
+    const std::string fix =
+        "; make a strong CAPF current and keep this one as previous (lscgate init --force, or lscgate capf import; "
+        "README: Rotating the CAPF certificate), or, only for legacy phones, [server] tls_min = \"1.0\" (security "
+        "level 0)";
+    std::string cause;
+    if (ERR_GET_LIB(code) == ERR_LIB_SSL) {
+        switch (ERR_GET_REASON(code)) {
+            case SSL_R_EE_KEY_TOO_SMALL: cause = std::string(which) + "'s key is too small" + at_level; break;
+            case SSL_R_CA_KEY_TOO_SMALL: cause = "a chain certificate's key is too small" + at_level; break;
+            case SSL_R_CA_MD_TOO_WEAK: cause = std::string(which) + " is signed with a digest too weak" + at_level; break;
+            default: break;
+        }
+    }
+    if (cause.empty()) return fail(openssl_error(std::string("cannot load ") + which + " into TLS"));
+    ERR_clear_error();
+    return fail(ErrorKind::Config, cause + fix);
+}
 
 int version_code(const std::string& v) {
     if (v == "1.0") return TLS1_VERSION;
@@ -29,11 +57,12 @@ Result<SslCtxPtr> make_server_tls_context(const CapfAuthority& authority, const 
     SSL_CTX_set_min_proto_version(ctx.get(), min);
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-    if (SSL_CTX_use_certificate(ctx.get(), authority.certificate()) != 1 ||
-        SSL_CTX_use_PrivateKey(ctx.get(), authority.key()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1)
-        return fail(openssl_error("cannot load the CAPF certificate and key into TLS"));
+    if (SSL_CTX_use_certificate(ctx.get(), authority.certificate()) != 1)
+        return certificate_refused(ctx.get(), "the CAPF certificate");
+    if (SSL_CTX_use_PrivateKey(ctx.get(), authority.key()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1)
+        return fail(openssl_error("cannot load the CAPF key into TLS"));
     for (const auto& c : authority.chain())
-        if (SSL_CTX_add1_chain_cert(ctx.get(), c.get()) != 1) return fail(openssl_error("cannot add chain certificate"));
+        if (SSL_CTX_add1_chain_cert(ctx.get(), c.get()) != 1) return certificate_refused(ctx.get(), "a chain certificate");
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
     return ctx;
 }

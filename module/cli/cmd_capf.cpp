@@ -1,8 +1,12 @@
 #include "cli/commands.h"
 #include "core/certificate.h"
 #include "core/issuer.h"
+#include "core/key_strength.h"
 #include "core/keys.h"
+#include "core/printable.h"
 #include "core/secure_file.h"
+
+#include <cctype>
 
 namespace lscgate::cli {
 namespace {
@@ -61,7 +65,8 @@ int run_show(CliContext& ctx) {
     return kExitOk;
 }
 
-int run_import(CliContext& ctx, const std::string& cert_file, const std::string& key_file, const std::string& chain_file) {
+int run_import(CliContext& ctx, const std::string& cert_file, const std::string& key_file, const std::string& chain_file,
+               bool allow_weak) {
     auto cfg = ctx.config();
     if (!cfg) return ctx.error(cfg.message());
     auto cert = load_certificate(cert_file);
@@ -70,6 +75,16 @@ int run_import(CliContext& ctx, const std::string& cert_file, const std::string&
     if (!key) return ctx.error(key.message());
     if (auto problem = capf_certificate_problem(cert->get(), key->get()); !problem.empty())
         return ctx.error(cert_file + " cannot be a CAPF certificate: " + problem);
+    // A weak CAPF imports fine and then fails far from here (serve, FreeRADIUS):
+    // refuse it now, with what breaks, unless the administrator insists.
+    if (auto weak = weak_capf_certificate_reason(cert->get()); !weak.empty()) {
+        if (!allow_weak)
+            return ctx.error(cert_file + " is a weak CAPF certificate: " + weak +
+                             ". Issue a new CAPF with an RSA-2048+ or EC P-256+ key signed with SHA-256 (the old one "
+                             "can stay trusted as previous: README, Rotating the CAPF certificate), or pass "
+                             "--allow-weak-capf to import it anyway");
+        std::cerr << "lscgate: warning: " << cert_file << ": " << weak << std::endl;
+    }
     std::string chain_pem;
     if (!chain_file.empty()) {
         auto chain = load_certificate_bundle(chain_file);
@@ -101,6 +116,10 @@ int run_import(CliContext& ctx, const std::string& cert_file, const std::string&
 }
 
 int run_retire(CliContext& ctx, const std::string& fingerprint) {
+    for (const char c : fingerprint)
+        if (std::isxdigit(static_cast<unsigned char>(c)) == 0 && c != ':')
+            return ctx.error("invalid fingerprint '" + escape_nonprintable(fingerprint) +
+                             "': hex digits (optionally ':'-separated), as 'lscgate capf show' prints them");
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     auto retired = store->retire_capf_certificate(fingerprint, actor_name());
@@ -127,7 +146,12 @@ void add_capf_command(CLI::App& app, CliContext& ctx) {
     import->add_option("--cert", *cert, "CAPF certificate (PEM)")->required()->check(CLI::ExistingFile);
     import->add_option("--key", *key, "its private key (PEM, unencrypted)")->required()->check(CLI::ExistingFile);
     import->add_option("--chain", *chain, "issuing CA certificates (PEM bundle), signer first")->check(CLI::ExistingFile);
-    import->callback([&ctx, cert, key, chain] { ctx.exit_code = run_import(ctx, *cert, *key, *chain); });
+    auto allow_weak = std::make_shared<bool>(false);
+    import->add_flag("--allow-weak-capf", *allow_weak,
+                     "import a key below RSA-2048/EC-256 or a SHA-1 signature (OpenSSL security level 2 refuses them)");
+    import->callback([&ctx, cert, key, chain, allow_weak] {
+        ctx.exit_code = run_import(ctx, *cert, *key, *chain, *allow_weak);
+    });
 
     auto* retire = capf->add_subcommand("retire", "Stop trusting a previous CAPF certificate (after all phones re-keyed)");
     auto fingerprint = std::make_shared<std::string>();

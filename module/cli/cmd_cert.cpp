@@ -31,11 +31,12 @@ int run_list(CliContext& ctx, const std::string& device) {
         ctx.print_json(out);
         return kExitOk;
     }
-    std::printf("%-18s %-4s %-32s %-11s %-21s %-9s %s\n", "DEVICE", "KIND", "SERIAL", "STATUS", "NOT AFTER", "KEY",
-                "SHA-256");
+    std::printf("%-18s %-4s %-32s %-11s %-21s %-21s %-9s %s\n", "DEVICE", "KIND", "SERIAL", "STATUS", "NOT BEFORE",
+                "NOT AFTER", "KEY", "SHA-256");
     for (const auto& c : *certs)
-        std::printf("%-18s %-4s %-32s %-11s %-21s %-9s %s\n", c.device_name.c_str(), std::string(to_string(c.kind)).c_str(),
-                    c.facts.serial_hex.c_str(), std::string(to_string(c.status)).c_str(),
+        std::printf("%-18s %-4s %-32s %-11s %-21s %-21s %-9s %s\n", c.device_name.c_str(),
+                    std::string(to_string(c.kind)).c_str(), c.facts.serial_hex.c_str(),
+                    std::string(to_string(c.status)).c_str(), format_utc(c.facts.not_before).c_str(),
                     format_utc(c.facts.not_after).c_str(), (c.facts.key_type + ":" + std::to_string(c.facts.key_bits)).c_str(),
                     c.facts.sha256.c_str());
     return kExitOk;
@@ -47,7 +48,7 @@ void add_cert_command(CLI::App& app, CliContext& ctx) {
     auto* cert = app.add_subcommand("cert", "Certificates issued or fetched");
     cert->require_subcommand(1);
     auto device = std::make_shared<std::string>();
-    auto* list = cert->add_subcommand("list", "List certificates (serial in hex, SHA-256, status, not-after)");
+    auto* list = cert->add_subcommand("list", "List certificates (serial in hex, SHA-256, status, not-before, not-after)");
     list->add_option("--device", *device, "only this device");
     list->add_flag("--json", ctx.json, "print as JSON");
     list->callback([&ctx, device] { ctx.exit_code = run_list(ctx, *device); });

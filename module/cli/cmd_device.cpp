@@ -19,12 +19,10 @@ int run_add(CliContext& ctx, const std::vector<std::string>& names, const std::s
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     // Validate every name before adding any, so a typo in a list adds nothing.
-    std::vector<std::string> normalized;
-    for (const auto& n : names) {
-        auto name = normalize_device_name(n);
-        if (!name) return ctx.error(name.message());
-        normalized.push_back(*name);
-    }
+    auto list = normalize_device_names(names);
+    if (!list) return ctx.error(list.message());
+    report_duplicate_names(list->duplicates);
+    const std::vector<std::string>& normalized = list->names;
     auto tx = SqliteTransaction::begin(store->database());
     if (!tx) return ctx.error(tx.message());
     nlohmann::json out = nlohmann::json::array();
@@ -98,6 +96,7 @@ int run_show(CliContext& ctx, const std::string& raw) {
             j["certificates"].push_back({{"kind", std::string(to_string(c.kind))},
                                          {"serial", c.facts.serial_hex},
                                          {"status", std::string(to_string(c.status))},
+                                         {"not_before", format_utc(c.facts.not_before)},
                                          {"not_after", format_utc(c.facts.not_after)},
                                          {"sha256", c.facts.sha256}});
         ctx.print_json(j);
@@ -118,21 +117,25 @@ int run_show(CliContext& ctx, const std::string& raw) {
     std::cout << "certificates:\n";
     if (certs->empty()) std::cout << "  none\n";
     for (const auto& c : *certs)
-        std::cout << "  " << to_string(c.kind) << " " << c.facts.serial_hex << " " << to_string(c.status) << " until "
-                  << format_utc(c.facts.not_after) << "\n";
+        std::cout << "  " << to_string(c.kind) << " " << c.facts.serial_hex << " " << to_string(c.status) << " from "
+                  << format_utc(c.facts.not_before) << " until " << format_utc(c.facts.not_after) << "\n";
     std::cout.flush();
     return kExitOk;
 }
 
 int run_remove(CliContext& ctx, const std::vector<std::string>& names) {
+    auto list = normalize_device_names(names);
+    if (!list) return ctx.error(list.message());
+    report_duplicate_names(list->duplicates);
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
-    for (const auto& raw : names) {
-        auto name = normalize_device_name(raw);
-        if (!name) return ctx.error(name.message());
-        if (auto s = store->remove_device(*name, actor_name()); !s) return ctx.error(s.message());
-        std::cout << "removed " << *name << " (its certificates stay in the registry)\n";
-    }
+    // All or nothing, like add: one unknown name removes none.
+    auto tx = SqliteTransaction::begin(store->database());
+    if (!tx) return ctx.error(tx.message());
+    for (const auto& name : list->names)
+        if (auto s = store->remove_device(name, actor_name()); !s) return ctx.error(s.message() + " (nothing was removed)");
+    if (auto s = tx->commit(); !s) return ctx.error(s.message());
+    for (const auto& name : list->names) std::cout << "removed " << name << " (its certificates stay in the registry)\n";
     return kExitOk;
 }
 

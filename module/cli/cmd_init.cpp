@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 #include "core/certificate.h"
 #include "core/issuer.h"
+#include "core/key_strength.h"
 #include "core/keys.h"
 #include "core/secure_file.h"
 
@@ -9,11 +10,22 @@
 namespace lscgate::cli {
 namespace {
 
-int run_init(CliContext& ctx, const std::string& key_text, int days, const std::string& subject, bool force) {
+struct InitArgs {
+    std::string key = "rsa:2048";
+    int days = 3650;
+    std::string subject;
+    bool force = false;
+    bool allow_weak_capf = false;
+};
+
+int run_init(CliContext& ctx, const InitArgs& args) {
     const std::filesystem::path dir(ctx.dir);
-    auto spec = parse_key_spec(key_text);
+    auto spec = parse_key_spec(args.key);
     if (!spec) return ctx.error(spec.message());
-    if (spec->type == KeyType::Rsa && spec->rsa_bits < 2048) return ctx.error("a CAPF key must be at least rsa:2048");
+    if (auto weak = weak_capf_key_spec_reason(*spec); !weak.empty()) {
+        if (!args.allow_weak_capf) return ctx.error(weak + " (--allow-weak-capf creates it anyway)");
+        std::cerr << "lscgate: warning: " << weak << "\n";
+    }
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return ctx.error("cannot create " + dir.string() + ": " + ec.message());
@@ -27,7 +39,7 @@ int run_init(CliContext& ctx, const std::string& key_text, int days, const std::
     if (!cfg) return ctx.error(cfg.message());
     const auto cert_path = cfg->resolve(cfg->capf_cert);
     const auto key_path = cfg->resolve(cfg->capf_key);
-    if ((std::filesystem::exists(cert_path) || std::filesystem::exists(key_path)) && !force)
+    if ((std::filesystem::exists(cert_path) || std::filesystem::exists(key_path)) && !args.force)
         return ctx.error("a CAPF certificate already exists in " + dir.string() +
                          "; refusing to overwrite it (use --force to rotate: the old certificate stays trusted as 'previous')");
 
@@ -35,7 +47,9 @@ int run_init(CliContext& ctx, const std::string& key_text, int days, const std::
     if (!store) return ctx.error(store.message());
     auto key = generate_key(*spec);
     if (!key) return ctx.error(key.message());
-    auto cert = create_capf_certificate(key->get(), {*spec, days, subject});
+    CapfCertificateRequest request{*spec, args.days, args.subject};
+    request.backdate_seconds = cfg->backdate_seconds;
+    auto cert = create_capf_certificate(key->get(), request);
     if (!cert) return ctx.error(cert.message());
     // Key first: a certificate without its key on disk would be useless.
     if (auto s = save_private_key(key_path, key->get()); !s) return ctx.error(s.message());
@@ -70,17 +84,18 @@ int run_init(CliContext& ctx, const std::string& key_text, int days, const std::
 
 void add_init_command(CLI::App& app, CliContext& ctx) {
     auto* cmd = app.add_subcommand("init", "Create a lab/production CAPF: key, certificate, database and config in --dir");
-    auto key = std::make_shared<std::string>("rsa:2048");
-    auto days = std::make_shared<int>(3650);
-    auto subject = std::make_shared<std::string>();
-    auto force = std::make_shared<bool>(false);
-    cmd->add_option("--capf-key", *key, "rsa:2048|rsa:4096|ec:p256|ec:p384 (RSA-2048 is what every phone accepts)")
+    auto args = std::make_shared<InitArgs>();
+    cmd->add_option("--capf-key", args->key, "rsa:2048|rsa:4096|ec:p256|ec:p384 (RSA-2048 is what every phone accepts)")
         ->capture_default_str();
-    cmd->add_option("--capf-days", *days, "CAPF certificate validity in days")->capture_default_str()->check(CLI::Range(1, 10950));
-    cmd->add_option("--subject", *subject, "CAPF subject DN, e.g. \"CN=CAPF-lab,OU=Voice,O=Example\"");
-    cmd->add_flag("--force", *force, "replace an existing CAPF certificate (rotation)");
+    cmd->add_option("--capf-days", args->days, "CAPF certificate validity in days")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10950));
+    cmd->add_option("--subject", args->subject, "CAPF subject DN, e.g. \"CN=CAPF-lab,OU=Voice,O=Example\"");
+    cmd->add_flag("--force", args->force, "replace an existing CAPF certificate (rotation)");
+    cmd->add_flag("--allow-weak-capf", args->allow_weak_capf,
+                  "allow a key below rsa:2048 (refused by OpenSSL security level 2: serve and FreeRADIUS fail)");
     cmd->add_flag("--json", ctx.json, "print the result as JSON");
-    cmd->callback([&ctx, key, days, subject, force] { ctx.exit_code = run_init(ctx, *key, *days, *subject, *force); });
+    cmd->callback([&ctx, args] { ctx.exit_code = run_init(ctx, *args); });
 }
 
 }  // namespace lscgate::cli

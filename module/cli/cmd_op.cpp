@@ -1,6 +1,8 @@
 #include "cli/commands.h"
 #include "core/auth_secret.h"
 #include "core/device_name.h"
+#include "core/key_strength.h"
+#include "core/printable.h"
 #include "core/time_text.h"
 
 #include <openssl/rand.h>
@@ -13,6 +15,7 @@ struct OpArgs {
     std::string auth = "null";
     std::string key = "rsa:2048";
     std::string by;
+    bool allow_weak_key = false;
 };
 
 std::string random_digits(int n) {
@@ -25,12 +28,30 @@ std::string random_digits(int n) {
     return out;
 }
 
+// Soft clients have no MIC and a name anyone can guess (usually from the user
+// name); with auth=null, whoever reaches the CAPF port first gets their LSC.
+void warn_null_for_soft_clients(const std::vector<std::string>& names, OperationKind kind) {
+    if (kind != OperationKind::Install) return;
+    for (const auto& name : names) {
+        const DeviceClass cls = device_class(name);
+        if (!is_soft_client(cls)) continue;
+        std::cerr << "lscgate: warning: " << name << " is a " << describe(cls)
+                  << " soft client: with --auth null any computer that claims this name gets its LSC; "
+                     "use --auth string (Jabber prompts the user for it)\n";
+    }
+}
+
 int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     OperationRequest req;
     req.kind = kind;
     auto key = parse_key_spec(args.key);
     if (!key) return ctx.error(key.message());
     req.key = *key;
+    // Only an install makes the phone generate a key; fetch and delete ignore --key.
+    if (auto weak = weak_lsc_key_reason(*key); !weak.empty() && kind == OperationKind::Install) {
+        if (!args.allow_weak_key) return ctx.error(weak);
+        std::cerr << "lscgate: warning: " << weak << "\n";
+    }
     // --auth string:DIGITS uses the given string; bare "string" generates one per device.
     std::string fixed_digits;
     bool generate = false;
@@ -38,7 +59,7 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
         req.auth_mode = AuthMode::String;
         if (args.auth == "string") generate = true;
         else if (args.auth.rfind("string:", 0) == 0) fixed_digits = args.auth.substr(7);
-        else return ctx.error("invalid --auth '" + args.auth + "': use string or string:DIGITS");
+        else return ctx.error("invalid --auth '" + escape_nonprintable(args.auth) + "': use string or string:DIGITS");
         if (!generate)
             if (auto s = validate_auth_string(fixed_digits); !s) return ctx.error(s.message());
     } else {
@@ -49,15 +70,13 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     if (!args.by.empty()) {
         auto by = parse_time_text(args.by, now_utc());
         if (!by) return ctx.error(by.message());
-        if (*by <= now_utc()) return ctx.error("--by " + args.by + " is in the past");
+        if (*by <= now_utc()) return ctx.error("--by " + escape_nonprintable(args.by) + " is in the past");
         req.completes_by = *by;
     }
-    std::vector<std::string> names;
-    for (const auto& raw : args.names) {
-        auto n = normalize_device_name(raw);
-        if (!n) return ctx.error(n.message());
-        names.push_back(*n);
-    }
+    auto list = normalize_device_names(args.names);
+    if (!list) return ctx.error(list.message());
+    report_duplicate_names(list->duplicates);
+    const std::vector<std::string>& names = list->names;
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     auto tx = SqliteTransaction::begin(store->database());
@@ -97,20 +116,26 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
         if (!digits.empty()) std::cout << " auth-string=" << digits;
         std::cout << "\n";
     }
-    if (req.auth_mode == AuthMode::Null)
+    if (req.auth_mode == AuthMode::Null) {
         std::cerr << "note: auth=null accepts any phone that claims the name; use --auth string or lsc/mic outside a closed network\n";
+        warn_null_for_soft_clients(names, kind);
+    }
     return kExitOk;
 }
 
 int run_cancel(CliContext& ctx, const std::vector<std::string>& raw_names) {
+    auto list = normalize_device_names(raw_names);
+    if (!list) return ctx.error(list.message());
+    report_duplicate_names(list->duplicates);
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
-    for (const auto& raw : raw_names) {
-        auto name = normalize_device_name(raw);
-        if (!name) return ctx.error(name.message());
-        if (auto s = store->cancel_operation(*name, actor_name()); !s) return ctx.error(s.message());
-        std::cout << "cancelled the pending operation of " << *name << "\n";
-    }
+    // All or nothing, like scheduling: one unknown name cancels none.
+    auto tx = SqliteTransaction::begin(store->database());
+    if (!tx) return ctx.error(tx.message());
+    for (const auto& name : list->names)
+        if (auto s = store->cancel_operation(name, actor_name()); !s) return ctx.error(s.message() + " (nothing was cancelled)");
+    if (auto s = tx->commit(); !s) return ctx.error(s.message());
+    for (const auto& name : list->names) std::cout << "cancelled the pending operation of " << name << "\n";
     return kExitOk;
 }
 
@@ -160,6 +185,9 @@ void add_schedule(CLI::App& op, CliContext& ctx, const char* name, OperationKind
         ->capture_default_str();
     cmd->add_option("--key", args->key, "rsa:1024|rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384|ec:p521")->capture_default_str();
     cmd->add_option("--by", args->by, "completes-by deadline: +30m, +12h, +7d, 2026-12-01T17:00 or ...Z for UTC");
+    if (kind == OperationKind::Install)
+        cmd->add_flag("--allow-weak-key", args->allow_weak_key,
+                      "schedule rsa:1024 anyway (FreeRADIUS on Debian 12 refuses such LSCs unless its security level is lowered)");
     cmd->add_flag("--json", ctx.json, "print as JSON");
     cmd->callback([&ctx, args, kind] { ctx.exit_code = run_schedule(ctx, kind, *args); });
 }

@@ -1,9 +1,12 @@
 #include "cli/commands.h"
 #include "core/device_name.h"
 #include "core/presented_certificate.h"
+#include "core/printable.h"
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <string_view>
 
 namespace lscgate::cli {
 namespace {
@@ -18,7 +21,7 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
     if (std::find(kReasons.begin(), kReasons.end(), reason) == kReasons.end()) {
         std::string all;
         for (const char* r : kReasons) all += (all.empty() ? "" : "|") + std::string(r);
-        return ctx.error("invalid --reason '" + reason + "': " + all);
+        return ctx.error("invalid --reason '" + escape_nonprintable(reason) + "': " + all);
     }
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
@@ -28,8 +31,14 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
         if (!device) return ctx.error(device.message());
         revoked = store->revoke_active_lsc(*device, reason, actor_name());
     } else {
-        const std::string hex = normalize_serial(serial);
-        if (hex.empty()) return ctx.error("invalid --serial '" + serial + "': expected hex");
+        // Hex digits, optionally ':'-separated or 0x-prefixed, as openssl and 'cert list' print
+        // them; anything else is refused rather than silently dropped by normalize_serial().
+        const std::string_view digits = serial.rfind("0x", 0) == 0 ? std::string_view(serial).substr(2) : serial;
+        const bool hex_only = std::all_of(digits.begin(), digits.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':';
+        });
+        const std::string hex = hex_only ? normalize_serial(serial) : std::string();
+        if (hex.empty()) return ctx.error("invalid --serial '" + escape_nonprintable(serial) + "': expected hex");
         revoked = store->revoke_serial(hex, reason, actor_name());
     }
     if (!revoked) return ctx.error(revoked.message());

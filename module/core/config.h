@@ -20,6 +20,7 @@ struct Config {
     std::filesystem::path capf_key = "capf.key";
     std::filesystem::path capf_chain = "capf-chain.pem";  // optional, used when the file exists
     int lsc_days = 365;
+    int backdate_seconds = 300;  // notBefore margin of issued certificates (kDefaultBackdateSeconds, issuer.h)
 
     // [store]
     std::filesystem::path database = "lscgate.db";

@@ -2,6 +2,7 @@
 
 #include "core/device_name.h"
 #include "core/eap_tls_limits.h"
+#include "core/printable.h"
 #include "core/request_refusals.h"
 #include "core/trust_set.h"
 
@@ -28,7 +29,7 @@ Result<std::string> device_from_user_name(std::string_view user_name, VpnNameFor
                 pos = end + 1;
             }
         }
-        if (cn.empty()) return fail("user name '" + std::string(user_name) + "' has no CN");
+        if (cn.empty()) return fail(ErrorKind::Input, "user name '" + escape_nonprintable(user_name) + "' has no CN");
     }
     return normalize_device_name(cn);
 }

@@ -1,6 +1,7 @@
 #include "core/distinguished_name.h"
 
 #include "core/openssl_error.h"
+#include "core/printable.h"
 
 #include <algorithm>
 #include <string>
@@ -46,12 +47,12 @@ Result<X509NamePtr> parse_distinguished_name(std::string_view text) {
         if (part.empty()) continue;
         const auto eq = part.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == part.size())
-            return fail("invalid distinguished name '" + std::string(text) + "': '" + part + "' is not ATTR=value");
+            return fail(ErrorKind::Input, "invalid distinguished name '" + escape_nonprintable(text) + "': '" + escape_nonprintable(part) + "' is not ATTR=value");
         const auto attr = trim(std::string_view(part).substr(0, eq));
         const auto value = trim(std::string_view(part).substr(eq + 1));
         if (X509_NAME_add_entry_by_txt(name.get(), attr.c_str(), MBSTRING_UTF8,
                                        reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0) != 1)
-            return fail(openssl_error("invalid distinguished name attribute '" + attr + "'"));
+            return fail(openssl_error("invalid distinguished name attribute '" + escape_nonprintable(attr) + "'"));
     }
     if (X509_NAME_entry_count(name.get()) == 0) return fail("distinguished name is empty");
     return name;

@@ -33,9 +33,13 @@ Status add_extension(X509* cert, X509V3_CTX* ctx, int nid, const char* value) {
     return {};
 }
 
-Status set_validity(X509* cert, long days) {
-    if (X509_gmtime_adj(X509_getm_notBefore(cert), 0) == nullptr ||
-        X509_gmtime_adj(X509_getm_notAfter(cert), days * kSecondsPerDay) == nullptr)
+// notBefore = issued_at − backdate (see kDefaultBackdateSeconds), notAfter = issued_at + days.
+Status set_validity(X509* cert, std::optional<UnixTime> issued_at, int backdate_seconds, long days) {
+    if (backdate_seconds < 0 || backdate_seconds > kMaxBackdateSeconds)
+        return fail(ErrorKind::Config, "notBefore backdate must be 0 to " + std::to_string(kMaxBackdateSeconds) + " seconds");
+    const UnixTime at = issued_at.value_or(static_cast<UnixTime>(std::time(nullptr)));
+    if (ASN1_TIME_set(X509_getm_notBefore(cert), static_cast<time_t>(at - backdate_seconds)) == nullptr ||
+        ASN1_TIME_set(X509_getm_notAfter(cert), static_cast<time_t>(at + days * kSecondsPerDay)) == nullptr)
         return fail(openssl_error("cannot set validity"));
     return {};
 }
@@ -60,7 +64,7 @@ Result<X509Ptr> create_capf_certificate(EVP_PKEY* key, const CapfCertificateRequ
     X509_set_subject_name(cert.get(), name->get());
     X509_set_issuer_name(cert.get(), name->get());
     X509_set_pubkey(cert.get(), key);
-    if (auto s = set_validity(cert.get(), request.days); !s) return s.error();
+    if (auto s = set_validity(cert.get(), request.issued_at, request.backdate_seconds, request.days); !s) return s.error();
 
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -108,15 +112,24 @@ Result<CapfAuthority> CapfAuthority::load(const std::filesystem::path& cert_path
     return CapfAuthority(std::move(*cert), std::move(*key), std::move(chain));
 }
 
-Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, EVP_PKEY* phone_key, int days) const {
-    return build_lsc(device, days, [phone_key](X509* cert) -> Status {
+Status CapfAuthority::set_backdate_seconds(int seconds) {
+    if (seconds < 0 || seconds > kMaxBackdateSeconds)
+        return fail(ErrorKind::Config, "notBefore backdate must be 0 to " + std::to_string(kMaxBackdateSeconds) + " seconds");
+    backdate_seconds_ = seconds;
+    return {};
+}
+
+Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, EVP_PKEY* phone_key, int days,
+                                         std::optional<UnixTime> issued_at) const {
+    return build_lsc(device, days, issued_at, [phone_key](X509* cert) -> Status {
         if (X509_set_pubkey(cert, phone_key) != 1) return fail(openssl_error("cannot set LSC public key"));
         return {};
     });
 }
 
-Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, const X509_PUBKEY* phone_spki, int days) const {
-    auto built = build_lsc(device, days, [phone_spki](X509* cert) -> Status {
+Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, const X509_PUBKEY* phone_spki, int days,
+                                         std::optional<UnixTime> issued_at) const {
+    auto built = build_lsc(device, days, issued_at, [phone_spki](X509* cert) -> Status {
         ASN1_OBJECT* alg_oid = nullptr;
         const unsigned char* bits = nullptr;
         int bits_len = 0;
@@ -145,7 +158,7 @@ Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, const X509_P
     return parse_certificate_der(certificate_der(built->get()));
 }
 
-Result<X509Ptr> CapfAuthority::build_lsc(const std::string& device, int days,
+Result<X509Ptr> CapfAuthority::build_lsc(const std::string& device, int days, std::optional<UnixTime> issued_at,
                                          const std::function<Status(X509*)>& set_key) const {
     if (days < 1 || days > 3650) return fail("LSC validity must be 1 to 3650 days");
     X509Ptr cert(X509_new());
@@ -172,7 +185,7 @@ Result<X509Ptr> CapfAuthority::build_lsc(const std::string& device, int days,
     // The issuer is the signing CA's *subject*, which is what makes intermediate CAPFs work.
     X509_set_issuer_name(cert.get(), ca_name);
     if (auto s = set_key(cert.get()); !s) return s.error();
-    if (auto s = set_validity(cert.get(), days); !s) return s.error();
+    if (auto s = set_validity(cert.get(), issued_at, backdate_seconds_, days); !s) return s.error();
 
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);

@@ -1,5 +1,7 @@
 #include "core/key_spec.h"
 
+#include "core/printable.h"
+
 #include <openssl/obj_mac.h>
 
 #include <charconv>
@@ -14,7 +16,7 @@ std::string KeySpec::to_string() const {
 Result<KeySpec> parse_key_spec(std::string_view text) {
     const auto colon = text.find(':');
     const auto bad = [&] {
-        return fail("invalid key '" + std::string(text) +
+        return fail(ErrorKind::Input, "invalid key '" + escape_nonprintable(text) +
                     "': expected rsa:1024|rsa:2048|rsa:3072|rsa:4096 or ec:p256|ec:p384|ec:p521");
     };
     if (colon == std::string_view::npos) return bad();

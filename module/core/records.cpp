@@ -1,5 +1,7 @@
 #include "core/records.h"
 
+#include "core/printable.h"
+
 #include <array>
 #include <utility>
 
@@ -19,7 +21,7 @@ Result<E> parse_of(std::string_view s, const std::array<std::pair<E, std::string
         if (n == s) return e;
     std::string expected;
     for (const auto& [e, n] : table) expected += (expected.empty() ? "" : "|") + std::string(n);
-    return fail("invalid " + std::string(what) + " '" + std::string(s) + "': expected " + expected);
+    return fail(ErrorKind::Input, "invalid " + std::string(what) + " '" + escape_nonprintable(s) + "': expected " + expected);
 }
 
 constexpr std::array<std::pair<OperationKind, std::string_view>, 4> kKinds{{

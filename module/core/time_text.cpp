@@ -1,5 +1,7 @@
 #include "core/time_text.h"
 
+#include "core/printable.h"
+
 #include <charconv>
 #include <ctime>
 #include <string>
@@ -8,7 +10,7 @@ namespace lscgate {
 
 Result<UnixTime> parse_time_text(std::string_view text, UnixTime now) {
     const auto bad = [&] {
-        return fail("invalid time '" + std::string(text) +
+        return fail(ErrorKind::Input, "invalid time '" + escape_nonprintable(text) +
                     "': use +90s, +30m, +12h, +7d, 2026-12-01T17:00 (local) or 2026-12-01T17:00Z (UTC)");
     };
     if (text.empty()) return bad();

@@ -11,6 +11,7 @@
 #include "lscgate_bridge.h"
 
 #include "core/decision_engine.h"
+#include "core/printable.h"
 
 #include <cstring>
 #include <ctime>
@@ -188,9 +189,11 @@ lscgate_decision lscgate_decide(lscgate_engine* engine, lscgate_facts const* fac
         if (out->decision == LSCGATE_ERROR) copy_out(out->cls, sizeof out->cls, "error");
         else if (out->decision != LSCGATE_NOOP) copy_out(out->cls, sizeof out->cls, lscgate::to_string(d.cls));
         copy_out(out->verdict, sizeof out->verdict, verdict_name(out->decision));
-        copy_out(out->device, sizeof out->device, d.device);
-        copy_out(out->reason, sizeof out->reason, d.reason);
-        copy_out(out->log_line, sizeof out->log_line, answer.log_line);
+        // Device and reason carry certificate- and NAS-supplied text (a CN, a
+        // User-Name) into the FreeRADIUS log: escaped, so it stays one line.
+        copy_out(out->device, sizeof out->device, lscgate::escape_nonprintable(d.device));
+        copy_out(out->reason, sizeof out->reason, lscgate::escape_nonprintable(d.reason));
+        copy_out(out->log_line, sizeof out->log_line, lscgate::escape_nonprintable(answer.log_line));
         if (out->decision == LSCGATE_ACCEPT || out->decision == LSCGATE_RESTRICT) {
             for (const auto& attr : d.reply) {
                 if (out->reply_count == LSCGATE_MAX_REPLY) break;

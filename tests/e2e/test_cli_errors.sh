@@ -98,4 +98,42 @@ expect_not_contains "$(adm capf show)" "previous" "capf show lists no previous C
 adm capf show --json >"$WORK/show.json"
 expect_eq "$(python3 -c 'import json; j=json.load(open("'"$WORK/show.json"'")); print(j["days_left"] >= 364, len(j["sha256"]))')" "True 64" "JSON has days left and fingerprint"
 
+# Weak keys: refused where they cannot work, with the consequence and the fix.
+expect_rc 1 "op install --key rsa:1024 is refused" -- adm op install SEP000000000001 --key rsa:1024
+expect_contains "$OUT" "EE certificate key too weak" "names what FreeRADIUS will say"
+expect_contains "$OUT" "--key rsa:2048 or ec:p256" "names the fix"
+expect_contains "$OUT" "SECLEVEL=1" "and the alternative (a lower security level)"
+expect_contains "$OUT" "--allow-weak-key" "and the flag"
+expect_eq "$(sql "$D/lscgate.db" "SELECT count(*) FROM operations WHERE state='pending'")" 0 "nothing was scheduled"
+expect_rc 0 "op install --key rsa:1024 --allow-weak-key" -- adm op install SEP000000000001 --key rsa:1024 --allow-weak-key
+expect_contains "$OUT" "warning:" "still warns"
+expect_rc 0 "cancel it" -- adm op cancel SEP000000000001
+expect_rc 1 "init refuses rsa:1024 and says what breaks" -- "$LSCGATE" init --dir "$WORK/weak" --capf-key rsa:1024
+expect_contains "$OUT" "CA certificate key too weak" "names the FreeRADIUS consequence"
+expect_contains "$OUT" "--allow-weak-capf" "and the flag"
+W=$WORK/weakcapf
+wadm() { "$LSCGATE" --dir "$W" "$@"; }
+expect_rc 0 "init for the weak-CAPF checks" -- "$LSCGATE" init --dir "$W"
+strong_fp=$(sha256sum <"$W/capf.crt")
+ca_ext=(-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign,cRLSign")
+openssl req -x509 -newkey rsa:1024 -sha1 -nodes -keyout "$WORK/old.key" -out "$WORK/old.pem" -days 365 \
+    -subj "/O=Example/CN=CAPF-old-cluster" "${ca_ext[@]}" 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -sha1 -nodes -keyout "$WORK/sha1.key" -out "$WORK/sha1.pem" -days 365 \
+    -subj "/O=Example/CN=CAPF-sha1" "${ca_ext[@]}" 2>/dev/null
+expect_rc 1 "capf import refuses an RSA-1024/SHA-1 CAPF" -- wadm capf import --cert "$WORK/old.pem" --key "$WORK/old.key"
+expect_contains "$OUT" "RSA-1024 key" "names the weak key"
+expect_contains "$OUT" "sha1" "and the weak signature"
+expect_contains "$OUT" "CA certificate key too weak" "says what will break"
+expect_contains "$OUT" "--allow-weak-capf" "names the flag"
+expect_eq "$(sha256sum <"$W/capf.crt")" "$strong_fp" "the CAPF certificate is unchanged"
+expect_rc 1 "capf import refuses a SHA-1-signed CAPF" -- wadm capf import --cert "$WORK/sha1.pem" --key "$WORK/sha1.key"
+expect_contains "$OUT" "signed with sha1" "names the signature"
+expect_rc 0 "capf import --allow-weak-capf" -- wadm capf import --cert "$WORK/old.pem" --key "$WORK/old.key" --allow-weak-capf
+expect_contains "$OUT" "warning:" "warns"
+expect_rc 1 "serve with an RSA-1024 CAPF" -- timeout 20 "$LSCGATE" --dir "$W" serve --listen "127.0.0.1:$(free_port)"
+expect_contains "$OUT" "CAPF certificate $W/capf.crt" "the error names the file"
+expect_contains "$OUT" "key is too small for OpenSSL security level 2" "the cause"
+expect_contains "$OUT" "lscgate init --force" "and the fix"
+expect_contains "$OUT" "README" "and where the rotation is described"
+
 finish

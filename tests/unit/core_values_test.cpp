@@ -66,22 +66,7 @@ TEST(AuthSecret, ConstantTimeEqual) {
     EXPECT_TRUE(constant_time_equal("", ""));
 }
 
-TEST(DeviceName, NormalisesSepNamesAndRejectsUnsafeCharacters) {
-    EXPECT_EQ(*normalize_device_name("sep0011223344aa"), "SEP0011223344AA");
-    EXPECT_EQ(*normalize_device_name("CSFjdoe"), "CSFjdoe");
-    EXPECT_EQ(*normalize_device_name("ATA00AABBCCDDEE01"), "ATA00AABBCCDDEE01");
-    for (const char* bad : {"", "SEP 001122334455", "SEP,CN=evil", "a/b", "x\"y", "line\nbreak"})
-        EXPECT_FALSE(normalize_device_name(bad)) << bad;
-    EXPECT_FALSE(normalize_device_name(std::string(65, 'A')));
-}
-
-TEST(DeviceName, IncrementsMacs) {
-    EXPECT_EQ(*next_sep_name("SEP000000000009"), "SEP00000000000A");
-    EXPECT_EQ(*next_sep_name("SEP0000000000FF", 1), "SEP000000000100");
-    EXPECT_EQ(*next_sep_name("SEP000000000001", 0), "SEP000000000001");
-    EXPECT_FALSE(next_sep_name("SEPFFFFFFFFFFFF"));
-    EXPECT_FALSE(next_sep_name("CSFjdoe"));
-}
+// Device names: tests/unit/device_name_test.cpp (the CUCM rules, table-driven).
 
 TEST(TimeText, RelativeAndAbsolute) {
     const UnixTime now = 1'800'000'000;

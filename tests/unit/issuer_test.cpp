@@ -2,6 +2,7 @@
 // our own parser and with openssl(1) itself.
 
 #include "core/certificate.h"
+#include "core/config.h"
 #include "core/issuer.h"
 #include "core/keys.h"
 #include "core/trust_set.h"
@@ -97,7 +98,7 @@ TEST_P(LscProfile, MatchesTheProfileAndVerifies) {
     EXPECT_EQ(facts->subject, "CN=SEP001122334455,OU=Voice,O=Example,L=Wellington,C=NZ");
     EXPECT_EQ(facts->issuer, "CN=CAPF-1,OU=Voice,O=Example,L=Wellington,C=NZ");
     EXPECT_EQ(facts->serial_hex.size(), 32u) << facts->serial_hex;  // 128 bits, top byte non-zero
-    EXPECT_NEAR(static_cast<double>(facts->not_after - facts->not_before), 365.0 * 86400, 2);
+    EXPECT_NEAR(static_cast<double>(facts->not_after - facts->not_before), 365.0 * 86400 + kDefaultBackdateSeconds, 2);
     EXPECT_FALSE(facts->is_ca);
     EXPECT_TRUE(same_public_key(X509_get0_pubkey(c), phone_key.get()));
     // AKI of the LSC = SKI of the CAPF
@@ -184,6 +185,69 @@ TEST(LscProfile, RefusesBadValidity) {
     auto key = test::make_key("ec:p256");
     EXPECT_FALSE(authority.issue_lsc("SEP000000000001", key.get(), 0));
     EXPECT_FALSE(authority.issue_lsc("SEP000000000001", key.get(), 3651));
+}
+
+// notBefore lies a margin before issuance, so a verifier whose clock lags
+// (FreeRADIUS 90 s behind) accepts a fresh certificate; notAfter counts from issuance.
+TEST(NotBefore, LscIsBackdatedByTheMargin) {
+    constexpr UnixTime kIssuedAt = 1'800'000'000;
+    auto capf = test::make_root_ca("CN=CAPF-clock");
+    CapfAuthority authority = test::authority_from(capf);
+    EXPECT_EQ(authority.backdate_seconds(), 300);
+    auto key = test::make_key("ec:p256");
+    auto spki = parse_subject_public_key_info(*public_key_der(key.get()));
+    ASSERT_TRUE(spki);
+    std::vector<Result<X509Ptr>> issued;
+    issued.push_back(authority.issue_lsc("SEP000000000001", key.get(), 365, kIssuedAt));
+    issued.push_back(authority.issue_lsc("SEP000000000001", spki->get(), 365, kIssuedAt));
+    for (const auto& lsc : issued) {
+        ASSERT_TRUE(lsc) << lsc.message();
+        auto facts = describe_certificate(lsc->get());
+        ASSERT_TRUE(facts);
+        EXPECT_EQ(facts->not_before, kIssuedAt - 300);
+        EXPECT_EQ(facts->not_after, kIssuedAt + 365 * 86400);
+    }
+    ASSERT_TRUE(authority.set_backdate_seconds(60));
+    auto lsc = authority.issue_lsc("SEP000000000001", key.get(), 1, kIssuedAt);
+    ASSERT_TRUE(lsc);
+    EXPECT_EQ(describe_certificate(lsc->get())->not_before, kIssuedAt - 60);
+    ASSERT_TRUE(authority.set_backdate_seconds(0));
+    EXPECT_EQ(describe_certificate(authority.issue_lsc("SEP000000000001", key.get(), 1, kIssuedAt)->get())->not_before,
+              kIssuedAt);
+    EXPECT_FALSE(authority.set_backdate_seconds(-1));
+    EXPECT_FALSE(authority.set_backdate_seconds(kMaxBackdateSeconds + 1));
+    EXPECT_EQ(authority.backdate_seconds(), 0);  // a refused value changes nothing
+}
+
+TEST(NotBefore, CapfCertificateIsBackdatedToo) {
+    constexpr UnixTime kIssuedAt = 1'800'000'000;
+    auto key = test::make_key("ec:p256");
+    CapfCertificateRequest request{KeySpec{KeyType::Ec, 0, EcCurve::P256}, 30, "CN=CAPF-clock"};
+    request.issued_at = kIssuedAt;
+    auto cert = create_capf_certificate(key.get(), request);
+    ASSERT_TRUE(cert) << cert.message();
+    auto facts = describe_certificate(cert->get());
+    EXPECT_EQ(facts->not_before, kIssuedAt - kDefaultBackdateSeconds);
+    EXPECT_EQ(facts->not_after, kIssuedAt + 30 * 86400);
+    request.backdate_seconds = kMaxBackdateSeconds + 1;
+    EXPECT_FALSE(create_capf_certificate(key.get(), request));
+    EXPECT_EQ(Config{}.backdate_seconds, kDefaultBackdateSeconds);  // lscgate.toml's default is the same margin
+}
+
+// The TLS-level proof: a certificate issued now verifies at a clock 90 s behind.
+TEST(NotBefore, OpensslAcceptsAFreshLscAtAClockNinetySecondsBehind) {
+    TempDir dir;
+    auto capf = test::make_root_ca("CN=CAPF-lag");
+    CapfAuthority authority = test::authority_from(capf);
+    auto key = test::make_key("ec:p256");
+    const UnixTime now = now_utc();
+    auto lsc = authority.issue_lsc("SEP000000000001", key.get(), 30, now);
+    ASSERT_TRUE(lsc);
+    test::write_pem(dir / "capf.pem", capf.cert.get());
+    test::write_pem(dir / "lsc.pem", lsc->get());
+    auto verify = test::run_command("openssl verify -attime " + std::to_string(now - 90) + " -CAfile " +
+                                    (dir / "capf.pem").string() + " " + (dir / "lsc.pem").string());
+    EXPECT_EQ(verify.status, 0) << verify.output;
 }
 
 TEST(CapfAuthorityLoad, ReportsMissingAndMismatchedFiles) {
