@@ -36,11 +36,11 @@ RegistryFiles RegistryFiles::of(const std::string& db_path) {
     RegistryFiles f;
     f.db = stat_id(db_path, &f.db_size);
     f.wal = stat_id(db_path + "-wal");
-    f.shm = stat_id(db_path + "-shm");
+    f.shm = stat_id(db_path + "-shm", &f.shm_size);
     return f;
 }
 
-FilesVerdict compare_registry_files(const RegistryFiles& opened, std::int64_t opened_size, const RegistryFiles& now) {
+FilesVerdict compare_registry_files(const RegistryFiles& opened, const RegistryFiles& largest, const RegistryFiles& now) {
     if (!now.db.present) return {FilesChange::Reopen, "the registry file was deleted or renamed"};
     if (now.db != opened.db) {
         // The old companions still there belong to the old file.
@@ -55,8 +55,11 @@ FilesVerdict compare_registry_files(const RegistryFiles& opened, std::int64_t op
     if (auto shm = companion_change("-shm", opened.shm, now.shm); !shm.empty())
         cause += (cause.empty() ? "" : ", ") + shm;
     if (!cause.empty()) return {FilesChange::Reopen, cause};
-    if (now.db_size < opened_size)
-        return {FilesChange::Reopen, "the registry file shrank from " + std::to_string(opened_size) + " to " +
+    if (now.shm_size < largest.shm_size)
+        return {FilesChange::Reopen, "its -shm file shrank from " + std::to_string(largest.shm_size) + " to " +
+                                         std::to_string(now.shm_size) + " bytes"};
+    if (now.db_size < largest.db_size)
+        return {FilesChange::Reopen, "the registry file shrank from " + std::to_string(largest.db_size) + " to " +
                                          std::to_string(now.db_size) + " bytes (truncated?)"};
     return {};
 }

@@ -28,6 +28,7 @@ struct FileId {
 struct RegistryFiles {
     FileId db, wal, shm;          // path, path-wal, path-shm (SQLite's WAL naming)
     std::int64_t db_size = 0;     // bytes, from the same stat() as `db`
+    std::int64_t shm_size = 0;    // bytes of -shm: SQLite maps it, so it must never shrink under a reader
     bool operator==(const RegistryFiles&) const = default;
 
     // Three stat() calls (no open, no read): cheap enough for every request.
@@ -47,11 +48,15 @@ struct FilesVerdict {
 
 // Compares what a reader opened with what the path names now. A database file
 // only ever grows under SQLite here (no VACUUM, no auto_vacuum), so a smaller
-// file than `opened_size` (the largest size seen) means someone cut it short.
+// file than the largest size seen means someone cut it short.
+// The -shm file (the WAL index) is memory-mapped by SQLite itself, always: one
+// that shrank under a reader would fault at its next read, so it is reopened
+// (SQLite rebuilds the index) before it is touched.
 // New database + old companions is Mispaired: SQLite would apply the old file's
 // WAL frames to the new file ("mispairing database files and hot journals",
 // https://sqlite.org/howtocorrupt.html section 1.4), so nothing it says can be trusted.
-FilesVerdict compare_registry_files(const RegistryFiles& opened, std::int64_t opened_size, const RegistryFiles& now);
+// `largest` holds the largest db_size and shm_size seen since opening.
+FilesVerdict compare_registry_files(const RegistryFiles& opened, const RegistryFiles& largest, const RegistryFiles& now);
 
 // Reads the 100-byte SQLite header (https://sqlite.org/fileformat2.html section 1.3)
 // and refuses a file that is not SQLite or is shorter than the page count its

@@ -113,11 +113,21 @@ public:
 private:
     bool current(const RegistryFiles& now) {
         if (!broken_.empty() || connections_.empty()) return false;
-        std::int64_t seen = largest_size_.load(std::memory_order_relaxed);
+        const RegistryFiles seen = largest();
         if (compare_registry_files(opened_, seen, now).change != FilesChange::Same) return false;
-        while (now.db_size > seen && !largest_size_.compare_exchange_weak(seen, now.db_size)) {
-        }
+        raise(largest_db_, seen.db_size, now.db_size);
+        raise(largest_shm_, seen.shm_size, now.shm_size);
         return true;
+    }
+    RegistryFiles largest() const {
+        RegistryFiles f;
+        f.db_size = largest_db_.load(std::memory_order_relaxed);
+        f.shm_size = largest_shm_.load(std::memory_order_relaxed);
+        return f;
+    }
+    static void raise(std::atomic<std::int64_t>& value, std::int64_t seen, std::int64_t now) {
+        while (now > seen && !value.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+        }
     }
 
     template <class T, class F>
@@ -152,7 +162,8 @@ private:
         const RegistryFiles after = RegistryFiles::of(path_);
         if (after.db != before.db) return fail(ErrorKind::Unavailable, path_ + " was replaced while it was being opened");
         opened_ = after;
-        largest_size_.store(after.db_size);
+        largest_db_.store(after.db_size);
+        largest_shm_.store(after.shm_size);
         return {};
     }
 
@@ -162,7 +173,7 @@ private:
         if (current(now)) return {};  // another thread reopened meanwhile
         if (!broken_.empty() && now == broken_at_) return fail(ErrorKind::Unavailable, broken_);  // unchanged since
         // Against the last files read successfully, even while refusing.
-        FilesVerdict verdict = compare_registry_files(opened_, largest_size_.load(), now);
+        FilesVerdict verdict = compare_registry_files(opened_, largest(), now);
         if (verdict.change == FilesChange::Same) verdict = {FilesChange::Reopen, "its files changed"};
         // Close every connection before opening any: SQLite would hand a new
         // connection to the same inode the WAL index the old ones still map.
@@ -197,7 +208,8 @@ private:
     std::shared_mutex state_;  // shared: a call using a connection; exclusive: (re)opening
     std::vector<std::unique_ptr<Connection>> connections_;
     RegistryFiles opened_;
-    std::atomic<std::int64_t> largest_size_{0};
+    std::atomic<std::int64_t> largest_db_{0};   // the largest sizes seen since opening
+    std::atomic<std::int64_t> largest_shm_{0};
     std::string broken_;       // non-empty: why nothing can be read (fail closed)
     RegistryFiles broken_at_;  // the files when it broke: retried once they change
     std::atomic<std::size_t> next_{0};

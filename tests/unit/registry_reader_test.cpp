@@ -125,6 +125,27 @@ TEST_F(RegistryFaults, TruncatedRegistryIsRefusedAndTheProcessSurvives) {
         ::testing::ExitedWithCode(0), "");
 }
 
+// SQLite always memory-maps -shm (the WAL index): cut short under a reader, the
+// next read through the old mapping would be SIGBUS. The reader reopens first.
+TEST_F(RegistryFaults, ShrunkShmIsRebuiltBeforeItIsRead) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            build(2);
+            auto e = engine();
+            if (!e) std::_Exit(2);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            std::filesystem::resize_file(dir / "lscgate.db-shm", 0);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            sql(db, revoke_sql(device(1)));  // and the rebuilt index is shared with the writers
+            expect_verdict(e->decide_vpn(device(1), now), CertClass::LscRevoked, Verdict::Reject);
+            const auto lines = log_lines();
+            if (lines.empty() || lines[0].find("-shm file shrank") == std::string::npos) std::_Exit(3);
+            std::_Exit(::testing::Test::HasFailure() ? 1 : 0);
+        },
+        ::testing::ExitedWithCode(0), "");
+}
+
 TEST(RegistryFiles, HeaderCheckSpotsAShortFile) {
     TempDir dir;
     const auto db = dir / "r.db";
