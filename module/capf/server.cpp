@@ -9,6 +9,8 @@
 #include "core/key_strength.h"
 #include "core/printable.h"
 #include "core/store.h"
+#include "core/registry_reader.h"
+#include "core/trust_loader.h"
 #include "core/trust_set.h"
 
 #include <arpa/inet.h>
@@ -82,25 +84,66 @@ private:
     std::shared_ptr<std::mutex> writer_ = std::make_shared<std::mutex>();
 };
 
+// The trust set for phone proofs (LSC re-key, MIC), re-read from the registry
+// through the TrustLoader RADIUS uses; a session keeps the set it started with.
+class TrustKeeper {
+public:
+    TrustKeeper(std::unique_ptr<RegistryReader> registry, TrustLoader loader)
+        : registry_(std::move(registry)), loader_(std::move(loader)) {}
+
+    // Rebuilds the set if the registry's CAPF certificates changed. Returns a log
+    // line describing the new set, "" when unchanged, or the error (the set in
+    // use is kept: the registry being unreadable fails the sessions anyway).
+    Result<std::string> refresh() {
+        auto loaded = loader_.load(*registry_, signature_);
+        if (!loaded) return loaded.error();
+        if (!*loaded) return std::string();
+        const TrustMaterial& m = **loaded;
+        auto built = TrustSet::build(m.capf_anchors(), m.mic_anchors());
+        if (!built) return built.error();
+        auto fresh = std::make_shared<const TrustSet>(std::move(*built));
+        {
+            std::lock_guard lock(mutex_);
+            current_ = std::move(fresh);
+        }
+        signature_ = m.signature;
+        return "capf trust loaded: capf_trusted=" + std::to_string(m.registry_capf) +
+               " (current and previous in the registry) extra=" + std::to_string(m.capf.size() - m.registry_capf) +
+               " mic_roots=" + std::to_string(m.mic_roots.size());
+    }
+    std::shared_ptr<const TrustSet> current() const {
+        std::lock_guard lock(mutex_);
+        return current_;
+    }
+
+private:
+    std::unique_ptr<RegistryReader> registry_;
+    TrustLoader loader_;
+    std::string signature_;  // touched by the accept thread only
+    mutable std::mutex mutex_;
+    std::shared_ptr<const TrustSet> current_;
+};
+
 class Server {
 public:
-    Server(const Config& config, CapfAuthority authority, TrustSet trust, SslCtxPtr tls, std::ostream& log)
+    Server(const Config& config, CapfAuthority authority, std::unique_ptr<TrustKeeper> trust, SslCtxPtr tls,
+           std::ostream& log)
         : config_(config),
           authority_(std::move(authority)),
-          trust_(std::move(trust)),
           tls_(std::move(tls)),
           log_(log),
-          stores_(config.resolve(config.database).string()) {}
+          stores_(config.resolve(config.database).string()),
+          trust_(std::move(trust)) {}
 
-    Status run(int listen_fd, const std::atomic<bool>& stop, int grace_seconds);
+    Status run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options);
 
 private:
     void handle(int fd, std::string peer);
     void log_line(const std::string& line);
+    void refresh_trust(const char* why);
 
     const Config& config_;
     CapfAuthority authority_;
-    TrustSet trust_;
     SslCtxPtr tls_;
     std::ostream& log_;
     std::mutex mutex_;
@@ -112,6 +155,10 @@ private:
     int running_ = 0;
     std::mutex log_mutex_;
     StorePool stores_;
+    // Declared after stores_ so its read-only connection closes first: the last
+    // connection to close checkpoints the WAL into lscgate.db and removes it, and
+    // a read-only one cannot.
+    std::unique_ptr<TrustKeeper> trust_;
 };
 
 void Server::log_line(const std::string& line) {
@@ -162,7 +209,8 @@ void Server::handle(int fd, std::string peer) {
                 outcome.cause = std::string("server error (") + to_string(store.kind()) +
                                 "): registry unavailable: " + store.message();
             } else {
-                SessionContext ctx{*store, authority_, trust_, SessionSettings::from(config_)};
+                const auto trust = trust_->current();
+                SessionContext ctx{*store, authority_, *trust, SessionSettings::from(config_)};
                 outcome = run_session(channel, ctx, sid);
                 stores_.release(std::move(*store));
             }
@@ -177,8 +225,23 @@ void Server::handle(int fd, std::string peer) {
     idle_.notify_all();  // nothing of *this is touched after this
 }
 
-Status Server::run(int listen_fd, const std::atomic<bool>& stop, int grace_seconds) {
+void Server::refresh_trust(const char* why) {
+    auto r = trust_->refresh();
+    if (!r) log_line(std::string("capf trust refresh (") + why + ") failed, keeping the previous set: " + r.message());
+    else if (!r->empty()) log_line(*r + " (" + why + ")");
+}
+
+Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {
+    const int grace_seconds = options.grace_seconds;
+    const auto interval = std::chrono::seconds(config_.trust_refresh_s);
+    auto next_refresh = Clock::now() + interval;
     while (!stop.load()) {
+        if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {
+            refresh_trust("SIGHUP");
+        } else if (interval.count() > 0 && Clock::now() >= next_refresh) {
+            refresh_trust("trust_refresh");
+            next_refresh = Clock::now() + interval;
+        }
         pollfd p{listen_fd, POLLIN, 0};
         const int rc = ::poll(&p, 1, 200);
         if (rc <= 0) continue;  // timeout or EINTR: re-check the stop flag
@@ -242,35 +305,24 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     if (auto weak = weak_capf_certificate_reason(authority->certificate()); !weak.empty())
         log << format_utc(now_utc()) << " capf warning: CAPF certificate " << capf_path << ": " << weak
             << "; rotate to a strong CAPF (README: Rotating the CAPF certificate)" << std::endl;
-    auto store = Store::open(effective.resolve(effective.database).string());
-    if (!store) return store.error();
+    const std::string database = effective.resolve(effective.database).string();
+    if (auto store = Store::open(database); !store) return store.error();  // migrated, writable
     // Trust for LSC proofs: every CAPF certificate still current or previous, so
-    // phones can re-key with an LSC from before a rotation.
-    auto capfs = store->list_capf_certificates();
-    if (!capfs) return capfs.error();
-    std::vector<X509Ptr> owned;
-    std::vector<X509*> capf_anchors{authority->certificate()};
-    for (const auto& rec : *capfs) {
-        if (rec.status == CapfStatus::Retired) continue;
-        auto cert = parse_certificate_pem(rec.pem);
-        if (!cert) return cert.error();
-        capf_anchors.push_back(cert->get());
-        owned.push_back(std::move(*cert));
-    }
-    std::vector<X509Ptr> mic_owned;
-    std::vector<X509*> mic_anchors;
-    if (!effective.mic_roots.empty()) {
-        auto mics = load_certificates_from(effective.resolve(effective.mic_roots));
-        if (!mics) return fail("[auth] mic_roots: " + mics.message());
-        mic_owned = std::move(*mics);
-        for (auto& c : mic_owned) mic_anchors.push_back(c.get());
-    }
+    // phones can re-key with an LSC from before a rotation, and our own.
+    std::vector<X509Ptr> own;
+    own.push_back(share(authority->certificate()));
+    auto loader = TrustLoader::create(std::move(own), {}, effective.resolve(effective.mic_roots));
+    if (!loader) return fail(ErrorKind::Config, "[auth] mic_roots: " + loader.message());
+    const std::size_t mic_count = loader->mic_root_count();
     // Under `require` every session would fail on our side: refuse to start instead.
-    if (effective.sudi == SudiPolicy::Require && mic_anchors.empty())
+    if (effective.sudi == SudiPolicy::Require && mic_count == 0)
         return fail(ErrorKind::Config, "[auth] sudi = \"require\" needs [auth] mic_roots (the Cisco SUDI/manufacturing CA "
                                        "certificates); without them no SUDI can be verified");
-    auto trust = TrustSet::build(capf_anchors, mic_anchors);
-    if (!trust) return trust.error();
+    auto registry = RegistryReader::open(database, 1);
+    if (!registry) return registry.error();
+    auto trust = std::make_unique<TrustKeeper>(std::move(*registry), std::move(*loader));
+    auto first = trust->refresh();
+    if (!first) return first.error();
     auto tls = make_server_tls_context(*authority, effective.tls_min);
     if (!tls) {
         if (tls.kind() != ErrorKind::Config) return tls.error();
@@ -283,10 +335,12 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
 
     auto facts = describe_certificate(authority->certificate());
     log << format_utc(now_utc()) << " capf listening on " << effective.listen << " tls>=" << effective.tls_min
-        << " capf=" << quote_for_log(facts ? facts->subject : "?") << " mic_roots=" << mic_anchors.size()
+        << " capf=" << quote_for_log(facts ? facts->subject : "?") << " mic_roots=" << mic_count
         << " max_sessions=" << effective.max_sessions << std::endl;
-    Server server(effective, std::move(*authority), std::move(*trust), std::move(*tls), log);
-    auto s = server.run(*fd, stop, options.grace_seconds);
+    log << format_utc(now_utc()) << " " << *first << " (start), trust_refresh=" << effective.trust_refresh_s << "s"
+        << std::endl;
+    Server server(effective, std::move(*authority), std::move(trust), std::move(*tls), log);
+    auto s = server.run(*fd, stop, options);
     ::close(*fd);
     log << format_utc(now_utc()) << " capf stopped" << std::endl;
     return s;

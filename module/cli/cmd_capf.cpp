@@ -4,7 +4,12 @@
 #include "core/key_strength.h"
 #include "core/keys.h"
 #include "core/printable.h"
+#include "core/registry_reader.h"
 #include "core/secure_file.h"
+#include "core/trust_loader.h"
+
+#include <filesystem>
+#include <fstream>
 
 #include <cctype>
 
@@ -125,8 +130,48 @@ int run_retire(CliContext& ctx, const std::string& fingerprint) {
     auto retired = store->retire_capf_certificate(fingerprint, actor_name());
     if (!retired) return ctx.error(retired.message());
     std::cout << "retired CAPF certificate " << retired->facts.subject << " (SHA-256 " << retired->facts.sha256
-              << "): its LSCs are no longer trusted (rlm_lscgate within trust_refresh seconds; restart 'lscgate serve')"
+              << "): its LSCs are no longer trusted (rlm_lscgate and lscgate serve within their trust_refresh "
+                 "seconds; rebuild eap's ca_file with 'lscgate capf bundle')"
               << std::endl;
+    return kExitOk;
+}
+
+struct BundleOptions {
+    std::string mic_roots;  // overrides [auth] mic_roots; "-" = none
+    std::string output;     // "" = stdout
+};
+
+// The PEM bundle FreeRADIUS's eap module needs as ca_file: what the TrustLoader
+// trusts (registry CAPF current + previous, [capf] cert and chain, MIC roots).
+int run_bundle(CliContext& ctx, const BundleOptions& options) {
+    auto cfg = ctx.config();
+    if (!cfg) return ctx.error(cfg.message());
+    std::vector<X509Ptr> extra;
+    for (const auto& file : {cfg->resolve(cfg->capf_cert), cfg->resolve(cfg->capf_chain)}) {
+        std::error_code ec;
+        if (file.empty() || !std::filesystem::exists(file, ec)) continue;  // the chain is optional
+        auto certs = load_certificate_bundle(file);
+        if (!certs) return ctx.error(certs.message());
+        for (auto& c : *certs) extra.push_back(std::move(c));
+    }
+    const auto mic = options.mic_roots == "-"   ? std::filesystem::path()
+                     : options.mic_roots.empty() ? cfg->resolve(cfg->mic_roots)
+                                                 : std::filesystem::path(options.mic_roots);
+    auto loader = TrustLoader::create(std::move(extra), {}, mic);
+    if (!loader) return ctx.error(loader.message());
+    auto registry = RegistryReader::open(cfg->resolve(cfg->database).string(), 1);
+    if (!registry) return ctx.error(registry.message());
+    auto material = loader->load(**registry);
+    if (!material) return ctx.error(material.message());
+    auto pem = (*material)->pem_bundle();
+    if (!pem) return ctx.error(pem.message());
+    if (pem->empty()) return ctx.error("no trusted certificate: the registry has no current or previous CAPF");
+    if (options.output.empty()) {
+        std::cout << *pem << std::flush;
+        return kExitOk;
+    }
+    std::ofstream out(options.output, std::ios::trunc);
+    if (!(out << *pem) || !out.flush()) return ctx.error("cannot write " + options.output);
     return kExitOk;
 }
 
@@ -157,6 +202,15 @@ void add_capf_command(CLI::App& app, CliContext& ctx) {
     auto fingerprint = std::make_shared<std::string>();
     retire->add_option("SHA256", *fingerprint, "its SHA-256 fingerprint, or the first 8+ hex digits (see capf show)")->required();
     retire->callback([&ctx, fingerprint] { ctx.exit_code = run_retire(ctx, *fingerprint); });
+
+    auto* bundle = capf->add_subcommand(
+        "bundle", "Print the trusted certificates as one PEM bundle (FreeRADIUS eap ca_file): the registry's current "
+                  "and previous CAPF certificates, [capf] cert and chain, and the MIC roots");
+    auto bundle_options = std::make_shared<BundleOptions>();
+    bundle->add_option("--mic-roots", bundle_options->mic_roots,
+                       "MIC roots (PEM file or directory) instead of [auth] mic_roots; '-' for none");
+    bundle->add_option("-o,--output", bundle_options->output, "write to FILE instead of standard output");
+    bundle->callback([&ctx, bundle_options] { ctx.exit_code = run_bundle(ctx, *bundle_options); });
 }
 
 }  // namespace lscgate::cli

@@ -8,9 +8,12 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+std::atomic<bool> g_refresh_trust{false};
 
-int run_serve(CliContext& ctx, const capf::ServeOptions& options) {
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_hup_signal(int) { g_refresh_trust.store(true); }
+
+int run_serve(CliContext& ctx, capf::ServeOptions options) {
     auto cfg = ctx.config();
     if (!cfg) return ctx.error(cfg.message());
     struct sigaction sa {};
@@ -18,6 +21,11 @@ int run_serve(CliContext& ctx, const capf::ServeOptions& options) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
+    struct sigaction hup {};
+    hup.sa_handler = on_hup_signal;
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, nullptr);
+    options.refresh_trust = &g_refresh_trust;
     std::signal(SIGPIPE, SIG_IGN);
     if (auto s = capf::serve(*cfg, options, g_stop, std::cerr); !s) return ctx.error(s.message());
     return kExitOk;
@@ -26,7 +34,7 @@ int run_serve(CliContext& ctx, const capf::ServeOptions& options) {
 }  // namespace
 
 void add_serve_command(CLI::App& app, CliContext& ctx) {
-    auto* cmd = app.add_subcommand("serve", "Run the CAPF server (TCP 3804, TLS) until SIGTERM");
+    auto* cmd = app.add_subcommand("serve", "Run the CAPF server (TCP 3804, TLS) until SIGTERM; SIGHUP re-reads the trusted CAPF certificates");
     auto options = std::make_shared<capf::ServeOptions>();
     cmd->add_option("--listen", options->listen, "ADDR:PORT, overrides [server] listen");
     cmd->add_option("--tls-min", options->tls_min, "1.0|1.2|1.3, overrides [server] tls_min")

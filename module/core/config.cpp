@@ -15,6 +15,7 @@ key = "capf.key"         # its private key (mode 0600)
 chain = "capf-chain.pem"  # intermediates sent with the CAPF certificate (used when the file exists)
 lsc_days = 365           # validity of issued LSCs (1-3650)
 backdate_seconds = 300   # notBefore of issued certificates lies this far in the past, for clocks that lag (0-3600)
+trust_refresh = 10       # seconds between re-reads of the trusted CAPF certificates (0: start and SIGHUP only)
 
 [store]
 database = "lscgate.db"
@@ -64,6 +65,7 @@ Status read_value(const toml::table& t, std::string_view section, std::string_vi
 Status Config::validate() const {
     if (lsc_days < 1 || lsc_days > 3650) return fail("[capf] lsc_days must be 1 to 3650");
     if (backdate_seconds < 0 || backdate_seconds > 3600) return fail("[capf] backdate_seconds must be 0 to 3600");
+    if (trust_refresh_s < 0 || trust_refresh_s > 86400) return fail("[capf] trust_refresh must be 0 to 86400 seconds");
     if (tls_min != "1.0" && tls_min != "1.2" && tls_min != "1.3") return fail("[server] tls_min must be 1.0, 1.2 or 1.3");
     if (max_sessions < 1 || max_sessions > 10000) return fail("[server] max_sessions must be 1 to 10000");
     for (auto [v, name] : {std::pair{handshake_timeout_s, "handshake_timeout"}, std::pair{reply_timeout_s, "reply_timeout"},
@@ -93,6 +95,7 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     std::string sudi = "verify-if-present";
     for (auto s : {read_value(t, "capf", "cert", cfg.capf_cert), read_value(t, "capf", "key", cfg.capf_key),
                    read_value(t, "capf", "chain", cfg.capf_chain), read_value(t, "capf", "lsc_days", cfg.lsc_days),
+                   read_value(t, "capf", "trust_refresh", cfg.trust_refresh_s),
                    read_value(t, "store", "database", cfg.database), read_value(t, "server", "listen", cfg.listen),
                    read_value(t, "server", "tls_min", cfg.tls_min),
                    read_value(t, "server", "max_sessions", cfg.max_sessions),

@@ -21,6 +21,9 @@ struct Config {
     std::filesystem::path capf_chain = "capf-chain.pem";  // optional, used when the file exists
     int lsc_days = 365;
     int backdate_seconds = 300;  // notBefore margin of issued certificates (kDefaultBackdateSeconds, issuer.h)
+    // Seconds between re-reads of the trusted CAPF certificates by `serve` (so
+    // `lscgate capf retire` takes effect without a restart); 0: start and SIGHUP only.
+    int trust_refresh_s = 10;
 
     // [store]
     std::filesystem::path database = "lscgate.db";

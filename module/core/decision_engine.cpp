@@ -42,20 +42,10 @@ std::string device_from_common_name(const std::string& cn) {
 }
 
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
-    auto registry = RegistryReader::open(config.database.string(), config.read_connections);
+    auto registry = RegistryReader::open(config.database.string(), config.read_connections, config.log);
     if (!registry) return registry.error();
-    std::vector<X509Ptr> extra;
-    if (!config.capf_extra.empty()) {
-        auto loaded = load_certificates_from(config.capf_extra);
-        if (!loaded) return fail("capf_certificates: " + loaded.message());
-        extra = std::move(*loaded);
-    }
-    std::vector<X509Ptr> mic;
-    if (!config.mic_roots.empty()) {
-        auto loaded = load_certificates_from(config.mic_roots);
-        if (!loaded) return fail("mic_roots: " + loaded.message());
-        mic = std::move(*loaded);
-    }
+    auto trust_loader = TrustLoader::create({}, config.capf_extra, config.mic_roots);
+    if (!trust_loader) return trust_loader.error();
     Policy policy = Policy::defaults();
     if (!config.policy_file.empty()) {
         auto loaded = Policy::load(config.policy_file);
@@ -69,7 +59,7 @@ Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfi
         recorder = std::move(*r);
     }
     std::unique_ptr<DecisionEngine> engine(new DecisionEngine(std::move(*registry), std::move(policy), config,
-                                                              std::move(extra), std::move(mic), std::move(recorder)));
+                                                              std::move(*trust_loader), std::move(recorder)));
     // The first trust set is built here, so a registry without any CAPF is an
     // error at startup rather than a silent reject-everything.
     auto built = engine->refresh_trust();
@@ -79,13 +69,11 @@ Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfi
 }
 
 DecisionEngine::DecisionEngine(std::unique_ptr<RegistryReader> registry, Policy policy, const EngineConfig& config,
-                               std::vector<X509Ptr> extra_capf, std::vector<X509Ptr> mic_roots,
-                               std::unique_ptr<LastSeenRecorder> recorder)
+                               TrustLoader trust_loader, std::unique_ptr<LastSeenRecorder> recorder)
     : registry_(std::move(registry)),
       policy_(std::move(policy)),
       vpn_form_(config.vpn_user_name),
-      extra_capf_(std::move(extra_capf)),
-      mic_roots_(std::move(mic_roots)),
+      trust_loader_(std::move(trust_loader)),
       recorder_(std::move(recorder)),
       refresh_interval_(config.trust_refresh) {}
 
@@ -104,29 +92,25 @@ std::shared_ptr<const AuthoritySet> DecisionEngine::authorities() const {
 }
 
 Result<bool> DecisionEngine::refresh_trust() {
-    auto signature = registry_->capf_signature();
-    if (!signature) return signature.error();
+    std::string since;
     {
         std::lock_guard lock(trust_mutex_);
-        if (authorities_ && *signature == trust_signature_) return false;
+        if (authorities_) since = trust_signature_;
     }
-    auto capf = registry_->trusted_capf_certificates();
-    if (!capf) return capf.error();
-    std::vector<X509*> capf_ptrs;
-    for (auto& c : *capf) capf_ptrs.push_back(c.get());
-    for (auto& c : extra_capf_) capf_ptrs.push_back(c.get());
+    auto loaded = trust_loader_.load(*registry_, since);
+    if (!loaded) return loaded.error();
+    if (!*loaded) return false;
+    const TrustMaterial& material = **loaded;
     // At creation an empty set is a configuration error; later (every CAPF
     // retired) it is what the registry says: trust no LSC rather than old ones.
-    if (capf_ptrs.empty() && !authorities())
+    if (material.capf.empty() && !authorities())
         return fail("no trusted CAPF certificate (the registry has none, and no extra file was given)");
-    std::vector<X509*> mic_ptrs;
-    for (auto& c : mic_roots_) mic_ptrs.push_back(c.get());
-    auto built = AuthoritySet::build(capf_ptrs, mic_ptrs);
+    auto built = AuthoritySet::build(material.capf_anchors(), material.mic_anchors());
     if (!built) return built.error();
     auto fresh = std::make_shared<const AuthoritySet>(std::move(*built));
     std::lock_guard lock(trust_mutex_);
     authorities_ = std::move(fresh);
-    trust_signature_ = std::move(*signature);
+    trust_signature_ = material.signature;
     return true;
 }
 

@@ -13,6 +13,7 @@
 #include "core/policy.h"
 #include "core/presented_certificate.h"
 #include "core/registry_reader.h"
+#include "core/trust_loader.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -38,6 +39,9 @@ struct EngineConfig {
     // How often a background thread checks the registry for a CAPF rotation and
     // rebuilds the trust set (0: only at creation, i.e. module instantiate/HUP).
     std::chrono::milliseconds trust_refresh{std::chrono::seconds(10)};
+    // Where the registry reader reports that its files changed (reopened, or
+    // refused with the cause); once per change. Empty: not reported.
+    RegistryReader::LogSink log;
 };
 
 // An attribute the module reads that arrived with more than one value.
@@ -109,8 +113,7 @@ public:
 
 private:
     DecisionEngine(std::unique_ptr<RegistryReader> registry, Policy policy, const EngineConfig& config,
-                   std::vector<X509Ptr> extra_capf, std::vector<X509Ptr> mic_roots,
-                   std::unique_ptr<LastSeenRecorder> recorder);
+                   TrustLoader trust_loader, std::unique_ptr<LastSeenRecorder> recorder);
     Decision finish(const Result<Classification>& c, UnixTime now) const;
     RadiusAnswer route_request(const RadiusRequest& request, UnixTime now) const;  // decide_request without the bookkeeping
     void refresh_loop();
@@ -118,8 +121,7 @@ private:
     std::unique_ptr<RegistryReader> registry_;
     Policy policy_;
     VpnNameForm vpn_form_;
-    std::vector<X509Ptr> extra_capf_;
-    std::vector<X509Ptr> mic_roots_;
+    TrustLoader trust_loader_;
     std::unique_ptr<LastSeenRecorder> recorder_;
 
     mutable std::mutex trust_mutex_;

@@ -12,6 +12,16 @@
 // before it was read; otherwise it is read again. So a repeat lookup (the
 // post-auth after check-eap-tls, a phone re-authenticating, a busy NAS) costs
 // one PRAGMA instead of a query, and an answer is never staler than a query's.
+//
+// data_version only sees commits made through the files the connections hold.
+// So every call first checks (three stat() calls, see registry_files.h) that the
+// path still names those files and the file did not shrink. If not, every
+// connection this process has to the registry is closed and opened again (one
+// pool per file per process, shared by every reader: SQLite shares one WAL index
+// per database inode in a process, so a fresh connection beside an old one would
+// see the old index). Whatever cannot be opened, or is a new database beside the
+// old file's -wal/-shm, is refused with the cause until the files change again:
+// the caller fails closed. The cause is logged once per change.
 
 #include "core/openssl_handles.h"
 #include "core/records.h"
@@ -20,6 +30,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,7 +52,18 @@ struct RegisteredCertificate {
 
 class RegistryReader {
 public:
-    static Result<std::unique_ptr<RegistryReader>> open(const std::string& path, std::size_t connections = 4);
+    // Where a reader reports a change of the registry files (once per change):
+    // reopened, or refused with the cause. Called from request threads.
+    using LogSink = std::function<void(const std::string& message)>;
+
+    // Opens `connections` read-only connections (or joins the pool this process
+    // already has for the same file). Errors: missing file, not a registry, a
+    // schema version this code does not understand.
+    static Result<std::unique_ptr<RegistryReader>> open(const std::string& path, std::size_t connections = 4,
+                                                        LogSink log = {});
+    ~RegistryReader();
+    RegistryReader(const RegistryReader&) = delete;
+    RegistryReader& operator=(const RegistryReader&) = delete;
 
     Result<std::optional<RegisteredCertificate>> by_serial(const std::string& serial_hex, const std::string& issuer_oneline);
     // The device's active LSC, or else its most recent one (to say why it is not active).
@@ -52,25 +74,13 @@ public:
     // an import, a retirement): cheap to poll.
     Result<std::string> capf_signature();
 
+    class Pool;  // registry_reader.cpp
+
 private:
-    struct Remembered {
-        std::string key;
-        std::optional<RegisteredCertificate> row;
-        std::int64_t version = -2;  // data_version seen before the row was read
-    };
-    struct Connection {
-        std::mutex mutex;
-        SqliteDatabase db;
-        std::int64_t version = -1;  // the last data_version this connection saw
-        std::array<Remembered, 512> remembered;
-    };
-    RegistryReader() = default;
-    Connection& pick();
+    explicit RegistryReader(std::shared_ptr<Pool> pool) : pool_(std::move(pool)) {}
     Result<std::optional<RegisteredCertificate>> lookup(std::string key, const std::string& sql, const std::string& a,
                                                         const std::string* b);
 
-    std::vector<std::unique_ptr<Connection>> connections_;
-    std::atomic<std::size_t> next_{0};
+    std::shared_ptr<Pool> pool_;
 };
-
 }  // namespace lscgate

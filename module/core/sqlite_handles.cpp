@@ -162,6 +162,13 @@ Result<SqliteDatabase> SqliteDatabase::open(const std::string& path, Mode mode, 
     }
     sqlite3_busy_timeout(raw, busy_timeout_ms);
     sqlite3_extended_result_codes(raw, 1);
+    // Never memory-map the database: other processes (lscgate, an admin's
+    // truncate or restore) may shrink the file under us, and touching a mapped
+    // page past the new end is SIGBUS, which kills the whole process (for the
+    // RADIUS module: FreeRADIUS). With reads through pread() a short file is an
+    // SQLITE_CORRUPT/IOERR that the caller turns into a refusal. Set on every
+    // connection so no build-time default (SQLITE_DEFAULT_MMAP_SIZE) can enable it.
+    if (auto s = db.exec("PRAGMA mmap_size = 0"); !s) return fail("cannot open database " + path + ": " + s.message());
     return db;
 }
 

@@ -73,6 +73,8 @@ public:
     ~SqliteDatabase();
 
     enum class Mode { ReadWriteCreate, ReadWrite, ReadOnly };
+    // Every connection is opened with memory-mapped I/O off (PRAGMA mmap_size = 0):
+    // a mapped file that another process truncates faults with SIGBUS.
     static Result<SqliteDatabase> open(const std::string& path, Mode mode, int busy_timeout_ms);
 
     Status exec(std::string_view sql);

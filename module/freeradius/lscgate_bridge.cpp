@@ -131,6 +131,12 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
     cfg.capf_extra = path(config->capf_certificates);
     cfg.last_seen_database = path(config->last_seen_database);
     cfg.trust_refresh = std::chrono::seconds(config->trust_refresh);
+    if (config->log_registry != nullptr) {
+        // The sink may outlive this engine (the registry pool is shared with the
+        // instance a HUP creates), so it captures nothing but the C function.
+        void (*sink)(char const*) = config->log_registry;
+        cfg.log = [sink](const std::string& message) noexcept { sink(message.c_str()); };
+    }
     const std::string_view form = view(config->vpn_user_name);
     if (form.empty() || form == "cn") cfg.vpn_user_name = lscgate::VpnNameForm::CommonName;
     else if (form == "dn") cfg.vpn_user_name = lscgate::VpnNameForm::DistinguishedName;

@@ -33,6 +33,10 @@ typedef struct lscgate_config {
 	char const *last_seen_database;/* where per-device "last seen" is recorded; NULL or "" = not recorded */
 	char const *vpn_user_name;     /* "cn" (User-Name is the device name) or "dn" (CN taken from a DN) */
 	unsigned trust_refresh;        /* seconds between checks for a CAPF rotation; 0 = only at instantiate/HUP */
+	/* Called (from any thread, once per change) when the registry files changed under
+	 * the module: reopened, or refused with the cause. NULL = not reported. Must not
+	 * call back into the bridge. */
+	void (*log_registry)(char const *message);
 } lscgate_config;
 
 typedef enum lscgate_hook {

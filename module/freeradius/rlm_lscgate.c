@@ -109,6 +109,16 @@ static int find_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name
 	return 0;
 }
 
+/*
+ *	The registry files changed under the module (replaced, -wal/-shm deleted, cut
+ *	short): it reopened them, or refuses every request until they change. Either
+ *	is worth a line in the server log, once.
+ */
+static void log_registry(char const *message)
+{
+	WARN("rlm_lscgate: %s", message);
+}
+
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_lscgate_t *inst = instance;
@@ -145,6 +155,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	config.last_seen_database = inst->last_seen_database;
 	config.vpn_user_name = inst->vpn_user_name;
 	config.trust_refresh = inst->trust_refresh;
+	config.log_registry = log_registry;
 	err[0] = '\0';
 	inst->engine = lscgate_engine_create(&config, err, sizeof(err));
 	if (!inst->engine) {

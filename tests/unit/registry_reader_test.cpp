@@ -1,0 +1,261 @@
+// The registry reader when the registry file changes under it (issue 7, items 1
+// and 2): cut short, replaced by a backup, its -wal/-shm deleted, restored the
+// safe way. Real SQLite files; every other writer is a separate process (the
+// sqlite3 shell), as lscgate and an admin are for FreeRADIUS.
+
+#include "core/decision_engine.h"
+#include "core/registry_files.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+using namespace lscgate;
+using lscgate::test::TempDir;
+
+namespace {
+
+constexpr int kDevices = 600;
+
+std::string device(int i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "SEP%012X", 0xA00000 + i);
+    return name;
+}
+
+class RegistryFaults : public ::testing::Test {
+protected:
+    TempDir dir;
+    std::filesystem::path db = dir / "lscgate.db";
+    test::TestCa capf = test::make_root_ca("CN=CAPF,OU=Voice,O=Example", "ec:p256");
+    UnixTime now = now_utc();
+    std::mutex log_mutex;
+    std::vector<std::string> logged;
+
+    // A registry of `devices` phones with an active LSC each, written and closed
+    // (so the database file holds everything and no -wal is left behind).
+    void build(int devices) {
+        Store store = test::make_store(db);
+        ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
+        auto key = test::make_key("ec:p256");
+        auto tx = SqliteTransaction::begin(store.database());
+        ASSERT_TRUE(tx) << tx.message();
+        for (int i = 0; i < devices; ++i) {
+            ASSERT_TRUE(store.add_device(device(i), "", "", "test"));
+            auto op = store.schedule_operation(device(i), OperationRequest{}, "test");
+            ASSERT_TRUE(op);
+            auto cert = test::make_leaf(capf, key.get(), "CN=" + device(i) + ",OU=Voice,O=Example");
+            ASSERT_TRUE(store.commit_issued_lsc(*op, cert.get()));
+        }
+        ASSERT_TRUE(tx->commit());
+    }
+
+    std::unique_ptr<DecisionEngine> engine() {
+        EngineConfig cfg;
+        cfg.database = db;
+        cfg.trust_refresh = std::chrono::milliseconds(0);
+        cfg.log = [this](const std::string& m) {
+            std::lock_guard lock(log_mutex);
+            logged.push_back(m);
+        };
+        auto e = DecisionEngine::create(cfg);
+        EXPECT_TRUE(e) << e.message();
+        return e ? std::move(*e) : nullptr;
+    }
+
+    void sql(const std::filesystem::path& file, const std::string& statement) {
+        auto r = test::run_command("sqlite3 " + file.string() + " \"" + statement + "\" 2>&1");
+        ASSERT_EQ(r.status, 0) << statement << ": " << r.output;
+    }
+    static std::string revoke_sql(const std::string& name) {
+        return "UPDATE certificates SET status='revoked' WHERE device_name='" + name + "'";
+    }
+    std::vector<std::string> log_lines() {
+        std::lock_guard lock(log_mutex);
+        return logged;
+    }
+};
+
+void expect_verdict(const Decision& d, CertClass cls, Verdict verdict) {
+    EXPECT_EQ(to_string(d.cls), to_string(cls)) << d.reason;
+    EXPECT_EQ(to_string(d.verdict), to_string(verdict)) << d.reason;
+    EXPECT_FALSE(d.error) << d.reason;
+}
+
+void expect_refused(const Decision& d, const std::string& cause) {
+    EXPECT_EQ(d.verdict, Verdict::Reject) << d.reason;
+    EXPECT_TRUE(d.error) << d.reason;
+    EXPECT_NE(d.reason.find(cause), std::string::npos) << d.reason;
+    EXPECT_TRUE(d.reply.empty());
+}
+
+TEST_F(RegistryFaults, EveryConnectionReadsWithoutMemoryMapping) {
+    build(1);
+    auto conn = SqliteDatabase::open(db.string(), SqliteDatabase::Mode::ReadOnly, 100);
+    ASSERT_TRUE(conn) << conn.message();
+    auto st = conn->prepare("PRAGMA mmap_size");
+    ASSERT_TRUE(st);
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->column_int(0), 0);
+}
+
+// Item 1: a registry cut short under a running reader. With the file memory-mapped
+// this died of SIGBUS (the whole FreeRADIUS); now every answer is a logged refusal.
+TEST_F(RegistryFaults, TruncatedRegistryIsRefusedAndTheProcessSurvives) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            build(kDevices);
+            auto e = engine();
+            if (!e) std::_Exit(2);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            std::filesystem::resize_file(db, std::filesystem::file_size(db) / 2);
+            // The last device's rows were never read: its pages are past the new end.
+            expect_refused(e->decide_vpn(device(kDevices - 1), now), "cut short");
+            // A row remembered from before counts no more than the file.
+            expect_refused(e->decide_vpn(device(0), now), "cut short");
+            const auto lines = log_lines();
+            if (lines.size() != 1 || lines[0].find("shrank") == std::string::npos) std::_Exit(3);
+            std::_Exit(::testing::Test::HasFailure() ? 1 : 0);
+        },
+        ::testing::ExitedWithCode(0), "");
+}
+
+// SQLite always memory-maps -shm (the WAL index): cut short under a reader, the
+// next read through the old mapping would be SIGBUS. The reader reopens first.
+TEST_F(RegistryFaults, ShrunkShmIsRebuiltBeforeItIsRead) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            build(2);
+            auto e = engine();
+            if (!e) std::_Exit(2);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            std::filesystem::resize_file(dir / "lscgate.db-shm", 0);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            sql(db, revoke_sql(device(1)));  // and the rebuilt index is shared with the writers
+            expect_verdict(e->decide_vpn(device(1), now), CertClass::LscRevoked, Verdict::Reject);
+            const auto lines = log_lines();
+            if (lines.empty() || lines[0].find("-shm file shrank") == std::string::npos) std::_Exit(3);
+            std::_Exit(::testing::Test::HasFailure() ? 1 : 0);
+        },
+        ::testing::ExitedWithCode(0), "");
+}
+
+TEST(RegistryFiles, HeaderCheckSpotsAShortFile) {
+    TempDir dir;
+    const auto db = dir / "r.db";
+    {
+        Store s = test::make_store(db);
+        ASSERT_TRUE(s.database().exec("CREATE TABLE filler(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 "
+                                      "FROM c WHERE i < 2000) INSERT INTO filler SELECT randomblob(200) FROM c"));
+    }
+    EXPECT_TRUE(check_registry_header(db.string()));
+    std::filesystem::resize_file(db, std::filesystem::file_size(db) - 4096);
+    auto s = check_registry_header(db.string());
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.message().find("cut short"), std::string::npos) << s.message();
+    std::filesystem::resize_file(db, 50);
+    s = check_registry_header(db.string());
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.message().find("not an SQLite database"), std::string::npos) << s.message();
+}
+
+// Item 2: a backup in which A is revoked moved over the registry. The old -wal
+// and -shm are still there (the reader holds them), so SQLite would lay the old
+// file's WAL over the backup: refused, until they are gone; then reopened.
+TEST_F(RegistryFaults, ReplacedRegistryIsNeverReadThroughTheOldFile) {
+    build(3);
+    auto e = engine();
+    ASSERT_TRUE(e);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    const auto backup = dir / "backup.db";
+    sql(db, ".backup " + backup.string());
+    sql(backup, revoke_sql(device(0)));
+    std::filesystem::rename(backup, db);
+    expect_refused(e->decide_vpn(device(0), now), "was replaced");
+    expect_refused(e->decide_vpn(device(1), now), "was replaced");
+    ASSERT_EQ(log_lines().size(), 1u);
+    EXPECT_NE(log_lines()[0].find("-wal/-shm"), std::string::npos) << log_lines()[0];
+    // Unchanged files: refused again without reopening (and without logging again).
+    expect_refused(e->decide_vpn(device(1), now), "was replaced");
+    EXPECT_EQ(log_lines().size(), 1u);
+    // The old file's companions go (as when every process had closed it): the
+    // backup is read, with A revoked and B still in.
+    std::filesystem::remove(dir / "lscgate.db-wal");
+    std::filesystem::remove(dir / "lscgate.db-shm");
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, Verdict::Accept);
+    ASSERT_EQ(log_lines().size(), 2u);
+    EXPECT_NE(log_lines()[1].find("reopened"), std::string::npos) << log_lines()[1];
+}
+
+// Item 2: -wal/-shm deleted under the reader, then a revocation by another
+// process (which makes new ones): the reader must follow it at the next request.
+TEST_F(RegistryFaults, DeletedWalAndShmThenARevokeIsSeenAtTheNextRequest) {
+    build(3);
+    auto e = engine();
+    ASSERT_TRUE(e);
+    for (int i = 0; i < 3; ++i) expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    ASSERT_TRUE(std::filesystem::exists(dir / "lscgate.db-shm"));
+    std::filesystem::remove(dir / "lscgate.db-wal");
+    std::filesystem::remove(dir / "lscgate.db-shm");
+    sql(db, revoke_sql(device(0)));
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, Verdict::Accept);
+    // And every later revocation too.
+    sql(db, revoke_sql(device(1)));
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscRevoked, Verdict::Reject);
+    const auto lines = log_lines();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("-wal file was deleted"), std::string::npos) << lines[0];
+}
+
+// The same after a HUP: the new instance's reader joins the process's pool for
+// the file instead of inheriting the old instance's stale WAL index.
+TEST_F(RegistryFaults, AReaderOpenedBesideAStaleOneStillSeesTheNewFiles) {
+    build(2);
+    auto old_engine = engine();
+    ASSERT_TRUE(old_engine);
+    expect_verdict(old_engine->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    std::filesystem::remove(dir / "lscgate.db-wal");
+    std::filesystem::remove(dir / "lscgate.db-shm");
+    sql(db, revoke_sql(device(0)));
+    auto new_engine = engine();  // what a HUP does, with the old instance still alive
+    ASSERT_TRUE(new_engine);
+    expect_verdict(new_engine->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
+    expect_verdict(old_engine->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
+}
+
+// The documented safe way to restore: through SQLite, into the live file.
+TEST_F(RegistryFaults, RestoreThroughSqliteIsSeenAtTheNextRequest) {
+    build(2);
+    const auto backup = dir / "backup.db";
+    sql(db, ".backup " + backup.string());
+    sql(backup, revoke_sql(device(0)));
+    auto e = engine();
+    ASSERT_TRUE(e);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    sql(db, ".restore " + backup.string());
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, Verdict::Accept);
+}
+
+// Garbage where the file was: not a database, refused with the cause.
+TEST_F(RegistryFaults, RegistryReplacedByGarbageIsRefused) {
+    build(2);
+    auto e = engine();
+    ASSERT_TRUE(e);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    std::filesystem::remove(dir / "lscgate.db-wal");
+    std::filesystem::remove(dir / "lscgate.db-shm");
+    std::filesystem::remove(db);
+    { std::ofstream(db) << std::string(8192, 'x'); }
+    expect_refused(e->decide_vpn(device(0), now), "not an SQLite database");
+}
+
+}  // namespace
