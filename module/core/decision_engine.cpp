@@ -143,16 +143,19 @@ Decision DecisionEngine::finish(const Result<Classification>& c, UnixTime now) c
 }
 
 std::vector<std::string> DecisionEngine::load_warnings(UnixTime now) const {
-    std::vector<const X509*> mic;
-    for (const auto& c : mic_roots_) mic.push_back(c.get());
-    std::vector<const X509*> capf;
-    for (const auto& c : extra_capf_) capf.push_back(c.get());
-    auto registry = registry_->trusted_capf_certificates();
-    if (registry)
-        for (const auto& c : *registry) capf.push_back(c.get());
-    auto warnings = eap_tls_policy_warnings(policy_, mic, capf, now);
-    if (!registry) warnings.push_back("cannot check the registry's CAPF certificates: " + registry.message());
-    return warnings;
+    // The same trust material the decisions use: registry CAPFs, extra CAPFs, MIC roots.
+    auto material = trust_loader_.load(*registry_);
+    if (!material || !material->has_value()) {
+        std::vector<std::string> none;
+        none.push_back("cannot check the registry's CAPF certificates: " +
+                       (material ? std::string("no trust material") : material.message()));
+        return none;
+    }
+    const TrustMaterial& m = **material;
+    std::vector<const X509*> mic, capf;
+    for (const auto& c : m.mic_roots) mic.push_back(c.get());
+    for (const auto& c : m.capf) capf.push_back(c.get());
+    return eap_tls_policy_warnings(policy_, mic, capf, now);
 }
 
 RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTime now) const {
