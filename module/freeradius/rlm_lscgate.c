@@ -274,7 +274,16 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 	case LSCGATE_ACCEPT:
 	case LSCGATE_RESTRICT:
 		add_reply(request, &result);
-		RDEBUG("%s [%s] %s: %s", result.verdict, result.cls, result.device, result.reason);
+		/*
+		 *	An accept of anything but lsc-valid is a policy exception
+		 *	(lsc-unconfirmed, an expiry grace, allow-until): always logged.
+		 */
+		if (result.decision == LSCGATE_ACCEPT && strcmp(result.cls, "lsc-valid") != 0 && !RDEBUG_ENABLED) {
+			RINFO("accept [%s] %s: %s (NAS %s)", result.cls, result.device, result.reason,
+			      facts.nas_address ? facts.nas_address : "-");
+		} else {
+			RDEBUG("%s [%s] %s: %s", result.verdict, result.cls, result.device, result.reason);
+		}
 		return RLM_MODULE_OK;
 
 	case LSCGATE_REJECT:
