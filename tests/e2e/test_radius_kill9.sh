@@ -7,8 +7,8 @@
 # must accept each of them over EAP-TLS (eapol_test) - an unconfirmed one as the
 # class lsc-unconfirmed, logged as such.
 #
-# The kill moment is random but never a sleep: after a random number (0-5) of
-# session log lines of that server run, so sessions are cut at every step (before
+# The kill moment is random but never a sleep: after a random number (0-3) of
+# enrolments logged by that server run, with 8 more sessions in flight, so sessions are cut at every step (before
 # the key request, while the phone generates its key, between the phone's "stored"
 # answer and the commit). Every wait is on an event with a bound.
 #
@@ -23,8 +23,13 @@ CAPF_DIR=$WORK/capf
 DB=$CAPF_DIR/lscgate.db
 PHONES=$WORK/phones
 KILLS=${KILL9_ROUNDS:-20}
-COUNT=32
-CONCURRENCY=8
+# Round r runs phones [STEP*r, STEP*r + SLICE): each slice overlaps the previous
+# one, so phones cut by a kill come back once (their next CAPF session settles an
+# unconfirmed LSC), while the newest ones keep what the last kill left them.
+SLICE=12
+STEP=8
+CONCURRENCY=6
+COUNT=$((STEP * (KILLS - 1) + SLICE))
 adm() { "$LSCGATE" --dir "$CAPF_DIR" "$@"; }
 
 # wait_lines FILE PATTERN N SECONDS: until FILE holds N lines matching PATTERN
@@ -61,7 +66,6 @@ forget_pid() {
 
 # EC P-256 everywhere: cheap handshakes, so many sessions run in each round.
 "$LSCGATE" init --dir "$CAPF_DIR" --capf-key ec:p256 >/dev/null
-FIRST=SEP00000000A001
 mapfile -t NAMES < <(for i in $(seq 1 "$COUNT"); do printf 'SEP00000000A%03X\n' "$i"; done)
 adm device add "${NAMES[@]}" >/dev/null
 adm op install "${NAMES[@]}" --auth null --key ec:p256 >/dev/null 2>&1
@@ -70,13 +74,15 @@ started=$SECONDS
 kills=0
 for round in $(seq 1 "$KILLS"); do
     start_capf "$CAPF_DIR" || { failed "round $round: lscgate serve did not restart"; break; }
-    "$LSCGATE" phone --server "127.0.0.1:$CAPF_PORT" --capf-cert "$CAPF_DIR/capf.crt" --name "$FIRST" \
-        --count "$COUNT" --concurrency "$CONCURRENCY" --out "$PHONES" --timeout 10 >"$WORK/load-$round.log" 2>&1 &
+    "$LSCGATE" phone --server "127.0.0.1:$CAPF_PORT" --capf-cert "$CAPF_DIR/capf.crt" \
+        --name "${NAMES[$((STEP * (round - 1)))]}" --count "$SLICE" --concurrency "$CONCURRENCY" --out "$PHONES" --timeout 10 >"$WORK/load-$round.log" 2>&1 &
     load=$!
     E2E_PIDS+=("$load")
-    target=$((RANDOM % 6))
+    # Phones enrolled in earlier rounds only get "no operation": count enrolments,
+    # so that every kill lands among sessions that are still issuing LSCs.
+    target=$((RANDOM % 4))
     # Few sessions may be left to run: then the load ends first, and the kill comes after it.
-    while ! wait_lines "$CAPF_LOG" "capf session=" "$target" 0; do
+    while ! wait_lines "$CAPF_LOG" "result=succeeded" "$target" 0; do
         running "$load" || break
         sleep 0.02
     done
@@ -91,7 +97,9 @@ for round in $(seq 1 "$KILLS"); do
     forget_pid "$load"
 done
 expect_eq "$kills" "$KILLS" "serve was SIGKILLed $KILLS times during the load"
-echo "# kills done in $((SECONDS - started)) s; sessions logged: $(cat "$WORK"/capf-*.log | grep -c 'capf session=' || true)"
+echo "# kills done in $((SECONDS - started)) s; sessions logged: $(cat "$WORK"/capf-*.log | grep -c 'capf session=' || true)," \
+    "enrolments: $(cat "$WORK"/capf-*.log | grep -c 'result=succeeded' || true)," \
+    "LSCs recorded but never confirmed (killed after recording): $(sql "$DB" "SELECT (SELECT count(*) FROM audit WHERE action='lsc.record') - (SELECT count(*) FROM audit WHERE action='lsc.issue')")"
 
 # ---- every LSC a phone holds is in the registry, active or unconfirmed ------------------
 fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g'; }
