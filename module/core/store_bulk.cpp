@@ -6,10 +6,20 @@
 #include "core/store.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <unordered_set>
 
 namespace lscgate {
 namespace {
+
+// SQLite's default busy handler (sqliteDefaultBusyCallback in main.c) retries a
+// locked write after 1, 2, 5 ... 50, then every 100 ms: a writer that starts its
+// next chunk at once after each commit would keep the lock nearly all the time,
+// and another process's writer would keep waking up to find it taken. After each
+// chunk the lock is left free for as long as the chunk held it, up to one full
+// retry interval, so waiting writers get in.
+constexpr std::chrono::milliseconds kLongestBusyRetry{100};
 
 // Runs `write(i)` for i in [0, n) in transactions of `chunk` items; `done(i)`
 // after each chunk commits, for every item of it. Stops at the first error.
@@ -18,12 +28,17 @@ std::optional<Error> in_chunks(SqliteDatabase& db, std::size_t n, std::size_t ch
     chunk = std::max<std::size_t>(1, chunk);
     for (std::size_t start = 0; start < n; start += chunk) {
         const std::size_t end = std::min(n, start + chunk);
+        const auto began = std::chrono::steady_clock::now();
         auto tx = SqliteTransaction::begin(db);
         if (!tx) return tx.error();
         for (std::size_t i = start; i < end; ++i)
             if (auto s = write(i); !s) return s.error();
         if (auto s = tx->commit(); !s) return s.error();
         for (std::size_t i = start; i < end; ++i) done(i);
+        if (end < n) {
+            const auto held = std::chrono::steady_clock::now() - began;
+            std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(held, kLongestBusyRetry));
+        }
     }
     return std::nullopt;
 }
