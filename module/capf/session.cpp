@@ -70,6 +70,8 @@ private:
     void fail_operation(const Operation& op, OperationState state, const std::string& why);
 
     void install(const Operation& op, int phone_version);
+    // Records the issued LSC (unconfirmed), sends it, and confirms it when the phone has stored it.
+    void deliver_lsc(const Operation& op, const X509* lsc);
     void fetch(const Operation& op);
     void remove(const Operation& op);
 
@@ -209,6 +211,7 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
     const auto now = now_utc();
     const char* kind = nullptr;
     std::string lsc_why;
+    std::optional<std::int64_t> unconfirmed_proof;
     if (auto s = ctx_.trust.verify_lsc(cert->get(), now); s) {
         kind = "LSC";
         if (!auth_mode_accepts_lsc(mode)) return refused("an LSC was presented but the operation requires a MIC");
@@ -218,8 +221,11 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
         if (!rec->has_value()) return refused("LSC serial " + facts->serial_hex + " is not in the registry");
         if ((*rec)->device_name != device.name)
             return refused("LSC belongs to " + (*rec)->device_name + ", not " + device.name);
-        if ((*rec)->status != CertificateStatus::Active)
+        // An unconfirmed LSC (its "stored" answer was never recorded) is the phone's
+        // if it proves possession below; it then becomes active.
+        if ((*rec)->status != CertificateStatus::Active && (*rec)->status != CertificateStatus::Unconfirmed)
             return refused("LSC serial " + facts->serial_hex + " is " + std::string(to_string((*rec)->status)));
+        if ((*rec)->status == CertificateStatus::Unconfirmed) unconfirmed_proof = (*rec)->id;
         if (facts->common_name != device.name)
             return refused("LSC CN " + facts->common_name + " does not name " + device.name);
     } else {
@@ -266,6 +272,11 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
         proven = true;
     }
     if (!proven) return refused("certificate sent without SIGNED_DATA or SHA2_SIGNED_DATA");
+    if (unconfirmed_proof) {
+        // AuthFailed when the LSC is older than the active one; a registry fault otherwise.
+        auto confirmed = ctx_.store.confirm_lsc_by_possession(*unconfirmed_proof);
+        if (!confirmed) return fail(confirmed.kind(), "unconfirmed LSC serial " + facts->serial_hex + ": " + confirmed.message());
+    }
     out_.authenticated_by = kind;
     return {};
 }
@@ -341,32 +352,54 @@ void ServerSession::install(const Operation& op, int phone_version) {
         end(reason::kInvalidElement, "failed", lsc.message());
         return;
     }
+    deliver_lsc(op, lsc->get());
+}
+
+void ServerSession::deliver_lsc(const Operation& op, const X509* lsc) {
+    // Recorded (unconfirmed) before it leaves the server: a phone must never hold
+    // an LSC the registry does not know, whatever happens between its "stored"
+    // answer and our commit (SIGKILL, a locked or full database). No record, no send.
+    auto recorded = ctx_.store.record_issued_lsc(op, lsc);
+    if (!recorded) {
+        fail_operation(op, OperationState::Pending, "LSC not recorded, so not sent: " + recorded.message());
+        end(reason::kInvalidElement, "failed", "LSC not recorded, so not sent: " + recorded.message());
+        return;
+    }
+    const std::int64_t cert_id = recorded->id;
+    out_.serial = recorded->facts.serial_hex;
     Message store_req(Command::StoreCertificateRequest, sid_);
     store_req.add_u8(Tag::CertificateType, cert_type::kLsc)
-        .add_bytes(Tag::Certificate, wrap_certificate(certificate_der(lsc->get()), cert_type::kLsc));
+        .add_bytes(Tag::Certificate, wrap_certificate(certificate_der(lsc), cert_type::kLsc));
     if (!channel_.send(store_req)) {
+        // A failed write delivered no complete message: the phone cannot hold it.
+        (void)ctx_.store.discard_unconfirmed_lsc(cert_id, "STORE_CERTIFICATE_REQUEST could not be written");
         fail_operation(op, OperationState::Pending, "connection lost before the LSC was delivered");
         close_silently("write of STORE_CERTIFICATE_REQUEST failed");
         return;
     }
     auto stored = await(Command::StoreCertificateResponse, ctx_.settings.reply_timeout);
     if (!stored) {
-        // The phone may or may not hold the certificate; it was never confirmed, so it is not active.
-        fail_operation(op, OperationState::Pending, "LSC delivered but storage not confirmed: " + out_.cause);
+        // The phone may or may not hold it: it stays unconfirmed (RADIUS accepts it
+        // from the phone that holds its key) until a later session settles it.
+        fail_operation(op, OperationState::Pending, "LSC delivered but storage not confirmed (unconfirmed in the registry): " + out_.cause);
         return;
     }
     if (!phone_succeeded(*stored)) {
         const std::string why = "phone failed to store the LSC (REASON " + reason_text(*stored) + ")";
+        (void)ctx_.store.discard_unconfirmed_lsc(cert_id, why);
         fail_operation(op, OperationState::Pending, why);
+        out_.serial.clear();
         end(reason::kInvalidElement, "failed", why);
         return;
     }
-    auto committed = ctx_.store.commit_issued_lsc(op, lsc->get());
+    auto committed = ctx_.store.confirm_issued_lsc(op, cert_id);
     if (!committed) {
-        end(reason::kInvalidElement, "failed", "LSC stored by the phone but not recorded: " + committed.message());
+        // Still recorded as unconfirmed, so RADIUS accepts it; the operation stays open.
+        fail_operation(op, OperationState::Pending, "LSC stored by the phone, left unconfirmed: " + committed.message());
+        end(reason::kInvalidElement, "failed",
+            "LSC stored by the phone but not confirmed (recorded as unconfirmed): " + committed.message());
         return;
     }
-    out_.serial = committed->facts.serial_hex;
     end(reason::kUpdateCertificate, "succeeded", "");
 }
 

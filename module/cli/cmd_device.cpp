@@ -23,18 +23,23 @@ int run_add(CliContext& ctx, const std::vector<std::string>& names, const std::s
     if (!list) return ctx.error(list.message());
     report_duplicate_names(list->duplicates);
     const std::vector<std::string>& normalized = list->names;
-    auto tx = SqliteTransaction::begin(store->database());
-    if (!tx) return ctx.error(tx.message());
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& name : normalized) {
-        auto d = store->add_device(name, model, description, actor_name());
-        if (!d) return ctx.error(d.message() + " (nothing was added)");
-        out.push_back(device_json(*d));
+    // Added in transactions of kBulkChunkRows, so a long list never holds the
+    // writer lock for seconds (the CAPF server would time out recording an LSC).
+    auto result = store->add_devices(normalized, model, description, actor_name());
+    if (ctx.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& d : result.done) out.push_back(device_json(d));
+        ctx.print_json(out);
+    } else {
+        for (const auto& d : result.done) std::cout << "added " << d.name << "\n";
     }
-    if (auto s = tx->commit(); !s) return ctx.error(s.message());
-    if (ctx.json) ctx.print_json(out);
-    else
-        for (const auto& name : normalized) std::cout << "added " << name << "\n";
+    if (result.error) {
+        const std::size_t left = normalized.size() - result.done.size();
+        return ctx.error(result.error->message + (result.done.empty() ? " (nothing was added)"
+                                                                       : " (" + std::to_string(result.done.size()) +
+                                                                             " added as shown, " + std::to_string(left) +
+                                                                             " not)"));
+    }
     return kExitOk;
 }
 
@@ -80,6 +85,8 @@ int run_show(CliContext& ctx, const std::string& raw) {
     auto ops = store->list_operations(*name, true);
     auto certs = store->list_certificates(*name);
     if (!ops) return ctx.error(ops.message());
+    const UnixTime now = now_utc();
+    for (auto& o : *ops) o.state = effective_state(o, now);  // in-progress past its deadline: timed-out
     if (!certs) return ctx.error(certs.message());
     if (ctx.json) {
         auto j = device_json(**d);

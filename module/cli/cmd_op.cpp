@@ -41,6 +41,33 @@ void warn_null_for_soft_clients(const std::vector<std::string>& names, Operation
     }
 }
 
+// Prints what was scheduled (text or JSON), with each generated authentication string.
+void print_scheduled(CliContext& ctx, OperationKind kind, const OperationRequest& req, const std::vector<Operation>& done,
+                     const std::vector<std::string>& digits_of, bool generate) {
+    nlohmann::json out = nlohmann::json::array();
+    for (std::size_t i = 0; i < done.size(); ++i) {
+        const Operation& op = done[i];
+        nlohmann::json j = {{"device", op.device_name},
+                            {"id", op.id},
+                            {"operation", std::string(to_string(kind))},
+                            {"auth", std::string(to_string(op.request.auth_mode))},
+                            {"key", op.request.key.to_string()},
+                            {"completes_by", op.request.completes_by ? nlohmann::json(format_utc(*op.request.completes_by))
+                                                                     : nlohmann::json(nullptr)}};
+        if (generate) j["auth_string"] = digits_of[i];
+        out.push_back(j);
+    }
+    if (ctx.json) ctx.print_json(out);
+    else
+        for (std::size_t i = 0; i < done.size(); ++i) {
+            std::cout << "scheduled " << to_string(kind) << " for " << done[i].device_name
+                      << ": auth=" << to_string(req.auth_mode) << " key=" << req.key.to_string()
+                      << (req.completes_by ? " completes-by=" + format_utc(*req.completes_by) : "");
+            if (generate) std::cout << " auth-string=" << digits_of[i];
+            std::cout << "\n";
+        }
+}
+
 int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     OperationRequest req;
     req.kind = kind;
@@ -77,12 +104,11 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     if (!list) return ctx.error(list.message());
     report_duplicate_names(list->duplicates);
     const std::vector<std::string>& names = list->names;
-    auto store = ctx.store();
-    if (!store) return ctx.error(store.message());
-    auto tx = SqliteTransaction::begin(store->database());
-    if (!tx) return ctx.error(tx.message());
-    nlohmann::json out = nlohmann::json::array();
-    std::vector<std::pair<std::string, std::string>> printed;
+    // Secrets are generated and hashed (PBKDF2, slow on purpose) before any write:
+    // the store then schedules in short transactions of kBulkChunkRows.
+    std::vector<std::pair<std::string, OperationRequest>> items;
+    std::vector<std::string> digits_of;
+    items.reserve(names.size());
     for (const auto& name : names) {
         OperationRequest r = req;
         std::string digits = generate ? random_digits(8) : fixed_digits;
@@ -91,30 +117,20 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
             if (!hash) return ctx.error(hash.message());
             r.auth_secret_hash = *hash;
         }
-        auto op = store->schedule_operation(name, r, actor_name());
-        if (!op) return ctx.error(op.message() + " (nothing was scheduled)");
-        nlohmann::json j = {{"device", name},
-                            {"id", op->id},
-                            {"operation", std::string(to_string(kind))},
-                            {"auth", std::string(to_string(r.auth_mode))},
-                            {"key", r.key.to_string()},
-                            {"completes_by", r.completes_by ? nlohmann::json(format_utc(*r.completes_by)) : nlohmann::json(nullptr)}};
-        // A generated string is shown once, here, so it can be typed on the phone; it is stored only hashed.
-        if (generate) j["auth_string"] = digits;
-        out.push_back(j);
-        printed.emplace_back(name, generate ? digits : "");
+        items.emplace_back(name, std::move(r));
+        digits_of.push_back(generate ? digits : "");
     }
-    if (auto s = tx->commit(); !s) return ctx.error(s.message());
-    if (ctx.json) {
-        ctx.print_json(out);
-        return kExitOk;
-    }
-    for (const auto& [name, digits] : printed) {
-        std::cout << "scheduled " << to_string(kind) << " for " << name << ": auth=" << to_string(req.auth_mode)
-                  << " key=" << req.key.to_string()
-                  << (req.completes_by ? " completes-by=" + format_utc(*req.completes_by) : "");
-        if (!digits.empty()) std::cout << " auth-string=" << digits;
-        std::cout << "\n";
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    auto result = store->schedule_operations(items, actor_name());
+    // What was committed is shown even after an error: a generated string is shown only here.
+    print_scheduled(ctx, kind, req, result.done, digits_of, generate);
+    if (result.error) {
+        const std::size_t left = items.size() - result.done.size();
+        return ctx.error(result.error->message + (result.done.empty() ? " (nothing was scheduled)"
+                                                                       : " (" + std::to_string(result.done.size()) +
+                                                                             " scheduled as shown, " + std::to_string(left) +
+                                                                             " not)"));
     }
     if (req.auth_mode == AuthMode::Null) {
         std::cerr << "note: auth=null accepts any phone that claims the name; use --auth string or lsc/mic outside a closed network\n";
@@ -151,6 +167,11 @@ int run_list(CliContext& ctx, bool all, const std::string& device) {
     }
     auto ops = store->list_operations(filter, all);
     if (!ops) return ctx.error(ops.message());
+    // An operation left in-progress by a session that died (server killed) is
+    // timed-out once its deadline passes: shown as such, and not as open.
+    const UnixTime now = now_utc();
+    for (auto& o : *ops) o.state = effective_state(o, now);
+    if (!all) std::erase_if(*ops, [](const Operation& o) { return is_finished(o.state); });
     if (ctx.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& o : *ops)

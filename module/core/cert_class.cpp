@@ -7,6 +7,7 @@ namespace lscgate {
 std::string_view to_string(CertClass c) {
     switch (c) {
         case CertClass::LscValid: return "lsc-valid";
+        case CertClass::LscUnconfirmed: return "lsc-unconfirmed";
         case CertClass::LscRevoked: return "lsc-revoked";
         case CertClass::LscSuperseded: return "lsc-superseded";
         case CertClass::LscExpired: return "lsc-expired";

@@ -12,6 +12,8 @@ namespace lscgate {
 
 enum class CertClass {
     LscValid,         // chains to a trusted CAPF, active in the registry, within validity
+    LscUnconfirmed,   // as lsc-valid, but the phone's "stored" answer was never recorded
+                      // (EAP-TLS proved the phone holds its key); newer than the active LSC
     LscRevoked,
     LscSuperseded,    // replaced by a newer LSC, or deleted from the phone
     LscExpired,
@@ -22,8 +24,8 @@ enum class CertClass {
     UnknownIssuer,
 };
 
-inline constexpr std::array<CertClass, 9> kAllCertClasses = {
-    CertClass::LscValid,        CertClass::LscRevoked,      CertClass::LscSuperseded,
+inline constexpr std::array<CertClass, 10> kAllCertClasses = {
+    CertClass::LscValid,        CertClass::LscUnconfirmed,  CertClass::LscRevoked,      CertClass::LscSuperseded,
     CertClass::LscExpired,      CertClass::LscNotYetValid,  CertClass::LscUnregistered,
     CertClass::LscForeign,      CertClass::Mic,             CertClass::UnknownIssuer,
 };

@@ -61,10 +61,25 @@ Result<Classification> Classifier::classify_registered(const PresentedCertificat
                         r.device_name, not_after);
         case CertificateStatus::Fetched:
             return make(CertClass::LscUnregistered, who + " was only fetched from a phone, never issued here", r.device_name);
+        case CertificateStatus::Unconfirmed:
+            // Only the newest certificate of a device can be the one its phone keeps:
+            // one issued before the active LSC was replaced by it.
+            if (r.older_than_active)
+                return make(CertClass::LscSuperseded,
+                            r.device_name + " LSC serial " + r.serial_hex +
+                                " was never confirmed and is older than the device's active LSC",
+                            r.device_name, not_after);
+            break;
         case CertificateStatus::Active: break;
     }
     CertClass cls = CertClass::LscValid;
     const std::string window = time_window(now, not_before, not_after, cls);
+    if (r.status == CertificateStatus::Unconfirmed && cls == CertClass::LscValid)
+        return make(CertClass::LscUnconfirmed,
+                    r.device_name + " LSC serial " + r.serial_hex +
+                        " is unconfirmed (issued, the phone's \"stored\" answer never recorded; the TLS handshake "
+                        "proved the phone holds its key), " + window,
+                    r.device_name, not_after);
     return make(cls, r.device_name + " LSC serial " + r.serial_hex + " " + window, r.device_name, not_after);
 }
 
@@ -109,6 +124,14 @@ Result<Classification> Classifier::classify_device(const std::string& device, Un
         case CertificateStatus::Revoked:
             return make(CertClass::LscRevoked, device + " LSC serial " + r.serial_hex + " is revoked", device, r.not_after);
         case CertificateStatus::Active: break;
+        case CertificateStatus::Unconfirmed:
+            // No active LSC, the newest one unconfirmed: the phone may hold it, or
+            // an older one (revoked, superseded) if it never received it. A device
+            // name proves neither; the engine refuses this class on the VPN path.
+            return make(CertClass::LscUnconfirmed,
+                        device + " has no active LSC (latest serial " + r.serial_hex +
+                            " is unconfirmed: which certificate the phone holds is unknown without it)",
+                        device, r.not_after);
         default:
             return make(CertClass::LscSuperseded, device + " has no active LSC (latest serial " + r.serial_hex + " is " +
                                                       std::string(to_string(r.status)) + ")", device, r.not_after);

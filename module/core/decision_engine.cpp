@@ -237,7 +237,16 @@ Decision DecisionEngine::decide_vpn(std::string_view user_name, UnixTime now) co
 Decision DecisionEngine::decide_device(const std::string& device, UnixTime now) const {
     const auto trust = authorities();
     Classifier classifier(*trust, *registry_);
-    return finish(classifier.classify_device(device, now), now);
+    Decision d = finish(classifier.classify_device(device, now), now);
+    // By name, nothing proves which certificate the phone holds: an unconfirmed LSC
+    // may never have reached it (and the one it has may be revoked). Accepted only
+    // over EAP-TLS, where the handshake proves possession; here, fail closed.
+    if (d.cls == CertClass::LscUnconfirmed && d.verdict != Verdict::Reject) {
+        d.verdict = Verdict::Reject;
+        d.reply.clear();
+        d.reason += " (lsc-unconfirmed is accepted only over EAP-TLS, where the certificate itself is presented)";
+    }
+    return d;
 }
 
 Decision DecisionEngine::decide_certificate(const X509* cert, UnixTime now) const {

@@ -44,6 +44,9 @@ std::string default_policy_text() {
 # warning at load for every setting here that 802.1X cannot honour.
 [actions]
 lsc-valid = "accept"          # chains to our CAPF, active in the registry, within validity
+lsc-unconfirmed = "accept"    # as lsc-valid, but issued and never confirmed (the server died before
+                              # recording the phone's "stored" answer); newer than the active LSC.
+                              # EAP-TLS only: refused on the VPN path whatever this says
 lsc-revoked = "reject"
 lsc-superseded = "reject"     # replaced by a newer LSC, or deleted from the phone
 lsc-expired = "reject"        # see [expiry] grace_days

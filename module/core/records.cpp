@@ -50,8 +50,9 @@ constexpr std::array<std::pair<CertificateKind, std::string_view>, 2> kCertKinds
     {CertificateKind::Lsc, "lsc"},
     {CertificateKind::Mic, "mic"},
 }};
-constexpr std::array<std::pair<CertificateStatus, std::string_view>, 5> kCertStatuses{{
+constexpr std::array<std::pair<CertificateStatus, std::string_view>, 6> kCertStatuses{{
     {CertificateStatus::Active, "active"},
+    {CertificateStatus::Unconfirmed, "unconfirmed"},
     {CertificateStatus::Superseded, "superseded"},
     {CertificateStatus::Revoked, "revoked"},
     {CertificateStatus::Removed, "removed"},
@@ -78,6 +79,14 @@ Result<CertificateKind> parse_certificate_kind(std::string_view s) { return pars
 Result<CertificateStatus> parse_certificate_status(std::string_view s) {
     return parse_of(s, kCertStatuses, "certificate status");
 }
+
+OperationState effective_state(const Operation& op, UnixTime now) {
+    const bool open = op.state == OperationState::Pending || op.state == OperationState::InProgress;
+    if (open && op.request.completes_by && *op.request.completes_by < now) return OperationState::TimedOut;
+    return op.state;
+}
+
+bool is_finished(OperationState s) { return s != OperationState::Pending && s != OperationState::InProgress; }
 
 bool auth_mode_accepts_lsc(AuthMode m) {
     return m == AuthMode::Lsc || m == AuthMode::LscOrMic || m == AuthMode::MicOrLsc;

@@ -17,8 +17,13 @@ enum class OperationKind { Install, Delete, Fetch, None };
 enum class AuthMode { Null, String, Lsc, Mic, LscOrMic, MicOrLsc };
 enum class OperationState { Pending, InProgress, Succeeded, Failed, TimedOut, Cancelled };
 enum class CertificateKind { Lsc, Mic };
+// unconfirmed: issued and recorded, sent (or about to be sent) to the phone, whose
+// "stored" answer has not been recorded yet (a crash, a lost connection, a locked
+// or full database). It is recorded *before* it leaves the server, so a phone can
+// never hold an LSC the registry does not know; it becomes active when the phone
+// confirms, or proves possession of it in a later CAPF session.
 // superseded: replaced by a newer LSC; removed: deleted from the phone by a delete operation.
-enum class CertificateStatus { Active, Superseded, Revoked, Removed, Fetched };
+enum class CertificateStatus { Active, Superseded, Revoked, Removed, Fetched, Unconfirmed };
 
 std::string_view to_string(OperationKind v);
 std::string_view to_string(AuthMode v);
@@ -65,6 +70,14 @@ struct Operation {
     UnixTime updated_at = 0;
     std::optional<UnixTime> finished_at;
 };
+
+// The state to show and act on at `now`: an operation still open (pending, or
+// in-progress because its session died with the server) whose completes-by
+// deadline has passed is timed-out, whatever the row still says. A phone that
+// arrives later is refused with END_SESSION(0) either way (CUCM "Late/Timedout").
+OperationState effective_state(const Operation& op, UnixTime now);
+// Succeeded, failed, timed-out or cancelled: nothing more will happen to it.
+bool is_finished(OperationState s);
 
 struct CertificateRecord {
     std::int64_t id = 0;

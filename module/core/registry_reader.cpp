@@ -12,7 +12,9 @@ namespace lscgate {
 namespace {
 
 constexpr const char* kColumns =
-    "device_name, kind, status, serial, issuer_oneline, fingerprint, not_before, not_after";
+    "device_name, kind, status, serial, issuer_oneline, fingerprint, not_before, not_after, "
+    "CASE WHEN status = 'unconfirmed' THEN EXISTS(SELECT 1 FROM certificates a WHERE a.device_name = "
+    "certificates.device_name AND a.kind = 'lsc' AND a.status = 'active' AND a.id > certificates.id) ELSE 0 END";
 
 Result<RegisteredCertificate> read_row(const SqliteStatement& st) {
     RegisteredCertificate r;
@@ -27,6 +29,7 @@ Result<RegisteredCertificate> read_row(const SqliteStatement& st) {
     r.fingerprint = st.column_text(5);
     r.not_before = st.column_int(6);
     r.not_after = st.column_int(7);
+    r.older_than_active = st.column_int(8) != 0;
     return r;
 }
 

@@ -48,6 +48,9 @@ struct RegisteredCertificate {
     std::string fingerprint;
     UnixTime not_before = 0;
     UnixTime not_after = 0;
+    // For an unconfirmed row: the device has an active LSC issued after it, so it
+    // is stale (a newer certificate was confirmed), whatever its own status says.
+    bool older_than_active = false;
 };
 
 class RegistryReader {

@@ -439,34 +439,14 @@ Status Store::insert_certificate(const std::string& device, CertificateKind kind
 }
 
 Result<CertificateRecord> Store::commit_issued_lsc(const Operation& op, const X509* cert) {
-    auto facts = describe_certificate(cert);
-    if (!facts) return facts.error();
-    CertificateRecord rec;
-    rec.device_name = op.device_name;
-    rec.kind = CertificateKind::Lsc;
-    rec.status = CertificateStatus::Active;
-    rec.facts = std::move(*facts);
-    rec.pem = certificate_pem(cert);
-    rec.operation_id = op.id;
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
-    auto supersede = db_.prepare(
-        "UPDATE certificates SET status='superseded' WHERE device_name=? AND kind='lsc' AND status='active'");
-    if (!supersede) return supersede.error();
-    supersede->bind(1, op.device_name);
-    if (auto s = supersede->run(); !s) return s.error();
-    if (auto s = insert_certificate(op.device_name, rec.kind, rec.status, rec.facts, rec.pem, op.id); !s)
-        return s.error();
-    rec.id = db_.last_insert_id();
-    if (auto s = set_operation_state(op.id, OperationState::Succeeded, ""); !s) return s.error();
-    if (auto s = audit("capf", "lsc.issue", op.device_name,
-                       "serial=" + rec.facts.serial_hex + " sha256=" + rec.facts.sha256 + " not_after=" +
-                           format_utc(rec.facts.not_after));
-        !s)
-        return s.error();
+    auto recorded = record_issued_lsc(op, cert);
+    if (!recorded) return recorded.error();
+    auto confirmed = confirm_issued_lsc(op, recorded->id);
+    if (!confirmed) return confirmed.error();
     if (auto s = tx->commit(); !s) return s.error();
-    rec.created_at = now_utc();
-    return rec;
+    return confirmed;
 }
 
 Status Store::commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind) {
@@ -493,8 +473,10 @@ Status Store::commit_fetched_certificate(const Operation& op, const X509* cert, 
 Status Store::commit_deleted_lsc(const Operation& op) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
+    // Whatever LSC the phone held is gone: the active one and any unconfirmed one.
     auto st = db_.prepare(
-        "UPDATE certificates SET status='removed' WHERE device_name=? AND kind='lsc' AND status='active'");
+        "UPDATE certificates SET status='removed' WHERE device_name=? AND kind='lsc' AND "
+        "status IN ('active','unconfirmed')");
     if (!st) return st.error();
     st->bind(1, op.device_name);
     if (auto s = st->run(); !s) return s;
@@ -549,10 +531,23 @@ Result<CertificateRecord> Store::revoke(const CertificateRecord& target, const s
 
 Result<CertificateRecord> Store::revoke_active_lsc(const std::string& device, const std::string& reason,
                                                    const std::string& actor) {
-    auto active = active_lsc(device);
-    if (!active) return active.error();
-    if (!active->has_value()) return fail(device + " has no active LSC to revoke");
-    return revoke(**active, reason, actor);
+    // An unconfirmed LSC may be what the phone holds (RADIUS accepts it): it goes too.
+    auto rows = query_certificates(
+        "WHERE device_name = ? AND kind = 'lsc' AND status IN ('active','unconfirmed') "
+        "ORDER BY status = 'active' DESC, id DESC",
+        device);
+    if (!rows) return rows.error();
+    if (rows->empty()) return fail(device + " has no active LSC to revoke");
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    std::optional<CertificateRecord> first;
+    for (const auto& row : *rows) {
+        auto r = revoke(row, reason, actor);
+        if (!r) return r.error();
+        if (!first) first = std::move(*r);
+    }
+    if (auto s = tx->commit(); !s) return s.error();
+    return std::move(*first);
 }
 
 Result<CertificateRecord> Store::revoke_serial(const std::string& serial_hex, const std::string& reason,

@@ -8,14 +8,30 @@
 #include "core/sqlite_handles.h"
 #include "core/store_schema.h"
 
+#include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lscgate {
 
 // The schema version a migrated database has: one per shipped migration.
 inline constexpr int kStoreSchemaVersion = static_cast<int>(kStoreMigrations.size());
+
+// Rows per transaction in bulk writes. SQLite has one writer at a time and every
+// other writer (the CAPF server recording an LSC) waits at most its busy timeout
+// (5 s): 500 rows commit in milliseconds, 60 000 in one transaction took seconds.
+inline constexpr std::size_t kBulkChunkRows = 500;
+
+// What a bulk write did: the rows committed (in order), and the error that
+// stopped it, if any. Rows before the error stay committed; none after it is written.
+template <class T>
+struct BulkResult {
+    std::vector<T> done;
+    std::optional<Error> error;
+};
 
 class Store {
 public:
@@ -31,10 +47,23 @@ public:
     Result<std::optional<Device>> find_device(const std::string& name);
     Result<std::vector<Device>> list_devices();
     Status remove_device(const std::string& name, const std::string& actor);
+    // Adds many devices in transactions of `chunk` rows. Names must be normalized.
+    // Checked first, before anything is written: a duplicate in the list or a name
+    // already registered adds none. A failure after that (another writer added one
+    // meanwhile, disk full) stops at that chunk: earlier chunks stay added.
+    BulkResult<Device> add_devices(const std::vector<std::string>& names, const std::string& model,
+                                   const std::string& description, const std::string& actor,
+                                   std::size_t chunk = kBulkChunkRows);
 
     // Operations. Scheduling replaces (cancels) any operation still open for the device.
     Result<Operation> schedule_operation(const std::string& device, const OperationRequest& request,
                                          const std::string& actor);
+    // Schedules (device, request) pairs in transactions of `chunk` rows; every
+    // device is checked to exist before anything is written (an unknown one
+    // schedules none). Requests carry their secret already hashed: nothing slow
+    // runs while the writer lock is held.
+    BulkResult<Operation> schedule_operations(const std::vector<std::pair<std::string, OperationRequest>>& items,
+                                              const std::string& actor, std::size_t chunk = kBulkChunkRows);
     Result<std::optional<Operation>> open_operation(std::int64_t device_id);
     Result<std::vector<Operation>> list_operations(const std::optional<std::string>& device, bool include_finished);
     Status cancel_operation(const std::string& device, const std::string& actor);
@@ -55,12 +84,31 @@ public:
     Status clear_auth_failures(std::int64_t device_id);
 
     // Outcomes of a CAPF session, each one transaction.
+    //
+    // An issued LSC goes through the registry in two steps around the phone's
+    // answer: record_issued_lsc (status unconfirmed) *before* STORE_CERTIFICATE_REQUEST
+    // is sent, so whatever happens next (SIGKILL, a locked or full database) the
+    // registry knows every LSC a phone can hold; then confirm_issued_lsc when the
+    // phone answers "stored": it becomes active, every other active or unconfirmed
+    // LSC of the device becomes superseded, the operation succeeds. If the phone
+    // refuses it, or it never left the server, discard_unconfirmed_lsc deletes the row.
+    Result<CertificateRecord> record_issued_lsc(const Operation& op, const X509* cert);
+    Result<CertificateRecord> confirm_issued_lsc(const Operation& op, std::int64_t certificate_id);
+    Status discard_unconfirmed_lsc(std::int64_t certificate_id, const std::string& why);
+    // A phone proved possession of its unconfirmed LSC (an LSC-authenticated CAPF
+    // session, capf-protocol notes §7.3): it is the phone's certificate, so it
+    // becomes active like a confirmed one. Refused when the device has a newer
+    // active LSC (then the unconfirmed one is stale, and becomes superseded).
+    Result<CertificateRecord> confirm_lsc_by_possession(std::int64_t certificate_id);
+    // Both steps at once (tests, imports): recorded and active in one transaction.
     Result<CertificateRecord> commit_issued_lsc(const Operation& op, const X509* cert);
     Status commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind);
     Status commit_deleted_lsc(const Operation& op);
 
     // Revocation: the device's active LSC, or any certificate by serial (hex).
     // Returns what was revoked; takes effect on the RADIUS side at the next request.
+    // By device, its unconfirmed LSCs are revoked with the active one (RADIUS would
+    // otherwise accept them); the active one is returned, or the newest unconfirmed.
     Result<CertificateRecord> revoke_active_lsc(const std::string& device, const std::string& reason,
                                                 const std::string& actor);
     Result<CertificateRecord> revoke_serial(const std::string& serial_hex, const std::string& reason,
@@ -95,6 +143,9 @@ private:
     Status insert_certificate(const std::string& device, CertificateKind kind, CertificateStatus status,
                               const CertificateFacts& facts, const std::string& pem,
                               std::optional<std::int64_t> operation_id);
+    // Makes certificate `id` (unconfirmed) the device's active LSC, superseding every
+    // other active or unconfirmed LSC of the device; inside the caller's transaction.
+    Result<CertificateRecord> promote_lsc(std::int64_t id, const std::string& how);
 
     SqliteDatabase db_;
 };

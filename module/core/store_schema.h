@@ -7,7 +7,7 @@ namespace lscgate {
 
 // Migration N brings a database from PRAGMA user_version N to N+1. Never edit a
 // shipped migration: append a new one.
-inline constexpr std::array<std::string_view, 1> kStoreMigrations = {
+inline constexpr std::array<std::string_view, 2> kStoreMigrations = {
     R"sql(
 CREATE TABLE devices(
   id INTEGER PRIMARY KEY,
@@ -83,6 +83,42 @@ CREATE TABLE audit(
 );
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+)sql",
+    // 2: certificates gain the status 'unconfirmed' (an LSC recorded before it is
+    // sent to the phone, issue 7 item 4). SQLite cannot change a CHECK constraint
+    // in place, so the table is rebuilt with the same columns and indexes.
+    R"sql(
+CREATE TABLE certificates_v2(
+  id INTEGER PRIMARY KEY,
+  device_name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK(kind IN ('lsc','mic')),
+  serial TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  issuer_oneline TEXT NOT NULL,
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  key_type TEXT NOT NULL,
+  key_bits INTEGER NOT NULL,
+  pem TEXT NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('active','unconfirmed','superseded','revoked','removed','fetched')),
+  operation_id INTEGER,
+  revoked_at INTEGER,
+  revocation_reason TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+INSERT INTO certificates_v2(id, device_name, kind, serial, fingerprint, subject, issuer, issuer_oneline, not_before,
+                            not_after, key_type, key_bits, pem, status, operation_id, revoked_at, revocation_reason,
+                            created_at)
+  SELECT id, device_name, kind, serial, fingerprint, subject, issuer, issuer_oneline, not_before, not_after, key_type,
+         key_bits, pem, status, operation_id, revoked_at, revocation_reason, created_at FROM certificates;
+DROP TABLE certificates;
+ALTER TABLE certificates_v2 RENAME TO certificates;
+CREATE UNIQUE INDEX certificates_fingerprint ON certificates(fingerprint);
+CREATE INDEX certificates_issuer_serial ON certificates(serial, issuer);
+CREATE INDEX certificates_device ON certificates(device_name, status);
+CREATE UNIQUE INDEX certificates_one_active_lsc ON certificates(device_name) WHERE kind = 'lsc' AND status = 'active';
 )sql",
 };
 

@@ -286,7 +286,15 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 	case LSCGATE_ACCEPT:
 	case LSCGATE_RESTRICT:
 		add_reply(request, &result);
-		RDEBUG("%s", result.log_line);
+		/*
+		 *	An accept of anything but lsc-valid is a policy exception
+		 *	(lsc-unconfirmed, an expiry grace, allow-until): always logged.
+		 */
+		if (result.decision == LSCGATE_ACCEPT && strcmp(result.cls, "lsc-valid") != 0) {
+			RINFO("%s", result.log_line);
+		} else {
+			RDEBUG("%s", result.log_line);
+		}
 		return RLM_MODULE_OK;
 
 	case LSCGATE_REJECT:

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
@@ -292,6 +293,13 @@ protected:
         throw std::runtime_error("operation vanished");
     }
     OperationState state_of(const Operation& op) { return op_now(op.id).state; }
+    int count_audit(const std::string& action) {
+        auto events = store.list_audit(1000);
+        if (!events) throw std::runtime_error(events.message());
+        int n = 0;
+        for (const auto& e : *events) n += e.action == action ? 1 : 0;
+        return n;
+    }
 
     std::vector<CertificateRecord> certs(const std::string& device = kDevice) {
         auto c = store.list_certificates(device);
@@ -314,6 +322,22 @@ protected:
     void expect_untouched(const Operation& op, std::size_t cert_rows = 0) {
         EXPECT_EQ(state_of(op), OperationState::Pending);
         EXPECT_EQ(certs().size(), cert_rows);
+    }
+
+    // The LSC the server delivered in `r` is in the registry with `status`: a
+    // phone never holds an LSC the registry does not know (issue 7 item 4).
+    void expect_delivered_recorded(const SessionRun& r, CertificateStatus status) {
+        const Message* store_req = r.find(Command::StoreCertificateRequest);
+        ASSERT_NE(store_req, nullptr) << "no LSC was delivered";
+        auto w = unwrap_certificate(*store_req->find(Tag::Certificate));
+        ASSERT_TRUE(w);
+        auto cert = parse_certificate_der(w->der);
+        ASSERT_TRUE(cert);
+        auto rec = store.find_certificate_by_fingerprint(fingerprint(cert->get()));
+        ASSERT_TRUE(rec);
+        ASSERT_TRUE(rec->has_value()) << "the phone holds an LSC the registry never recorded";
+        EXPECT_EQ((*rec)->status, status);
+        EXPECT_EQ((*rec)->device_name, kDevice);
     }
 
     test::TempDir dir;
@@ -1317,13 +1341,16 @@ TEST_F(CapfSession, SessionIdMismatchEndsWith7) {
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
         EXPECT_EQ(r.commands(), kFullInstall);
         EXPECT_EQ(r.end_reason(), 7);
+        // The LSC was sent, its confirmation is void: the phone may hold it, so it stays unconfirmed.
+        expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
     }
     {
         Message keepalive(Command::RequestInProgress, kSid + 5);
         const SessionRun r = run({auth_response(), keepalive, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.end_reason(), 7) << "a keep-alive with a foreign session id is still a mismatch";
     }
-    expect_untouched(op);
+    expect_untouched(op, 1);
+    EXPECT_FALSE(active());
 }
 
 TEST_F(CapfSession, TruncatedBodyEndsWith7) {
@@ -1467,12 +1494,14 @@ TEST_F(CapfSession, UnexpectedCommandInsteadOfKeyGenerateResponse) {
     EXPECT_FALSE(active());
 }
 
-TEST_F(CapfSession, UnexpectedCommandInsteadOfStoreResponseCommitsNothing) {
+TEST_F(CapfSession, UnexpectedCommandInsteadOfStoreResponseLeavesTheLscUnconfirmed) {
     const Operation op = schedule(OperationKind::Install);
     const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), keygen_response(pki().phone_rsa.get())});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 7);
-    expect_untouched(op);
+    expect_untouched(op, 1);
+    expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
+    EXPECT_FALSE(active());
 }
 
 TEST_F(CapfSession, VersionMissingOrAbove3EndsWith7) {
@@ -1632,12 +1661,14 @@ TEST_F(CapfSession, EveryWriteFailingDoesNotCrash) {
 TEST_F(CapfSession, PhoneClosesAfterKeyGeneration) {
     const Operation op = schedule(OperationKind::Install);
     {
-        // The phone answered KEY_GENERATE and vanished before confirming storage.
+        // The phone answered KEY_GENERATE and vanished before confirming storage:
+        // it may hold the LSC, so the registry has it, unconfirmed, not active.
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get())});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
         EXPECT_EQ(r.end_reason(), -1) << "no END_SESSION to a closed peer";
         EXPECT_EQ(r.outcome.result, "closed");
-        expect_untouched(op);
+        expect_untouched(op, 1);
+        expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
         EXPECT_FALSE(active());
     }
     {
@@ -1645,7 +1676,7 @@ TEST_F(CapfSession, PhoneClosesAfterKeyGeneration) {
         const SessionRun r = run({auth_response(), rip(), rip()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3}));
         EXPECT_EQ(r.end_reason(), -1);
-        expect_untouched(op);
+        expect_untouched(op, 1);
     }
 }
 
@@ -1661,12 +1692,15 @@ TEST_F(CapfSession, TimeoutsEndWith7AndKeepTheOperationPending) {
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
     }
+    expect_untouched(op);
     {
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get())}, true);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
     }
-    expect_untouched(op);
+    expect_untouched(op, 1);
+    EXPECT_FALSE(active());
 }
 
 TEST_F(CapfSession, KeyGenerationWaitUsesTheLongTimeoutAndEachKeepAliveRestartsIt) {
@@ -1708,6 +1742,184 @@ TEST_F(CapfSession, DeleteAndFetchResponsesThatNeverComeKeepTheOperationPending)
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 11}));
         expect_untouched(op, 1);
     }
+}
+
+// =============================================================================
+// The issued LSC is recorded before it is sent (issue 7 item 4): whatever happens
+// after the phone stored it (SIGKILL, a locked or full database), the registry
+// knows it, as unconfirmed, and RADIUS accepts it from the phone that holds its key.
+
+// A stream that runs `hook` when the server writes a frame of command `when`
+// (to lock the registry at exactly that step).
+class HookStream : public MemoryStream {
+public:
+    IoResult write_all(ByteView data, Clock::time_point deadline) override {
+        if (data.size() >= 2 && data[1] == when) {
+            if (hook) hook();
+            if (fail_write) return {IoStatus::Error, 0, "connection reset"};
+        }
+        return MemoryStream::write_all(data, deadline);
+    }
+    std::uint8_t when = 0;
+    std::function<void()> hook;
+    bool fail_write = false;
+};
+
+class CapfSessionLockedRegistry : public CapfSession {
+protected:
+    // The session's store waits 50 ms for a lock, not 5 s; `blocker` is another
+    // process's writer holding the lock (a long CLI transaction, a full disk).
+    Store quick = [this] {
+        auto s = Store::open((dir / "lscgate.db").string(), Store::OpenMode::ExistingReadWrite, 50);
+        if (!s) throw std::runtime_error(s.message());
+        return std::move(*s);
+    }();
+    Store blocker = [this] {
+        auto s = Store::open((dir / "lscgate.db").string(), Store::OpenMode::ExistingReadWrite, 50);
+        if (!s) throw std::runtime_error(s.message());
+        return std::move(*s);
+    }();
+    bool locked = false;
+    void lock() { locked = blocker.database().exec("BEGIN IMMEDIATE").ok(); }
+    void TearDown() override {
+        if (locked) (void)blocker.database().exec("ROLLBACK");
+    }
+
+    SessionRun run_locked_at(Command step, const std::vector<Message>& phone) {
+        HookStream stream;
+        stream.when = static_cast<std::uint8_t>(step);
+        stream.hook = [this] { lock(); };
+        for (const auto& m : phone) stream.push(wire(m));
+        FrameChannel channel(stream);
+        SessionContext ctx{quick, authority, trust, settings};
+        SessionRun r;
+        r.outcome = run_session(channel, ctx, kSid);
+        for (const Bytes& f : stream.take_written_frames()) r.frames.push_back(*decode_frame(f));
+        EXPECT_TRUE(locked) << "the registry was never locked: the hook did not run";
+        (void)blocker.database().exec("ROLLBACK");
+        locked = false;
+        return r;
+    }
+};
+
+TEST_F(CapfSession, ServerKilledAfterThePhoneStoredLeavesItsLscUnconfirmed) {
+    // SIGKILL between the phone's "stored" answer and the commit, as the session
+    // sees it: the answer never gets read (the connection is gone).
+    const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p256");
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_ec.get())});
+    EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
+    expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
+    EXPECT_FALSE(active()) << "never active before the phone confirms";
+    EXPECT_FALSE(is_finished(state_of(op))) << "the operation stays open for the next session";
+    EXPECT_FALSE(r.outcome.serial.empty()) << "the log names the unconfirmed serial";
+}
+
+TEST_F(CapfSessionLockedRegistry, RegistryLockedAfterTheLscWasSentLeavesItUnconfirmed) {
+    // "LSC stored by the phone but not recorded: database is locked": the phone
+    // confirms, the commit fails (another writer holds the lock past the timeout).
+    const Operation op = schedule(OperationKind::Install);
+    const SessionRun r = run_locked_at(Command::StoreCertificateRequest,
+                                       {auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(r.commands(), kFullInstall);
+    EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_NE(r.outcome.cause.find("locked"), std::string::npos) << r.outcome.cause;
+    expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
+    EXPECT_FALSE(active());
+    EXPECT_FALSE(is_finished(state_of(op)));
+}
+
+TEST_F(CapfSessionLockedRegistry, AnLscThatCannotBeRecordedIsNeverSent) {
+    const Operation op = schedule(OperationKind::Install);
+    const SessionRun r = run_locked_at(Command::KeyGenerateRequest,
+                                       {auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
+    EXPECT_EQ(r.find(Command::StoreCertificateRequest), nullptr) << "no LSC leaves the server unrecorded";
+    EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_NE(r.outcome.cause.find("not recorded, so not sent"), std::string::npos) << r.outcome.cause;
+    EXPECT_TRUE(certs().empty());
+    EXPECT_FALSE(is_finished(state_of(op))) << "nothing lost: the next session runs it";
+    // The next session, with the registry free again, completes it.
+    const SessionRun again = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(again.end_reason(), 1);
+    expect_delivered_recorded(again, CertificateStatus::Active);
+}
+
+TEST_F(CapfSession, PhoneRefusingOrNeverReceivingTheLscLeavesNoRow) {
+    const Operation op = schedule(OperationKind::Install);
+    const SessionRun refused = run({auth_response(), keygen_response(pki().phone_rsa.get()),
+                                    reason_message(Command::StoreCertificateResponse, reason::kInvalidElement)});
+    EXPECT_EQ(refused.end_reason(), 7);
+    expect_untouched(op);
+    EXPECT_EQ(count_audit("lsc.discard"), 1);
+    // A STORE_CERTIFICATE_REQUEST that could not be written reached no phone.
+    HookStream stream;
+    stream.when = static_cast<std::uint8_t>(Command::StoreCertificateRequest);
+    stream.fail_write = true;
+    stream.push(wire(auth_response()));
+    stream.push(wire(keygen_response(pki().phone_rsa.get())));
+    const SessionRun lost = run_stream(stream);
+    EXPECT_EQ(lost.outcome.result, "closed");
+    expect_untouched(op);
+    EXPECT_EQ(count_audit("lsc.discard"), 2);
+}
+
+TEST_F(CapfSession, ConfirmingANewLscSupersedesAStaleUnconfirmedOne) {
+    const Operation op = schedule(OperationKind::Install);
+    const SessionRun lost = run({auth_response(), keygen_response(pki().phone_rsa.get())});
+    expect_delivered_recorded(lost, CertificateStatus::Unconfirmed);
+    // The phone (which never stored that one) comes back and completes the install.
+    const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa_new.get()), store_ok()});
+    EXPECT_EQ(r.end_reason(), 1);
+    expect_delivered_recorded(r, CertificateStatus::Active);
+    expect_delivered_recorded(lost, CertificateStatus::Superseded);
+    EXPECT_EQ(state_of(op), OperationState::Succeeded);
+}
+
+TEST_F(CapfSession, ProvingPossessionOfAnUnconfirmedLscMakesItActive) {
+    // Session 1: the phone stored the LSC, the server died before recording that.
+    schedule(OperationKind::Install);
+    const SessionRun lost = run({auth_response(), keygen_response(pki().phone_rsa.get())});
+    expect_delivered_recorded(lost, CertificateStatus::Unconfirmed);
+    auto w = unwrap_certificate(*lost.find(Command::StoreCertificateRequest)->find(Tag::Certificate));
+    X509Ptr held = std::move(*parse_certificate_der(w->der));
+    // Session 2 (auth by LSC): the proof settles it at once, even if this session
+    // then fails (the phone drops after key generation).
+    const Operation rekey = schedule(OperationKind::Install, AuthMode::Lsc);
+    Message auth = auth_response();
+    add_proof(auth, kDevice, held.get(), pki().phone_rsa.get());
+    const SessionRun r = run({auth, rip()});
+    EXPECT_EQ(r.outcome.authenticated_by, "LSC");
+    expect_delivered_recorded(lost, CertificateStatus::Active);
+    EXPECT_FALSE(is_finished(state_of(rekey)));
+    EXPECT_EQ(count_audit("lsc.issue"), 1);
+    // Session 3 completes the re-key: the proven LSC is superseded by the new one.
+    Message auth3 = auth_response();
+    add_proof(auth3, kDevice, held.get(), pki().phone_rsa.get());
+    const SessionRun done = run({auth3, keygen_response(pki().phone_rsa_new.get()), store_ok()});
+    EXPECT_EQ(done.end_reason(), 1);
+    expect_delivered_recorded(done, CertificateStatus::Active);
+    expect_delivered_recorded(lost, CertificateStatus::Superseded);
+}
+
+TEST_F(CapfSession, AnUnconfirmedLscOlderThanTheActiveOneCannotAuthenticate) {
+    schedule(OperationKind::Install);
+    const SessionRun lost = run({auth_response(), keygen_response(pki().phone_rsa.get())});
+    auto w = unwrap_certificate(*lost.find(Command::StoreCertificateRequest)->find(Tag::Certificate));
+    X509Ptr stale = std::move(*parse_certificate_der(w->der));
+    X509Ptr newer = give_active_lsc(kDevice, pki().phone_rsa_new.get());
+    // Stale rows become superseded when a newer LSC is confirmed; even one still
+    // marked unconfirmed (an older lscgate, a hand edit) cannot override it.
+    ASSERT_TRUE(store.database().exec("UPDATE certificates SET status='unconfirmed' WHERE fingerprint='" +
+                                      fingerprint(stale.get()) + "'"));
+    const Operation op = schedule(OperationKind::Install, AuthMode::Lsc);
+    Message auth = auth_response();
+    add_proof(auth, kDevice, stale.get(), pki().phone_rsa.get());
+    const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
+    EXPECT_EQ(r.commands(), kAuthThenEnd);
+    EXPECT_EQ(r.outcome.result, "rejected");
+    EXPECT_EQ(active()->facts.sha256, fingerprint(newer.get()));
+    expect_delivered_recorded(lost, CertificateStatus::Superseded);
+    EXPECT_FALSE(is_finished(state_of(op)));
 }
 
 }  // namespace

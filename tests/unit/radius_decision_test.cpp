@@ -97,6 +97,19 @@ protected:
         EXPECT_TRUE(store.commit_issued_lsc(*op, cert.get()));
         return cert;
     }
+    // Issued and recorded, but the phone's "stored" answer never recorded (the
+    // server was killed in between): what record_issued_lsc leaves behind.
+    X509Ptr record_unconfirmed(const std::string& device, const test::TestCa& ca) {
+        if (!store.find_device(device)->has_value()) {
+            EXPECT_TRUE(store.add_device(device, "", "", "test"));
+        }
+        auto op = store.schedule_operation(device, OperationRequest{}, "test");
+        EXPECT_TRUE(op);
+        X509Ptr cert = test::make_leaf(ca, phone_key.get(), "CN=" + device + ",OU=Voice,O=Example");
+        auto rec = store.record_issued_lsc(*op, cert.get());
+        EXPECT_TRUE(rec) << rec.message();
+        return cert;
+    }
     void set_status(const X509* cert, const std::string& status) {
         auto st = store.database().prepare("UPDATE certificates SET status=? WHERE fingerprint=?");
         ASSERT_TRUE(st);
@@ -594,6 +607,87 @@ TEST_F(RadiusDecision, RetiringEveryCapfTrustsNoLsc) {
     expect(e->decide_certificate(lsc.get(), now), CertClass::LscForeign, Verdict::Reject);
 }
 
+// =============================================================================
+// lsc-unconfirmed (issue 7 item 4): an LSC the phone may hold although its
+// "stored" answer was never recorded.
+
+TEST_F(RadiusDecision, UnconfirmedLscNewerThanTheActiveOneIsAcceptedAsItsOwnClass) {
+    const std::string dev = "SEP0000000000C1";
+    auto active = enroll(dev, capf);
+    auto unconfirmed = record_unconfirmed(dev, capf);
+    auto e = engine();
+    expect_both(*e, unconfirmed.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    // The same reply as lsc-valid: the phone lands in the voice VLAN either way.
+    const Decision got = e->decide_certificate(unconfirmed.get(), now);
+    const Decision valid = e->decide_certificate(active.get(), now);
+    expect(valid, CertClass::LscValid, Verdict::Accept);
+    ASSERT_FALSE(got.reply.empty());
+    ASSERT_EQ(got.reply.size(), valid.reply.size());
+    for (std::size_t i = 0; i < got.reply.size(); ++i) {
+        EXPECT_EQ(got.reply[i].name, valid.reply[i].name);
+        EXPECT_EQ(got.reply[i].value, valid.reply[i].value);
+    }
+    EXPECT_EQ(got.device, dev);
+    EXPECT_NE(got.reason.find("unconfirmed"), std::string::npos) << got.reason;
+    // A device with no active LSC at all (its first enrolment was interrupted).
+    auto first = record_unconfirmed("SEP0000000000C2", capf);
+    expect_both(*e, first.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    // The policy decides: a file that leaves the class out rejects it.
+    auto strict = engine("[actions]\nlsc-valid = \"accept\"\n");
+    expect_both(*strict, unconfirmed.get(), CertClass::LscUnconfirmed, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, UnconfirmedLscOlderThanTheActiveOneIsSuperseded) {
+    const std::string dev = "SEP0000000000C3";
+    auto stale = record_unconfirmed(dev, capf);
+    auto active = enroll(dev, capf);  // confirming a newer LSC supersedes the stale one
+    auto e = engine();
+    expect_both(*e, stale.get(), CertClass::LscSuperseded, Verdict::Reject);
+    // Even if the row still said unconfirmed (an older lscgate, a hand edit), the
+    // newer active LSC wins: an old certificate never overrides a newer one.
+    set_status(stale.get(), "unconfirmed");
+    expect_both(*e, stale.get(), CertClass::LscSuperseded, Verdict::Reject);
+    expect_both(*e, active.get(), CertClass::LscValid, Verdict::Accept);
+}
+
+TEST_F(RadiusDecision, RevokedUnconfirmedLscStaysRevoked) {
+    const std::string dev = "SEP0000000000C4";
+    auto active = enroll(dev, capf);
+    auto unconfirmed = record_unconfirmed(dev, capf);
+    auto e = engine();
+    expect_both(*e, unconfirmed.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    // Revoking the device revokes what its phone may hold: the active and the unconfirmed LSC.
+    auto revoked = store.revoke_active_lsc(dev, "key-compromise", "test");
+    ASSERT_TRUE(revoked) << revoked.message();
+    expect_both(*e, unconfirmed.get(), CertClass::LscRevoked, Verdict::Reject);
+    expect_both(*e, active.get(), CertClass::LscRevoked, Verdict::Reject);
+    // And by serial, an unconfirmed one alone.
+    auto other = record_unconfirmed("SEP0000000000C5", capf);
+    expect_both(*e, other.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    ASSERT_TRUE(store.revoke_serial(describe_certificate(other.get())->serial_hex, "unspecified", "test"));
+    expect_both(*e, other.get(), CertClass::LscRevoked, Verdict::Reject);
+    // Outside its validity it is expired like any LSC.
+    auto expired = record_unconfirmed("SEP0000000000C6", capf);
+    ASSERT_TRUE(store.database().exec("UPDATE certificates SET not_after = 1000 WHERE device_name='SEP0000000000C6'"));
+    expect(e->decide_certificate(expired.get(), now), CertClass::LscExpired, Verdict::Reject);
+}
+
+TEST_F(RadiusDecision, VpnPathRefusesAnUnconfirmedLscByName) {
+    // No active LSC, the newest unconfirmed: the name proves nothing about which
+    // certificate the phone holds, so the VPN path refuses, whatever the policy says.
+    record_unconfirmed("SEP0000000000C7", capf);
+    auto e = engine();
+    const Decision d = e->decide_vpn("SEP0000000000C7", now);
+    expect(d, CertClass::LscUnconfirmed, Verdict::Reject);
+    EXPECT_TRUE(d.reply.empty());
+    const RadiusAnswer a = e->decide_request({RadiusHook::Authorize, false, {}, "SEP0000000000C7", "10.0.0.1"}, now);
+    EXPECT_EQ(a.outcome, RadiusOutcome::Reject);
+    // With an active LSC beside a newer unconfirmed one, the device is decided by the active one.
+    enroll("SEP0000000000C8", capf);
+    record_unconfirmed("SEP0000000000C8", capf);
+    expect(e->decide_vpn("SEP0000000000C8", now), CertClass::LscValid, Verdict::Accept);
+}
+
 TEST(RadiusEngineCreate, ClearErrors) {
     TempDir dir;
     EngineConfig cfg;
@@ -624,7 +718,9 @@ TEST(RadiusEngineCreate, ClearErrors) {
 TEST(RadiusPolicy, DefaultsAndParsing) {
     const Policy p = Policy::defaults();
     for (CertClass c : kAllCertClasses)
-        EXPECT_EQ(p.action(c).kind == PolicyAction::Kind::Accept, c == CertClass::LscValid) << to_string(c);
+        EXPECT_EQ(p.action(c).kind == PolicyAction::Kind::Accept,
+                  c == CertClass::LscValid || c == CertClass::LscUnconfirmed)
+            << to_string(c);
     EXPECT_FALSE(Policy::parse("[actions]\nlsc-valid = \"yes\"\n", "p"));
     EXPECT_FALSE(Policy::parse("[actions]\nlsc-awesome = \"accept\"\n", "p"));
     EXPECT_FALSE(Policy::parse("[actions]\nmic = \"allow-until someday\"\n", "p"));

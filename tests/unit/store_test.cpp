@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 
 using namespace lscgate;
@@ -232,13 +233,244 @@ TEST_F(StoreTest, AFailedCommitLeavesNoHalfWrittenRows) {
     ASSERT_FALSE(again);
     EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='active'"), 1);
     EXPECT_EQ(count("SELECT count(*) FROM certificates"), 1);
-    // A closed operation cannot be committed twice either.
+    // An LSC the phone stored for an operation closed meanwhile (cancelled, replaced)
+    // is recorded all the same: the phone holds it. The operation keeps its state.
     auto other = lsc_for("SEP000000000001");
     auto closed = store.commit_issued_lsc(op, other.get());
-    ASSERT_FALSE(closed);
-    EXPECT_NE(closed.message().find("no longer open"), std::string::npos);
-    EXPECT_EQ(count("SELECT count(*) FROM certificates"), 1);
+    ASSERT_TRUE(closed) << closed.message();
+    EXPECT_EQ(count("SELECT count(*) FROM certificates"), 2);
     EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='active'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='succeeded'"), 1);
+}
+
+// =============================================================================
+// An issued LSC is recorded before it is sent (issue 7 item 4)
+
+TEST_F(StoreTest, IssuedLscIsUnconfirmedUntilThePhoneConfirmsIt) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    auto old_op = schedule("SEP000000000001");
+    auto old_lsc = lsc_for("SEP000000000001");
+    ASSERT_TRUE(store.commit_issued_lsc(old_op, old_lsc.get()));
+    auto op = schedule("SEP000000000001");
+    auto cert = lsc_for("SEP000000000001");
+    auto rec = store.record_issued_lsc(op, cert.get());
+    ASSERT_TRUE(rec) << rec.message();
+    EXPECT_EQ(rec->status, CertificateStatus::Unconfirmed);
+    EXPECT_EQ(rec->facts.sha256, describe_certificate(cert.get())->sha256);
+    // Recorded, not active: the previous LSC stays the active one, the operation open.
+    auto active = store.active_lsc("SEP000000000001");
+    ASSERT_TRUE(active && active->has_value());
+    EXPECT_EQ((*active)->facts.sha256, describe_certificate(old_lsc.get())->sha256);
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='unconfirmed'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='pending'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action='lsc.record'"), 2);
+    // The list shows it as unconfirmed.
+    auto listed = store.list_certificates(std::string("SEP000000000001"));
+    ASSERT_TRUE(listed);
+    ASSERT_EQ(listed->size(), 2u);
+    EXPECT_EQ((*listed)[1].status, CertificateStatus::Unconfirmed);
+
+    auto confirmed = store.confirm_issued_lsc(op, rec->id);
+    ASSERT_TRUE(confirmed) << confirmed.message();
+    EXPECT_EQ(confirmed->status, CertificateStatus::Active);
+    active = store.active_lsc("SEP000000000001");
+    ASSERT_TRUE(active && active->has_value());
+    EXPECT_EQ((*active)->id, rec->id);
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='superseded'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='succeeded'"), 2);
+    // Confirming twice changes nothing.
+    ASSERT_TRUE(store.confirm_issued_lsc(op, rec->id));
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='active'"), 1);
+}
+
+TEST_F(StoreTest, ConfirmingAnLscSupersedesStaleUnconfirmedOnes) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    ASSERT_TRUE(store.add_device("SEP000000000002", "", "", "test"));
+    auto first = store.record_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
+    auto neighbour = store.record_issued_lsc(schedule("SEP000000000002"), lsc_for("SEP000000000002").get());
+    ASSERT_TRUE(first && neighbour);
+    auto op = schedule("SEP000000000001");
+    auto second = store.record_issued_lsc(op, lsc_for("SEP000000000001").get());
+    ASSERT_TRUE(second);
+    ASSERT_TRUE(store.confirm_issued_lsc(op, second->id));
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE device_name='SEP000000000001' AND status='superseded'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE device_name='SEP000000000001' AND status='active'"), 1);
+    // Another device's unconfirmed LSC is not touched.
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE device_name='SEP000000000002' AND status='unconfirmed'"), 1);
+    // A superseded LSC cannot be confirmed any more.
+    auto late = store.confirm_issued_lsc(op, first->id);
+    ASSERT_FALSE(late);
+    EXPECT_NE(late.message().find("superseded"), std::string::npos) << late.message();
+}
+
+TEST_F(StoreTest, DiscardDeletesOnlyAnUnconfirmedLsc) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    auto op = schedule("SEP000000000001");
+    auto rec = store.record_issued_lsc(op, lsc_for("SEP000000000001").get());
+    ASSERT_TRUE(rec);
+    ASSERT_TRUE(store.discard_unconfirmed_lsc(rec->id, "phone refused it"));
+    EXPECT_EQ(count("SELECT count(*) FROM certificates"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action='lsc.discard' AND detail LIKE '%phone refused it%'"), 1);
+    auto active = store.commit_issued_lsc(op, lsc_for("SEP000000000001").get());
+    ASSERT_TRUE(active);
+    ASSERT_TRUE(store.discard_unconfirmed_lsc(active->id, "too late"));  // active: left alone
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='active'"), 1);
+}
+
+TEST_F(StoreTest, ProofOfPossessionMakesAnUnconfirmedLscActiveUnlessANewerOneIs) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    auto old_active = store.commit_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
+    auto held = store.record_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
+    ASSERT_TRUE(old_active && held);
+    auto proven = store.confirm_lsc_by_possession(held->id);
+    ASSERT_TRUE(proven) << proven.message();
+    EXPECT_EQ(proven->status, CertificateStatus::Active);
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='superseded'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM audit WHERE detail LIKE '%proof of possession%'"), 1);
+    // An unconfirmed row older than the active LSC (hand-edited, or an older
+    // lscgate) is stale: refused, and marked superseded.
+    auto newer = store.commit_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
+    ASSERT_TRUE(newer);
+    ASSERT_TRUE(store.database().exec("UPDATE certificates SET status='unconfirmed' WHERE id=" + std::to_string(held->id)));
+    auto stale = store.confirm_lsc_by_possession(held->id);
+    ASSERT_FALSE(stale);
+    EXPECT_NE(stale.message().find("older than the active LSC"), std::string::npos) << stale.message();
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='unconfirmed'"), 0);
+    auto active = store.active_lsc("SEP000000000001");
+    ASSERT_TRUE(active && active->has_value());
+    EXPECT_EQ((*active)->id, newer->id);
+}
+
+TEST_F(StoreTest, RevokingOrDeletingADevicesLscCoversItsUnconfirmedOnes) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    ASSERT_TRUE(store.add_device("SEP000000000002", "", "", "test"));
+    auto active = store.commit_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
+    ASSERT_TRUE(active);
+    ASSERT_TRUE(store.record_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get()));
+    auto r = store.revoke_active_lsc("SEP000000000001", "key-compromise", "test");
+    ASSERT_TRUE(r) << r.message();
+    EXPECT_EQ(r->id, active->id) << "the active one is reported";
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE device_name='SEP000000000001' AND status='revoked'"), 2);
+    // Only an unconfirmed one: it is what gets revoked.
+    auto only = store.record_issued_lsc(schedule("SEP000000000002"), lsc_for("SEP000000000002").get());
+    ASSERT_TRUE(only);
+    auto r2 = store.revoke_active_lsc("SEP000000000002", "unspecified", "test");
+    ASSERT_TRUE(r2) << r2.message();
+    EXPECT_EQ(r2->id, only->id);
+    // A delete operation removes whatever the phone held, unconfirmed included.
+    ASSERT_TRUE(store.record_issued_lsc(schedule("SEP000000000002"), lsc_for("SEP000000000002").get()));
+    ASSERT_TRUE(store.commit_deleted_lsc(schedule("SEP000000000002", OperationKind::Delete)));
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='unconfirmed'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE device_name='SEP000000000002' AND status='removed'"), 1);
+}
+
+TEST_F(StoreTest, MigrationTwoKeepsEveryCertificateAndAllowsUnconfirmed) {
+    TempDir other;
+    const auto file = (other / "v1.db").string();
+    {
+        auto raw = SqliteDatabase::open(file, SqliteDatabase::Mode::ReadWriteCreate, 100);
+        ASSERT_TRUE(raw);
+        ASSERT_TRUE(raw->exec(kStoreMigrations[0]));
+        ASSERT_TRUE(raw->exec("PRAGMA user_version = 1"));
+        ASSERT_TRUE(raw->exec(
+            "INSERT INTO certificates(device_name, kind, serial, fingerprint, subject, issuer, issuer_oneline, "
+            "not_before, not_after, key_type, key_bits, pem, status, created_at) VALUES('SEP000000000001','lsc','0A',"
+            "'FP','CN=SEP000000000001','CN=CAPF','/CN=CAPF',1,2,'ec',256,'pem','active',3)"));
+        EXPECT_FALSE(raw->exec("UPDATE certificates SET status='unconfirmed'")) << "version 1 has no such status";
+    }
+    auto migrated = Store::open(file);
+    ASSERT_TRUE(migrated) << migrated.message();
+    EXPECT_EQ(migrated->schema_version(), kStoreSchemaVersion);
+    auto rows = migrated->list_certificates(std::nullopt);
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].facts.sha256, "FP");
+    EXPECT_EQ((*rows)[0].status, CertificateStatus::Active);
+    EXPECT_TRUE(migrated->database().exec("UPDATE certificates SET status='unconfirmed'"));
+    EXPECT_FALSE(migrated->database().exec("UPDATE certificates SET status='bogus'"));
+    // The indexes came along: still one active LSC per device.
+    ASSERT_TRUE(migrated->database().exec("UPDATE certificates SET status='active'"));
+    EXPECT_FALSE(migrated->database().exec(
+        "INSERT INTO certificates(device_name, kind, serial, fingerprint, subject, issuer, issuer_oneline, not_before, "
+        "not_after, key_type, key_bits, pem, status, created_at) VALUES('SEP000000000001','lsc','0B','FP2','s','i',"
+        "'/CN=CAPF',1,2,'ec',256,'pem','active',3)"));
+}
+
+TEST_F(StoreTest, AnOperationLeftInProgressPastItsDeadlineIsTimedOut) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    OperationRequest r;
+    r.completes_by = 1000;
+    auto op = store.schedule_operation("SEP000000000001", r, "test");
+    ASSERT_TRUE(op);
+    ASSERT_TRUE(store.set_operation_state(op->id, OperationState::InProgress, ""));  // its session died
+    auto ops = store.list_operations(std::nullopt, true);
+    ASSERT_TRUE(ops);
+    ASSERT_EQ(ops->size(), 1u);
+    EXPECT_EQ(effective_state((*ops)[0], 999), OperationState::InProgress);
+    EXPECT_EQ(effective_state((*ops)[0], 1001), OperationState::TimedOut);
+    EXPECT_TRUE(is_finished(effective_state((*ops)[0], 1001)));
+    Operation done = (*ops)[0];
+    done.state = OperationState::Succeeded;
+    EXPECT_EQ(effective_state(done, 1001), OperationState::Succeeded);
+    Operation open_ended = (*ops)[0];
+    open_ended.request.completes_by.reset();
+    EXPECT_EQ(effective_state(open_ended, 5000000000), OperationState::InProgress);
+}
+
+// =============================================================================
+// Bulk writes in bounded transactions
+
+TEST_F(StoreTest, BulkAddCommitsInChunksAndChecksEverythingFirst) {
+    std::vector<std::string> names;
+    for (int i = 0; i < 1203; ++i) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "SEP%012X", i + 1);
+        names.emplace_back(buf);
+    }
+    auto all = store.add_devices(names, "CP-8841", "", "test");
+    ASSERT_FALSE(all.error) << all.error->message;
+    EXPECT_EQ(all.done.size(), names.size());
+    EXPECT_EQ(count("SELECT count(*) FROM devices"), 1203);
+    // Already registered, or twice in the list: nothing is added.
+    auto again = store.add_devices({"SEP100000000001", "SEP000000000001"}, "", "", "test");
+    ASSERT_TRUE(again.error);
+    EXPECT_NE(again.error->message.find("already exists"), std::string::npos);
+    EXPECT_TRUE(again.done.empty());
+    auto twice = store.add_devices({"SEP100000000001", "SEP100000000001"}, "", "", "test");
+    ASSERT_TRUE(twice.error);
+    EXPECT_NE(twice.error->message.find("listed twice"), std::string::npos);
+    EXPECT_EQ(count("SELECT count(*) FROM devices"), 1203);
+    // A failure in the third chunk (of 2 rows) keeps the first two chunks: they
+    // were committed on their own, so the writer lock was released between them.
+    ASSERT_TRUE(store.database().exec("CREATE TRIGGER refuse BEFORE INSERT ON devices WHEN NEW.name = 'SEP200000000005' "
+                                      "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END"));
+    std::vector<std::string> batch;
+    for (int i = 1; i <= 7; ++i) batch.push_back("SEP20000000000" + std::to_string(i));
+    auto partial = store.add_devices(batch, "", "", "test", 2);
+    ASSERT_TRUE(partial.error);
+    EXPECT_NE(partial.error->message.find("disk full"), std::string::npos) << partial.error->message;
+    ASSERT_EQ(partial.done.size(), 4u);
+    EXPECT_EQ(partial.done.back().name, "SEP200000000004");
+    EXPECT_EQ(count("SELECT count(*) FROM devices WHERE name LIKE 'SEP2%'"), 4);
+}
+
+TEST_F(StoreTest, BulkScheduleCommitsInChunksAndRefusesUnknownDevicesFirst) {
+    std::vector<std::pair<std::string, OperationRequest>> items;
+    std::vector<std::string> names;
+    for (int i = 1; i <= 9; ++i) names.push_back("SEP30000000000" + std::to_string(i));
+    ASSERT_FALSE(store.add_devices(names, "", "", "test").error);
+    for (const auto& n : names) items.emplace_back(n, OperationRequest{});
+    items.emplace_back("SEP3000000000FF", OperationRequest{});
+    auto unknown = store.schedule_operations(items, "test", 4);
+    ASSERT_TRUE(unknown.error);
+    EXPECT_NE(unknown.error->message.find("no such device: SEP3000000000FF"), std::string::npos);
+    EXPECT_EQ(count("SELECT count(*) FROM operations"), 0);
+    items.pop_back();
+    auto ok = store.schedule_operations(items, "test", 4);
+    ASSERT_FALSE(ok.error) << ok.error->message;
+    ASSERT_EQ(ok.done.size(), 9u);
+    EXPECT_EQ(ok.done[8].device_name, "SEP300000000009");
+    EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='pending'"), 9);
 }
 
 TEST_F(StoreTest, DeleteAndFetchOutcomes) {
