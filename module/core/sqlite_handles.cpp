@@ -1,5 +1,7 @@
 #include "core/sqlite_handles.h"
 
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -8,15 +10,21 @@
 
 namespace lscgate {
 
+// Idle prepared statements of one connection, least recently used first out.
+// The cap bounds memory whatever SQL texts callers use (each statement is a few
+// KB of SQLite bytecode); a statement in use is never here, so two users of the
+// same SQL each get their own.
 class StatementCache {
 public:
     ~StatementCache() { finalize_all(); }
     sqlite3_stmt* take(std::string_view sql) {
         std::lock_guard lock(mutex_);
-        auto it = idle_.find(std::string(sql));
-        if (it == idle_.end() || it->second.empty()) return nullptr;
-        sqlite3_stmt* s = it->second.back();
-        it->second.pop_back();
+        auto it = index_.find(sql);
+        if (it == index_.end()) return nullptr;
+        auto entry = it->second;
+        index_.erase(it);
+        sqlite3_stmt* s = entry->stmt;
+        lru_.erase(entry);
         return s;
     }
     void give_back(sqlite3_stmt* stmt) {
@@ -27,26 +35,40 @@ public:
             sqlite3_finalize(stmt);
             return;
         }
-        auto& list = idle_[sqlite3_sql(stmt)];
-        if (list.size() >= kMaxIdlePerSql) {
-            sqlite3_finalize(stmt);
-            return;
-        }
-        list.push_back(stmt);
+        lru_.push_front(Entry{sqlite3_sql(stmt), stmt});
+        index_.emplace(lru_.front().sql, lru_.begin());
+        while (lru_.size() > kStatementCacheCapacity) evict_oldest();
+    }
+    std::size_t size() const {
+        std::lock_guard lock(mutex_);
+        return lru_.size();
     }
     // Called before the connection closes; later give_back() calls finalize.
     void finalize_all() {
         std::lock_guard lock(mutex_);
-        for (auto& [sql, list] : idle_)
-            for (auto* s : list) sqlite3_finalize(s);
-        idle_.clear();
+        while (!lru_.empty()) evict_oldest();
         closed_ = true;
     }
 
 private:
-    static constexpr std::size_t kMaxIdlePerSql = 4;
-    std::mutex mutex_;
-    std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+    struct Entry {
+        std::string sql;
+        sqlite3_stmt* stmt;
+    };
+    void evict_oldest() {
+        auto last = std::prev(lru_.end());
+        auto [first, end] = index_.equal_range(last->sql);
+        for (auto it = first; it != end; ++it)
+            if (it->second == last) {
+                index_.erase(it);
+                break;
+            }
+        sqlite3_finalize(last->stmt);
+        lru_.pop_back();
+    }
+    mutable std::mutex mutex_;
+    std::list<Entry> lru_;  // most recently returned first; std::list keeps `sql` in place for the index keys
+    std::unordered_multimap<std::string_view, std::list<Entry>::iterator> index_;
     bool closed_ = false;
 };
 
@@ -129,6 +151,8 @@ std::optional<std::string> SqliteStatement::column_optional_text(int col) const 
 }
 
 SqliteDatabase::SqliteDatabase(sqlite3* db) : db_(db), cache_(std::make_shared<StatementCache>()) {}
+
+std::size_t SqliteDatabase::cached_statements() const { return cache_ ? cache_->size() : 0; }
 
 SqliteDatabase& SqliteDatabase::operator=(SqliteDatabase&& other) noexcept {
     if (this != &other) {

@@ -18,7 +18,11 @@ namespace lscgate {
 
 // Prepared statements are kept per connection and handed out again for the same
 // SQL, so a hot path pays SQLite's parser once per connection, not per call.
+// At most kStatementCacheCapacity idle statements are kept per connection (least
+// recently used evicted): memory stays bounded even if a caller builds SQL text.
+// Values always go through bind(), never into the SQL text.
 class StatementCache;
+inline constexpr std::size_t kStatementCacheCapacity = 64;
 
 class SqliteStatement {
 public:
@@ -85,6 +89,8 @@ public:
     void set_writer_lock(std::shared_ptr<std::mutex> lock) { writer_lock_ = std::move(lock); }
     const std::shared_ptr<std::mutex>& writer_lock() const { return writer_lock_; }
     sqlite3* raw() const { return db_; }
+    // Idle prepared statements kept for reuse (<= kStatementCacheCapacity); for tests.
+    std::size_t cached_statements() const;
 
 private:
     explicit SqliteDatabase(sqlite3* db);

@@ -8,6 +8,7 @@
 #include "core/sqlite_handles.h"
 #include "core/store_schema.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,12 @@ inline constexpr int kStoreSchemaVersion = static_cast<int>(kStoreMigrations.siz
 
 class Store {
 public:
+    /// Called once per row by the each_* methods, in order, while the query runs:
+    /// a list is never held in memory whole. An error it returns stops the walk
+    /// and is returned as is.
+    template <class T>
+    using RowFn = std::function<Status(const T&)>;
+
     enum class OpenMode { CreateAndMigrate, ExistingReadWrite };
     static Result<Store> open(const std::string& path, OpenMode mode = OpenMode::ExistingReadWrite,
                               int busy_timeout_ms = 5000);
@@ -30,6 +37,7 @@ public:
                               const std::string& actor);
     Result<std::optional<Device>> find_device(const std::string& name);
     Result<std::vector<Device>> list_devices();
+    Status each_device(const RowFn<Device>& row);  // ordered by name
     Status remove_device(const std::string& name, const std::string& actor);
 
     // Operations. Scheduling replaces (cancels) any operation still open for the device.
@@ -37,6 +45,7 @@ public:
                                          const std::string& actor);
     Result<std::optional<Operation>> open_operation(std::int64_t device_id);
     Result<std::vector<Operation>> list_operations(const std::optional<std::string>& device, bool include_finished);
+    Status each_operation(const std::optional<std::string>& device, bool include_finished, const RowFn<Operation>& row);
     Status cancel_operation(const std::string& device, const std::string& actor);
     Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error);
     // Pending operations whose deadline passed become timed-out; returns how many.
@@ -63,6 +72,7 @@ public:
 
     // Certificates
     Result<std::vector<CertificateRecord>> list_certificates(const std::optional<std::string>& device);
+    Status each_certificate(const std::optional<std::string>& device, const RowFn<CertificateRecord>& row);
     Result<std::optional<CertificateRecord>> find_certificate_by_fingerprint(const std::string& sha256_hex);
     Result<std::optional<CertificateRecord>> active_lsc(const std::string& device);
 
@@ -76,6 +86,7 @@ public:
     Status audit(const std::string& actor, const std::string& action, const std::string& device,
                  const std::string& detail);
     Result<std::vector<AuditEvent>> list_audit(int limit);
+    Status each_audit_event(int limit, const RowFn<AuditEvent>& row);  // newest first
 
     SqliteDatabase& database() { return db_; }
 
@@ -84,6 +95,10 @@ private:
     Status migrate();
     Status check_version();
     Result<std::vector<Operation>> query_operations(const std::string& sql, const std::optional<std::string>& arg);
+    Status each_operation_query(const std::string& sql, const std::optional<std::string>& arg,
+                                const RowFn<Operation>& row);
+    Status each_certificate_where(const std::string& where, const std::optional<std::string>& arg,
+                                  const RowFn<CertificateRecord>& row);
     Result<std::vector<CertificateRecord>> query_certificates(const std::string& where,
                                                               const std::optional<std::string>& arg);
     Result<CertificateRecord> revoke(const CertificateRecord& target, const std::string& reason, const std::string& actor);
