@@ -10,6 +10,28 @@
 
 namespace lscgate {
 
+namespace {
+
+// SQLite's result code as an Error of the right kind: a locked database or a
+// full disk is Unavailable (it passes; callers refuse cleanly and retry later),
+// anything else Internal.
+Error sqlite_error(int rc, const std::string& why) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return fail(ErrorKind::Unavailable, "database error: database is locked by another process (" + why + ")");
+        case SQLITE_FULL:
+            return fail(ErrorKind::Unavailable,
+                        "database error: " + why + " (the registry's file system is full; writes resume when space returns)");
+        case SQLITE_IOERR:
+            return fail(ErrorKind::Unavailable, "database error: " + why);
+        default:
+            return fail("database error: " + why);
+    }
+}
+
+}  // namespace
+
 // Idle prepared statements of one connection, least recently used first out.
 // The cap bounds memory whatever SQL texts callers use (each statement is a few
 // KB of SQLite bytecode); a statement in use is never here, so two users of the
@@ -115,9 +137,7 @@ Result<bool> SqliteStatement::step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    std::string why = sqlite3_errmsg(db_);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) why = "database is locked by another process (" + why + ")";
-    return fail("database error: " + why);
+    return sqlite_error(rc, sqlite3_errmsg(db_));
 }
 
 Status SqliteStatement::run() {
@@ -192,10 +212,10 @@ Result<SqliteDatabase> SqliteDatabase::open(const std::string& path, Mode mode, 
 Status SqliteDatabase::exec(std::string_view sql) {
     char* err = nullptr;
     const std::string text(sql);
-    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string why = err != nullptr ? err : sqlite3_errmsg(db_);
         sqlite3_free(err);
-        return fail("database error: " + why);
+        return sqlite_error(rc, why);
     }
     return {};
 }
@@ -203,11 +223,27 @@ Status SqliteDatabase::exec(std::string_view sql) {
 Result<SqliteStatement> SqliteDatabase::prepare(std::string_view sql) {
     if (sqlite3_stmt* cached = cache_->take(sql)) return SqliteStatement(db_, cached, cache_);
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
-        return fail("database error: " + std::string(sqlite3_errmsg(db_)));
+    if (const int rc =
+            sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        rc != SQLITE_OK) {
+        return sqlite_error(rc, sqlite3_errmsg(db_));
     }
     return SqliteStatement(db_, stmt, cache_);
+}
+
+Status configure_wal(SqliteDatabase& db) {
+    // journal_mode answers with a row, so it is stepped rather than exec'd.
+    auto wal = db.prepare("PRAGMA journal_mode = WAL");
+    if (!wal) return wal.error();
+    if (auto r = wal->step(); !r) return r.error();
+    wal->reset();
+    for (const std::string& pragma :
+         {std::string("PRAGMA synchronous = NORMAL"),
+          "PRAGMA wal_autocheckpoint = " + std::to_string(kWalCheckpointPages),
+          "PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes)}) {
+        if (auto s = db.exec(pragma); !s) return s;
+    }
+    return {};
 }
 
 Result<SqliteTransaction> SqliteTransaction::begin(SqliteDatabase& db) {

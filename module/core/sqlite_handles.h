@@ -99,6 +99,16 @@ private:
     std::shared_ptr<std::mutex> writer_lock_;
 };
 
+// Puts a connection that writes into WAL mode with a small, self-limiting log:
+// synchronous=NORMAL, an automatic (PASSIVE) checkpoint every
+// kWalCheckpointPages pages instead of SQLite's 1000 (4 MiB), and the log file
+// truncated back to kWalSizeLimitBytes when it restarts (journal_size_limit).
+// Without this a registry on a small file system fills it with its own log.
+// Errors: the file is not a database, or cannot be switched to WAL.
+inline constexpr int kWalCheckpointPages = 128;
+inline constexpr int kWalSizeLimitBytes = 512 * 1024;
+Status configure_wal(SqliteDatabase& db);
+
 // BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed:
 // an early return can never leave half of a multi-row change behind. Inside an
 // open transaction it becomes a SAVEPOINT, so store methods compose into one

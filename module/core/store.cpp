@@ -2,6 +2,8 @@
 
 #include "core/store_schema.h"
 
+#include <sys/statvfs.h>
+
 #include <cctype>
 #include <ctime>
 #include <filesystem>
@@ -109,15 +111,22 @@ Result<Store> Store::open(const std::string& path, OpenMode mode, int busy_timeo
     Store store(std::move(*db));
     // A corrupt or foreign file fails here with SQLite's own words ("file is not a database").
     if (auto s = store.db_.exec("PRAGMA foreign_keys = ON"); !s) return fail(path + ": " + s.message());
-    {
-        auto wal = store.db_.prepare("PRAGMA journal_mode = WAL");
-        if (!wal) return fail(path + ": " + wal.message());
-        if (auto r = wal->step(); !r) return fail(path + ": " + r.message());
-    }
-    if (auto s = store.db_.exec("PRAGMA synchronous = NORMAL"); !s) return fail(path + ": " + s.message());
+    if (auto s = configure_wal(store.db_); !s) return Error{path + ": " + s.message(), s.kind()};
     auto ready = mode == OpenMode::CreateAndMigrate ? store.migrate() : store.check_version();
     if (!ready) return fail(path + ": " + ready.message());
     return store;
+}
+
+Status Store::check_free_space(std::uint64_t min_free_bytes) {
+    const char* file = sqlite3_db_filename(db_.raw(), "main");
+    if (file == nullptr || *file == '\0') return {};  // in-memory: nothing to fill
+    struct statvfs fs {};
+    if (::statvfs(std::filesystem::path(file).parent_path().c_str(), &fs) != 0) return {};  // unknown: let SQLite tell
+    const std::uint64_t available = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (available >= min_free_bytes) return {};
+    return fail(ErrorKind::Unavailable, "only " + std::to_string(available / 1024) + " KiB free on the registry's file system (" +
+                                            std::to_string(min_free_bytes / 1024) +
+                                            " KiB needed); sessions resume when space returns");
 }
 
 int Store::schema_version() {

@@ -88,6 +88,13 @@ public:
     Result<std::vector<AuditEvent>> list_audit(int limit);
     Status each_audit_event(int limit, const RowFn<AuditEvent>& row);  // newest first
 
+    /// Refuses (kind Unavailable) when the file system holding the registry has
+    /// less than `min_free_bytes` available to this process, so a CAPF session
+    /// that would have to write is turned away before anything is issued,
+    /// rather than failing half-way on a full disk (SQLITE_FULL). Checked anew
+    /// each call: sessions resume by themselves when space returns.
+    Status check_free_space(std::uint64_t min_free_bytes);
+
     SqliteDatabase& database() { return db_; }
 
 private:
@@ -108,6 +115,10 @@ private:
 
     SqliteDatabase db_;
 };
+
+// Free space a CAPF session needs on the registry's file system before it starts
+// writing: a few sessions' worth of log frames (one enrollment writes ~40 KiB).
+inline constexpr std::uint64_t kSessionMinFreeBytes = 256 * 1024;
 
 UnixTime now_utc();
 
