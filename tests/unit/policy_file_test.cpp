@@ -12,7 +12,7 @@
 using namespace lscgate;
 
 TEST(ShippedPolicy, IsTheBuiltInDefault) {
-    const auto file = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "policy" / "lscgate-policy.toml";
+    const auto file = std::filesystem::path(LSCGATE_SOURCE_DIR) / "policy" / "lscgate-policy.toml";
     std::ifstream in(file);
     ASSERT_TRUE(in) << file;
     std::stringstream text;
