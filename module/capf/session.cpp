@@ -538,13 +538,20 @@ SessionOutcome ServerSession::run() {
     out_.operation = std::string(to_string(operation.request.kind));
     out_.auth_mode = std::string(to_string(operation.request.auth_mode));
 
+    // Everything below writes to the registry: on a (nearly) full disk, refuse
+    // cleanly now rather than fail after a key or an LSC exists.
+    if (auto room = ctx_.store.check_free_space(kSessionMinFreeBytes); !room) {
+        end(reason::kInvalidElement, "failed", "registry cannot be written: " + room.message());
+        return out_;
+    }
+
     // Modes with a secret to guess count every attempt before checking it, so
     // parallel sessions cannot all try under the lockout limit.
     const bool guessable = operation.request.auth_mode != AuthMode::Null;
     if (guessable) {
         auto allowed = ctx_.store.reserve_auth_attempt(dev.id, ctx_.settings.lockout_failures, ctx_.settings.lockout_seconds);
         if (!allowed) {
-            end_server_error(fail(allowed.kind(), "registry unavailable: " + allowed.message()));
+            end_server_error(fail(allowed.kind(), "registry cannot be written: " + allowed.message()));
             return out_;
         }
         if (!*allowed) {
@@ -581,7 +588,13 @@ SessionOutcome ServerSession::run() {
         end(reason::kNoAction, "timed-out", "operation deadline " + format_utc(*operation.request.completes_by) + " passed");
         return out_;
     }
-    (void)ctx_.store.set_operation_state(operation.id, OperationState::InProgress, "");
+    // The first write of every session that may issue anything: if the registry
+    // cannot record (disk full, locked), refuse now, before a key or an LSC
+    // exists, rather than hand out a certificate nobody can record.
+    if (auto s = ctx_.store.set_operation_state(operation.id, OperationState::InProgress, ""); !s) {
+        end(reason::kInvalidElement, "failed", "registry cannot be written: " + s.message());
+        return out_;
+    }
 
     switch (operation.request.kind) {
         case OperationKind::Install: install(operation, **version); break;

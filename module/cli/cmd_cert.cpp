@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/json_array_writer.h"
 #include "core/device_name.h"
 
 namespace lscgate::cli {
@@ -13,32 +14,34 @@ int run_list(CliContext& ctx, const std::string& device) {
         if (!n) return ctx.error(n.message());
         filter = *n;
     }
-    auto certs = store->list_certificates(filter);
-    if (!certs) return ctx.error(certs.message());
-    if (ctx.json) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& c : *certs)
-            out.push_back({{"device", c.device_name},
-                           {"kind", std::string(to_string(c.kind))},
-                           {"serial", c.facts.serial_hex},
-                           {"sha256", c.facts.sha256},
-                           {"subject", c.facts.subject},
-                           {"issuer", c.facts.issuer},
-                           {"status", std::string(to_string(c.status))},
-                           {"not_before", format_utc(c.facts.not_before)},
-                           {"not_after", format_utc(c.facts.not_after)},
-                           {"key", c.facts.key_type + ":" + std::to_string(c.facts.key_bits)}});
-        ctx.print_json(out);
-        return kExitOk;
-    }
-    std::printf("%-18s %-4s %-32s %-11s %-21s %-21s %-9s %s\n", "DEVICE", "KIND", "SERIAL", "STATUS", "NOT BEFORE",
-                "NOT AFTER", "KEY", "SHA-256");
-    for (const auto& c : *certs)
+    JsonArrayWriter json(std::cout);
+    if (!ctx.json)
+        std::printf("%-18s %-4s %-32s %-11s %-21s %-21s %-9s %s\n", "DEVICE", "KIND", "SERIAL", "STATUS", "NOT BEFORE",
+                    "NOT AFTER", "KEY", "SHA-256");
+    // Streams: each certificate is printed as it is read.
+    auto walked = store->each_certificate(filter, [&](const CertificateRecord& c) -> Status {
+        const std::string key = c.facts.key_type + ":" + std::to_string(c.facts.key_bits);
+        if (ctx.json) {
+            json.add({{"device", c.device_name},
+                      {"kind", std::string(to_string(c.kind))},
+                      {"serial", c.facts.serial_hex},
+                      {"sha256", c.facts.sha256},
+                      {"subject", c.facts.subject},
+                      {"issuer", c.facts.issuer},
+                      {"status", std::string(to_string(c.status))},
+                      {"not_before", format_utc(c.facts.not_before)},
+                      {"not_after", format_utc(c.facts.not_after)},
+                      {"key", key}});
+            return {};
+        }
         std::printf("%-18s %-4s %-32s %-11s %-21s %-21s %-9s %s\n", c.device_name.c_str(),
                     std::string(to_string(c.kind)).c_str(), c.facts.serial_hex.c_str(),
                     std::string(to_string(c.status)).c_str(), format_utc(c.facts.not_before).c_str(),
-                    format_utc(c.facts.not_after).c_str(), (c.facts.key_type + ":" + std::to_string(c.facts.key_bits)).c_str(),
-                    c.facts.sha256.c_str());
+                    format_utc(c.facts.not_after).c_str(), key.c_str(), c.facts.sha256.c_str());
+        return {};
+    });
+    if (!walked) return ctx.error(walked.message());
+    if (ctx.json) json.finish();
     return kExitOk;
 }
 
@@ -65,21 +68,21 @@ void add_audit_command(CLI::App& app, CliContext& ctx) {
             ctx.error(store.message());
             return;
         }
-        auto events = store->list_audit(*limit);
-        if (!events) {
-            ctx.error(events.message());
+        JsonArrayWriter json(std::cout);
+        auto walked = store->each_audit_event(*limit, [&](const AuditEvent& e) -> Status {
+            if (ctx.json)
+                json.add({{"at", format_utc(e.at)}, {"actor", e.actor}, {"action", e.action}, {"device", e.device}, {"detail", e.detail}});
+            else
+                std::cout << format_utc(e.at) << " " << e.actor << " " << e.action << " " << (e.device.empty() ? "-" : e.device)
+                          << " " << e.detail << "\n";
+            return {};
+        });
+        if (!walked) {
+            ctx.error(walked.message());
             return;
         }
-        if (ctx.json) {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& e : *events)
-                out.push_back({{"at", format_utc(e.at)}, {"actor", e.actor}, {"action", e.action}, {"device", e.device}, {"detail", e.detail}});
-            ctx.print_json(out);
-            return;
-        }
-        for (const auto& e : *events)
-            std::cout << format_utc(e.at) << " " << e.actor << " " << e.action << " " << (e.device.empty() ? "-" : e.device)
-                      << " " << e.detail << "\n";
+        if (ctx.json) json.finish();
+        std::cout.flush();
     });
 }
 

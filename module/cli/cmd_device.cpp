@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/json_array_writer.h"
 #include "core/device_name.h"
 
 namespace lscgate::cli {
@@ -43,34 +44,33 @@ int run_add(CliContext& ctx, const std::vector<std::string>& names, const std::s
     return kExitOk;
 }
 
+// Streams: each device is printed as it is read (constant memory over any registry size).
 int run_list(CliContext& ctx) {
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
-    auto devices = store->list_devices();
-    if (!devices) return ctx.error(devices.message());
-    if (ctx.json) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& d : *devices) {
-            auto j = device_json(d);
-            auto lsc = store->active_lsc(d.name);
-            j["lsc_serial"] = lsc && lsc->has_value() ? nlohmann::json((*lsc)->facts.serial_hex) : nlohmann::json(nullptr);
-            auto op = store->open_operation(d.id);
-            j["pending_operation"] = op && op->has_value() ? nlohmann::json(std::string(to_string((*op)->request.kind)))
-                                                            : nlohmann::json(nullptr);
-            out.push_back(j);
-        }
-        ctx.print_json(out);
-        return kExitOk;
-    }
-    std::printf("%-20s %-12s %-22s %-12s %s\n", "DEVICE", "MODEL", "LSC VALID UNTIL", "PENDING", "DESCRIPTION");
-    for (const auto& d : *devices) {
+    JsonArrayWriter json(std::cout);
+    if (!ctx.json)
+        std::printf("%-20s %-12s %-22s %-12s %s\n", "DEVICE", "MODEL", "LSC VALID UNTIL", "PENDING", "DESCRIPTION");
+    auto walked = store->each_device([&](const Device& d) -> Status {
         auto lsc = store->active_lsc(d.name);
+        if (!lsc) return lsc.error();
         auto op = store->open_operation(d.id);
+        if (!op) return op.error();
+        if (ctx.json) {
+            auto j = device_json(d);
+            j["lsc_serial"] = lsc->has_value() ? nlohmann::json((*lsc)->facts.serial_hex) : nlohmann::json(nullptr);
+            j["pending_operation"] = op->has_value() ? nlohmann::json(std::string(to_string((*op)->request.kind)))
+                                                     : nlohmann::json(nullptr);
+            json.add(j);
+            return {};
+        }
         std::printf("%-20s %-12s %-22s %-12s %s\n", d.name.c_str(), d.model.empty() ? "-" : d.model.c_str(),
-                    lsc && lsc->has_value() ? format_utc((*lsc)->facts.not_after).c_str() : "no LSC",
-                    op && op->has_value() ? std::string(to_string((*op)->request.kind)).c_str() : "-",
-                    d.description.c_str());
-    }
+                    lsc->has_value() ? format_utc((*lsc)->facts.not_after).c_str() : "no LSC",
+                    op->has_value() ? std::string(to_string((*op)->request.kind)).c_str() : "-", d.description.c_str());
+        return {};
+    });
+    if (!walked) return ctx.error(walked.message());
+    if (ctx.json) json.finish();
     return kExitOk;
 }
 

@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/json_array_writer.h"
 #include "core/auth_secret.h"
 #include "core/device_name.h"
 #include "core/key_strength.h"
@@ -165,35 +166,39 @@ int run_list(CliContext& ctx, bool all, const std::string& device) {
         if (!n) return ctx.error(n.message());
         filter = *n;
     }
-    auto ops = store->list_operations(filter, all);
-    if (!ops) return ctx.error(ops.message());
+    JsonArrayWriter json(std::cout);
+    if (!ctx.json)
+        std::printf("%-6s %-18s %-8s %-11s %-9s %-12s %-21s %s\n", "ID", "DEVICE", "OP", "AUTH", "KEY", "STATE",
+                    "COMPLETES BY", "LAST ERROR");
     // An operation left in-progress by a session that died (server killed) is
     // timed-out once its deadline passes: shown as such, and not as open.
     const UnixTime now = now_utc();
-    for (auto& o : *ops) o.state = effective_state(o, now);
-    if (!all) std::erase_if(*ops, [](const Operation& o) { return is_finished(o.state); });
-    if (ctx.json) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& o : *ops)
-            out.push_back({{"id", o.id},
-                           {"device", o.device_name},
-                           {"operation", std::string(to_string(o.request.kind))},
-                           {"auth", std::string(to_string(o.request.auth_mode))},
-                           {"key", o.request.key.to_string()},
-                           {"state", std::string(to_string(o.state))},
-                           {"completes_by", o.request.completes_by ? nlohmann::json(format_utc(*o.request.completes_by)) : nlohmann::json(nullptr)},
-                           {"last_error", o.last_error},
-                           {"updated_at", format_utc(o.updated_at)}});
-        ctx.print_json(out);
-        return kExitOk;
-    }
-    std::printf("%-6s %-18s %-8s %-11s %-9s %-12s %-21s %s\n", "ID", "DEVICE", "OP", "AUTH", "KEY", "STATE",
-                "COMPLETES BY", "LAST ERROR");
-    for (const auto& o : *ops)
+    // Streams: each operation is printed as it is read.
+    auto walked = store->each_operation(filter, all, [&](const Operation& read) -> Status {
+        Operation o = read;
+        o.state = effective_state(o, now);
+        if (!all && is_finished(o.state)) return {};
+        const auto by = o.request.completes_by ? std::optional(format_utc(*o.request.completes_by)) : std::nullopt;
+        if (ctx.json) {
+            json.add({{"id", o.id},
+                      {"device", o.device_name},
+                      {"operation", std::string(to_string(o.request.kind))},
+                      {"auth", std::string(to_string(o.request.auth_mode))},
+                      {"key", o.request.key.to_string()},
+                      {"state", std::string(to_string(o.state))},
+                      {"completes_by", by ? nlohmann::json(*by) : nlohmann::json(nullptr)},
+                      {"last_error", o.last_error},
+                      {"updated_at", format_utc(o.updated_at)}});
+            return {};
+        }
         std::printf("%-6lld %-18s %-8s %-11s %-9s %-12s %-21s %s\n", static_cast<long long>(o.id), o.device_name.c_str(),
                     std::string(to_string(o.request.kind)).c_str(), std::string(to_string(o.request.auth_mode)).c_str(),
                     o.request.key.to_string().c_str(), std::string(to_string(o.state)).c_str(),
-                    o.request.completes_by ? format_utc(*o.request.completes_by).c_str() : "-", o.last_error.c_str());
+                    by ? by->c_str() : "-", o.last_error.c_str());
+        return {};
+    });
+    if (!walked) return ctx.error(walked.message());
+    if (ctx.json) json.finish();
     return kExitOk;
 }
 

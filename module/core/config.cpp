@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include "core/toml_reader.h"
+
 #include <toml++/toml.h>
 
 #include <sstream>
@@ -40,81 +42,81 @@ sudi = "verify-if-present"     # ignore | verify-if-present | require
 
 namespace {
 
-template <class T>
-Status read_value(const toml::table& t, std::string_view section, std::string_view key, T& out) {
-    const auto node = t[section][key];
-    if (!node) return {};
-    if constexpr (std::is_same_v<T, int>) {
-        auto v = node.value<int64_t>();
-        if (!v) return fail("[" + std::string(section) + "] " + std::string(key) + " must be an integer");
-        out = static_cast<int>(*v);
-    } else if constexpr (std::is_same_v<T, bool>) {
-        auto v = node.value<bool>();
-        if (!v) return fail("[" + std::string(section) + "] " + std::string(key) + " must be true or false");
-        out = *v;
-    } else {
-        auto v = node.value<std::string>();
-        if (!v) return fail("[" + std::string(section) + "] " + std::string(key) + " must be a string");
-        out = T(*v);
-    }
-    return {};
-}
+// Ranges shared by the loader (which reports FILE:LINE) and validate() (which
+// also checks values overridden on the command line).
+constexpr std::int64_t kMaxTimeoutSeconds = 3600;
+constexpr std::int64_t kMaxLockoutSeconds = 86400 * 30;
 
 }  // namespace
 
 Status Config::validate() const {
-    if (lsc_days < 1 || lsc_days > 3650) return fail("[capf] lsc_days must be 1 to 3650");
-    if (backdate_seconds < 0 || backdate_seconds > 3600) return fail("[capf] backdate_seconds must be 0 to 3600");
-    if (trust_refresh_s < 0 || trust_refresh_s > 86400) return fail("[capf] trust_refresh must be 0 to 86400 seconds");
-    if (tls_min != "1.0" && tls_min != "1.2" && tls_min != "1.3") return fail("[server] tls_min must be 1.0, 1.2 or 1.3");
-    if (max_sessions < 1 || max_sessions > 10000) return fail("[server] max_sessions must be 1 to 10000");
+    if (lsc_days < 1 || lsc_days > 3650) return fail(ErrorKind::Config, "[capf] lsc_days must be 1 to 3650");
+    if (backdate_seconds < 0 || backdate_seconds > 3600)
+        return fail(ErrorKind::Config, "[capf] backdate_seconds must be 0 to 3600");
+    if (trust_refresh_s < 0 || trust_refresh_s > 86400)
+        return fail(ErrorKind::Config, "[capf] trust_refresh must be 0 to 86400 seconds");
+    if (tls_min != "1.0" && tls_min != "1.2" && tls_min != "1.3")
+        return fail(ErrorKind::Config, "[server] tls_min must be 1.0, 1.2 or 1.3");
+    if (max_sessions < 1 || max_sessions > 10000) return fail(ErrorKind::Config, "[server] max_sessions must be 1 to 10000");
     for (auto [v, name] : {std::pair{handshake_timeout_s, "handshake_timeout"}, std::pair{reply_timeout_s, "reply_timeout"},
                            std::pair{keygen_timeout_s, "keygen_timeout"}})
-        if (v < 1 || v > 3600) return fail(std::string("[server] ") + name + " must be 1 to 3600 seconds");
-    if (lockout_failures < 1 || lockout_failures > 1000) return fail("[auth] lockout_failures must be 1 to 1000");
-    if (lockout_seconds < 0 || lockout_seconds > 86400 * 30) return fail("[auth] lockout_seconds must be 0 to 2592000");
+        if (v < 1 || v > kMaxTimeoutSeconds)
+            return fail(ErrorKind::Config, std::string("[server] ") + name + " must be 1 to 3600 seconds");
+    if (lockout_failures < 1 || lockout_failures > 1000)
+        return fail(ErrorKind::Config, "[auth] lockout_failures must be 1 to 1000");
+    if (lockout_seconds < 0 || lockout_seconds > kMaxLockoutSeconds)
+        return fail(ErrorKind::Config, "[auth] lockout_seconds must be 0 to 2592000");
     return {};
 }
+
+namespace {
+
+// Every key lscgate.toml may hold, read with its type and range; anything else
+// in the file is refused by reject_unknown().
+Status read_all(TomlReader& r, Config& cfg, std::string& sudi) {
+    for (auto s : {r.path("capf", "cert", cfg.capf_cert), r.path("capf", "key", cfg.capf_key),
+                   r.path("capf", "chain", cfg.capf_chain), r.integer("capf", "lsc_days", 1, 3650, cfg.lsc_days),
+                   r.integer("capf", "backdate_seconds", 0, 3600, cfg.backdate_seconds),
+                   r.integer("capf", "trust_refresh", 0, 86400, cfg.trust_refresh_s),
+                   r.path("store", "database", cfg.database), r.string("server", "listen", cfg.listen),
+                   r.choice("server", "tls_min", {"1.0", "1.2", "1.3"}, cfg.tls_min),
+                   r.integer("server", "max_sessions", 1, 10000, cfg.max_sessions),
+                   r.integer("server", "handshake_timeout", 1, kMaxTimeoutSeconds, cfg.handshake_timeout_s),
+                   r.integer("server", "reply_timeout", 1, kMaxTimeoutSeconds, cfg.reply_timeout_s),
+                   r.integer("server", "keygen_timeout", 1, kMaxTimeoutSeconds, cfg.keygen_timeout_s),
+                   r.path("auth", "mic_roots", cfg.mic_roots),
+                   r.integer("auth", "lockout_failures", 1, 1000, cfg.lockout_failures),
+                   r.integer("auth", "lockout_seconds", 0, kMaxLockoutSeconds, cfg.lockout_seconds),
+                   r.boolean("auth", "allow_sha1_only_proof", cfg.allow_sha1_only_proof),
+                   r.boolean("auth", "accept_expired_mic", cfg.accept_expired_mic), r.choice("auth", "sudi", {"ignore", "verify-if-present", "require"}, sudi)}) {
+        if (!s) return s;
+    }
+    return r.reject_unknown();
+}
+
+}  // namespace
 
 Result<Config> load_config(const std::filesystem::path& dir) {
     Config cfg;
     cfg.dir = dir;
     const auto path = dir / "lscgate.toml";
     if (!std::filesystem::exists(path))
-        return fail(path.string() + " not found (run 'lscgate init --dir " + dir.string() + "' first)");
+        return fail(ErrorKind::Config, path.string() + " not found (run 'lscgate init --dir " + dir.string() + "' first)");
     toml::table t;
     try {
         t = toml::parse_file(path.string());
     } catch (const toml::parse_error& e) {
         std::ostringstream os;
         os << path.string() << ":" << e.source().begin.line << ": " << e.description();
-        return fail(os.str());
+        return fail(ErrorKind::Config, os.str());
     }
-    if (auto s = read_value(t, "capf", "backdate_seconds", cfg.backdate_seconds); !s)
-        return fail(path.string() + ": " + s.message());
+    TomlReader reader(t, path.string());
     std::string sudi = "verify-if-present";
-    for (auto s : {read_value(t, "capf", "cert", cfg.capf_cert), read_value(t, "capf", "key", cfg.capf_key),
-                   read_value(t, "capf", "chain", cfg.capf_chain), read_value(t, "capf", "lsc_days", cfg.lsc_days),
-                   read_value(t, "capf", "trust_refresh", cfg.trust_refresh_s),
-                   read_value(t, "store", "database", cfg.database), read_value(t, "server", "listen", cfg.listen),
-                   read_value(t, "server", "tls_min", cfg.tls_min),
-                   read_value(t, "server", "max_sessions", cfg.max_sessions),
-                   read_value(t, "server", "handshake_timeout", cfg.handshake_timeout_s),
-                   read_value(t, "server", "reply_timeout", cfg.reply_timeout_s),
-                   read_value(t, "server", "keygen_timeout", cfg.keygen_timeout_s),
-                   read_value(t, "auth", "mic_roots", cfg.mic_roots),
-                   read_value(t, "auth", "lockout_failures", cfg.lockout_failures),
-                   read_value(t, "auth", "lockout_seconds", cfg.lockout_seconds),
-                   read_value(t, "auth", "allow_sha1_only_proof", cfg.allow_sha1_only_proof),
-                   read_value(t, "auth", "accept_expired_mic", cfg.accept_expired_mic),
-                   read_value(t, "auth", "sudi", sudi)}) {
-        if (!s) return fail(path.string() + ": " + s.message());
-    }
+    if (auto s = read_all(reader, cfg, sudi); !s) return s.error();
     if (sudi == "ignore") cfg.sudi = SudiPolicy::Ignore;
     else if (sudi == "verify-if-present") cfg.sudi = SudiPolicy::VerifyIfPresent;
-    else if (sudi == "require") cfg.sudi = SudiPolicy::Require;
-    else return fail(path.string() + ": [auth] sudi must be ignore, verify-if-present or require");
-    if (auto s = cfg.validate(); !s) return fail(path.string() + ": " + s.message());
+    else cfg.sudi = SudiPolicy::Require;
+    if (auto s = cfg.validate(); !s) return fail(ErrorKind::Config, path.string() + ": " + s.message());
     return cfg;
 }
 

@@ -87,6 +87,7 @@ Result<std::string> private_key_pem(const EVP_PKEY* key) {
 }
 
 Result<EvpPkeyPtr> load_private_key(const std::filesystem::path& path) {
+    if (auto s = check_secret_file_mode(path); !s) return s.error();
     auto text = read_text_file(path);
     if (!text) return text.error();
     auto key = parse_private_key_pem(*text);

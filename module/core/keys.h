@@ -23,6 +23,7 @@ Result<Bytes> public_key_der(const EVP_PKEY* key);
 
 Result<EvpPkeyPtr> parse_private_key_pem(const std::string& pem);
 Result<std::string> private_key_pem(const EVP_PKEY* key);
+// Refuses a file group or others may access (check_secret_file_mode: "chmod 600").
 Result<EvpPkeyPtr> load_private_key(const std::filesystem::path& path);
 Status save_private_key(const std::filesystem::path& path, const EVP_PKEY* key, bool synced = true);
 

@@ -21,11 +21,7 @@ Result<std::unique_ptr<LastSeenRecorder>> LastSeenRecorder::start(const std::fil
                                                                   std::size_t max_pending) {
     auto db = SqliteDatabase::open(file.string(), SqliteDatabase::Mode::ReadWriteCreate, 1000);
     if (!db) return db.error();
-    for (const char* sql : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"}) {
-        auto st = db->prepare(sql);
-        if (!st) return fail(file.string() + ": " + st.message());
-        if (auto r = st->step(); !r) return fail(file.string() + ": " + r.message());
-    }
+    if (auto s = configure_wal(*db); !s) return fail(file.string() + ": " + s.message());
     if (auto s = db->exec(kSchema); !s) return fail(file.string() + ": " + s.message());
     std::unique_ptr<LastSeenRecorder> r(new LastSeenRecorder(std::move(*db), interval, max_pending));
     r->thread_ = std::thread(&LastSeenRecorder::run, r.get());

@@ -2,6 +2,7 @@
 
 #include "core/secure_file.h"
 #include "core/time_text.h"
+#include "core/toml_reader.h"
 
 #include <toml++/toml.h>
 
@@ -156,22 +157,20 @@ Result<Policy> Policy::parse(const std::string& toml_text, const std::string& or
             p.actions_[static_cast<std::size_t>(*cls)] = *action;
         }
     }
-    if (const auto node = t["expiry"]["grace_days"]) {
-        auto days = node.value<int64_t>();
-        if (!days || *days < 0 || *days > 365) return fail(origin + ": [expiry] grace_days must be 0 to 365");
-        p.grace_seconds_ = static_cast<long>(*days) * 86400;
-    }
+    // The same strict reader as lscgate.toml: ranges with FILE:LINE, unknown keys refused.
+    TomlReader reader(t, origin);
+    std::int64_t grace_days = 0;
+    if (auto s = reader.integer("expiry", "grace_days", 0, 365, grace_days); !s) return s.error();
+    p.grace_seconds_ = static_cast<long>(grace_days) * 86400;
     auto accept = parse_reply(t, "accept");
     if (!accept) return fail(origin + ": " + accept.message());
     auto restrict = parse_reply(t, "restrict");
     if (!restrict) return fail(origin + ": " + restrict.message());
     p.accept_ = std::move(*accept);
     p.restrict_ = std::move(*restrict);
-    for (const auto& [key, node] : t) {
-        const std::string k(key.str());
-        if (k != "actions" && k != "expiry" && k != "accept" && k != "restrict")
-            return fail(origin + ": unknown section [" + k + "]");
-    }
+    // [actions], [accept] and [restrict] check their own keys above.
+    for (const char* section : {"actions", "accept", "restrict"}) reader.claim_section(section);
+    if (auto s = reader.reject_unknown(); !s) return s.error();
     return p;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -40,6 +41,17 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
         return fail("cannot rename " + tmp + " to " + path.string() + ": " + why);
     }
     return {};
+}
+
+Status check_secret_file_mode(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {};  // the read that follows reports it
+    const unsigned mode = st.st_mode & 07777U;
+    if ((mode & 077U) == 0) return {};
+    char octal[8];
+    std::snprintf(octal, sizeof octal, "%04o", mode);
+    return fail(ErrorKind::Config, path.string() + " is a private key but its mode " + octal +
+                                       " lets group or others access it; refused. Fix: chmod 600 " + path.string());
 }
 
 Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes) {

@@ -1,5 +1,7 @@
 #include "core/sqlite_handles.h"
 
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -8,15 +10,43 @@
 
 namespace lscgate {
 
+namespace {
+
+// SQLite's result code as an Error of the right kind: a locked database or a
+// full disk is Unavailable (it passes; callers refuse cleanly and retry later),
+// anything else Internal.
+Error sqlite_error(int rc, const std::string& why) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return fail(ErrorKind::Unavailable, "database error: database is locked by another process (" + why + ")");
+        case SQLITE_FULL:
+            return fail(ErrorKind::Unavailable,
+                        "database error: " + why + " (the registry's file system is full; writes resume when space returns)");
+        case SQLITE_IOERR:
+            return fail(ErrorKind::Unavailable, "database error: " + why);
+        default:
+            return fail("database error: " + why);
+    }
+}
+
+}  // namespace
+
+// Idle prepared statements of one connection, least recently used first out.
+// The cap bounds memory whatever SQL texts callers use (each statement is a few
+// KB of SQLite bytecode); a statement in use is never here, so two users of the
+// same SQL each get their own.
 class StatementCache {
 public:
     ~StatementCache() { finalize_all(); }
     sqlite3_stmt* take(std::string_view sql) {
         std::lock_guard lock(mutex_);
-        auto it = idle_.find(std::string(sql));
-        if (it == idle_.end() || it->second.empty()) return nullptr;
-        sqlite3_stmt* s = it->second.back();
-        it->second.pop_back();
+        auto it = index_.find(sql);
+        if (it == index_.end()) return nullptr;
+        auto entry = it->second;
+        index_.erase(it);
+        sqlite3_stmt* s = entry->stmt;
+        lru_.erase(entry);
         return s;
     }
     void give_back(sqlite3_stmt* stmt) {
@@ -27,26 +57,40 @@ public:
             sqlite3_finalize(stmt);
             return;
         }
-        auto& list = idle_[sqlite3_sql(stmt)];
-        if (list.size() >= kMaxIdlePerSql) {
-            sqlite3_finalize(stmt);
-            return;
-        }
-        list.push_back(stmt);
+        lru_.push_front(Entry{sqlite3_sql(stmt), stmt});
+        index_.emplace(lru_.front().sql, lru_.begin());
+        while (lru_.size() > kStatementCacheCapacity) evict_oldest();
+    }
+    std::size_t size() const {
+        std::lock_guard lock(mutex_);
+        return lru_.size();
     }
     // Called before the connection closes; later give_back() calls finalize.
     void finalize_all() {
         std::lock_guard lock(mutex_);
-        for (auto& [sql, list] : idle_)
-            for (auto* s : list) sqlite3_finalize(s);
-        idle_.clear();
+        while (!lru_.empty()) evict_oldest();
         closed_ = true;
     }
 
 private:
-    static constexpr std::size_t kMaxIdlePerSql = 4;
-    std::mutex mutex_;
-    std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
+    struct Entry {
+        std::string sql;
+        sqlite3_stmt* stmt;
+    };
+    void evict_oldest() {
+        auto last = std::prev(lru_.end());
+        auto [first, end] = index_.equal_range(last->sql);
+        for (auto it = first; it != end; ++it)
+            if (it->second == last) {
+                index_.erase(it);
+                break;
+            }
+        sqlite3_finalize(last->stmt);
+        lru_.pop_back();
+    }
+    mutable std::mutex mutex_;
+    std::list<Entry> lru_;  // most recently returned first; std::list keeps `sql` in place for the index keys
+    std::unordered_multimap<std::string_view, std::list<Entry>::iterator> index_;
     bool closed_ = false;
 };
 
@@ -93,9 +137,7 @@ Result<bool> SqliteStatement::step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    std::string why = sqlite3_errmsg(db_);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) why = "database is locked by another process (" + why + ")";
-    return fail("database error: " + why);
+    return sqlite_error(rc, sqlite3_errmsg(db_));
 }
 
 Status SqliteStatement::run() {
@@ -129,6 +171,8 @@ std::optional<std::string> SqliteStatement::column_optional_text(int col) const 
 }
 
 SqliteDatabase::SqliteDatabase(sqlite3* db) : db_(db), cache_(std::make_shared<StatementCache>()) {}
+
+std::size_t SqliteDatabase::cached_statements() const { return cache_ ? cache_->size() : 0; }
 
 SqliteDatabase& SqliteDatabase::operator=(SqliteDatabase&& other) noexcept {
     if (this != &other) {
@@ -175,10 +219,10 @@ Result<SqliteDatabase> SqliteDatabase::open(const std::string& path, Mode mode, 
 Status SqliteDatabase::exec(std::string_view sql) {
     char* err = nullptr;
     const std::string text(sql);
-    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string why = err != nullptr ? err : sqlite3_errmsg(db_);
         sqlite3_free(err);
-        return fail("database error: " + why);
+        return sqlite_error(rc, why);
     }
     return {};
 }
@@ -186,11 +230,27 @@ Status SqliteDatabase::exec(std::string_view sql) {
 Result<SqliteStatement> SqliteDatabase::prepare(std::string_view sql) {
     if (sqlite3_stmt* cached = cache_->take(sql)) return SqliteStatement(db_, cached, cache_);
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
-        return fail("database error: " + std::string(sqlite3_errmsg(db_)));
+    if (const int rc =
+            sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        rc != SQLITE_OK) {
+        return sqlite_error(rc, sqlite3_errmsg(db_));
     }
     return SqliteStatement(db_, stmt, cache_);
+}
+
+Status configure_wal(SqliteDatabase& db) {
+    // journal_mode answers with a row, so it is stepped rather than exec'd.
+    auto wal = db.prepare("PRAGMA journal_mode = WAL");
+    if (!wal) return wal.error();
+    if (auto r = wal->step(); !r) return r.error();
+    wal->reset();
+    for (const std::string& pragma :
+         {std::string("PRAGMA synchronous = NORMAL"),
+          "PRAGMA wal_autocheckpoint = " + std::to_string(kWalCheckpointPages),
+          "PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes)}) {
+        if (auto s = db.exec(pragma); !s) return s;
+    }
+    return {};
 }
 
 Result<SqliteTransaction> SqliteTransaction::begin(SqliteDatabase& db) {

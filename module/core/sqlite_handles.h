@@ -18,7 +18,11 @@ namespace lscgate {
 
 // Prepared statements are kept per connection and handed out again for the same
 // SQL, so a hot path pays SQLite's parser once per connection, not per call.
+// At most kStatementCacheCapacity idle statements are kept per connection (least
+// recently used evicted): memory stays bounded even if a caller builds SQL text.
+// Values always go through bind(), never into the SQL text.
 class StatementCache;
+inline constexpr std::size_t kStatementCacheCapacity = 64;
 
 class SqliteStatement {
 public:
@@ -87,6 +91,8 @@ public:
     void set_writer_lock(std::shared_ptr<std::mutex> lock) { writer_lock_ = std::move(lock); }
     const std::shared_ptr<std::mutex>& writer_lock() const { return writer_lock_; }
     sqlite3* raw() const { return db_; }
+    // Idle prepared statements kept for reuse (<= kStatementCacheCapacity); for tests.
+    std::size_t cached_statements() const;
 
 private:
     explicit SqliteDatabase(sqlite3* db);
@@ -94,6 +100,16 @@ private:
     std::shared_ptr<StatementCache> cache_;
     std::shared_ptr<std::mutex> writer_lock_;
 };
+
+// Puts a connection that writes into WAL mode with a small, self-limiting log:
+// synchronous=NORMAL, an automatic (PASSIVE) checkpoint every
+// kWalCheckpointPages pages instead of SQLite's 1000 (4 MiB), and the log file
+// truncated back to kWalSizeLimitBytes when it restarts (journal_size_limit).
+// Without this a registry on a small file system fills it with its own log.
+// Errors: the file is not a database, or cannot be switched to WAL.
+inline constexpr int kWalCheckpointPages = 128;
+inline constexpr int kWalSizeLimitBytes = 512 * 1024;
+Status configure_wal(SqliteDatabase& db);
 
 // BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed:
 // an early return can never leave half of a multi-row change behind. Inside an

@@ -2,6 +2,8 @@
 
 #include "core/store_schema.h"
 
+#include <sys/statvfs.h>
+
 #include <cctype>
 #include <ctime>
 #include <filesystem>
@@ -71,6 +73,15 @@ Result<CertificateRecord> read_certificate(const SqliteStatement& st) {
     return c;
 }
 
+// A row callback that appends to `out`: the list_* methods are each_* collected.
+template <class T>
+std::function<Status(const T&)> collect_into(std::vector<T>& out) {
+    return [&out](const T& row) -> Status {
+        out.push_back(row);
+        return {};
+    };
+}
+
 Device read_device(const SqliteStatement& st) {
     Device d;
     d.id = st.column_int(0);
@@ -100,15 +111,22 @@ Result<Store> Store::open(const std::string& path, OpenMode mode, int busy_timeo
     Store store(std::move(*db));
     // A corrupt or foreign file fails here with SQLite's own words ("file is not a database").
     if (auto s = store.db_.exec("PRAGMA foreign_keys = ON"); !s) return fail(path + ": " + s.message());
-    {
-        auto wal = store.db_.prepare("PRAGMA journal_mode = WAL");
-        if (!wal) return fail(path + ": " + wal.message());
-        if (auto r = wal->step(); !r) return fail(path + ": " + r.message());
-    }
-    if (auto s = store.db_.exec("PRAGMA synchronous = NORMAL"); !s) return fail(path + ": " + s.message());
+    if (auto s = configure_wal(store.db_); !s) return Error{path + ": " + s.message(), s.kind()};
     auto ready = mode == OpenMode::CreateAndMigrate ? store.migrate() : store.check_version();
     if (!ready) return fail(path + ": " + ready.message());
     return store;
+}
+
+Status Store::check_free_space(std::uint64_t min_free_bytes) {
+    const char* file = sqlite3_db_filename(db_.raw(), "main");
+    if (file == nullptr || *file == '\0') return {};  // in-memory: nothing to fill
+    struct statvfs fs {};
+    if (::statvfs(std::filesystem::path(file).parent_path().c_str(), &fs) != 0) return {};  // unknown: let SQLite tell
+    const std::uint64_t available = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (available >= min_free_bytes) return {};
+    return fail(ErrorKind::Unavailable, "only " + std::to_string(available / 1024) + " KiB free on the registry's file system (" +
+                                            std::to_string(min_free_bytes / 1024) +
+                                            " KiB needed); sessions resume when space returns");
 }
 
 int Store::schema_version() {
@@ -154,18 +172,24 @@ Status Store::audit(const std::string& actor, const std::string& action, const s
     return tx->commit();
 }
 
-Result<std::vector<AuditEvent>> Store::list_audit(int limit) {
+Status Store::each_audit_event(int limit, const RowFn<AuditEvent>& row) {
     auto st = db_.prepare("SELECT id, at, actor, action, device, detail FROM audit ORDER BY id DESC LIMIT ?");
     if (!st) return st.error();
     st->bind(1, limit);
-    std::vector<AuditEvent> out;
     while (true) {
         auto r = st->step();
         if (!r) return r.error();
-        if (!*r) break;
-        out.push_back({st->column_int(0), st->column_int(1), st->column_text(2), st->column_text(3),
-                       st->column_text(4), st->column_text(5)});
+        if (!*r) return {};
+        if (auto s = row({st->column_int(0), st->column_int(1), st->column_text(2), st->column_text(3),
+                          st->column_text(4), st->column_text(5)});
+            !s)
+            return s;
     }
+}
+
+Result<std::vector<AuditEvent>> Store::list_audit(int limit) {
+    std::vector<AuditEvent> out;
+    if (auto s = each_audit_event(limit, collect_into(out)); !s) return s.error();
     return out;
 }
 
@@ -199,16 +223,20 @@ Result<std::optional<Device>> Store::find_device(const std::string& name) {
     return std::optional<Device>{read_device(*st)};
 }
 
-Result<std::vector<Device>> Store::list_devices() {
+Status Store::each_device(const RowFn<Device>& row) {
     auto st = db_.prepare(std::string("SELECT ") + kDeviceColumns + " FROM devices ORDER BY name");
     if (!st) return st.error();
-    std::vector<Device> out;
     while (true) {
         auto r = st->step();
         if (!r) return r.error();
-        if (!*r) break;
-        out.push_back(read_device(*st));
+        if (!*r) return {};
+        if (auto s = row(read_device(*st)); !s) return s;
     }
+}
+
+Result<std::vector<Device>> Store::list_devices() {
+    std::vector<Device> out;
+    if (auto s = each_device(collect_into(out)); !s) return s.error();
     return out;
 }
 
@@ -264,39 +292,58 @@ Result<Operation> Store::schedule_operation(const std::string& device, const Ope
     return **op;
 }
 
-Result<std::vector<Operation>> Store::query_operations(const std::string& sql, const std::optional<std::string>& arg) {
+Status Store::each_operation_query(const std::string& sql, const std::optional<std::string>& arg,
+                                   const RowFn<Operation>& row) {
     auto st = db_.prepare(sql);
     if (!st) return st.error();
     if (arg) st->bind(1, *arg);
-    std::vector<Operation> out;
     while (true) {
         auto r = st->step();
         if (!r) return r.error();
-        if (!*r) break;
+        if (!*r) return {};
         auto op = read_operation(*st);
         if (!op) return op.error();
-        out.push_back(std::move(*op));
+        if (auto s = row(*op); !s) return s;
     }
-    return out;
 }
 
 Result<std::optional<Operation>> Store::open_operation(std::int64_t device_id) {
-    auto ops = query_operations(std::string("SELECT ") + kOperationColumns +
-                                    " FROM operations o JOIN devices d ON d.id = o.device_id WHERE o.device_id = " +
-                                    std::to_string(device_id) + " AND o.state IN ('pending','in-progress')",
-                                std::nullopt);
-    if (!ops) return ops.error();
-    if (ops->empty()) return std::optional<Operation>{};
-    return std::optional<Operation>{std::move(ops->front())};
+    // The id is bound, never spliced into the text: one cached statement serves every device.
+    static const std::string sql = std::string("SELECT ") + kOperationColumns +
+                                   " FROM operations o JOIN devices d ON d.id = o.device_id WHERE o.device_id = ? "
+                                   "AND o.state IN ('pending','in-progress')";
+    auto st = db_.prepare(sql);
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<Operation>{};
+    auto op = read_operation(*st);
+    if (!op) return op.error();
+    return std::optional<Operation>{std::move(*op)};
 }
 
-Result<std::vector<Operation>> Store::list_operations(const std::optional<std::string>& device, bool include_finished) {
+Status Store::each_operation(const std::optional<std::string>& device, bool include_finished,
+                             const RowFn<Operation>& row) {
+    // Four fixed texts at most; the device name is bound.
     std::string sql = std::string("SELECT ") + kOperationColumns +
                       " FROM operations o JOIN devices d ON d.id = o.device_id WHERE 1=1";
     if (device) sql += " AND d.name = ?";
     if (!include_finished) sql += " AND o.state IN ('pending','in-progress')";
     sql += " ORDER BY d.name, o.id";
-    return query_operations(sql, device);
+    return each_operation_query(sql, device, row);
+}
+
+Result<std::vector<Operation>> Store::query_operations(const std::string& sql, const std::optional<std::string>& arg) {
+    std::vector<Operation> out;
+    if (auto s = each_operation_query(sql, arg, collect_into(out)); !s) return s.error();
+    return out;
+}
+
+Result<std::vector<Operation>> Store::list_operations(const std::optional<std::string>& device, bool include_finished) {
+    std::vector<Operation> out;
+    if (auto s = each_operation(device, include_finished, collect_into(out)); !s) return s.error();
+    return out;
 }
 
 Status Store::cancel_operation(const std::string& device, const std::string& actor) {
@@ -486,20 +533,26 @@ Status Store::commit_deleted_lsc(const Operation& op) {
     return tx->commit();
 }
 
-Result<std::vector<CertificateRecord>> Store::query_certificates(const std::string& where,
-                                                                 const std::optional<std::string>& arg) {
+Status Store::each_certificate_where(const std::string& where, const std::optional<std::string>& arg,
+                                     const RowFn<CertificateRecord>& row) {
+    // `where` is one of this file's fixed clauses; the value is bound.
     auto st = db_.prepare(std::string("SELECT ") + kCertificateColumns + " FROM certificates " + where);
     if (!st) return st.error();
     if (arg) st->bind(1, *arg);
-    std::vector<CertificateRecord> out;
     while (true) {
         auto r = st->step();
         if (!r) return r.error();
-        if (!*r) break;
+        if (!*r) return {};
         auto c = read_certificate(*st);
         if (!c) return c.error();
-        out.push_back(std::move(*c));
+        if (auto s = row(*c); !s) return s;
     }
+}
+
+Result<std::vector<CertificateRecord>> Store::query_certificates(const std::string& where,
+                                                                 const std::optional<std::string>& arg) {
+    std::vector<CertificateRecord> out;
+    if (auto s = each_certificate_where(where, arg, collect_into(out)); !s) return s.error();
     return out;
 }
 
@@ -560,8 +613,14 @@ Result<CertificateRecord> Store::revoke_serial(const std::string& serial_hex, co
     return revoke(rows->front(), reason, actor);
 }
 
+Status Store::each_certificate(const std::optional<std::string>& device, const RowFn<CertificateRecord>& row) {
+    return each_certificate_where(device ? "WHERE device_name = ? ORDER BY id" : "ORDER BY device_name, id", device, row);
+}
+
 Result<std::vector<CertificateRecord>> Store::list_certificates(const std::optional<std::string>& device) {
-    return query_certificates(device ? "WHERE device_name = ? ORDER BY id" : "ORDER BY device_name, id", device);
+    std::vector<CertificateRecord> out;
+    if (auto s = each_certificate(device, collect_into(out)); !s) return s.error();
+    return out;
 }
 
 Result<std::optional<CertificateRecord>> Store::find_certificate_by_fingerprint(const std::string& sha256_hex) {

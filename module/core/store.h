@@ -35,6 +35,12 @@ struct BulkResult {
 
 class Store {
 public:
+    /// Called once per row by the each_* methods, in order, while the query runs:
+    /// a list is never held in memory whole. An error it returns stops the walk
+    /// and is returned as is.
+    template <class T>
+    using RowFn = std::function<Status(const T&)>;
+
     enum class OpenMode { CreateAndMigrate, ExistingReadWrite };
     static Result<Store> open(const std::string& path, OpenMode mode = OpenMode::ExistingReadWrite,
                               int busy_timeout_ms = 5000);
@@ -46,6 +52,7 @@ public:
                               const std::string& actor);
     Result<std::optional<Device>> find_device(const std::string& name);
     Result<std::vector<Device>> list_devices();
+    Status each_device(const RowFn<Device>& row);  // ordered by name
     Status remove_device(const std::string& name, const std::string& actor);
     // Adds many devices in transactions of `chunk` rows. Names must be normalized.
     // Checked first, before anything is written: a duplicate in the list or a name
@@ -66,6 +73,7 @@ public:
                                               const std::string& actor, std::size_t chunk = kBulkChunkRows);
     Result<std::optional<Operation>> open_operation(std::int64_t device_id);
     Result<std::vector<Operation>> list_operations(const std::optional<std::string>& device, bool include_finished);
+    Status each_operation(const std::optional<std::string>& device, bool include_finished, const RowFn<Operation>& row);
     Status cancel_operation(const std::string& device, const std::string& actor);
     Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error);
     // Pending operations whose deadline passed become timed-out; returns how many.
@@ -116,6 +124,7 @@ public:
 
     // Certificates
     Result<std::vector<CertificateRecord>> list_certificates(const std::optional<std::string>& device);
+    Status each_certificate(const std::optional<std::string>& device, const RowFn<CertificateRecord>& row);
     Result<std::optional<CertificateRecord>> find_certificate_by_fingerprint(const std::string& sha256_hex);
     Result<std::optional<CertificateRecord>> active_lsc(const std::string& device);
 
@@ -129,6 +138,14 @@ public:
     Status audit(const std::string& actor, const std::string& action, const std::string& device,
                  const std::string& detail);
     Result<std::vector<AuditEvent>> list_audit(int limit);
+    Status each_audit_event(int limit, const RowFn<AuditEvent>& row);  // newest first
+
+    /// Refuses (kind Unavailable) when the file system holding the registry has
+    /// less than `min_free_bytes` available to this process, so a CAPF session
+    /// that would have to write is turned away before anything is issued,
+    /// rather than failing half-way on a full disk (SQLITE_FULL). Checked anew
+    /// each call: sessions resume by themselves when space returns.
+    Status check_free_space(std::uint64_t min_free_bytes);
 
     SqliteDatabase& database() { return db_; }
 
@@ -137,6 +154,10 @@ private:
     Status migrate();
     Status check_version();
     Result<std::vector<Operation>> query_operations(const std::string& sql, const std::optional<std::string>& arg);
+    Status each_operation_query(const std::string& sql, const std::optional<std::string>& arg,
+                                const RowFn<Operation>& row);
+    Status each_certificate_where(const std::string& where, const std::optional<std::string>& arg,
+                                  const RowFn<CertificateRecord>& row);
     Result<std::vector<CertificateRecord>> query_certificates(const std::string& where,
                                                               const std::optional<std::string>& arg);
     Result<CertificateRecord> revoke(const CertificateRecord& target, const std::string& reason, const std::string& actor);
@@ -149,6 +170,10 @@ private:
 
     SqliteDatabase db_;
 };
+
+// Free space a CAPF session needs on the registry's file system before it starts
+// writing: a few sessions' worth of log frames (one enrollment writes ~40 KiB).
+inline constexpr std::uint64_t kSessionMinFreeBytes = 256 * 1024;
 
 UnixTime now_utc();
 

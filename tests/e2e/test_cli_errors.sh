@@ -66,6 +66,25 @@ mv "$D/capf.key" "$WORK/capf.key.bak"
 expect_rc 1 "serve without the CAPF key" -- adm serve --listen 127.0.0.1:$(free_port)
 expect_contains "$OUT" "capf.key" "error names the missing key file"
 mv "$WORK/capf.key.bak" "$D/capf.key"
+# Values that would silently mean something else are refused with key, file and line.
+printf '[auth]\nlockout_seconds = 4294967296\n' >"$D/lscgate.toml"
+expect_rc 1 "lockout_seconds = 2^32 is refused, not wrapped to 0" -- adm device list
+expect_contains "$OUT" "lscgate.toml:2: [auth] lockout_seconds = 4294967296 is out of range" "error names key, file and line"
+printf '[server]\nmax_sessions = 4294967297\n' >"$D/lscgate.toml"
+expect_rc 1 "max_sessions = 2^32+1 is refused, not wrapped to 1" -- adm device list
+expect_contains "$OUT" "max_sessions" "error names the key"
+printf '[auth]\nlockout_secnds = 60\n' >"$D/lscgate.toml"
+expect_rc 1 "a misspelled key is refused" -- adm device list
+expect_contains "$OUT" "lscgate.toml:2: unknown key 'lockout_secnds' in [auth]" "error names key, file and line"
+cp "$WORK/toml.bak" "$D/lscgate.toml"
+# A private key readable by group or others is refused with the fix, as ssh does;
+# `timeout` bounds the old behaviour (serve starting without a word).
+for mode in 644 666; do
+    chmod "$mode" "$D/capf.key"
+    expect_rc 1 "serve refuses capf.key with mode $mode" -- timeout 20 "$LSCGATE" --dir "$D" serve --listen 127.0.0.1:$(free_port)
+    expect_contains "$OUT" "chmod 600 $D/capf.key" "and names the fix"
+done
+chmod 600 "$D/capf.key"
 expect_rc 1 "serve on a bad address" -- adm serve --listen 127.0.0.1:99999
 cp "$D/lscgate.db" "$WORK/db.bak"
 head -c 4096 /dev/urandom >"$D/lscgate.db"
@@ -82,6 +101,14 @@ openssl x509 -req -in "$WORK/capf2.csr" -CA "$WORK/root.pem" -CAkey "$WORK/root.
     -extfile <(printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n') 2>/dev/null
 expect_rc 1 "import refuses a key that does not match" -- adm capf import --cert "$WORK/capf2.pem" --key "$WORK/root.key"
 expect_rc 1 "import refuses a chain that did not sign it" -- adm capf import --cert "$WORK/capf2.pem" --key "$WORK/capf2.key" --chain "$WORK/capf2.pem"
+chmod 644 "$WORK/capf2.key"
+expect_rc 1 "import refuses a key file readable by others" -- adm capf import --cert "$WORK/capf2.pem" --key "$WORK/capf2.key" --chain "$WORK/root.pem"
+expect_contains "$OUT" "chmod 600 $WORK/capf2.key" "and names the fix"
+chmod 666 "$WORK/root.key"
+expect_rc 1 "the phone simulator refuses a key file writable by others" -- adm phone --server 127.0.0.1:1 \
+    --capf-cert "$D/capf.crt" --name SEP000000000001 --out "$WORK/p" --cert "$WORK/root.pem" --key "$WORK/root.key"
+expect_contains "$OUT" "chmod 600 $WORK/root.key" "and names the fix"
+chmod 600 "$WORK/capf2.key" "$WORK/root.key"
 expect_rc 0 "import an intermediate CAPF" -- adm capf import --cert "$WORK/capf2.pem" --key "$WORK/capf2.key" --chain "$WORK/root.pem"
 expect_rc 0 "capf show" -- adm capf show
 expect_contains "$OUT" "CN=CAPF-corp,OU=Voice,O=Example" "shows the new subject"
