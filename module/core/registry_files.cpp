@@ -84,6 +84,14 @@ Status check_registry_header(const std::string& db_path) {
     const std::uint32_t valid_for = be32(&h[92]);
     if (pages == 0 || valid_for != change_counter) return {};  // header size not maintained: nothing to compare
     const auto expected = static_cast<std::int64_t>(pages) * page_size;
+    // A checkpoint copies page 1 (with the new size) before the pages after it; one
+    // cut off by a full disk leaves the file shorter than its header says while the
+    // WAL still holds every missing page (nothing is lost: the WAL is not reset
+    // until the copy completes). So with a non-empty WAL, a short file is normal;
+    // SQLite reads those pages from the WAL, and any page missing from both is a
+    // read error (fail closed), never a fault, since nothing is memory-mapped.
+    struct stat wal {};
+    if (::stat((db_path + "-wal").c_str(), &wal) == 0 && wal.st_size > 0) return {};
     if (static_cast<std::int64_t>(st.st_size) < expected)
         return fail(db_path + " is " + std::to_string(st.st_size) + " bytes but its header says " +
                     std::to_string(pages) + " pages of " + std::to_string(page_size) + " (" + std::to_string(expected) +

@@ -115,6 +115,6 @@ stop_capf
 
 sed -i 's/^backdate_seconds = 300 .*/backdate_seconds = 7200/' "$CAPF_DIR/lscgate.toml"
 expect_rc 1 "backdate_seconds out of range" -- timeout 20 "$LSCGATE" --dir "$CAPF_DIR" serve --listen "127.0.0.1:$(free_port)"
-expect_contains "$OUT" "[capf] backdate_seconds must be 0 to 3600" "the error names the key and the range"
+expect_contains "$OUT" "[capf] backdate_seconds = 7200 is out of range: use 0 to 3600" "the error names the key and the range"
 
 finish

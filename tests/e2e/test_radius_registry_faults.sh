@@ -85,7 +85,11 @@ expect_eq "$(kill -0 "$FR_PID" 2>/dev/null && echo running || echo dead)" runnin
 expect_not_contains "$(cat "$LOG")" "Bus error" "no bus error"
 if wait_fr_log "rlm_lscgate: registry .*shrank"; then pass "logged: the registry file shrank"
 else failed "no 'shrank' line in the FreeRADIUS log"; fi
-expect_contains "$(cat "$LOG")" "cut short" "the cause names the short file"
+# The refusal names the damage: "cut short" from the header check, or, while a WAL
+# may still hold the missing pages (an interrupted checkpoint looks the same), the
+# read error SQLite reports for a page in neither.
+if grep -qE "cut short|disk image is malformed" "$LOG"; then pass "the refusal names the damaged file"
+else failed "no 'cut short' / 'malformed' cause in the FreeRADIUS log"; fi
 stop_lab "$WORK/lab"
 
 finish
