@@ -9,6 +9,7 @@
 #include "core/key_strength.h"
 #include "core/printable.h"
 #include "core/store.h"
+#include "core/registry_files.h"
 #include "core/registry_reader.h"
 #include "core/trust_loader.h"
 #include "core/trust_set.h"
@@ -55,12 +56,35 @@ std::uint32_t random_session_id() {
 
 // Registry connections are reused across sessions: opening SQLite, setting the
 // pragmas and preparing statements per phone would dominate a busy server.
+//
+// The pool also watches the files its connections write (the same check the
+// RADIUS reader makes per request, core/registry_files.h): a registry moved
+// over, deleted and restored, cut short, or whose -wal/-shm were deleted while
+// serve had it open would take every LSC serve records into a file nobody else
+// reads (a phone would hold an LSC RADIUS never sees). SQLite shares one WAL
+// index per database inode inside a process, so reopening safely would need
+// every connection of this process closed first; serve refuses CAPF sessions
+// instead (fail closed, nothing issued) until it is restarted.
 class StorePool {
 public:
     explicit StorePool(std::string path) : path_(std::move(path)) {}
     Result<Store> acquire() {
+        const RegistryFiles now = RegistryFiles::of(path_);
         {
             std::lock_guard lock(mutex_);
+            if (!broken_.empty()) return fail(ErrorKind::Unavailable, broken_);
+            if (watching_) {
+                const FilesVerdict v = compare_registry_files(opened_, largest_, now);
+                if (v.change != FilesChange::Same) {
+                    broken_ = "registry " + path_ + ": " + v.cause +
+                              " while lscgate serve had it open; refusing CAPF sessions (nothing is issued) until "
+                              "lscgate serve is restarted";
+                    idle_.clear();
+                    return fail(ErrorKind::Unavailable, broken_);
+                }
+                largest_.db_size = std::max(largest_.db_size, now.db_size);
+                largest_.shm_size = std::max(largest_.shm_size, now.shm_size);
+            }
             if (!idle_.empty()) {
                 Store s = std::move(idle_.back());
                 idle_.pop_back();
@@ -68,12 +92,20 @@ public:
             }
         }
         auto store = Store::open(path_);
-        if (store) store->database().set_writer_lock(writer_);
+        if (!store) return store;
+        store->database().set_writer_lock(writer_);
+        std::lock_guard lock(mutex_);
+        if (!watching_) {
+            // The files as this process first wrote them (the connection just
+            // opened holds -wal/-shm; serve's trust reader keeps them open).
+            opened_ = largest_ = RegistryFiles::of(path_);
+            watching_ = true;
+        }
         return store;
     }
     void release(Store store) {
         std::lock_guard lock(mutex_);
-        if (idle_.size() < kMaxIdle) idle_.push_back(std::move(store));
+        if (broken_.empty() && idle_.size() < kMaxIdle) idle_.push_back(std::move(store));
     }
 
 private:
@@ -82,6 +114,10 @@ private:
     std::mutex mutex_;
     std::vector<Store> idle_;
     std::shared_ptr<std::mutex> writer_ = std::make_shared<std::mutex>();
+    bool watching_ = false;
+    RegistryFiles opened_;   // the files when the first connection was opened
+    RegistryFiles largest_;  // the largest db/-shm sizes seen since (they only grow)
+    std::string broken_;     // non-empty: why no session may write
 };
 
 // The trust set for phone proofs (LSC re-key, MIC), re-read from the registry

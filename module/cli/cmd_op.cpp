@@ -171,13 +171,14 @@ int run_list(CliContext& ctx, bool all, const std::string& device) {
         std::printf("%-6s %-18s %-8s %-11s %-9s %-12s %-21s %s\n", "ID", "DEVICE", "OP", "AUTH", "KEY", "STATE",
                     "COMPLETES BY", "LAST ERROR");
     // An operation left in-progress by a session that died (server killed) is
-    // timed-out once its deadline passes: shown as such, and not as open.
+    // timed-out once its deadline passes: shown as such. Without --all the list
+    // is the operations still open in the registry, so such a one is listed (as
+    // timed-out) until it is rescheduled or cancelled: it needs the admin.
     const UnixTime now = now_utc();
     // Streams: each operation is printed as it is read.
     auto walked = store->each_operation(filter, all, [&](const Operation& read) -> Status {
         Operation o = read;
         o.state = effective_state(o, now);
-        if (!all && is_finished(o.state)) return {};
         const auto by = o.request.completes_by ? std::optional(format_utc(*o.request.completes_by)) : std::nullopt;
         if (ctx.json) {
             json.add({{"id", o.id},

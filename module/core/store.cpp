@@ -584,15 +584,17 @@ Result<CertificateRecord> Store::revoke(const CertificateRecord& target, const s
 
 Result<CertificateRecord> Store::revoke_active_lsc(const std::string& device, const std::string& reason,
                                                    const std::string& actor) {
+    // The writer lock first, then the rows: an LSC recorded in between would
+    // otherwise stay valid (RADIUS accepts an unconfirmed one).
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
     // An unconfirmed LSC may be what the phone holds (RADIUS accepts it): it goes too.
     auto rows = query_certificates(
         "WHERE device_name = ? AND kind = 'lsc' AND status IN ('active','unconfirmed') "
         "ORDER BY status = 'active' DESC, id DESC",
         device);
     if (!rows) return rows.error();
-    if (rows->empty()) return fail(device + " has no active LSC to revoke");
-    auto tx = SqliteTransaction::begin(db_);
-    if (!tx) return tx.error();
+    if (rows->empty()) return fail(ErrorKind::Input, device + " has no active LSC to revoke");
     std::optional<CertificateRecord> first;
     for (const auto& row : *rows) {
         auto r = revoke(row, reason, actor);

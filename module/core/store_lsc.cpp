@@ -114,6 +114,11 @@ Result<CertificateRecord> Store::confirm_lsc_by_possession(std::int64_t certific
     if (rows->empty()) return fail("certificate " + id_text(certificate_id) + " is not in the registry");
     const CertificateRecord& rec = rows->front();
     if (rec.status == CertificateStatus::Active) return rec;
+    // Revoked, superseded or removed since the session looked it up: the phone's
+    // proof is for a certificate that no longer counts (its failure, not ours).
+    if (rec.status != CertificateStatus::Unconfirmed)
+        return fail(ErrorKind::AuthFailed,
+                    "LSC serial " + rec.facts.serial_hex + " is " + std::string(to_string(rec.status)));
     auto newer = db_.prepare(
         "SELECT count(*) FROM certificates WHERE device_name=? AND kind='lsc' AND status='active' AND id > ?");
     if (!newer) return newer.error();

@@ -73,8 +73,12 @@ Status TomlReader::choice(std::string_view section, std::string_view key,
         }
         options += (options.empty() ? "" : ", ") + std::string(a);
     }
+    // The value came from the file (a default is always one of `allowed`), but
+    // never dereference what may be absent: report at the table, or the file's top.
     const auto* table = root_.get_as<toml::table>(section);
-    return error_at(*table->get(key), section, key, "= \"" + v + "\" is not one of: " + options);
+    const toml::node* node = table != nullptr ? table->get(key) : nullptr;
+    const toml::node& at = node != nullptr ? *node : table != nullptr ? static_cast<const toml::node&>(*table) : root_;
+    return error_at(at, section, key, "= \"" + v + "\" is not one of: " + options);
 }
 
 Status TomlReader::reject_unknown() const {

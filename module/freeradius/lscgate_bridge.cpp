@@ -34,6 +34,17 @@ void copy_out(char* out, std::size_t len, std::string_view text) noexcept {
     out[n] = '\0';
 }
 
+// `head` + `tail` into `out` without allocating: for the catch handlers, which
+// may run after a failed allocation (a throw from there would terminate FreeRADIUS).
+void copy_out(char* out, std::size_t len, std::string_view head, std::string_view tail) noexcept {
+    if (out == nullptr || len == 0) return;
+    const std::size_t a = head.size() < len - 1 ? head.size() : len - 1;
+    std::memcpy(out, head.data(), a);
+    const std::size_t b = tail.size() < len - 1 - a ? tail.size() : len - 1 - a;
+    std::memcpy(out + a, tail.data(), b);
+    out[a + b] = '\0';
+}
+
 std::string_view view(const char* s) noexcept { return s != nullptr ? std::string_view(s) : std::string_view(); }
 
 std::filesystem::path path(const char* s) { return s != nullptr ? std::filesystem::path(s) : std::filesystem::path(); }
@@ -65,6 +76,7 @@ void fail_closed(lscgate_result* out, std::string_view why) noexcept {
     copy_out(out->cls, sizeof out->cls, "error");
     copy_out(out->verdict, sizeof out->verdict, "error");
     copy_out(out->reason, sizeof out->reason, why);
+    why = out->reason;  // from here on the (bounded) copy: `why` may be a temporary's view
     // Built without allocating: this runs after a failed allocation too.
     static constexpr std::string_view prefix = "error [error] -: ";
     static constexpr std::string_view suffix = " - failing closed";
@@ -73,6 +85,9 @@ void fail_closed(lscgate_result* out, std::string_view why) noexcept {
     const std::size_t room = sizeof out->log_line - prefix.size() - suffix.size() - 1;
     const std::size_t n = why.size() < room ? why.size() : room;
     std::memcpy(p + prefix.size(), why.data(), n);
+    // One log line whatever the cause carries (a path, a library message).
+    for (std::size_t i = prefix.size(); i < prefix.size() + n; ++i)
+        if (static_cast<unsigned char>(p[i]) < 0x20 || p[i] == 0x7f) p[i] = '?';
     std::memcpy(p + prefix.size() + n, suffix.data(), suffix.size());
     p[prefix.size() + n + suffix.size()] = '\0';
     out->reply_count = 0;
@@ -154,7 +169,7 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
     handle->warnings = handle->engine->load_warnings(static_cast<lscgate::UnixTime>(std::time(nullptr)));
     return handle.release();  // the C side owns it until lscgate_engine_free
 } catch (const std::exception& e) {
-    copy_out(err, err_len, std::string("cannot create the decision engine: ") + e.what());
+    copy_out(err, err_len, "cannot create the decision engine: ", e.what());
     return nullptr;
 } catch (...) {
     copy_out(err, err_len, "cannot create the decision engine: unknown error");
@@ -210,7 +225,9 @@ lscgate_decision lscgate_decide(lscgate_engine* engine, lscgate_facts const* fac
         }
         return out->decision;
     } catch (const std::exception& e) {
-        fail_closed(out, std::string("decision failed: ") + e.what());
+        char why[sizeof out->reason];
+        copy_out(why, sizeof why, "decision failed: ", e.what());
+        fail_closed(out, why);
     } catch (...) {
         fail_closed(out, "decision failed: unknown error");
     }

@@ -44,9 +44,10 @@ expect_failure() {
 }
 
 # session_line FILE NEEDLE: the log line containing NEEDLE, waiting (bounded) for it:
-# a server logs a session after it closed the connection, so after the phone is done.
+# a server may log a session after it closed the connection (the strict test server
+# does), so after the phone is done. Bounded: 30 s.
 session_line() {
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 300); do
         grep -F -- "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
     done
