@@ -4,11 +4,31 @@
 #include "core/key_strength.h"
 #include "core/keys.h"
 #include "core/secure_file.h"
+#include "core/distinguished_name.h"
+#include "core/printable.h"
+#include "core/trust_set.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
 
 #include <sys/stat.h>
 
 namespace lscgate::cli {
 namespace {
+
+// "/C=NZ/O=Example/CN=CAPF-hq2" with its (last) CN replaced by "CAPF-" and 8 random
+// hex digits, the shape of a generated CAPF name; "" (a generated name) without a CN.
+std::string with_fresh_common_name(const std::string& oneline) {
+    const auto at = oneline.rfind("/CN=");
+    if (at == std::string::npos) return {};
+    unsigned char r[4] = {};
+    RAND_bytes(r, sizeof r);
+    char cn[16];
+    std::snprintf(cn, sizeof cn, "CAPF-%02X%02X%02X%02X", r[0], r[1], r[2], r[3]);
+    const auto end = oneline.find('/', at + 1);
+    return oneline.substr(0, at) + "/CN=" + cn + (end == std::string::npos ? "" : oneline.substr(end));
+}
 
 struct InitArgs {
     std::string key = "rsa:2048";
@@ -47,7 +67,27 @@ int run_init(CliContext& ctx, const InitArgs& args) {
     if (!store) return ctx.error(store.message());
     auto key = generate_key(*spec);
     if (!key) return ctx.error(key.message());
-    CapfCertificateRequest request{*spec, args.days, args.subject};
+    // A rotation keeps the CAPF's O/OU/L/ST/C (which every new LSC copies) unless
+    // --subject says otherwise, but never its whole name: the VPN path tells CAPF
+    // certificates apart by issuer name (the ASA sends no certificate), so a new
+    // CAPF named like the one it replaces would make the old one's LSCs look
+    // current after it is retired. A fresh CN does it.
+    std::string subject = args.subject;
+    std::string previous_subject;
+    if (args.force && std::filesystem::exists(cert_path)) {
+        auto old = load_certificates_from(cert_path);
+        auto facts = old && !old->empty() ? describe_certificate(old->front().get()) : fail("no certificate");
+        if (facts) {
+            previous_subject = facts->subject;
+            if (subject.empty()) subject = with_fresh_common_name(facts->subject_oneline);
+            else if (auto mine = parse_distinguished_name(subject);
+                     mine && X509_NAME_cmp(mine->get(), X509_get_subject_name(old->front().get())) == 0)
+                return ctx.error("--subject " + escape_nonprintable(args.subject) +
+                                 " is the current CAPF's name: a rotated CAPF needs another one (RADIUS tells CAPF "
+                                 "certificates apart by issuer name on the VPN path); change its CN");
+        }
+    }
+    CapfCertificateRequest request{*spec, args.days, subject};
     request.backdate_seconds = cfg->backdate_seconds;
     auto cert = create_capf_certificate(key->get(), request);
     if (!cert) return ctx.error(cert.message());
@@ -76,6 +116,12 @@ int run_init(CliContext& ctx, const InitArgs& args) {
                   << "  key               " << spec->to_string() << "\n"
                   << "  valid until       " << format_utc(facts->not_after) << "\n"
                   << "  SHA-256           " << facts->sha256 << std::endl;
+        if (!previous_subject.empty())
+            std::cout << "rotated: the previous CAPF certificate (" << previous_subject
+                      << ") stays trusted as 'previous' so phones can re-key with their old LSC.\n"
+                         "next: restart lscgate serve; publish the new CAPF certificate in the phones' ITL/CTL; rebuild "
+                         "eap's ca_file with 'lscgate capf bundle -o FILE' and restart FreeRADIUS; re-key the phones "
+                         "(lscgate op install ... --auth lsc); then 'lscgate capf retire' the old one\n";
     }
     return kExitOk;
 }

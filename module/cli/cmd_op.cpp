@@ -78,7 +78,9 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     // Only an install makes the phone generate a key; fetch and delete ignore --key.
     if (auto weak = weak_lsc_key_reason(*key); !weak.empty() && kind == OperationKind::Install) {
         if (!args.allow_weak_key) return ctx.error(weak);
-        std::cerr << "lscgate: warning: " << weak << "\n";
+        std::cerr << "lscgate: warning: " << key->to_string()
+                  << " LSCs are refused by FreeRADIUS's EAP-TLS at OpenSSL security level 2 (Debian 12): lower the eap "
+                     "module's level (tls { cipher_list = \"DEFAULT@SECLEVEL=1\" }) for these phones\n";
     }
     // --auth string:DIGITS uses the given string; bare "string" generates one per device.
     std::string fixed_digits;

@@ -29,6 +29,9 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
     if (!name.empty()) {
         auto device = normalize_device_name(name);
         if (!device) return ctx.error(device.message());
+        auto known = store->find_device(*device);
+        if (!known) return ctx.error(known.message());
+        if (!known->has_value()) return ctx.error("no such device: " + *device + " (lscgate device list)");
         revoked = store->revoke_active_lsc(*device, reason, actor_name());
     } else {
         // Hex digits, optionally ':'-separated or 0x-prefixed, as openssl and 'cert list' print

@@ -163,4 +163,16 @@ expect_contains "$OUT" "key is too small for OpenSSL security level 2" "the caus
 expect_contains "$OUT" "lscgate init --force" "and the fix"
 expect_contains "$OUT" "README" "and where the rotation is described"
 
+# ---- CAPF rotation with init --force: the organisation is kept, never the whole name ----
+ROT=$WORK/rotate
+"$LSCGATE" init --dir "$ROT" --subject "CN=CAPF-hq2,OU=Voice,O=Example,C=NZ" >/dev/null
+expect_rc 0 "init --force rotates" -- "$LSCGATE" init --dir "$ROT" --force
+expect_contains "$OUT" "OU=Voice,O=Example,C=NZ" "the new CAPF keeps OU/O/C"
+expect_not_contains "$OUT" "subject           CN=CAPF-hq2," "but not the old CN"
+expect_contains "$OUT" "stays trusted as 'previous'" "and says what happened to the old one"
+expect_contains "$OUT" "lscgate capf bundle" "and what to do next"
+current=$("$LSCGATE" --dir "$ROT" capf show | sed -n 's/^  subject     //p')
+expect_rc 1 "a rotation to the same name is refused" -- "$LSCGATE" init --dir "$ROT" --force --subject "$current"
+expect_contains "$OUT" "is the current CAPF's name" "naming why"
+
 finish
