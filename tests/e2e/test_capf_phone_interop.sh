@@ -17,7 +17,7 @@ python3 "$SERVER" --listen 127.0.0.1:0 --cert "$CAPF_DIR/capf.crt" --key "$CAPF_
 STRICT_PID=$!
 E2E_PIDS+=("$STRICT_PID")
 STRICT_PORT=
-for _ in $(seq 1 100); do  # bounded wait for the readiness line (it carries the port)
+for _ in $(seq 1 600); do  # bounded (60 s) wait for the readiness line (it carries the port)
     STRICT_PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$STRICT_LOG")
     [ -n "$STRICT_PORT" ] && break
     kill -0 "$STRICT_PID" 2>/dev/null || break
@@ -74,7 +74,7 @@ expect_contains "$(session_line "$STRICT_LOG" "enrolled SEP0000000BAD01")" "enro
 expect_rc 0 "200 phones enrol against the strict server" -- \
     strict_phone --name SEP000000100000 --count 200 --concurrency 8
 expect_contains "$OUT" "phones=200 concurrency=8 succeeded=200 refused=0 failed=0 keepalives=0" "load mode: 200 enrolled, no keep-alives"
-for _ in $(seq 1 100); do  # the server prints its line after END_SESSION: bounded wait
+for _ in $(seq 1 600); do  # bounded (60 s): the server prints its line after END_SESSION
     [ "$(grep -c '^enrolled SEP0000001' "$STRICT_LOG")" = 200 ] && break
     sleep 0.1
 done

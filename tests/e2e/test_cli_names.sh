@@ -92,7 +92,7 @@ start_capf "$CAPF_DIR"
 # A phone that sends a DEVICE_NAME with control characters: one log line, escaped.
 expect_rc 2 "DEVICE_NAME with control characters" -- python3 "$CLIENT" --server "127.0.0.1:$CAPF_PORT" \
     --capf-cert "$CAPF_DIR/capf.crt" --name "SEP${ESC}[2J"$'\r\n'"2030-01-01T00:00:00Z capf forged" --out "$WORK/py" --timeout 20
-wait_for_log() { for _ in $(seq 1 100); do grep -qF -- "$1" "$CAPF_LOG" && return 0; sleep 0.1; done; return 1; }
+wait_for_log() { for _ in $(seq 1 300); do grep -qF -- "$1" "$CAPF_LOG" && return 0; sleep 0.1; done; return 1; }
 if wait_for_log 'invalid device name'; then pass "the session is logged"; else failed "no session log line"; fi
 expect_not_contains "$(cat "$CAPF_LOG")" "$ESC" "no raw ESC in the server log"
 expect_contains "$(grep 'invalid device name' "$CAPF_LOG")" 'SEP\\x1B[2J\\r\\n2030' "the name is escaped in the log line"

@@ -22,7 +22,7 @@ fill_disk() { dd if=/dev/zero of="$FS/filler" bs=4k 2>/dev/null || true; sync; }
 wal_kb() { echo $(( $(stat -c %s "$CAPF_DIR/lscgate.db-wal" 2>/dev/null || echo 0) / 1024 )); }
 # wait_log PATTERN COUNT: until the CAPF log has COUNT lines matching PATTERN (bounded).
 wait_log() {
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 600); do
         [ "$(grep -c -- "$1" "$CAPF_LOG" || true)" -ge "$2" ] && return 0
         sleep 0.05
     done

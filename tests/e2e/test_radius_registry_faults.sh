@@ -21,7 +21,7 @@ adm() { "$LSCGATE" --dir "$CAPF_DIR" "$@"; }
 
 # wait_fr_log PATTERN: until the FreeRADIUS log has a line matching PATTERN (bounded: 10 s).
 wait_fr_log() {
-    for _ in $(seq 1 100); do grep -q -- "$1" "$LOG" && return 0; sleep 0.1; done
+    for _ in $(seq 1 300); do grep -q -- "$1" "$LOG" && return 0; sleep 0.1; done
     return 1
 }
 # as_lab_file FILE: the ownership and mode radius-lab gives the registry.
