@@ -75,6 +75,17 @@ expect_rc() {
     if [ "$rc" -eq "$want" ]; then pass "$what (rc=$rc)"; else failed "$what: rc=$rc, expected $want"; echo "$OUT" | sed 's/^/    | /'; fi
 }
 
+# expect_failure DESCRIPTION -- command...: any non-zero rc (output saved in $OUT).
+expect_failure() {
+    local what=$1
+    shift 2
+    set +e
+    OUT=$("$@" 2>&1)
+    local rc=$?
+    set -e
+    if [ "$rc" -ne 0 ]; then pass "$what (rc=$rc)"; else failed "$what: succeeded, expected a failure"; echo "$OUT" | sed 's/^/    | /' | tail -20; fi
+}
+
 expect_contains() {
     local haystack=$1 needle=$2 what=$3
     if grep -qF -- "$needle" <<<"$haystack"; then pass "$what"; else failed "$what: missing '$needle'"; echo "$haystack" | sed 's/^/    | /' | tail -20; fi

@@ -58,13 +58,3 @@ vpn() { printf 'User-Name = "%s"\nService-Type = Authorize-Only\n' "$1" | radcli
 # vpn_with_password USER-NAME PASSWORD: what a switch or a login form would send.
 vpn_with_password() { printf 'User-Name = "%s"\nUser-Password = "%s"\n' "$1" "$2" | radclient -x -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth "$SECRET"; }
 
-# expect_failure DESCRIPTION -- command...: any non-zero rc.
-expect_failure() {
-    local what=$1
-    shift 2
-    set +e
-    OUT=$("$@" 2>&1)
-    local rc=$?
-    set -e
-    if [ "$rc" -ne 0 ]; then pass "$what (rc=$rc)"; else failed "$what: succeeded, expected a failure"; echo "$OUT" | sed 's/^/    | /' | tail -20; fi
-}

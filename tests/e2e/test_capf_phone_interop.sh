@@ -33,15 +33,6 @@ pass "strict CAPF server listens on port $STRICT_PORT"
 # expect_failure DESCRIPTION -- command...: any non-zero exit. Whether the phone reads the
 # server's END_SESSION(7) (exit 2) or hits the closed connection first (exit 1) is a race
 # of the TCP close; the server's log below says what happened.
-expect_failure() {
-    local what=$1
-    shift 2
-    set +e
-    OUT=$("$@" 2>&1)
-    local rc=$?
-    set -e
-    if [ "$rc" -ne 0 ]; then pass "$what (rc=$rc)"; else failed "$what: rc=0"; echo "$OUT" | sed 's/^/    | /'; fi
-}
 
 # session_line FILE NEEDLE: the log line containing NEEDLE, waiting (bounded) for it:
 # a server may log a session after it closed the connection (the strict test server
