@@ -93,7 +93,7 @@ public:
         }
         auto store = Store::open(path_);
         if (!store) return store;
-        store->database().set_writer_lock(writer_);
+        store->set_writer_lock(writer_);
         std::lock_guard lock(mutex_);
         if (!watching_) {
             // The files as this process first wrote them (the connection just

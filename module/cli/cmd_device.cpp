@@ -137,7 +137,7 @@ int run_remove(CliContext& ctx, const std::vector<std::string>& names) {
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     // All or nothing, like add: one unknown name removes none.
-    auto tx = SqliteTransaction::begin(store->database());
+    auto tx = store->transaction();
     if (!tx) return ctx.error(tx.message());
     for (const auto& name : list->names)
         if (auto s = store->remove_device(name, actor_name()); !s) return ctx.error(s.message() + " (nothing was removed)");

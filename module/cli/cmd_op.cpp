@@ -149,7 +149,7 @@ int run_cancel(CliContext& ctx, const std::vector<std::string>& raw_names) {
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     // All or nothing, like scheduling: one unknown name cancels none.
-    auto tx = SqliteTransaction::begin(store->database());
+    auto tx = store->transaction();
     if (!tx) return ctx.error(tx.message());
     for (const auto& name : list->names)
         if (auto s = store->cancel_operation(name, actor_name()); !s) return ctx.error(s.message() + " (nothing was cancelled)");

@@ -2,7 +2,7 @@
 
 #include "pki/certificate.h"
 #include "registry/registry_files.h"
-#include "registry/store.h"
+#include "registry/sqlite_store.h"
 
 #include <filesystem>
 #include <map>

@@ -1,24 +1,29 @@
 #pragma once
 
-// The registry: devices, operations, certificates, CAPF certificates and the
-// audit trail, in one SQLite file (WAL, busy timeout). One Store object is one
-// connection and must be used by one thread at a time; open one per thread.
+// The registry writer: devices, operations, certificates, CAPF certificates
+// and the audit trail. The CAPF server and the CLI write through it; RADIUS
+// reads through registry_reader.h. One Store is one connection and must be used
+// by one thread at a time; open one per thread.
+//
+// The database setting picks the engine (database_kind.h): a file path is an
+// SQLite file (WAL, busy timeout; the embedded default), a libpq URI or
+// conninfo is a PostgreSQL registry shared by several RADIUS nodes. Each engine
+// implements StoreBackend (store_backend.h); what is the same on every engine
+// (lists, bulk writes in chunks) is written here once.
 
 #include "registry/records.h"
-#include "registry/sqlite_handles.h"
-#include "registry/store_schema.h"
+#include "registry/store_backend.h"
 
 #include <cstddef>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace lscgate {
-
-// The schema version a migrated database has: one per shipped migration.
-inline constexpr int kStoreSchemaVersion = static_cast<int>(kStoreMigrations.size());
 
 // Rows per transaction in bulk writes. SQLite has one writer at a time and every
 // other writer (the CAPF server recording an LSC) waits at most its busy timeout
@@ -33,27 +38,45 @@ struct BulkResult {
     std::optional<Error> error;
 };
 
+/// A transaction over several Store calls: rolled back when destroyed
+/// uncommitted, so an early return never leaves half of a change behind.
+class StoreTransaction {
+public:
+    explicit StoreTransaction(std::unique_ptr<BackendTransaction> tx) : tx_(std::move(tx)) {}
+    Status commit() { return tx_->commit(); }
+
+private:
+    std::unique_ptr<BackendTransaction> tx_;
+};
+
 class Store {
 public:
-    /// Called once per row by the each_* methods, in order, while the query runs:
-    /// a list is never held in memory whole. An error it returns stops the walk
-    /// and is returned as is.
     template <class T>
-    using RowFn = std::function<Status(const T&)>;
+    using RowFn = StoreBackend::RowFn<T>;
 
     enum class OpenMode { CreateAndMigrate, ExistingReadWrite };
-    static Result<Store> open(const std::string& path, OpenMode mode = OpenMode::ExistingReadWrite,
+    /// Opens the registry named by `database` (a file path or a PostgreSQL
+    /// URI/conninfo). CreateAndMigrate creates the schema (lscgate init);
+    /// ExistingReadWrite refuses a missing registry. `busy_timeout_ms`: how long
+    /// a write waits for another writer's lock. Errors: missing file, not a
+    /// registry, a newer schema, an unreachable server (kind Unavailable).
+    static Result<Store> open(const std::string& database, OpenMode mode = OpenMode::ExistingReadWrite,
                               int busy_timeout_ms = 5000);
+    explicit Store(std::unique_ptr<StoreBackend> backend) : impl_(std::move(backend)) {}
 
-    int schema_version();
+    int schema_version() { return impl_->schema_version(); }
+    /// Several calls as one all-or-nothing change (nested calls become savepoints).
+    Result<StoreTransaction> transaction();
 
     // Devices
     Result<Device> add_device(const std::string& name, const std::string& model, const std::string& description,
-                              const std::string& actor);
-    Result<std::optional<Device>> find_device(const std::string& name);
+                              const std::string& actor) {
+        return impl_->add_device(name, model, description, actor);
+    }
+    Result<std::optional<Device>> find_device(const std::string& name) { return impl_->find_device(name); }
     Result<std::vector<Device>> list_devices();
-    Status each_device(const RowFn<Device>& row);  // ordered by name
-    Status remove_device(const std::string& name, const std::string& actor);
+    Status each_device(const RowFn<Device>& row) { return impl_->each_device(row); }  // ordered by name
+    Status remove_device(const std::string& name, const std::string& actor) { return impl_->remove_device(name, actor); }
     // Adds many devices in transactions of `chunk` rows. Names must be normalized.
     // Checked first, before anything is written: a duplicate in the list or a name
     // already registered adds none. A failure after that (another writer added one
@@ -64,32 +87,44 @@ public:
 
     // Operations. Scheduling replaces (cancels) any operation still open for the device.
     Result<Operation> schedule_operation(const std::string& device, const OperationRequest& request,
-                                         const std::string& actor);
+                                         const std::string& actor) {
+        return impl_->schedule_operation(device, request, actor);
+    }
     // Schedules (device, request) pairs in transactions of `chunk` rows; every
     // device is checked to exist before anything is written (an unknown one
     // schedules none). Requests carry their secret already hashed: nothing slow
     // runs while the writer lock is held.
     BulkResult<Operation> schedule_operations(const std::vector<std::pair<std::string, OperationRequest>>& items,
                                               const std::string& actor, std::size_t chunk = kBulkChunkRows);
-    Result<std::optional<Operation>> open_operation(std::int64_t device_id);
+    Result<std::optional<Operation>> open_operation(std::int64_t device_id) { return impl_->open_operation(device_id); }
     Result<std::vector<Operation>> list_operations(const std::optional<std::string>& device, bool include_finished);
-    Status each_operation(const std::optional<std::string>& device, bool include_finished, const RowFn<Operation>& row);
-    Status cancel_operation(const std::string& device, const std::string& actor);
-    Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error);
+    Status each_operation(const std::optional<std::string>& device, bool include_finished, const RowFn<Operation>& row) {
+        return impl_->each_operation(device, include_finished, row);
+    }
+    Status cancel_operation(const std::string& device, const std::string& actor) {
+        return impl_->cancel_operation(device, actor);
+    }
+    Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) {
+        return impl_->set_operation_state(operation_id, state, error);
+    }
     // Pending operations whose deadline passed become timed-out; returns how many.
-    Result<int> expire_operations(UnixTime now);
+    Result<int> expire_operations(UnixTime now) { return impl_->expire_operations(now); }
 
     // Authentication attempts and lockout. An attempt is counted as a failure
     // *before* it is checked, atomically with the lockout test, so parallel
     // sessions cannot all slip in under the limit; a success clears the count.
     // Returns false when the device is locked out (the attempt must not run).
-    Result<bool> reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds);
+    Result<bool> reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds) {
+        return impl_->reserve_auth_attempt(device_id, threshold, lock_seconds);
+    }
     /// Gives back one attempt counted by reserve_auth_attempt when the check could not
     /// be made for a reason on our side (registry read error, missing configuration,
     /// OpenSSL failure): the count drops by one, atomically, and a lock that count had
     /// reached is lifted. `threshold` is the lockout_failures the reservation used.
-    Status release_auth_attempt(std::int64_t device_id, int threshold);
-    Status clear_auth_failures(std::int64_t device_id);
+    Status release_auth_attempt(std::int64_t device_id, int threshold) {
+        return impl_->release_auth_attempt(device_id, threshold);
+    }
+    Status clear_auth_failures(std::int64_t device_id) { return impl_->clear_auth_failures(device_id); }
 
     // Outcomes of a CAPF session, each one transaction.
     //
@@ -100,75 +135,93 @@ public:
     // phone answers "stored": it becomes active, every other active or unconfirmed
     // LSC of the device becomes superseded, the operation succeeds. If the phone
     // refuses it, or it never left the server, discard_unconfirmed_lsc deletes the row.
-    Result<CertificateRecord> record_issued_lsc(const Operation& op, const X509* cert);
-    Result<CertificateRecord> confirm_issued_lsc(const Operation& op, std::int64_t certificate_id);
-    Status discard_unconfirmed_lsc(std::int64_t certificate_id, const std::string& why);
+    Result<CertificateRecord> record_issued_lsc(const Operation& op, const X509* cert) {
+        return impl_->record_issued_lsc(op, cert);
+    }
+    Result<CertificateRecord> confirm_issued_lsc(const Operation& op, std::int64_t certificate_id) {
+        return impl_->confirm_issued_lsc(op, certificate_id);
+    }
+    Status discard_unconfirmed_lsc(std::int64_t certificate_id, const std::string& why) {
+        return impl_->discard_unconfirmed_lsc(certificate_id, why);
+    }
     // A phone proved possession of its unconfirmed LSC (an LSC-authenticated CAPF
-    // session, capf-protocol notes §7.3): it is the phone's certificate, so it
+    // session, module/capf/PROTOCOL.md): it is the phone's certificate, so it
     // becomes active like a confirmed one. Refused when the device has a newer
     // active LSC (then the unconfirmed one is stale, and becomes superseded).
-    Result<CertificateRecord> confirm_lsc_by_possession(std::int64_t certificate_id);
+    Result<CertificateRecord> confirm_lsc_by_possession(std::int64_t certificate_id) {
+        return impl_->confirm_lsc_by_possession(certificate_id);
+    }
     // Both steps at once (tests, imports): recorded and active in one transaction.
-    Result<CertificateRecord> commit_issued_lsc(const Operation& op, const X509* cert);
-    Status commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind);
-    Status commit_deleted_lsc(const Operation& op);
+    Result<CertificateRecord> commit_issued_lsc(const Operation& op, const X509* cert) {
+        return impl_->commit_issued_lsc(op, cert);
+    }
+    Status commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind) {
+        return impl_->commit_fetched_certificate(op, cert, kind);
+    }
+    Status commit_deleted_lsc(const Operation& op) { return impl_->commit_deleted_lsc(op); }
 
     // Revocation: the device's active LSC, or any certificate by serial (hex).
     // Returns what was revoked; takes effect on the RADIUS side at the next request.
     // By device, its unconfirmed LSCs are revoked with the active one (RADIUS would
     // otherwise accept them); the active one is returned, or the newest unconfirmed.
     Result<CertificateRecord> revoke_active_lsc(const std::string& device, const std::string& reason,
-                                                const std::string& actor);
+                                                const std::string& actor) {
+        return impl_->revoke_active_lsc(device, reason, actor);
+    }
     Result<CertificateRecord> revoke_serial(const std::string& serial_hex, const std::string& reason,
-                                            const std::string& actor);
+                                            const std::string& actor) {
+        return impl_->revoke_serial(serial_hex, reason, actor);
+    }
 
     // Certificates
     Result<std::vector<CertificateRecord>> list_certificates(const std::optional<std::string>& device);
-    Status each_certificate(const std::optional<std::string>& device, const RowFn<CertificateRecord>& row);
-    Result<std::optional<CertificateRecord>> find_certificate_by_fingerprint(const std::string& sha256_hex);
-    Result<std::optional<CertificateRecord>> active_lsc(const std::string& device);
+    Status each_certificate(const std::optional<std::string>& device, const RowFn<CertificateRecord>& row) {
+        return impl_->each_certificate(device, row);
+    }
+    Result<std::optional<CertificateRecord>> find_certificate_by_fingerprint(const std::string& sha256_hex) {
+        return impl_->find_certificate_by_fingerprint(sha256_hex);
+    }
+    Result<std::optional<CertificateRecord>> active_lsc(const std::string& device) { return impl_->active_lsc(device); }
 
     // CAPF certificates: adding a current one moves the old current to previous.
-    Status add_capf_certificate(const X509* cert, const std::string& actor);
+    Status add_capf_certificate(const X509* cert, const std::string& actor) {
+        return impl_->add_capf_certificate(cert, actor);
+    }
     // Stops trusting a previous CAPF certificate (its LSCs become foreign to
     // RADIUS and can no longer re-key). The current one cannot be retired.
-    Result<CapfCertificateRecord> retire_capf_certificate(const std::string& sha256_prefix, const std::string& actor);
-    Result<std::vector<CapfCertificateRecord>> list_capf_certificates();
+    Result<CapfCertificateRecord> retire_capf_certificate(const std::string& sha256_prefix, const std::string& actor) {
+        return impl_->retire_capf_certificate(sha256_prefix, actor);
+    }
+    Result<std::vector<CapfCertificateRecord>> list_capf_certificates() { return impl_->list_capf_certificates(); }
 
     Status audit(const std::string& actor, const std::string& action, const std::string& device,
-                 const std::string& detail);
+                 const std::string& detail) {
+        return impl_->audit(actor, action, device, detail);
+    }
     Result<std::vector<AuditEvent>> list_audit(int limit);
-    Status each_audit_event(int limit, const RowFn<AuditEvent>& row);  // newest first
+    Status each_audit_event(int limit, const RowFn<AuditEvent>& row) {  // newest first
+        return impl_->each_audit_event(limit, row);
+    }
 
     /// Refuses (kind Unavailable) when the file system holding the registry has
     /// less than `min_free_bytes` available to this process, so a CAPF session
     /// that would have to write is turned away before anything is issued,
     /// rather than failing half-way on a full disk (SQLITE_FULL). Checked anew
     /// each call: sessions resume by themselves when space returns.
-    Status check_free_space(std::uint64_t min_free_bytes);
+    Status check_free_space(std::uint64_t min_free_bytes) { return impl_->check_free_space(min_free_bytes); }
 
-    SqliteDatabase& database() { return db_; }
+    /// True when this registry is an SQLite file (database() is then usable).
+    bool is_sqlite() const { return impl_->sqlite() != nullptr; }
+    /// The SQLite connection (SQLite registries only: check is_sqlite()). For
+    /// tests and the CAPF server's in-process writer lock.
+    SqliteDatabase& database() { return *impl_->sqlite(); }
+    /// Connections of one process that write the same SQLite file share this
+    /// lock, so they queue in-process instead of sleeping in SQLite's busy
+    /// handler. Other engines queue on their own row locks: nothing to do.
+    void set_writer_lock(std::shared_ptr<std::mutex> lock);
 
 private:
-    explicit Store(SqliteDatabase db) : db_(std::move(db)) {}
-    Status migrate();
-    Status check_version();
-    Result<std::vector<Operation>> query_operations(const std::string& sql, const std::optional<std::string>& arg);
-    Status each_operation_query(const std::string& sql, const std::optional<std::string>& arg,
-                                const RowFn<Operation>& row);
-    Status each_certificate_where(const std::string& where, const std::optional<std::string>& arg,
-                                  const RowFn<CertificateRecord>& row);
-    Result<std::vector<CertificateRecord>> query_certificates(const std::string& where,
-                                                              const std::optional<std::string>& arg);
-    Result<CertificateRecord> revoke(const CertificateRecord& target, const std::string& reason, const std::string& actor);
-    Status insert_certificate(const std::string& device, CertificateKind kind, CertificateStatus status,
-                              const CertificateFacts& facts, const std::string& pem,
-                              std::optional<std::int64_t> operation_id);
-    // Makes certificate `id` (unconfirmed) the device's active LSC, superseding every
-    // other active or unconfirmed LSC of the device; inside the caller's transaction.
-    Result<CertificateRecord> promote_lsc(std::int64_t id, const std::string& how);
-
-    SqliteDatabase db_;
+    std::unique_ptr<StoreBackend> impl_;
 };
 
 // Free space a CAPF session needs on the registry's file system before it starts

@@ -24,12 +24,12 @@ constexpr std::chrono::milliseconds kLongestBusyRetry{100};
 // Runs `write(i)` for i in [0, n) in transactions of `chunk` items; `done(i)`
 // after each chunk commits, for every item of it. Stops at the first error.
 template <class Write, class Done>
-std::optional<Error> in_chunks(SqliteDatabase& db, std::size_t n, std::size_t chunk, Write write, Done done) {
+std::optional<Error> in_chunks(Store& store, std::size_t n, std::size_t chunk, Write write, Done done) {
     chunk = std::max<std::size_t>(1, chunk);
     for (std::size_t start = 0; start < n; start += chunk) {
         const std::size_t end = std::min(n, start + chunk);
         const auto began = std::chrono::steady_clock::now();
-        auto tx = SqliteTransaction::begin(db);
+        auto tx = store.transaction();
         if (!tx) return tx.error();
         for (std::size_t i = start; i < end; ++i)
             if (auto s = write(i); !s) return s.error();
@@ -68,7 +68,7 @@ BulkResult<Device> Store::add_devices(const std::vector<std::string>& names, con
     }
     std::vector<Device> added(names.size());
     out.error = in_chunks(
-        db_, names.size(), chunk,
+        *this, names.size(), chunk,
         [&](std::size_t i) -> Status {
             auto d = add_device(names[i], model, description, actor);
             if (!d) return d.error();
@@ -95,7 +95,7 @@ BulkResult<Operation> Store::schedule_operations(const std::vector<std::pair<std
     }
     std::vector<Operation> scheduled(items.size());
     out.error = in_chunks(
-        db_, items.size(), chunk,
+        *this, items.size(), chunk,
         [&](std::size_t i) -> Status {
             auto op = schedule_operation(items[i].first, items[i].second, actor);
             if (!op) return op.error();

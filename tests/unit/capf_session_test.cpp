@@ -12,6 +12,7 @@
 #include "pki/certificate.h"
 #include "pki/keys.h"
 #include "pki/possession_proof.h"
+#include "registry/sqlite_handles.h"
 #include "registry/store.h"
 #include "pki/trust_set.h"
 #include "test_support.h"

@@ -3,6 +3,7 @@
 // statement cache is bounded (least recently used evicted), and lists are
 // walked row by row.
 
+#include "registry/sqlite_handles.h"
 #include "registry/store.h"
 #include "test_support.h"
 

@@ -3,7 +3,9 @@
 
 #include "pki/auth_secret.h"
 #include "pki/certificate.h"
+#include "registry/sqlite_handles.h"
 #include "registry/store.h"
+#include "registry/sqlite_store.h"
 #include "registry/store_schema.h"
 #include "test_support.h"
 

@@ -2,7 +2,7 @@
 // unconfirmed before the phone sees it, active once the phone confirms it (or
 // proves possession of it later), deleted if it never reached the phone.
 
-#include "registry/store.h"
+#include "registry/sqlite_store.h"
 
 #include "pki/certificate.h"
 
@@ -13,7 +13,7 @@ std::string id_text(std::int64_t id) { return std::to_string(id); }
 
 }  // namespace
 
-Result<CertificateRecord> Store::record_issued_lsc(const Operation& op, const X509* cert) {
+Result<CertificateRecord> SqliteStore::record_issued_lsc(const Operation& op, const X509* cert) {
     auto facts = describe_certificate(cert);
     if (!facts) return facts.error();
     CertificateRecord rec;
@@ -37,7 +37,7 @@ Result<CertificateRecord> Store::record_issued_lsc(const Operation& op, const X5
     return rec;
 }
 
-Result<CertificateRecord> Store::promote_lsc(std::int64_t id, const std::string& how) {
+Result<CertificateRecord> SqliteStore::promote_lsc(std::int64_t id, const std::string& how) {
     auto rows = query_certificates("WHERE id = CAST(? AS INTEGER)", id_text(id));
     if (!rows) return rows.error();
     if (rows->empty()) return fail("certificate " + id_text(id) + " is not in the registry");
@@ -69,7 +69,7 @@ Result<CertificateRecord> Store::promote_lsc(std::int64_t id, const std::string&
     return rec;
 }
 
-Result<CertificateRecord> Store::confirm_issued_lsc(const Operation& op, std::int64_t certificate_id) {
+Result<CertificateRecord> SqliteStore::confirm_issued_lsc(const Operation& op, std::int64_t certificate_id) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
     // The phone said it stored this LSC just now: it is the phone's certificate,
@@ -89,7 +89,7 @@ Result<CertificateRecord> Store::confirm_issued_lsc(const Operation& op, std::in
     return rec;
 }
 
-Status Store::discard_unconfirmed_lsc(std::int64_t certificate_id, const std::string& why) {
+Status SqliteStore::discard_unconfirmed_lsc(std::int64_t certificate_id, const std::string& why) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
     auto rows = query_certificates("WHERE id = CAST(? AS INTEGER) AND status = 'unconfirmed'", id_text(certificate_id));
@@ -106,7 +106,7 @@ Status Store::discard_unconfirmed_lsc(std::int64_t certificate_id, const std::st
     return tx->commit();
 }
 
-Result<CertificateRecord> Store::confirm_lsc_by_possession(std::int64_t certificate_id) {
+Result<CertificateRecord> SqliteStore::confirm_lsc_by_possession(std::int64_t certificate_id) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
     auto rows = query_certificates("WHERE id = CAST(? AS INTEGER)", id_text(certificate_id));

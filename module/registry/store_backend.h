@@ -1,0 +1,102 @@
+#pragma once
+
+// The narrow interface a registry backend implements for the writer (Store):
+// one implementation per database engine (SQLite: sqlite_store.h; PostgreSQL:
+// postgresql/pg_store.h). Logic that is the same on every engine (collecting
+// lists, bulk writes in chunks) lives in Store, above this interface, once.
+//
+// Every method is one transaction of its own, or joins the caller's open
+// transaction (begin() nests as a savepoint), so a caller can make several
+// calls all-or-nothing. Errors are values with a kind (pki/result.h); nothing
+// throws. Times are Unix seconds (UTC).
+
+#include "registry/records.h"
+
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace lscgate {
+
+class SqliteDatabase;
+
+/// An open transaction of a backend: rolled back when destroyed uncommitted.
+class BackendTransaction {
+public:
+    virtual ~BackendTransaction() = default;
+    virtual Status commit() = 0;
+};
+
+class StoreBackend {
+public:
+    /// Called once per row by the each_* methods, in order, while the query
+    /// runs; an error it returns stops the walk and is returned as is.
+    template <class T>
+    using RowFn = std::function<Status(const T&)>;
+
+    virtual ~StoreBackend() = default;
+
+    /// The migrated schema version (SQLite: PRAGMA user_version), -1 if unreadable.
+    virtual int schema_version() = 0;
+    /// Begins a transaction (a savepoint inside an open one).
+    virtual Result<std::unique_ptr<BackendTransaction>> begin() = 0;
+
+    virtual Result<Device> add_device(const std::string& name, const std::string& model,
+                                      const std::string& description, const std::string& actor) = 0;
+    virtual Result<std::optional<Device>> find_device(const std::string& name) = 0;
+    virtual Status each_device(const RowFn<Device>& row) = 0;
+    virtual Status remove_device(const std::string& name, const std::string& actor) = 0;
+
+    virtual Result<Operation> schedule_operation(const std::string& device, const OperationRequest& request,
+                                                 const std::string& actor) = 0;
+    virtual Result<std::optional<Operation>> open_operation(std::int64_t device_id) = 0;
+    virtual Status each_operation(const std::optional<std::string>& device, bool include_finished,
+                                  const RowFn<Operation>& row) = 0;
+    virtual Status cancel_operation(const std::string& device, const std::string& actor) = 0;
+    virtual Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) = 0;
+    virtual Result<int> expire_operations(UnixTime now) = 0;
+
+    virtual Result<bool> reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds) = 0;
+    virtual Status release_auth_attempt(std::int64_t device_id, int threshold) = 0;
+    virtual Status clear_auth_failures(std::int64_t device_id) = 0;
+
+    virtual Result<CertificateRecord> record_issued_lsc(const Operation& op, const X509* cert) = 0;
+    virtual Result<CertificateRecord> confirm_issued_lsc(const Operation& op, std::int64_t certificate_id) = 0;
+    virtual Status discard_unconfirmed_lsc(std::int64_t certificate_id, const std::string& why) = 0;
+    virtual Result<CertificateRecord> confirm_lsc_by_possession(std::int64_t certificate_id) = 0;
+    virtual Result<CertificateRecord> commit_issued_lsc(const Operation& op, const X509* cert) = 0;
+    virtual Status commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind) = 0;
+    virtual Status commit_deleted_lsc(const Operation& op) = 0;
+
+    virtual Result<CertificateRecord> revoke_active_lsc(const std::string& device, const std::string& reason,
+                                                        const std::string& actor) = 0;
+    virtual Result<CertificateRecord> revoke_serial(const std::string& serial_hex, const std::string& reason,
+                                                    const std::string& actor) = 0;
+
+    virtual Status each_certificate(const std::optional<std::string>& device, const RowFn<CertificateRecord>& row) = 0;
+    virtual Result<std::optional<CertificateRecord>> find_certificate_by_fingerprint(const std::string& sha256_hex) = 0;
+    virtual Result<std::optional<CertificateRecord>> active_lsc(const std::string& device) = 0;
+
+    virtual Status add_capf_certificate(const X509* cert, const std::string& actor) = 0;
+    virtual Result<CapfCertificateRecord> retire_capf_certificate(const std::string& sha256_prefix,
+                                                                  const std::string& actor) = 0;
+    virtual Result<std::vector<CapfCertificateRecord>> list_capf_certificates() = 0;
+
+    virtual Status audit(const std::string& actor, const std::string& action, const std::string& device,
+                         const std::string& detail) = 0;
+    virtual Status each_audit_event(int limit, const RowFn<AuditEvent>& row) = 0;
+
+    /// Refuses (kind Unavailable) when the registry cannot take a session's
+    /// writes now (SQLite: too little free space on its file system).
+    virtual Status check_free_space(std::uint64_t min_free_bytes) = 0;
+
+    /// The SQLite connection, or null on another engine (tests, the CAPF
+    /// server's in-process writer lock).
+    virtual SqliteDatabase* sqlite() { return nullptr; }
+};
+
+}  // namespace lscgate
