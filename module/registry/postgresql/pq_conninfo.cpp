@@ -122,6 +122,30 @@ std::string redact_conninfo_secrets(std::string message, std::string_view connin
     return message;
 }
 
+std::string conninfo_parse_error_text(std::string_view libpq_message, std::string_view conninfo) {
+    std::vector<std::string> keywords;
+    if (PQconninfoOption* defaults = PQconndefaults(); defaults != nullptr) {
+        for (const PQconninfoOption* o = defaults; o->keyword != nullptr; ++o) keywords.emplace_back(o->keyword);
+        PQconninfoFree(defaults);
+    }
+    const std::string text = redact_conninfo_secrets(trim_pq_message(libpq_message), conninfo);
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t open = text.find('"', pos);
+        const std::size_t close = open == std::string::npos ? std::string::npos : text.find('"', open + 1);
+        if (close == std::string::npos) {
+            out += text.substr(pos);
+            break;
+        }
+        const std::string fragment = text.substr(open + 1, close - open - 1);
+        const bool safe = fragment == "=" || std::find(keywords.begin(), keywords.end(), fragment) != keywords.end();
+        out += text.substr(pos, open - pos) + "\"" + (safe ? fragment : "...") + "\"";
+        pos = close + 1;
+    }
+    return out;
+}
+
 std::string trim_pq_message(std::string_view message) {
     while (!message.empty() && (message.back() == '\n' || message.back() == '\r' || message.back() == ' '))
         message.remove_suffix(1);

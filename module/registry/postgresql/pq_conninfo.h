@@ -24,6 +24,13 @@ std::vector<std::string> conninfo_secrets(std::string_view conninfo);
 /// conninfo_secrets) replaced by "***".
 std::string redact_conninfo_secrets(std::string message, std::string_view conninfo);
 
+/// The text to show for libpq's refusal to parse `conninfo` (PQconninfoParse's
+/// message): secrets redacted as above, and every "quoted" fragment libpq took
+/// from the string replaced by "..." unless it is "=" or a libpq keyword: a
+/// malformed string may have its password anywhere (a bare word, a broken URI
+/// quoted whole), where no scan can recognise it.
+std::string conninfo_parse_error_text(std::string_view libpq_message, std::string_view conninfo);
+
 /// libpq's message text without its trailing newline(s); libpq ends each with '\n'.
 std::string trim_pq_message(std::string_view message);
 

@@ -143,10 +143,10 @@ Result<PgConnection> PgConnection::connect(const std::string& conninfo, int conn
     char* parse_error = nullptr;
     PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
     if (options == nullptr) {
-        const std::string why = parse_error != nullptr ? trim_pq_message(parse_error) : "out of memory";
+        const std::string why =
+            parse_error != nullptr ? conninfo_parse_error_text(parse_error, conninfo) : "out of memory";
         PQfreemem(parse_error);
-        return fail(ErrorKind::Config,
-                    "malformed PostgreSQL connection string: " + redact_conninfo_secrets(why, conninfo));
+        return fail(ErrorKind::Config, "malformed PostgreSQL connection string: " + why);
     }
     PQconninfoFree(options);
 
