@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/bytes.h"
+#include "pki/bytes.h"
 
 #include <chrono>
 #include <cstddef>

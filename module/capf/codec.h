@@ -4,8 +4,8 @@
 // the wire is checked against what is actually there before it is used.
 
 #include "capf/protocol.h"
-#include "core/bytes.h"
-#include "core/result.h"
+#include "pki/bytes.h"
+#include "pki/result.h"
 
 #include <cstdint>
 #include <optional>

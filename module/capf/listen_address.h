@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/result.h"
+#include "pki/result.h"
 
 #include <string>
 #include <string_view>

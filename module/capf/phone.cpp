@@ -4,10 +4,10 @@
 #include "capf/listen_address.h"
 #include "capf/tls_context.h"
 #include "capf/tls_stream.h"
-#include "core/certificate.h"
-#include "core/keys.h"
-#include "core/possession_proof.h"
-#include "core/secure_file.h"
+#include "pki/certificate.h"
+#include "pki/keys.h"
+#include "pki/possession_proof.h"
+#include "pki/secure_file.h"
 
 #include <algorithm>
 #include <chrono>

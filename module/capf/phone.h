@@ -4,8 +4,8 @@
 // benchmark. It behaves like a phone that holds an optional LSC and MIC:
 // follows the server's key request, proves possession, stores what it is given.
 
-#include "core/openssl_handles.h"
-#include "core/result.h"
+#include "pki/openssl_handles.h"
+#include "pki/result.h"
 
 #include <filesystem>
 #include <memory>

@@ -4,15 +4,15 @@
 #include "capf/session.h"
 #include "capf/tls_context.h"
 #include "capf/tls_stream.h"
-#include "core/certificate.h"
-#include "core/issuer.h"
-#include "core/key_strength.h"
-#include "core/printable.h"
-#include "core/store.h"
-#include "core/registry_files.h"
-#include "core/registry_reader.h"
-#include "core/trust_loader.h"
-#include "core/trust_set.h"
+#include "pki/certificate.h"
+#include "pki/issuer.h"
+#include "pki/key_strength.h"
+#include "pki/printable.h"
+#include "registry/store.h"
+#include "registry/registry_files.h"
+#include "registry/registry_reader.h"
+#include "pki/trust_loader.h"
+#include "pki/trust_set.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -58,7 +58,7 @@ std::uint32_t random_session_id() {
 // pragmas and preparing statements per phone would dominate a busy server.
 //
 // The pool also watches the files its connections write (the same check the
-// RADIUS reader makes per request, core/registry_files.h): a registry moved
+// RADIUS reader makes per request, registry/registry_files.h): a registry moved
 // over, deleted and restored, cut short, or whose -wal/-shm were deleted while
 // serve had it open would take every LSC serve records into a file nobody else
 // reads (a phone would hold an LSC RADIUS never sees). SQLite shares one WAL

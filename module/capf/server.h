@@ -6,8 +6,8 @@
 // certificates (re-key proofs) are re-read from the registry every [capf]
 // trust_refresh seconds and on SIGHUP, through the same TrustLoader as RADIUS.
 
-#include "core/config.h"
-#include "core/result.h"
+#include "registry/config.h"
+#include "pki/result.h"
 
 #include <atomic>
 #include <iosfwd>

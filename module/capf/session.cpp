@@ -1,10 +1,10 @@
 #include "capf/session.h"
 
-#include "core/auth_secret.h"
-#include "core/certificate.h"
-#include "core/device_name.h"
-#include "core/keys.h"
-#include "core/possession_proof.h"
+#include "pki/auth_secret.h"
+#include "pki/certificate.h"
+#include "registry/device_name.h"
+#include "pki/keys.h"
+#include "pki/possession_proof.h"
 
 #include <algorithm>
 #include <optional>

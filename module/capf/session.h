@@ -5,10 +5,10 @@
 // before the phone confirms it, and every failure has a cause for the log.
 
 #include "capf/frame_channel.h"
-#include "core/config.h"
-#include "core/issuer.h"
-#include "core/store.h"
-#include "core/trust_set.h"
+#include "registry/config.h"
+#include "pki/issuer.h"
+#include "registry/store.h"
+#include "pki/trust_set.h"
 
 #include <chrono>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #include "capf/tls_context.h"
 
-#include "core/openssl_error.h"
+#include "pki/openssl_error.h"
 
 #include <openssl/err.h>
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "core/issuer.h"
-#include "core/openssl_handles.h"
-#include "core/result.h"
+#include "pki/issuer.h"
+#include "pki/openssl_handles.h"
+#include "pki/result.h"
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 #include "capf/tls_stream.h"
 
-#include "core/openssl_error.h"
+#include "pki/openssl_error.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -4,8 +4,8 @@
 // read, write and handshake obeys a deadline instead of hanging a thread.
 
 #include "capf/byte_stream.h"
-#include "core/openssl_handles.h"
-#include "core/result.h"
+#include "pki/openssl_handles.h"
+#include "pki/result.h"
 
 namespace lscgate::capf {
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "core/config.h"
-#include "core/result.h"
-#include "core/store.h"
+#include "registry/config.h"
+#include "pki/result.h"
+#include "registry/store.h"
 
 #include <nlohmann/json.hpp>
 

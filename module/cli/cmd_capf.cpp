@@ -1,12 +1,12 @@
 #include "cli/commands.h"
-#include "core/certificate.h"
-#include "core/issuer.h"
-#include "core/key_strength.h"
-#include "core/keys.h"
-#include "core/printable.h"
-#include "core/registry_reader.h"
-#include "core/secure_file.h"
-#include "core/trust_loader.h"
+#include "pki/certificate.h"
+#include "pki/issuer.h"
+#include "pki/key_strength.h"
+#include "pki/keys.h"
+#include "pki/printable.h"
+#include "registry/registry_reader.h"
+#include "pki/secure_file.h"
+#include "pki/trust_loader.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,6 +1,6 @@
 #include "cli/commands.h"
 #include "cli/json_array_writer.h"
-#include "core/device_name.h"
+#include "registry/device_name.h"
 
 namespace lscgate::cli {
 namespace {

@@ -1,12 +1,12 @@
 #include "cli/commands.h"
-#include "core/certificate.h"
-#include "core/issuer.h"
-#include "core/key_strength.h"
-#include "core/keys.h"
-#include "core/secure_file.h"
-#include "core/distinguished_name.h"
-#include "core/printable.h"
-#include "core/trust_set.h"
+#include "pki/certificate.h"
+#include "pki/issuer.h"
+#include "pki/key_strength.h"
+#include "pki/keys.h"
+#include "pki/secure_file.h"
+#include "pki/distinguished_name.h"
+#include "pki/printable.h"
+#include "pki/trust_set.h"
 
 #include <openssl/rand.h>
 

@@ -1,10 +1,10 @@
 #include "cli/commands.h"
 #include "cli/json_array_writer.h"
-#include "core/auth_secret.h"
-#include "core/device_name.h"
-#include "core/key_strength.h"
-#include "core/printable.h"
-#include "core/time_text.h"
+#include "pki/auth_secret.h"
+#include "registry/device_name.h"
+#include "pki/key_strength.h"
+#include "pki/printable.h"
+#include "pki/time_text.h"
 
 #include <openssl/rand.h>
 

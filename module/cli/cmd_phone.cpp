@@ -1,9 +1,9 @@
 #include "capf/phone.h"
 #include "cli/commands.h"
-#include "core/certificate.h"
-#include "core/device_name.h"
-#include "core/keys.h"
-#include "core/trust_set.h"
+#include "pki/certificate.h"
+#include "registry/device_name.h"
+#include "pki/keys.h"
+#include "pki/trust_set.h"
 
 #include <atomic>
 #include <chrono>

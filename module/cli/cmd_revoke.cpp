@@ -1,7 +1,7 @@
 #include "cli/commands.h"
-#include "core/device_name.h"
-#include "core/presented_certificate.h"
-#include "core/printable.h"
+#include "registry/device_name.h"
+#include "pki/presented_certificate.h"
+#include "pki/printable.h"
 
 #include <algorithm>
 #include <array>

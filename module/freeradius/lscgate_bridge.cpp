@@ -10,8 +10,8 @@
 
 #include "lscgate_bridge.h"
 
-#include "core/decision_engine.h"
-#include "core/printable.h"
+#include "decide/decision_engine.h"
+#include "pki/printable.h"
 
 #include <cstring>
 #include <ctime>

@@ -3,10 +3,10 @@
 // random. Reports p50/p99 per decision (target p99 <= 50 us), as counters.
 
 #include "../unit/test_support.h"
-#include "core/bytes.h"
-#include "core/certificate.h"
-#include "core/decision_engine.h"
-#include "core/registry_reader.h"
+#include "pki/bytes.h"
+#include "pki/certificate.h"
+#include "decide/decision_engine.h"
+#include "registry/registry_reader.h"
 
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>

@@ -6,8 +6,8 @@
 #include "capf/frame_channel.h"
 #include "capf/memory_stream.h"
 #include "capf/session.h"
-#include "core/auth_secret.h"
-#include "core/trust_set.h"
+#include "pki/auth_secret.h"
+#include "pki/trust_set.h"
 
 #include <cstddef>
 #include <cstdint>

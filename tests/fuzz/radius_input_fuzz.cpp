@@ -1,10 +1,10 @@
 // Untrusted text on the RADIUS side: the policy file, the certificate attribute
 // strings a supplicant's certificate ends up as, and VPN user names.
 
-#include "core/decision_engine.h"
-#include "core/policy.h"
-#include "core/presented_certificate.h"
-#include "core/request_refusals.h"
+#include "decide/decision_engine.h"
+#include "decide/policy.h"
+#include "pki/presented_certificate.h"
+#include "decide/request_refusals.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -5,7 +5,7 @@
 #include "capf/frame_channel.h"
 #include "capf/memory_stream.h"
 #include "capf/protocol.h"
-#include "core/keys.h"
+#include "pki/keys.h"
 
 #include <gtest/gtest.h>
 

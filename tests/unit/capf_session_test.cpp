@@ -8,12 +8,12 @@
 #include "capf/memory_stream.h"
 #include "capf/protocol.h"
 #include "capf/session.h"
-#include "core/auth_secret.h"
-#include "core/certificate.h"
-#include "core/keys.h"
-#include "core/possession_proof.h"
-#include "core/store.h"
-#include "core/trust_set.h"
+#include "pki/auth_secret.h"
+#include "pki/certificate.h"
+#include "pki/keys.h"
+#include "pki/possession_proof.h"
+#include "registry/store.h"
+#include "pki/trust_set.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -3,10 +3,10 @@
 // keys and sections are refused, errors name the key, the file and the line,
 // and private key files readable by group or others are refused with the fix.
 
-#include "core/config.h"
-#include "core/keys.h"
-#include "core/policy.h"
-#include "core/secure_file.h"
+#include "registry/config.h"
+#include "pki/keys.h"
+#include "decide/policy.h"
+#include "pki/secure_file.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,12 +1,12 @@
 // Small value parsers and checks the CLI and the server rely on.
 
-#include "core/auth_secret.h"
-#include "core/config.h"
-#include "core/device_name.h"
-#include "core/distinguished_name.h"
-#include "core/key_spec.h"
-#include "core/secure_file.h"
-#include "core/time_text.h"
+#include "pki/auth_secret.h"
+#include "registry/config.h"
+#include "registry/device_name.h"
+#include "pki/distinguished_name.h"
+#include "pki/key_spec.h"
+#include "pki/secure_file.h"
+#include "pki/time_text.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,9 +1,9 @@
 // CUCM device-name rules per class (device_name.h), the de-duplication of name
 // lists, and the escaping of outside text in messages (printable.h).
 
-#include "core/decision_engine.h"
-#include "core/device_name.h"
-#include "core/printable.h"
+#include "decide/decision_engine.h"
+#include "registry/device_name.h"
+#include "pki/printable.h"
 
 #include <gtest/gtest.h>
 

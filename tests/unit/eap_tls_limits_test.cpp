@@ -2,9 +2,9 @@
 // when the module loads - the policy's expiry promises, MIC allowances, and CAPF /
 // MIC root certificates OpenSSL refuses at security level 2.
 
-#include "core/decision_engine.h"
-#include "core/eap_tls_limits.h"
-#include "core/policy.h"
+#include "decide/decision_engine.h"
+#include "decide/eap_tls_limits.h"
+#include "decide/policy.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

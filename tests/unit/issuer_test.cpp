@@ -1,11 +1,11 @@
 // The CAPF certificate and the LSC profile (capf-protocol.md §8), checked with
 // our own parser and with openssl(1) itself.
 
-#include "core/certificate.h"
-#include "core/config.h"
-#include "core/issuer.h"
-#include "core/keys.h"
-#include "core/trust_set.h"
+#include "pki/certificate.h"
+#include "registry/config.h"
+#include "pki/issuer.h"
+#include "pki/keys.h"
+#include "pki/trust_set.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -3,8 +3,8 @@
 // context of `lscgate serve` turning OpenSSL's bare reason into a clear error.
 
 #include "capf/tls_context.h"
-#include "core/issuer.h"
-#include "core/key_strength.h"
+#include "pki/issuer.h"
+#include "pki/key_strength.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The per-device "last seen" log of the RADIUS module: batched, coalesced,
 // bounded, written off the request path.
 
-#include "core/last_seen_recorder.h"
+#include "registry/last_seen_recorder.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The policy file shipped in policy/ is the built-in default, word for word,
 // so what the README and the file say is what an unconfigured module does.
 
-#include "core/policy.h"
+#include "decide/policy.h"
 
 #include <gtest/gtest.h>
 

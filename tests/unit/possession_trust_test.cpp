@@ -1,9 +1,9 @@
 // Proof of possession (raw PKCS#1 / ECDSA over the digest) and which
 // certificates the trust set accepts as LSC or MIC, including hostile ones.
 
-#include "core/certificate.h"
-#include "core/possession_proof.h"
-#include "core/trust_set.h"
+#include "pki/certificate.h"
+#include "pki/possession_proof.h"
+#include "pki/trust_set.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

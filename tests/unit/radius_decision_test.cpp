@@ -2,12 +2,12 @@
 // certificates against a real registry file, including every hostile case, both
 // from full certificates and from the attribute text FreeRADIUS provides.
 
-#include "core/bytes.h"
-#include "core/certificate.h"
-#include "core/decision_engine.h"
-#include "core/policy.h"
-#include "core/presented_certificate.h"
-#include "core/request_refusals.h"
+#include "pki/bytes.h"
+#include "pki/certificate.h"
+#include "decide/decision_engine.h"
+#include "decide/policy.h"
+#include "pki/presented_certificate.h"
+#include "decide/request_refusals.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

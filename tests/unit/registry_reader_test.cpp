@@ -3,8 +3,8 @@
 // safe way. Real SQLite files; every other writer is a separate process (the
 // sqlite3 shell), as lscgate and an admin are for FreeRADIUS.
 
-#include "core/decision_engine.h"
-#include "core/registry_files.h"
+#include "decide/decision_engine.h"
+#include "registry/registry_files.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // same connection, without a restart. SQLite's max_page_count stands in for the
 // full file system here (the e2e test disk_full uses a real 2 MiB tmpfs).
 
-#include "core/store.h"
+#include "registry/store.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // statement cache is bounded (least recently used evicted), and lists are
 // walked row by row.
 
-#include "core/store.h"
+#include "registry/store.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

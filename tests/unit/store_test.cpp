@@ -1,10 +1,10 @@
 // The registry: schema and migrations, transactions (all or nothing), the
 // lifecycle of operations and certificates, locked and corrupt databases.
 
-#include "core/auth_secret.h"
-#include "core/certificate.h"
-#include "core/store.h"
-#include "core/store_schema.h"
+#include "pki/auth_secret.h"
+#include "pki/certificate.h"
+#include "registry/store.h"
+#include "registry/store_schema.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

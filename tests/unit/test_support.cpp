@@ -1,8 +1,8 @@
 #include "test_support.h"
 
-#include "core/certificate.h"
-#include "core/distinguished_name.h"
-#include "core/keys.h"
+#include "pki/certificate.h"
+#include "pki/distinguished_name.h"
+#include "pki/keys.h"
 
 #include <gtest/gtest.h>
 #include <openssl/rand.h>

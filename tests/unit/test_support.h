@@ -4,10 +4,10 @@
 // or under an intermediate), phone keys and MIC-like certificates, and a way to
 // run openssl(1) on what the code produced.
 
-#include "core/issuer.h"
-#include "core/key_spec.h"
-#include "core/openssl_handles.h"
-#include "core/store.h"
+#include "pki/issuer.h"
+#include "pki/key_spec.h"
+#include "pki/openssl_handles.h"
+#include "registry/store.h"
 
 #include <filesystem>
 #include <string>

@@ -1,9 +1,9 @@
 // The one trust loader (issue 7 item 7): what the CAPF server, the decision
 // engine and `lscgate capf bundle` trust, from a real registry file.
 
-#include "core/certificate.h"
-#include "core/registry_reader.h"
-#include "core/trust_loader.h"
+#include "pki/certificate.h"
+#include "registry/registry_reader.h"
+#include "pki/trust_loader.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>

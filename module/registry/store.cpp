@@ -1,0 +1,727 @@
+#include "registry/store.h"
+
+#include "registry/store_schema.h"
+
+#include <sys/statvfs.h>
+
+#include <cctype>
+#include <ctime>
+#include <filesystem>
+
+namespace lscgate {
+
+UnixTime now_utc() { return static_cast<UnixTime>(std::time(nullptr)); }
+
+namespace {
+
+constexpr const char* kOperationColumns =
+    "o.id, o.device_id, d.name, o.kind, o.auth_mode, o.auth_secret, o.key_type, o.rsa_bits, o.ec_curve, "
+    "o.completes_by, o.state, o.last_error, o.created_at, o.updated_at, o.finished_at";
+
+constexpr const char* kCertificateColumns =
+    "id, device_name, kind, status, serial, fingerprint, subject, issuer, issuer_oneline, not_before, not_after, "
+    "key_type, key_bits, pem, operation_id, revoked_at, revocation_reason, created_at";
+
+Result<Operation> read_operation(const SqliteStatement& st) {
+    Operation op;
+    op.id = st.column_int(0);
+    op.device_id = st.column_int(1);
+    op.device_name = st.column_text(2);
+    auto kind = parse_operation_kind(st.column_text(3));
+    auto mode = parse_auth_mode(st.column_text(4));
+    auto state = parse_operation_state(st.column_text(10));
+    if (!kind || !mode || !state) return fail("corrupt operation row " + std::to_string(op.id));
+    op.request.kind = *kind;
+    op.request.auth_mode = *mode;
+    op.request.auth_secret_hash = st.column_text(5);
+    auto spec = parse_key_spec(st.column_text(6) == "rsa" ? "rsa:" + std::to_string(st.column_int(7))
+                                                          : "ec:" + st.column_text(8));
+    if (!spec) return fail("corrupt key parameters in operation " + std::to_string(op.id));
+    op.request.key = *spec;
+    op.request.completes_by = st.column_optional_int(9);
+    op.state = *state;
+    op.last_error = st.column_text(11);
+    op.created_at = st.column_int(12);
+    op.updated_at = st.column_int(13);
+    op.finished_at = st.column_optional_int(14);
+    return op;
+}
+
+Result<CertificateRecord> read_certificate(const SqliteStatement& st) {
+    CertificateRecord c;
+    c.id = st.column_int(0);
+    c.device_name = st.column_text(1);
+    auto kind = parse_certificate_kind(st.column_text(2));
+    auto status = parse_certificate_status(st.column_text(3));
+    if (!kind || !status) return fail("corrupt certificate row " + std::to_string(c.id));
+    c.kind = *kind;
+    c.status = *status;
+    c.facts.serial_hex = st.column_text(4);
+    c.facts.sha256 = st.column_text(5);
+    c.facts.subject = st.column_text(6);
+    c.facts.issuer = st.column_text(7);
+    c.facts.issuer_oneline = st.column_text(8);
+    c.facts.not_before = st.column_int(9);
+    c.facts.not_after = st.column_int(10);
+    c.facts.key_type = st.column_text(11);
+    c.facts.key_bits = static_cast<int>(st.column_int(12));
+    c.pem = st.column_text(13);
+    c.operation_id = st.column_optional_int(14);
+    c.revoked_at = st.column_optional_int(15);
+    c.revocation_reason = st.column_text(16);
+    c.created_at = st.column_int(17);
+    return c;
+}
+
+// A row callback that appends to `out`: the list_* methods are each_* collected.
+template <class T>
+std::function<Status(const T&)> collect_into(std::vector<T>& out) {
+    return [&out](const T& row) -> Status {
+        out.push_back(row);
+        return {};
+    };
+}
+
+Device read_device(const SqliteStatement& st) {
+    Device d;
+    d.id = st.column_int(0);
+    d.name = st.column_text(1);
+    d.model = st.column_text(2);
+    d.description = st.column_text(3);
+    d.security_profile = st.column_text(4);
+    d.auth_failures = static_cast<int>(st.column_int(5));
+    d.locked_until = st.column_optional_int(6);
+    d.created_at = st.column_int(7);
+    d.updated_at = st.column_int(8);
+    return d;
+}
+
+constexpr const char* kDeviceColumns =
+    "id, name, model, description, security_profile, auth_failures, locked_until, created_at, updated_at";
+
+}  // namespace
+
+Result<Store> Store::open(const std::string& path, OpenMode mode, int busy_timeout_ms) {
+    if (mode == OpenMode::ExistingReadWrite && !std::filesystem::exists(path))
+        return fail("database " + path + " does not exist (run 'lscgate init' first)");
+    auto db = SqliteDatabase::open(path, mode == OpenMode::CreateAndMigrate ? SqliteDatabase::Mode::ReadWriteCreate
+                                                                            : SqliteDatabase::Mode::ReadWrite,
+                                   busy_timeout_ms);
+    if (!db) return db.error();
+    Store store(std::move(*db));
+    // A corrupt or foreign file fails here with SQLite's own words ("file is not a database").
+    if (auto s = store.db_.exec("PRAGMA foreign_keys = ON"); !s) return fail(path + ": " + s.message());
+    if (auto s = configure_wal(store.db_); !s) return Error{path + ": " + s.message(), s.kind()};
+    auto ready = mode == OpenMode::CreateAndMigrate ? store.migrate() : store.check_version();
+    if (!ready) return fail(path + ": " + ready.message());
+    return store;
+}
+
+Status Store::check_free_space(std::uint64_t min_free_bytes) {
+    const char* file = sqlite3_db_filename(db_.raw(), "main");
+    if (file == nullptr || *file == '\0') return {};  // in-memory: nothing to fill
+    struct statvfs fs {};
+    if (::statvfs(std::filesystem::path(file).parent_path().c_str(), &fs) != 0) return {};  // unknown: let SQLite tell
+    const std::uint64_t available = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (available >= min_free_bytes) return {};
+    return fail(ErrorKind::Unavailable, "only " + std::to_string(available / 1024) + " KiB free on the registry's file system (" +
+                                            std::to_string(min_free_bytes / 1024) +
+                                            " KiB needed); sessions resume when space returns");
+}
+
+int Store::schema_version() {
+    auto st = db_.prepare("PRAGMA user_version");
+    if (!st || !st->step().ok()) return -1;
+    return static_cast<int>(st->column_int(0));
+}
+
+Status Store::migrate() {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    const int version = schema_version();
+    if (version < 0) return fail("cannot read schema version: " + db_.last_error());
+    if (version > static_cast<int>(kStoreMigrations.size()))
+        return fail("database schema version " + std::to_string(version) + " is newer than this lscgate (" +
+                    std::to_string(kStoreMigrations.size()) + ")");
+    for (auto v = static_cast<std::size_t>(version); v < kStoreMigrations.size(); ++v) {
+        if (auto s = db_.exec(kStoreMigrations[v]); !s)
+            return fail("migration " + std::to_string(v + 1) + " failed: " + s.message());
+        if (auto s = db_.exec("PRAGMA user_version = " + std::to_string(v + 1)); !s) return s;
+    }
+    return tx->commit();
+}
+
+Status Store::check_version() {
+    const int version = schema_version();
+    if (version < 0) return fail("cannot read schema version: " + db_.last_error());
+    if (version == 0) return fail("not an lscgate database (schema version 0)");
+    if (version < kStoreSchemaVersion) return migrate();
+    if (version > kStoreSchemaVersion)
+        return fail("database schema version " + std::to_string(version) + " is newer than this lscgate");
+    return {};
+}
+
+Status Store::audit(const std::string& actor, const std::string& action, const std::string& device,
+                    const std::string& detail) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare("INSERT INTO audit(at, actor, action, device, detail) VALUES(?,?,?,?,?)");
+    if (!st) return st.error();
+    st->bind(1, now_utc()).bind(2, actor).bind(3, action).bind(4, device).bind(5, detail);
+    if (auto s = st->run(); !s) return s;
+    return tx->commit();
+}
+
+Status Store::each_audit_event(int limit, const RowFn<AuditEvent>& row) {
+    auto st = db_.prepare("SELECT id, at, actor, action, device, detail FROM audit ORDER BY id DESC LIMIT ?");
+    if (!st) return st.error();
+    st->bind(1, limit);
+    while (true) {
+        auto r = st->step();
+        if (!r) return r.error();
+        if (!*r) return {};
+        if (auto s = row({st->column_int(0), st->column_int(1), st->column_text(2), st->column_text(3),
+                          st->column_text(4), st->column_text(5)});
+            !s)
+            return s;
+    }
+}
+
+Result<std::vector<AuditEvent>> Store::list_audit(int limit) {
+    std::vector<AuditEvent> out;
+    if (auto s = each_audit_event(limit, collect_into(out)); !s) return s.error();
+    return out;
+}
+
+Result<Device> Store::add_device(const std::string& name, const std::string& model, const std::string& description,
+                                 const std::string& actor) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto existing = find_device(name);
+    if (!existing) return existing.error();
+    if (existing->has_value()) return fail("device " + name + " already exists");
+    auto st = db_.prepare(
+        "INSERT INTO devices(name, model, description, created_at, updated_at) VALUES(?,?,?,?,?)");
+    if (!st) return st.error();
+    const auto now = now_utc();
+    st->bind(1, name).bind(2, model).bind(3, description).bind(4, now).bind(5, now);
+    if (auto s = st->run(); !s) return s.error();
+    if (auto s = audit(actor, "device.add", name, model.empty() ? "" : "model=" + model); !s) return s.error();
+    auto found = find_device(name);
+    if (!found) return found.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    return **found;
+}
+
+Result<std::optional<Device>> Store::find_device(const std::string& name) {
+    auto st = db_.prepare(std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE name = ?");
+    if (!st) return st.error();
+    st->bind(1, name);
+    auto r = st->step();
+    if (!r) return r.error();
+    if (!*r) return std::optional<Device>{};
+    return std::optional<Device>{read_device(*st)};
+}
+
+Status Store::each_device(const RowFn<Device>& row) {
+    auto st = db_.prepare(std::string("SELECT ") + kDeviceColumns + " FROM devices ORDER BY name");
+    if (!st) return st.error();
+    while (true) {
+        auto r = st->step();
+        if (!r) return r.error();
+        if (!*r) return {};
+        if (auto s = row(read_device(*st)); !s) return s;
+    }
+}
+
+Result<std::vector<Device>> Store::list_devices() {
+    std::vector<Device> out;
+    if (auto s = each_device(collect_into(out)); !s) return s.error();
+    return out;
+}
+
+Status Store::remove_device(const std::string& name, const std::string& actor) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare("DELETE FROM devices WHERE name = ?");
+    if (!st) return st.error();
+    st->bind(1, name);
+    if (auto s = st->run(); !s) return s;
+    if (db_.changes() == 0) return fail("no such device: " + name);
+    // Certificates stay (history, revocation); only the device and its operations go.
+    if (auto s = audit(actor, "device.remove", name, ""); !s) return s;
+    return tx->commit();
+}
+
+Result<Operation> Store::schedule_operation(const std::string& device, const OperationRequest& request,
+                                            const std::string& actor) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto dev = find_device(device);
+    if (!dev) return dev.error();
+    if (!dev->has_value()) return fail("no such device: " + device + " (add it with 'lscgate device add')");
+    const auto now = now_utc();
+    auto cancel = db_.prepare(
+        "UPDATE operations SET state='cancelled', last_error='replaced by a newer operation', updated_at=?, "
+        "finished_at=? WHERE device_id=? AND state IN ('pending','in-progress')");
+    if (!cancel) return cancel.error();
+    cancel->bind(1, now).bind(2, now).bind(3, (*dev)->id);
+    if (auto s = cancel->run(); !s) return s.error();
+    auto st = db_.prepare(
+        "INSERT INTO operations(device_id, kind, auth_mode, auth_secret, key_type, rsa_bits, ec_curve, completes_by, "
+        "state, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,'pending',?,?)");
+    if (!st) return st.error();
+    st->bind(1, (*dev)->id)
+        .bind(2, to_string(request.kind))
+        .bind(3, to_string(request.auth_mode))
+        .bind(4, request.auth_secret_hash)
+        .bind(5, request.key.type == KeyType::Rsa ? "rsa" : "ec")
+        .bind(6, request.key.rsa_bits)
+        .bind(7, curve_name(request.key.curve))
+        .bind(8, request.completes_by)
+        .bind(9, now)
+        .bind(10, now);
+    if (auto s = st->run(); !s) return s.error();
+    std::string detail = std::string("kind=") + std::string(to_string(request.kind)) +
+                         " auth=" + std::string(to_string(request.auth_mode)) + " key=" + request.key.to_string();
+    if (request.completes_by) detail += " by=" + format_utc(*request.completes_by);
+    if (auto s = audit(actor, "operation.schedule", device, detail); !s) return s.error();
+    auto op = open_operation((*dev)->id);
+    if (!op) return op.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    return **op;
+}
+
+Status Store::each_operation_query(const std::string& sql, const std::optional<std::string>& arg,
+                                   const RowFn<Operation>& row) {
+    auto st = db_.prepare(sql);
+    if (!st) return st.error();
+    if (arg) st->bind(1, *arg);
+    while (true) {
+        auto r = st->step();
+        if (!r) return r.error();
+        if (!*r) return {};
+        auto op = read_operation(*st);
+        if (!op) return op.error();
+        if (auto s = row(*op); !s) return s;
+    }
+}
+
+Result<std::optional<Operation>> Store::open_operation(std::int64_t device_id) {
+    // The id is bound, never spliced into the text: one cached statement serves every device.
+    static const std::string sql = std::string("SELECT ") + kOperationColumns +
+                                   " FROM operations o JOIN devices d ON d.id = o.device_id WHERE o.device_id = ? "
+                                   "AND o.state IN ('pending','in-progress')";
+    auto st = db_.prepare(sql);
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<Operation>{};
+    auto op = read_operation(*st);
+    if (!op) return op.error();
+    return std::optional<Operation>{std::move(*op)};
+}
+
+Status Store::each_operation(const std::optional<std::string>& device, bool include_finished,
+                             const RowFn<Operation>& row) {
+    // Four fixed texts at most; the device name is bound.
+    std::string sql = std::string("SELECT ") + kOperationColumns +
+                      " FROM operations o JOIN devices d ON d.id = o.device_id WHERE 1=1";
+    if (device) sql += " AND d.name = ?";
+    if (!include_finished) sql += " AND o.state IN ('pending','in-progress')";
+    sql += " ORDER BY d.name, o.id";
+    return each_operation_query(sql, device, row);
+}
+
+Result<std::vector<Operation>> Store::query_operations(const std::string& sql, const std::optional<std::string>& arg) {
+    std::vector<Operation> out;
+    if (auto s = each_operation_query(sql, arg, collect_into(out)); !s) return s.error();
+    return out;
+}
+
+Result<std::vector<Operation>> Store::list_operations(const std::optional<std::string>& device, bool include_finished) {
+    std::vector<Operation> out;
+    if (auto s = each_operation(device, include_finished, collect_into(out)); !s) return s.error();
+    return out;
+}
+
+Status Store::cancel_operation(const std::string& device, const std::string& actor) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto dev = find_device(device);
+    if (!dev) return dev.error();
+    if (!dev->has_value()) return fail("no such device: " + device);
+    const auto now = now_utc();
+    auto st = db_.prepare(
+        "UPDATE operations SET state='cancelled', last_error='cancelled by administrator', updated_at=?, "
+        "finished_at=? WHERE device_id=? AND state IN ('pending','in-progress')");
+    if (!st) return st.error();
+    st->bind(1, now).bind(2, now).bind(3, (*dev)->id);
+    if (auto s = st->run(); !s) return s;
+    if (db_.changes() == 0) return fail("device " + device + " has no pending operation");
+    if (auto s = audit(actor, "operation.cancel", device, ""); !s) return s;
+    return tx->commit();
+}
+
+Status Store::set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    const bool finished = state != OperationState::Pending && state != OperationState::InProgress;
+    auto st = db_.prepare(
+        "UPDATE operations SET state=?, last_error=?, updated_at=?, finished_at=? WHERE id=? "
+        "AND state IN ('pending','in-progress')");
+    if (!st) return st.error();
+    const auto now = now_utc();
+    st->bind(1, to_string(state)).bind(2, error).bind(3, now);
+    if (finished) st->bind(4, now);
+    else st->bind(4, std::nullopt);
+    st->bind(5, operation_id);
+    if (auto s = st->run(); !s) return s;
+    const int changed = db_.changes();
+    if (auto s = tx->commit(); !s) return s;
+    if (changed == 0) return fail("operation " + std::to_string(operation_id) + " is no longer open");
+    return {};
+}
+
+Result<int> Store::expire_operations(UnixTime now) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare(
+        "UPDATE operations SET state='timed-out', last_error='completes-by deadline passed', updated_at=?, "
+        "finished_at=? WHERE state='pending' AND completes_by IS NOT NULL AND completes_by < ?");
+    if (!st) return st.error();
+    st->bind(1, now).bind(2, now).bind(3, now);
+    if (auto s = st->run(); !s) return s.error();
+    const int n = db_.changes();
+    if (auto s = tx->commit(); !s) return s.error();
+    return n;
+}
+
+Result<bool> Store::reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    const auto now = now_utc();
+    // An expired lock starts a fresh count.
+    auto st = db_.prepare(
+        "UPDATE devices SET updated_at = ?, "
+        "auth_failures = CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE auth_failures + 1 END, "
+        "locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN NULL "
+        "                    WHEN auth_failures + 1 >= ? THEN ? ELSE locked_until END "
+        "WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)");
+    if (!st) return st.error();
+    st->bind(1, now).bind(2, now).bind(3, now).bind(4, threshold).bind(5, now + lock_seconds).bind(6, device_id).bind(7, now);
+    if (auto s = st->run(); !s) return s.error();
+    if (db_.changes() == 0) return false;  // locked out (or no such device): no attempt
+    auto q = db_.prepare("SELECT auth_failures, name FROM devices WHERE id = ?");
+    if (!q) return q.error();
+    q->bind(1, device_id);
+    if (auto r = q->step(); !r || !*r) return fail("device vanished while counting an attempt");
+    const bool reached = q->column_int(0) == threshold;
+    const std::string name = q->column_text(1);
+    q->reset();
+    if (reached) {
+        // This attempt still runs; from now on none does until the lock expires.
+        if (auto s = audit("capf", "device.lockout", name,
+                           "locked for " + std::to_string(lock_seconds) + "s after " + std::to_string(threshold) +
+                               " authentication attempts without success");
+            !s)
+            return s.error();
+    }
+    if (auto s = tx->commit(); !s) return s.error();
+    return true;
+}
+
+Status Store::release_auth_attempt(std::int64_t device_id, int threshold) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    // One statement: the count drops by one, and a lock is lifted when the count
+    // falls below the threshold again (the lock was reached only through this
+    // attempt, which never happened as far as the phone is concerned).
+    auto st = db_.prepare(
+        "UPDATE devices SET updated_at = ?, auth_failures = auth_failures - 1, "
+        "locked_until = CASE WHEN auth_failures - 1 < ? THEN NULL ELSE locked_until END "
+        "WHERE id = ? AND auth_failures > 0");
+    if (!st) return st.error();
+    st->bind(1, now_utc()).bind(2, threshold).bind(3, device_id);
+    if (auto s = st->run(); !s) return s;
+    return tx->commit();
+}
+
+Status Store::clear_auth_failures(std::int64_t device_id) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare("UPDATE devices SET auth_failures = 0, locked_until = NULL WHERE id = ? AND "
+                          "(auth_failures != 0 OR locked_until IS NOT NULL)");
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    if (auto s = st->run(); !s) return s;
+    return tx->commit();
+}
+
+Status Store::insert_certificate(const std::string& device, CertificateKind kind, CertificateStatus status,
+                                 const CertificateFacts& facts, const std::string& pem,
+                                 std::optional<std::int64_t> operation_id) {
+    auto st = db_.prepare(
+        "INSERT INTO certificates(device_name, kind, serial, fingerprint, subject, issuer, issuer_oneline, "
+        "not_before, not_after, key_type, key_bits, pem, status, operation_id, created_at) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st) return st.error();
+    st->bind(1, device)
+        .bind(2, to_string(kind))
+        .bind(3, facts.serial_hex)
+        .bind(4, facts.sha256)
+        .bind(5, facts.subject)
+        .bind(6, facts.issuer)
+        .bind(7, facts.issuer_oneline)
+        .bind(8, facts.not_before)
+        .bind(9, facts.not_after)
+        .bind(10, facts.key_type)
+        .bind(11, facts.key_bits)
+        .bind(12, pem)
+        .bind(13, to_string(status))
+        .bind(14, operation_id)
+        .bind(15, now_utc());
+    return st->run();
+}
+
+Result<CertificateRecord> Store::commit_issued_lsc(const Operation& op, const X509* cert) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto recorded = record_issued_lsc(op, cert);
+    if (!recorded) return recorded.error();
+    auto confirmed = confirm_issued_lsc(op, recorded->id);
+    if (!confirmed) return confirmed.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    return confirmed;
+}
+
+Status Store::commit_fetched_certificate(const Operation& op, const X509* cert, CertificateKind kind) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto facts = describe_certificate(cert);
+    if (!facts) return facts.error();
+    auto known = find_certificate_by_fingerprint(facts->sha256);
+    if (!known) return known.error();
+    // A certificate we issued keeps its own row and status; only unknown ones are recorded as fetched.
+    if (!known->has_value()) {
+        if (auto s = insert_certificate(op.device_name, kind, CertificateStatus::Fetched, *facts, certificate_pem(cert), op.id); !s)
+            return s;
+    }
+    if (auto s = set_operation_state(op.id, OperationState::Succeeded, ""); !s) return s;
+    if (auto s = audit("capf", "certificate.fetch", op.device_name,
+                       "kind=" + std::string(to_string(kind)) + " sha256=" + facts->sha256 +
+                           (known->has_value() ? " (already registered)" : ""));
+        !s)
+        return s;
+    return tx->commit();
+}
+
+Status Store::commit_deleted_lsc(const Operation& op) {
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    // Whatever LSC the phone held is gone: the active one and any unconfirmed one.
+    auto st = db_.prepare(
+        "UPDATE certificates SET status='removed' WHERE device_name=? AND kind='lsc' AND "
+        "status IN ('active','unconfirmed')");
+    if (!st) return st.error();
+    st->bind(1, op.device_name);
+    if (auto s = st->run(); !s) return s;
+    const int removed = db_.changes();
+    if (auto s = set_operation_state(op.id, OperationState::Succeeded, ""); !s) return s;
+    if (auto s = audit("capf", "lsc.delete", op.device_name, "removed=" + std::to_string(removed)); !s) return s;
+    return tx->commit();
+}
+
+Status Store::each_certificate_where(const std::string& where, const std::optional<std::string>& arg,
+                                     const RowFn<CertificateRecord>& row) {
+    // `where` is one of this file's fixed clauses; the value is bound.
+    auto st = db_.prepare(std::string("SELECT ") + kCertificateColumns + " FROM certificates " + where);
+    if (!st) return st.error();
+    if (arg) st->bind(1, *arg);
+    while (true) {
+        auto r = st->step();
+        if (!r) return r.error();
+        if (!*r) return {};
+        auto c = read_certificate(*st);
+        if (!c) return c.error();
+        if (auto s = row(*c); !s) return s;
+    }
+}
+
+Result<std::vector<CertificateRecord>> Store::query_certificates(const std::string& where,
+                                                                 const std::optional<std::string>& arg) {
+    std::vector<CertificateRecord> out;
+    if (auto s = each_certificate_where(where, arg, collect_into(out)); !s) return s.error();
+    return out;
+}
+
+Result<CertificateRecord> Store::revoke(const CertificateRecord& target, const std::string& reason,
+                                        const std::string& actor) {
+    if (target.status == CertificateStatus::Revoked)
+        return fail("certificate serial " + target.facts.serial_hex + " is already revoked");
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    const auto now = now_utc();
+    auto st = db_.prepare(
+        "UPDATE certificates SET status='revoked', revoked_at=?, revocation_reason=? WHERE id=? AND status != 'revoked'");
+    if (!st) return st.error();
+    st->bind(1, now).bind(2, reason).bind(3, target.id);
+    if (auto s = st->run(); !s) return s.error();
+    if (db_.changes() == 0) return fail("certificate serial " + target.facts.serial_hex + " changed meanwhile; not revoked");
+    if (auto s = audit(actor, "certificate.revoke", target.device_name,
+                       "serial=" + target.facts.serial_hex + " reason=" + reason + " was=" +
+                           std::string(to_string(target.status)));
+        !s)
+        return s.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    CertificateRecord out = target;
+    out.status = CertificateStatus::Revoked;
+    out.revoked_at = now;
+    out.revocation_reason = reason;
+    return out;
+}
+
+Result<CertificateRecord> Store::revoke_active_lsc(const std::string& device, const std::string& reason,
+                                                   const std::string& actor) {
+    // The writer lock first, then the rows: an LSC recorded in between would
+    // otherwise stay valid (RADIUS accepts an unconfirmed one).
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    // An unconfirmed LSC may be what the phone holds (RADIUS accepts it): it goes too.
+    auto rows = query_certificates(
+        "WHERE device_name = ? AND kind = 'lsc' AND status IN ('active','unconfirmed') "
+        "ORDER BY status = 'active' DESC, id DESC",
+        device);
+    if (!rows) return rows.error();
+    if (rows->empty()) return fail(ErrorKind::Input, device + " has no active LSC to revoke");
+    std::optional<CertificateRecord> first;
+    for (const auto& row : *rows) {
+        auto r = revoke(row, reason, actor);
+        if (!r) return r.error();
+        if (!first) first = std::move(*r);
+    }
+    if (auto s = tx->commit(); !s) return s.error();
+    return std::move(*first);
+}
+
+Result<CertificateRecord> Store::revoke_serial(const std::string& serial_hex, const std::string& reason,
+                                               const std::string& actor) {
+    // Rows merely fetched from phones are unverified and never what gets revoked.
+    auto rows = query_certificates("WHERE serial = ? AND status != 'fetched' ORDER BY id DESC", serial_hex);
+    if (!rows) return rows.error();
+    if (rows->empty()) return fail("no certificate with serial " + serial_hex);
+    if (rows->size() > 1) return fail("serial " + serial_hex + " matches several certificates (different issuers); revoke by device");
+    return revoke(rows->front(), reason, actor);
+}
+
+Status Store::each_certificate(const std::optional<std::string>& device, const RowFn<CertificateRecord>& row) {
+    return each_certificate_where(device ? "WHERE device_name = ? ORDER BY id" : "ORDER BY device_name, id", device, row);
+}
+
+Result<std::vector<CertificateRecord>> Store::list_certificates(const std::optional<std::string>& device) {
+    std::vector<CertificateRecord> out;
+    if (auto s = each_certificate(device, collect_into(out)); !s) return s.error();
+    return out;
+}
+
+Result<std::optional<CertificateRecord>> Store::find_certificate_by_fingerprint(const std::string& sha256_hex) {
+    auto rows = query_certificates("WHERE fingerprint = ?", sha256_hex);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<CertificateRecord>{};
+    return std::optional<CertificateRecord>{std::move(rows->front())};
+}
+
+Result<std::optional<CertificateRecord>> Store::active_lsc(const std::string& device) {
+    auto rows = query_certificates("WHERE device_name = ? AND kind = 'lsc' AND status = 'active'", device);
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<CertificateRecord>{};
+    return std::optional<CertificateRecord>{std::move(rows->front())};
+}
+
+Status Store::add_capf_certificate(const X509* cert, const std::string& actor) {
+    auto facts = describe_certificate(cert);
+    if (!facts) return facts.error();
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto demote = db_.prepare("UPDATE capf_certificates SET status='previous' WHERE status='current' AND fingerprint != ?");
+    if (!demote) return demote.error();
+    demote->bind(1, facts->sha256);
+    if (auto s = demote->run(); !s) return s;
+    auto st = db_.prepare(
+        "INSERT INTO capf_certificates(fingerprint, subject, issuer, serial, not_before, not_after, pem, status, "
+        "created_at) VALUES(?,?,?,?,?,?,?,'current',?) ON CONFLICT(fingerprint) DO UPDATE SET status='current'");
+    if (!st) return st.error();
+    st->bind(1, facts->sha256)
+        .bind(2, facts->subject)
+        .bind(3, facts->issuer)
+        .bind(4, facts->serial_hex)
+        .bind(5, facts->not_before)
+        .bind(6, facts->not_after)
+        .bind(7, certificate_pem(cert))
+        .bind(8, now_utc());
+    if (auto s = st->run(); !s) return s;
+    if (auto s = audit(actor, "capf.install", "", "subject=" + facts->subject + " sha256=" + facts->sha256); !s) return s;
+    return tx->commit();
+}
+
+Result<CapfCertificateRecord> Store::retire_capf_certificate(const std::string& sha256_prefix, const std::string& actor) {
+    std::string prefix;
+    for (char c : sha256_prefix)
+        if (c != ':') prefix.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    if (prefix.size() < 8) return fail("give at least 8 hex digits of the SHA-256 fingerprint");
+    auto all = list_capf_certificates();
+    if (!all) return all.error();
+    const CapfCertificateRecord* match = nullptr;
+    for (const auto& rec : *all) {
+        if (rec.facts.sha256.rfind(prefix, 0) != 0) continue;
+        if (match != nullptr) return fail("fingerprint prefix " + prefix + " matches several CAPF certificates");
+        match = &rec;
+    }
+    if (match == nullptr) return fail("no CAPF certificate with fingerprint " + prefix + "...");
+    if (match->status == CapfStatus::Current)
+        return fail("the current CAPF certificate cannot be retired (rotate first: init --force or capf import)");
+    if (match->status == CapfStatus::Retired) return fail("that CAPF certificate is already retired");
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare("UPDATE capf_certificates SET status='retired' WHERE fingerprint=?");
+    if (!st) return st.error();
+    st->bind(1, match->facts.sha256);
+    if (auto s = st->run(); !s) return s.error();
+    if (auto s = audit(actor, "capf.retire", "", "subject=" + match->facts.subject + " sha256=" + match->facts.sha256); !s)
+        return s.error();
+    if (auto s = tx->commit(); !s) return s.error();
+    CapfCertificateRecord out = *match;
+    out.status = CapfStatus::Retired;
+    return out;
+}
+
+Result<std::vector<CapfCertificateRecord>> Store::list_capf_certificates() {
+    auto st = db_.prepare(
+        "SELECT id, status, pem, created_at FROM capf_certificates ORDER BY CASE status WHEN 'current' THEN 0 "
+        "WHEN 'previous' THEN 1 ELSE 2 END, id DESC");
+    if (!st) return st.error();
+    std::vector<CapfCertificateRecord> out;
+    while (true) {
+        auto r = st->step();
+        if (!r) return r.error();
+        if (!*r) break;
+        CapfCertificateRecord rec;
+        rec.id = st->column_int(0);
+        const auto status = st->column_text(1);
+        rec.status = status == "current" ? CapfStatus::Current
+                     : status == "previous" ? CapfStatus::Previous
+                                            : CapfStatus::Retired;
+        rec.pem = st->column_text(2);
+        rec.created_at = st->column_int(3);
+        auto cert = parse_certificate_pem(rec.pem);
+        if (!cert) return fail("corrupt CAPF certificate row " + std::to_string(rec.id));
+        auto facts = describe_certificate(cert->get());
+        if (!facts) return facts.error();
+        rec.facts = std::move(*facts);
+        out.push_back(std::move(rec));
+    }
+    return out;
+}
+
+}  // namespace lscgate

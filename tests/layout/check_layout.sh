@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The dependency direction of module/ (issue 8): pki <- registry <- decide,
+# capf -> registry (not decide), freeradius -> decide. The linker refuses a
+# missing library, but a header-only include would slip through: this check
+# greps the includes. Prints each offending line and fails if there is one.
+set -u
+cd "$(dirname "$0")/../.."
+bad=0
+refuse() {  # refuse DIR PATTERN WHY
+    local hits
+    hits=$(grep -rnE "#include \"($2)/" "module/$1" 2>/dev/null)
+    if [ -n "$hits" ]; then
+        echo "layout: module/$1 must not include $2 ($3):"
+        echo "$hits"
+        bad=1
+    fi
+}
+refuse pki 'registry|decide|capf|cli|freeradius' 'pki is the bottom layer: OpenSSL only'
+refuse registry 'decide|capf|cli|freeradius' 'registry depends on pki only'
+refuse decide 'capf|cli' 'decide depends on registry and pki'
+refuse capf 'decide|cli|freeradius' 'the CAPF server depends on registry and pki'
+[ -d module/core ] && { echo "layout: module/core is gone (split into pki, registry, decide)"; bad=1; }
+[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; freeradius -> decide: ok"
+exit "$bad"
