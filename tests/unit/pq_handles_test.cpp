@@ -71,7 +71,7 @@ protected:
     PgConnection conn_;
 };
 
-TEST_F(PqHandlesTest, AnUnreachableServerIsUnavailable) {
+TEST(PqConnect, AnUnreachableServerIsUnavailable) {
     ClosedPort closed;
     ASSERT_GT(closed.port(), 0);
     auto conn = PgConnection::connect("host=127.0.0.1 port=" + std::to_string(closed.port()) +
@@ -96,7 +96,7 @@ TEST_F(PqHandlesTest, AWrongPasswordIsConfigAndNeverShown) {
     EXPECT_EQ(kv.message().find("Wr0ng-Secret-88"), std::string::npos) << kv.message();
 }
 
-TEST_F(PqHandlesTest, AMalformedConninfoIsConfigAndItsPasswordIsRedacted) {
+TEST(PqConnect, AMalformedConninfoIsConfigAndItsPasswordIsRedacted) {
     // libpq quotes the word it could not parse: here, the password.
     for (const std::string& conninfo : {
              std::string("host=127.0.0.1 password S3cret-Word-1 dbname=radius"),
@@ -116,13 +116,13 @@ TEST_F(PqHandlesTest, AMalformedConninfoIsConfigAndItsPasswordIsRedacted) {
     }
 }
 
-TEST_F(PqHandlesTest, AMalformedConninfoStillNamesTheKeywordItStumbledOn) {
+TEST(PqConnect, AMalformedConninfoStillNamesTheKeywordItStumbledOn) {
     auto conn = PgConnection::connect("host=127.0.0.1 dbname radius");
     ASSERT_FALSE(conn.ok());
     EXPECT_NE(conn.message().find("missing \"=\" after \"dbname\""), std::string::npos) << conn.message();
 }
 
-TEST_F(PqHandlesTest, SecretsAreFoundWhereverTheConninfoCarriesThem) {
+TEST(PqConnect, SecretsAreFoundWhereverTheConninfoCarriesThem) {
     EXPECT_EQ(redact_conninfo_secrets("a pw1 b", "user=x password=pw1"), "a *** b");
     EXPECT_EQ(redact_conninfo_secrets("x p w y", "password = 'p w'"), "x *** y");
     EXPECT_EQ(redact_conninfo_secrets("got s%40cret and s@cret", "postgresql://u:s%40cret@h/db"), "got *** and ***");
