@@ -49,8 +49,7 @@ registry() { pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "$1"; }
 
 # node_env X: the lab settings of node X (a or b) as X_VPN, X_EAP, X_CA, X_LOG, X_PID.
 node_env() {
-    local x=$1 X
-    X=$(tr a-z A-Z <<<"$1")
+    local x=$1 X=${1^^}
     # shellcheck disable=SC1090
     source "$WORK/node-$x/lab.env"
     printf -v "${X}_VPN" '%s' "$VPN_PORT"
@@ -59,7 +58,7 @@ node_env() {
     printf -v "${X}_LOG" '%s' "$LOG"
     printf -v "${X}_PID" '%s' "$(cat "$PIDFILE")"
 }
-port_of() { local v="$(tr a-z A-Z <<<"$1")_$2"; echo "${!v}"; }
+port_of() { local v="${1^^}_$2"; echo "${!v}"; }
 
 # vpn_at X NAME: an ASA-style authorization request to node X (rc 0 = Access-Accept).
 vpn_at() {
