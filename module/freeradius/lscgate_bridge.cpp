@@ -107,6 +107,9 @@ constexpr const char* kAttributeNames[LSCGATE_ATTR_COUNT] = {
     "NAS-IP-Address",
     "NAS-IPv6-Address",
     "EAP-Type",
+    "Calling-Station-Id",
+    "NAS-Port-Id",
+    "Acct-Session-Id",
 };
 
 // The core's view of the C facts: first values, plus every attribute that came
@@ -124,7 +127,13 @@ lscgate::RadiusRequest to_request(const lscgate_facts& f) {
     req.user_name = v(LSCGATE_ATTR_USER_NAME);
     req.eap_type = v(LSCGATE_ATTR_EAP_TYPE);
     req.nas = view(f.nas_address);
-    for (int a = 0; a < LSCGATE_ATTR_COUNT; ++a)
+    req.calling_station_id = v(LSCGATE_ATTR_CALLING_STATION_ID);
+    req.nas_port_id = v(LSCGATE_ATTR_NAS_PORT_ID);
+    req.acct_session_id = v(LSCGATE_ATTR_ACCT_SESSION_ID);
+    for (unsigned i = 0; i < f.cisco_avpair_count && i < LSCGATE_MAX_AVPAIRS; ++i)
+        if (f.cisco_avpairs[i] != nullptr) req.cisco_avpairs.push_back(f.cisco_avpairs[i]);
+    // Only the attributes decided on: the last-seen ones may repeat harmlessly.
+    for (int a = 0; a < LSCGATE_ATTR_CALLING_STATION_ID; ++a)
         if (f.values[a].count > 1) req.repeated.push_back({kAttributeNames[a], f.values[a].count});
     return req;
 }
@@ -145,6 +154,7 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
     cfg.mic_roots = path(config->mic_roots);
     cfg.capf_extra = path(config->capf_certificates);
     cfg.last_seen_database = path(config->last_seen_database);
+    cfg.node_name = std::string(view(config->node_name));
     cfg.trust_refresh = std::chrono::seconds(config->trust_refresh);
     if (config->log_registry != nullptr) {
         // The sink may outlive this engine (the registry pool is shared with the

@@ -37,6 +37,7 @@ typedef struct lscgate_config {
 	 * the module: reopened, or refused with the cause. NULL = not reported. Must not
 	 * call back into the bridge. */
 	void (*log_registry)(char const *message);
+	char const *node_name;         /* this RADIUS node in last-seen; NULL or "" = the host name */
 } lscgate_config;
 
 typedef enum lscgate_hook {
@@ -63,6 +64,10 @@ typedef enum lscgate_attr {
 	LSCGATE_ATTR_NAS_IP_ADDRESS,
 	LSCGATE_ATTR_NAS_IPV6_ADDRESS,
 	LSCGATE_ATTR_EAP_TYPE,                      /* the EAP method, by its dictionary VALUE name ("TLS", "MD5") */
+	/* From here on: recorded in last-seen only, never decided on, so a repeat is not refused. */
+	LSCGATE_ATTR_CALLING_STATION_ID,            /* RFC 2865 section 5.31 */
+	LSCGATE_ATTR_NAS_PORT_ID,                   /* RFC 2869 section 5.17 */
+	LSCGATE_ATTR_ACCT_SESSION_ID,               /* RFC 2866 section 5.5 */
 	LSCGATE_ATTR_COUNT
 } lscgate_attr;
 
@@ -76,6 +81,8 @@ typedef struct lscgate_value {
 	unsigned count;
 } lscgate_value;
 
+#define LSCGATE_MAX_AVPAIRS 16
+
 /* Facts about one request. */
 typedef struct lscgate_facts {
 	lscgate_hook hook;
@@ -83,6 +90,10 @@ typedef struct lscgate_facts {
 	int eap_success_in_reply;             /* post-auth: the reply already carries an EAP-Success (code 3) */
 	lscgate_value values[LSCGATE_ATTR_COUNT];
 	char const *nas_address;              /* NAS-IP-Address, NAS-IPv6-Address or the packet's source address */
+	/* Cisco-AVPair values (vendor 9, attribute 1), the first LSCGATE_MAX_AVPAIRS in
+	 * request order, for last-seen (the core takes audit-session-id=... from them). */
+	char const *cisco_avpairs[LSCGATE_MAX_AVPAIRS];
+	unsigned cisco_avpair_count;
 } lscgate_facts;
 
 typedef enum lscgate_decision {

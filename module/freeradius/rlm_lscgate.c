@@ -46,6 +46,7 @@ typedef struct rlm_lscgate_t {
 	char const		*mic_roots;
 	char const		*capf_certificates;
 	char const		*last_seen_database;
+	char const		*node_name;
 	char const		*vpn_user_name;
 	uint32_t		trust_refresh;
 
@@ -56,6 +57,7 @@ typedef struct rlm_lscgate_t {
 	DICT_ATTR const		*da_class;
 	DICT_ATTR const		*da_reason;
 	DICT_ATTR const		*da_verdict;
+	DICT_ATTR const		*da_cisco_avpair;	/* NULL when the dictionary lacks Cisco's */
 } rlm_lscgate_t;
 
 static const CONF_PARSER module_config[] = {
@@ -64,6 +66,7 @@ static const CONF_PARSER module_config[] = {
 	{ "mic_roots", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, mic_roots), "" },
 	{ "capf_certificates", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, capf_certificates), "" },
 	{ "last_seen_database", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, last_seen_database), "" },
+	{ "node_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, node_name), "" },
 	{ "trust_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, trust_refresh), "10" },
 	{ "vpn_user_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, vpn_user_name), "cn" },
 	CONF_PARSER_TERMINATOR
@@ -146,6 +149,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	    find_attr(conf, &inst->da_verdict, "LSCgate-Verdict", PW_TYPE_STRING, dict_hint) < 0) {
 		return -1;
 	}
+	inst->da_cisco_avpair = dict_attrbyname("Cisco-AVPair");	/* optional: only for last-seen */
 
 	memset(&config, 0, sizeof(config));
 	config.database = inst->database;
@@ -156,6 +160,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	config.vpn_user_name = inst->vpn_user_name;
 	config.trust_refresh = inst->trust_refresh;
 	config.log_registry = log_registry;
+	config.node_name = inst->node_name;
 	err[0] = '\0';
 	inst->engine = lscgate_engine_create(&config, err, sizeof(err));
 	if (!inst->engine) {
@@ -211,6 +216,22 @@ static char const *nas_address(rlm_lscgate_t const *inst, REQUEST *request, char
 		}
 	}
 	return NULL;
+}
+
+/*
+ *	Cisco-AVPair values for last-seen (the core looks for audit-session-id=...):
+ *	borrowed, the first LSCGATE_MAX_AVPAIRS of them.
+ */
+static void cisco_avpairs(rlm_lscgate_t const *inst, VALUE_PAIR *list, lscgate_facts *facts)
+{
+	vp_cursor_t cursor;
+	VALUE_PAIR *vp;
+
+	if (!inst->da_cisco_avpair || inst->da_cisco_avpair->type != PW_TYPE_STRING) return;
+	for (vp = fr_cursor_init(&cursor, &list); vp && facts->cisco_avpair_count < LSCGATE_MAX_AVPAIRS;
+	     vp = fr_cursor_next(&cursor)) {
+		if (vp->da == inst->da_cisco_avpair) facts->cisco_avpairs[facts->cisco_avpair_count++] = vp->vp_strvalue;
+	}
 }
 
 /*
@@ -271,6 +292,7 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 		facts.values[i] = read_value(vps, inst->da_read[i], printed[i], sizeof(printed[i]));
 	}
 	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
+	cisco_avpairs(inst, vps, &facts);
 
 	lscgate_decide(inst->engine, &facts, &result);
 
