@@ -4,6 +4,7 @@
 #include "registry/postgresql/pq_handles.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 namespace lscgate {
 namespace {
