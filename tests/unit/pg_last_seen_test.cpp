@@ -34,7 +34,9 @@ protected:
         auto cluster = PgCluster::shared();
         ASSERT_TRUE(cluster.ok()) << cluster.message();
         cluster_ = *cluster;
-        if (!cluster_->running()) ASSERT_TRUE(cluster_->start().ok());
+        if (!cluster_->running()) {
+            ASSERT_TRUE(cluster_->start().ok());
+        }
         auto db = cluster_->create_database();
         ASSERT_TRUE(db.ok()) << db.message();
         db_ = *db;

@@ -44,7 +44,7 @@ TEST(SeenEvent, CarriesTheRequestsContext) {
     RadiusRequest req;
     req.nas = "192.0.2.1";
     req.calling_station_id = "00-11-22-33-44-55";
-    req.nas_port_id = std::string_view("Gi1/0/7\r\nforged", 16);
+    req.nas_port_id = std::string_view("Gi1/0/7\r\nforged", 15);
     req.acct_session_id = "00000042";
     req.cisco_avpairs = {"audit-session-id=C0A80001000000123456789A"};
     Decision d;
