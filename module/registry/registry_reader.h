@@ -89,7 +89,8 @@ public:
     RegistryReader(const RegistryReader&) = delete;
     RegistryReader& operator=(const RegistryReader&) = delete;
 
-    /// The LSC row with this serial (lowercase hex) and issuer (OpenSSL one-line
+    /// The LSC row with this serial (upper-case hex, as the registry
+    /// stores it) and issuer (OpenSSL one-line
     /// DN), preferring the active one; nullopt: none. `now` (Unix seconds) judges
     /// the outage grace (PostgreSQL) and nothing else.
     virtual Result<std::optional<RegisteredCertificate>> by_serial(const std::string& serial_hex,
