@@ -43,7 +43,10 @@ std::string device_from_common_name(const std::string& cn) {
 }
 
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
-    auto registry = RegistryReader::open(config.database.string(), config.read_connections, config.log);
+    RegistryReaderOptions reader_options;
+    reader_options.connections = config.read_connections;
+    reader_options.outage_grace = config.registry_outage_grace;
+    auto registry = RegistryReader::open(config.database.string(), reader_options, config.log);
     if (!registry) return registry.error();
     auto trust_loader = TrustLoader::create({}, config.capf_extra, config.mic_roots);
     if (!trust_loader) return trust_loader.error();

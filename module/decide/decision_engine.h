@@ -29,7 +29,7 @@ namespace lscgate {
 enum class VpnNameForm { CommonName, DistinguishedName };
 
 struct EngineConfig {
-    std::filesystem::path database;     // lscgate.db
+    std::filesystem::path database;     // lscgate.db, or a PostgreSQL URI/conninfo (is_postgresql_database)
     std::filesystem::path capf_extra;   // optional PEM file/dir: more CAPF certificates to trust
     std::filesystem::path mic_roots;    // optional PEM file/dir: manufacturing roots (for the "mic" class)
     std::filesystem::path policy_file;  // optional; empty = built-in default policy
@@ -38,13 +38,18 @@ struct EngineConfig {
     // "none"; a SQLite file; a PostgreSQL conninfo.
     std::filesystem::path last_seen_database;
     std::string node_name;  // this RADIUS node in last-seen; "" = the host name
-    std::size_t read_connections = 4;
+    std::size_t read_connections = 4;   // RegistryReaderOptions::connections
+    // PostgreSQL: how long a device seen before a registry outage is still
+    // answered from its last known row (RegistryReaderOptions::outage_grace); 0:
+    // fail closed at once.
+    std::chrono::seconds registry_outage_grace{0};
     VpnNameForm vpn_user_name = VpnNameForm::CommonName;
     // How often a background thread checks the registry for a CAPF rotation and
     // rebuilds the trust set (0: only at creation, i.e. module instantiate/HUP).
     std::chrono::milliseconds trust_refresh{std::chrono::seconds(10)};
     // Where the registry reader reports that its files changed (reopened, or
-    // refused with the cause); once per change. Empty: not reported.
+    // refused with the cause) or that a PostgreSQL outage began or ended; once
+    // per change. Empty: not reported.
     RegistryReader::LogSink log;
 };
 

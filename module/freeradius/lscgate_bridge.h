@@ -26,16 +26,20 @@ extern "C" {
 typedef struct lscgate_engine lscgate_engine;
 
 typedef struct lscgate_config {
-	char const *database;          /* path to lscgate.db (required, opened read-only) */
+	char const *database;          /* path to lscgate.db, or a PostgreSQL URI/conninfo (required, read-only) */
 	char const *policy;            /* policy file (TOML); NULL or "" = the built-in default */
 	char const *mic_roots;         /* PEM file or directory of manufacturing roots; NULL or "" = none */
 	char const *capf_certificates; /* extra CAPF certificates to trust (PEM file/dir); NULL or "" = registry only */
 	char const *last_seen_database;/* where per-device "last seen" is recorded; NULL or "" = not recorded */
 	char const *vpn_user_name;     /* "cn" (User-Name is the device name) or "dn" (CN taken from a DN) */
 	unsigned trust_refresh;        /* seconds between checks for a CAPF rotation; 0 = only at instantiate/HUP */
+	unsigned read_connections;     /* registry read connections, 1-64 (0 = 4); PostgreSQL: per instance */
+	unsigned registry_outage_grace;/* PostgreSQL: seconds a device seen before an outage is answered from its
+	                                  last known row (0 = fail closed at once; at most 86400) */
 	/* Called (from any thread, once per change) when the registry files changed under
-	 * the module: reopened, or refused with the cause. NULL = not reported. Must not
-	 * call back into the bridge. */
+	 * the module (reopened, or refused with the cause), or a PostgreSQL registry
+	 * became unreachable or answers again. NULL = not reported. Must not call back
+	 * into the bridge. */
 	void (*log_registry)(char const *message);
 	char const *node_name;         /* this RADIUS node in last-seen; NULL or "" = the host name */
 } lscgate_config;
@@ -133,6 +137,10 @@ lscgate_engine *lscgate_engine_create(lscgate_config const *config, char *err, s
  * range. */
 size_t lscgate_engine_warning_count(lscgate_engine const *engine) LSCGATE_NOEXCEPT;
 char const *lscgate_engine_warning(lscgate_engine const *engine, size_t i) LSCGATE_NOEXCEPT;
+
+/* The database setting as it may be logged: a PostgreSQL URI/conninfo with its
+ * password replaced by "***", a file path as is. Always NUL-terminates out. */
+void lscgate_database_display(char const *database, char *out, size_t len) LSCGATE_NOEXCEPT;
 
 /* NULL is fine. */
 void lscgate_engine_free(lscgate_engine *engine) LSCGATE_NOEXCEPT;
