@@ -176,6 +176,8 @@ void add_device_command(CLI::App& app, CliContext& ctx) {
     auto* remove = device->add_subcommand("remove", "Remove devices (their certificates stay recorded)");
     remove->add_option("NAME", *remove_names, "device names")->required();
     remove->callback([&ctx, remove_names] { ctx.exit_code = run_remove(ctx, *remove_names); });
+
+    add_device_seen_command(*device, ctx);
 }
 
 }  // namespace lscgate::cli

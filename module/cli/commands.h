@@ -10,6 +10,8 @@ void add_init_command(CLI::App& app, CliContext& ctx);
 void add_capf_command(CLI::App& app, CliContext& ctx);
 void add_serve_command(CLI::App& app, CliContext& ctx);
 void add_device_command(CLI::App& app, CliContext& ctx);
+// `device seen`, under the `device` command (cmd_device_seen.cpp).
+void add_device_seen_command(CLI::App& device, CliContext& ctx);
 void add_op_command(CLI::App& app, CliContext& ctx);
 void add_cert_command(CLI::App& app, CliContext& ctx);
 void add_phone_command(CLI::App& app, CliContext& ctx);

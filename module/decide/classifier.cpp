@@ -36,7 +36,7 @@ std::string time_window(UnixTime now, UnixTime not_before, UnixTime not_after, C
 
 Result<Classification> Classifier::classify_registered(const PresentedCertificate& cert, const TrustedAuthority& capf,
                                                        UnixTime now) const {
-    auto row = registry_.by_serial(cert.serial_hex, cert.issuer_oneline);
+    auto row = registry_.by_serial(cert.serial_hex, cert.issuer_oneline, now);
     if (!row) return row.error();
     const std::string who = cert.common_name.empty() ? "certificate" : cert.common_name;
     if (!row->has_value())
@@ -112,7 +112,7 @@ Result<Classification> Classifier::classify_certificate(const X509* cert, UnixTi
 }
 
 Result<Classification> Classifier::classify_device(const std::string& device, UnixTime now) const {
-    auto row = registry_.current_lsc(device);
+    auto row = registry_.current_lsc(device, now);
     if (!row) return row.error();
     if (!row->has_value()) return make(CertClass::LscUnregistered, device + " has no LSC in the registry", device);
     const RegisteredCertificate& r = **row;

@@ -4,6 +4,7 @@
 #include "decide/eap_tls_limits.h"
 #include "pki/printable.h"
 #include "decide/request_refusals.h"
+#include "decide/seen_facts.h"
 #include "pki/trust_set.h"
 
 namespace lscgate {
@@ -42,7 +43,10 @@ std::string device_from_common_name(const std::string& cn) {
 }
 
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
-    auto registry = RegistryReader::open(config.database.string(), config.read_connections, config.log);
+    RegistryReaderOptions reader_options;
+    reader_options.connections = config.read_connections;
+    reader_options.outage_grace = config.registry_outage_grace;
+    auto registry = RegistryReader::open(config.database.string(), reader_options, config.log);
     if (!registry) return registry.error();
     auto trust_loader = TrustLoader::create({}, config.capf_extra, config.mic_roots);
     if (!trust_loader) return trust_loader.error();
@@ -53,8 +57,12 @@ Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfi
         policy = std::move(*loaded);
     }
     std::unique_ptr<LastSeenRecorder> recorder;
-    if (!config.last_seen_database.empty()) {
-        auto r = LastSeenRecorder::start(config.last_seen_database);
+    auto sink = open_last_seen_sink(config.last_seen_database.string(), config.database.string());
+    if (!sink) return fail("last_seen_database: " + sink.message());
+    if (*sink) {
+        LastSeenRecorder::Options options;
+        options.node = seen_node_name(config.node_name);
+        auto r = LastSeenRecorder::start(std::move(*sink), std::move(options));
         if (!r) return fail("last_seen_database: " + r.message());
         recorder = std::move(*r);
     }
@@ -174,7 +182,7 @@ RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTi
     // certificate (or the registry) really carries: a CN-less certificate is not
     // recorded (FreeRADIUS would have offered its CA's CN).
     if (recorder_ && answer.outcome != RadiusOutcome::Noop && request.hook == RadiusHook::Authorize && !d.device.empty())
-        recorder_->record({d.device, d.error ? "error" : std::string(to_string(d.cls)), std::string(request.nas), d.reason, now});
+        recorder_->record(seen_event(request, d, now));
     return answer;
 }
 

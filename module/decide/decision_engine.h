@@ -29,18 +29,27 @@ namespace lscgate {
 enum class VpnNameForm { CommonName, DistinguishedName };
 
 struct EngineConfig {
-    std::filesystem::path database;     // lscgate.db
+    std::filesystem::path database;     // lscgate.db, or a PostgreSQL URI/conninfo (is_postgresql_database)
     std::filesystem::path capf_extra;   // optional PEM file/dir: more CAPF certificates to trust
     std::filesystem::path mic_roots;    // optional PEM file/dir: manufacturing roots (for the "mic" class)
     std::filesystem::path policy_file;  // optional; empty = built-in default policy
-    std::filesystem::path last_seen_database;  // optional: where per-device "last seen" is recorded
-    std::size_t read_connections = 4;
+    // Where per-device "last seen" is recorded (registry/last_seen_sink.h
+    // open_last_seen_sink): "" = the registry when it is PostgreSQL, else nowhere;
+    // "none"; a SQLite file; a PostgreSQL conninfo.
+    std::filesystem::path last_seen_database;
+    std::string node_name;  // this RADIUS node in last-seen; "" = the host name
+    std::size_t read_connections = 4;   // RegistryReaderOptions::connections
+    // PostgreSQL: how long a device seen before a registry outage is still
+    // answered from its last known row (RegistryReaderOptions::outage_grace); 0:
+    // fail closed at once.
+    std::chrono::seconds registry_outage_grace{0};
     VpnNameForm vpn_user_name = VpnNameForm::CommonName;
     // How often a background thread checks the registry for a CAPF rotation and
     // rebuilds the trust set (0: only at creation, i.e. module instantiate/HUP).
     std::chrono::milliseconds trust_refresh{std::chrono::seconds(10)};
     // Where the registry reader reports that its files changed (reopened, or
-    // refused with the cause); once per change. Empty: not reported.
+    // refused with the cause) or that a PostgreSQL outage began or ended; once
+    // per change. Empty: not reported.
     RegistryReader::LogSink log;
 };
 
@@ -65,6 +74,11 @@ struct RadiusRequest {
     std::vector<RepeatedAttribute> repeated{};
     std::string_view eap_type{};  // EAP-Type as FreeRADIUS names it ("TLS", "MD5", "PEAP"), "" when absent
     bool eap_success_in_reply = false;  // post-auth: rlm_eap already put an EAP-Success in the reply
+    // For last-seen only, never part of the decision (first value of each; "" when absent):
+    std::string_view calling_station_id{};          // Calling-Station-Id, RFC 2865 §5.31
+    std::string_view nas_port_id{};                 // NAS-Port-Id, RFC 2869 §5.17
+    std::string_view acct_session_id{};             // Acct-Session-Id, RFC 2866 §5.5
+    std::vector<std::string_view> cisco_avpairs{};  // every Cisco-AVPair value (audit-session-id=…), seen_facts.h
 };
 
 // What the glue does with it: Noop when there is nothing to decide on yet.

@@ -12,6 +12,8 @@
 
 #include "decide/decision_engine.h"
 #include "pki/printable.h"
+#include "registry/database_kind.h"
+#include "registry/postgresql/pq_conninfo.h"
 
 #include <cstring>
 #include <ctime>
@@ -107,6 +109,9 @@ constexpr const char* kAttributeNames[LSCGATE_ATTR_COUNT] = {
     "NAS-IP-Address",
     "NAS-IPv6-Address",
     "EAP-Type",
+    "Calling-Station-Id",
+    "NAS-Port-Id",
+    "Acct-Session-Id",
 };
 
 // The core's view of the C facts: first values, plus every attribute that came
@@ -124,7 +129,13 @@ lscgate::RadiusRequest to_request(const lscgate_facts& f) {
     req.user_name = v(LSCGATE_ATTR_USER_NAME);
     req.eap_type = v(LSCGATE_ATTR_EAP_TYPE);
     req.nas = view(f.nas_address);
-    for (int a = 0; a < LSCGATE_ATTR_COUNT; ++a)
+    req.calling_station_id = v(LSCGATE_ATTR_CALLING_STATION_ID);
+    req.nas_port_id = v(LSCGATE_ATTR_NAS_PORT_ID);
+    req.acct_session_id = v(LSCGATE_ATTR_ACCT_SESSION_ID);
+    for (unsigned i = 0; i < f.cisco_avpair_count && i < LSCGATE_MAX_AVPAIRS; ++i)
+        if (f.cisco_avpairs[i] != nullptr) req.cisco_avpairs.push_back(f.cisco_avpairs[i]);
+    // Only the attributes decided on: the last-seen ones may repeat harmlessly.
+    for (int a = 0; a < LSCGATE_ATTR_CALLING_STATION_ID; ++a)
         if (f.values[a].count > 1) req.repeated.push_back({kAttributeNames[a], f.values[a].count});
     return req;
 }
@@ -145,7 +156,19 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
     cfg.mic_roots = path(config->mic_roots);
     cfg.capf_extra = path(config->capf_certificates);
     cfg.last_seen_database = path(config->last_seen_database);
+    cfg.node_name = std::string(view(config->node_name));
     cfg.trust_refresh = std::chrono::seconds(config->trust_refresh);
+    if (config->read_connections > 64) {
+        copy_out(err, err_len, "read_connections must be 1-64, not " + std::to_string(config->read_connections));
+        return nullptr;
+    }
+    cfg.read_connections = config->read_connections == 0 ? 4 : config->read_connections;
+    if (config->registry_outage_grace > 86400) {
+        copy_out(err, err_len,
+                 "registry_outage_grace must be 0-86400 seconds, not " + std::to_string(config->registry_outage_grace));
+        return nullptr;
+    }
+    cfg.registry_outage_grace = std::chrono::seconds(config->registry_outage_grace);
     if (config->log_registry != nullptr) {
         // The sink may outlive this engine (the registry pool is shared with the
         // instance a HUP creates), so it captures nothing but the C function.
@@ -186,6 +209,18 @@ size_t lscgate_engine_warning_count(lscgate_engine const* engine) noexcept {
 
 char const* lscgate_engine_warning(lscgate_engine const* engine, size_t i) noexcept {
     return engine != nullptr && i < engine->warnings.size() ? engine->warnings[i].c_str() : nullptr;
+}
+
+void lscgate_database_display(char const* database, char* out, size_t len) noexcept {
+    try {
+        const std::string_view db = view(database);
+        if (lscgate::is_postgresql_database(db))
+            copy_out(out, len, lscgate::escape_nonprintable(lscgate::redact_conninfo_secrets(std::string(db), db)));
+        else
+            copy_out(out, len, lscgate::escape_nonprintable(db));
+    } catch (...) {
+        copy_out(out, len, "(cannot show the database setting)");
+    }
 }
 
 void lscgate_engine_free(lscgate_engine* engine) noexcept {

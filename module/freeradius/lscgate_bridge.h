@@ -26,17 +26,22 @@ extern "C" {
 typedef struct lscgate_engine lscgate_engine;
 
 typedef struct lscgate_config {
-	char const *database;          /* path to lscgate.db (required, opened read-only) */
+	char const *database;          /* path to lscgate.db, or a PostgreSQL URI/conninfo (required, read-only) */
 	char const *policy;            /* policy file (TOML); NULL or "" = the built-in default */
 	char const *mic_roots;         /* PEM file or directory of manufacturing roots; NULL or "" = none */
 	char const *capf_certificates; /* extra CAPF certificates to trust (PEM file/dir); NULL or "" = registry only */
 	char const *last_seen_database;/* where per-device "last seen" is recorded; NULL or "" = not recorded */
 	char const *vpn_user_name;     /* "cn" (User-Name is the device name) or "dn" (CN taken from a DN) */
 	unsigned trust_refresh;        /* seconds between checks for a CAPF rotation; 0 = only at instantiate/HUP */
+	unsigned read_connections;     /* registry read connections, 1-64 (0 = 4); PostgreSQL: per instance */
+	unsigned registry_outage_grace;/* PostgreSQL: seconds a device seen before an outage is answered from its
+	                                  last known row (0 = fail closed at once; at most 86400) */
 	/* Called (from any thread, once per change) when the registry files changed under
-	 * the module: reopened, or refused with the cause. NULL = not reported. Must not
-	 * call back into the bridge. */
+	 * the module (reopened, or refused with the cause), or a PostgreSQL registry
+	 * became unreachable or answers again. NULL = not reported. Must not call back
+	 * into the bridge. */
 	void (*log_registry)(char const *message);
+	char const *node_name;         /* this RADIUS node in last-seen; NULL or "" = the host name */
 } lscgate_config;
 
 typedef enum lscgate_hook {
@@ -63,6 +68,10 @@ typedef enum lscgate_attr {
 	LSCGATE_ATTR_NAS_IP_ADDRESS,
 	LSCGATE_ATTR_NAS_IPV6_ADDRESS,
 	LSCGATE_ATTR_EAP_TYPE,                      /* the EAP method, by its dictionary VALUE name ("TLS", "MD5") */
+	/* From here on: recorded in last-seen only, never decided on, so a repeat is not refused. */
+	LSCGATE_ATTR_CALLING_STATION_ID,            /* RFC 2865 section 5.31 */
+	LSCGATE_ATTR_NAS_PORT_ID,                   /* RFC 2869 section 5.17 */
+	LSCGATE_ATTR_ACCT_SESSION_ID,               /* RFC 2866 section 5.5 */
 	LSCGATE_ATTR_COUNT
 } lscgate_attr;
 
@@ -76,6 +85,8 @@ typedef struct lscgate_value {
 	unsigned count;
 } lscgate_value;
 
+#define LSCGATE_MAX_AVPAIRS 16
+
 /* Facts about one request. */
 typedef struct lscgate_facts {
 	lscgate_hook hook;
@@ -83,6 +94,10 @@ typedef struct lscgate_facts {
 	int eap_success_in_reply;             /* post-auth: the reply already carries an EAP-Success (code 3) */
 	lscgate_value values[LSCGATE_ATTR_COUNT];
 	char const *nas_address;              /* NAS-IP-Address, NAS-IPv6-Address or the packet's source address */
+	/* Cisco-AVPair values (vendor 9, attribute 1), the first LSCGATE_MAX_AVPAIRS in
+	 * request order, for last-seen (the core takes audit-session-id=... from them). */
+	char const *cisco_avpairs[LSCGATE_MAX_AVPAIRS];
+	unsigned cisco_avpair_count;
 } lscgate_facts;
 
 typedef enum lscgate_decision {
@@ -122,6 +137,10 @@ lscgate_engine *lscgate_engine_create(lscgate_config const *config, char *err, s
  * range. */
 size_t lscgate_engine_warning_count(lscgate_engine const *engine) LSCGATE_NOEXCEPT;
 char const *lscgate_engine_warning(lscgate_engine const *engine, size_t i) LSCGATE_NOEXCEPT;
+
+/* The database setting as it may be logged: a PostgreSQL URI/conninfo with its
+ * password replaced by "***", a file path as is. Always NUL-terminates out. */
+void lscgate_database_display(char const *database, char *out, size_t len) LSCGATE_NOEXCEPT;
 
 /* NULL is fine. */
 void lscgate_engine_free(lscgate_engine *engine) LSCGATE_NOEXCEPT;

@@ -33,6 +33,7 @@
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lscgate_bridge.h"
@@ -46,8 +47,11 @@ typedef struct rlm_lscgate_t {
 	char const		*mic_roots;
 	char const		*capf_certificates;
 	char const		*last_seen_database;
+	char const		*node_name;
 	char const		*vpn_user_name;
 	uint32_t		trust_refresh;
+	uint32_t		read_connections;
+	uint32_t		registry_outage_grace;
 
 	lscgate_engine		*engine;
 
@@ -56,6 +60,7 @@ typedef struct rlm_lscgate_t {
 	DICT_ATTR const		*da_class;
 	DICT_ATTR const		*da_reason;
 	DICT_ATTR const		*da_verdict;
+	DICT_ATTR const		*da_cisco_avpair;	/* NULL when the dictionary lacks Cisco's */
 } rlm_lscgate_t;
 
 static const CONF_PARSER module_config[] = {
@@ -64,7 +69,10 @@ static const CONF_PARSER module_config[] = {
 	{ "mic_roots", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, mic_roots), "" },
 	{ "capf_certificates", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, capf_certificates), "" },
 	{ "last_seen_database", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, last_seen_database), "" },
+	{ "node_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, node_name), "" },
 	{ "trust_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, trust_refresh), "10" },
+	{ "read_connections", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, read_connections), "4" },
+	{ "registry_outage_grace", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, registry_outage_grace), "0" },
 	{ "vpn_user_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, vpn_user_name), "cn" },
 	CONF_PARSER_TERMINATOR
 };
@@ -110,9 +118,30 @@ static int find_attr(CONF_SECTION *conf, DICT_ATTR const **out, char const *name
 }
 
 /*
+ *	thread pool { max_servers } of radiusd.conf (the top of the module's
+ *	configuration tree): no more requests than this run the
+ *	module at once, so more registry connections would only sit idle (and, on
+ *	PostgreSQL, take server connection slots from the other nodes). 0: not found.
+ */
+static uint32_t worker_threads(CONF_SECTION *conf)
+{
+	CONF_SECTION *top = cf_top_section(conf);
+	CONF_SECTION *pool = top ? cf_section_sub_find(top, "thread") : NULL;
+	CONF_PAIR *cp = pool ? cf_pair_find(pool, "max_servers") : NULL;
+	char const *value = cp ? cf_pair_value(cp) : NULL;
+	unsigned long n;
+	char *end;
+
+	if (!value) return 0;
+	n = strtoul(value, &end, 10);
+	return (*end == '\0' && n > 0 && n < 100000) ? (uint32_t) n : 0;
+}
+
+/*
  *	The registry files changed under the module (replaced, -wal/-shm deleted, cut
- *	short): it reopened them, or refuses every request until they change. Either
- *	is worth a line in the server log, once.
+ *	short): it reopened them, or refuses every request until they change; or a
+ *	PostgreSQL registry became unreachable / answers again. Each is worth a line
+ *	in the server log, once.
  */
 static void log_registry(char const *message)
 {
@@ -126,7 +155,9 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 					"(the file is policy/dictionary.lscgate)";
 	lscgate_config config;
 	char err[512];
+	char shown[512];
 	size_t i, warnings;
+	uint32_t workers;
 
 	inst->name = cf_section_name2(conf);
 	if (!inst->name) inst->name = cf_section_name1(conf);
@@ -146,6 +177,22 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	    find_attr(conf, &inst->da_verdict, "LSCgate-Verdict", PW_TYPE_STRING, dict_hint) < 0) {
 		return -1;
 	}
+	inst->da_cisco_avpair = dict_attrbyname("Cisco-AVPair");	/* optional: only for last-seen */
+
+	if (inst->read_connections < 1 || inst->read_connections > 64) {
+		cf_log_err_cs(conf, "read_connections must be 1-64, not %u", inst->read_connections);
+		return -1;
+	}
+	workers = worker_threads(conf);
+	if (workers > 0 && inst->read_connections > workers) {
+		WARN("rlm_lscgate (%s): read_connections = %u is more than thread pool max_servers = %u: using %u",
+		     inst->name, inst->read_connections, workers, workers);
+		inst->read_connections = workers;
+	}
+	if (inst->registry_outage_grace > 86400) {
+		cf_log_err_cs(conf, "registry_outage_grace must be 0-86400 seconds, not %u", inst->registry_outage_grace);
+		return -1;
+	}
 
 	memset(&config, 0, sizeof(config));
 	config.database = inst->database;
@@ -155,16 +202,23 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	config.last_seen_database = inst->last_seen_database;
 	config.vpn_user_name = inst->vpn_user_name;
 	config.trust_refresh = inst->trust_refresh;
+	config.read_connections = inst->read_connections;
+	config.registry_outage_grace = inst->registry_outage_grace;
 	config.log_registry = log_registry;
+	config.node_name = inst->node_name;
 	err[0] = '\0';
+	/* The database may be a conninfo with a password: only ever logged redacted. */
+	lscgate_database_display(inst->database, shown, sizeof(shown));
 	inst->engine = lscgate_engine_create(&config, err, sizeof(err));
 	if (!inst->engine) {
 		cf_log_err_cs(conf, "rlm_lscgate (%s): %s", inst->name, err);
 		return -1;
 	}
-	INFO("rlm_lscgate (%s): registry %s opened read-only, policy %s, mic_roots %s, vpn_user_name = %s",
-	     inst->name, inst->database, *inst->policy ? inst->policy : "(built-in)",
-	     *inst->mic_roots ? inst->mic_roots : "(none)", inst->vpn_user_name);
+	INFO("rlm_lscgate (%s): registry %s opened read-only (%u connections, outage grace %u s), policy %s, "
+	     "mic_roots %s, vpn_user_name = %s",
+	     inst->name, shown, inst->read_connections, inst->registry_outage_grace,
+	     *inst->policy ? inst->policy : "(built-in)", *inst->mic_roots ? inst->mic_roots : "(none)",
+	     inst->vpn_user_name);
 	/* What the policy promises but the 802.1X TLS layer cannot keep: said now, not in production. */
 	warnings = lscgate_engine_warning_count(inst->engine);
 	for (i = 0; i < warnings; i++) {
@@ -211,6 +265,22 @@ static char const *nas_address(rlm_lscgate_t const *inst, REQUEST *request, char
 		}
 	}
 	return NULL;
+}
+
+/*
+ *	Cisco-AVPair values for last-seen (the core looks for audit-session-id=...):
+ *	borrowed, the first LSCGATE_MAX_AVPAIRS of them.
+ */
+static void cisco_avpairs(rlm_lscgate_t const *inst, VALUE_PAIR *list, lscgate_facts *facts)
+{
+	vp_cursor_t cursor;
+	VALUE_PAIR *vp;
+
+	if (!inst->da_cisco_avpair || inst->da_cisco_avpair->type != PW_TYPE_STRING) return;
+	for (vp = fr_cursor_init(&cursor, &list); vp && facts->cisco_avpair_count < LSCGATE_MAX_AVPAIRS;
+	     vp = fr_cursor_next(&cursor)) {
+		if (vp->da == inst->da_cisco_avpair) facts->cisco_avpairs[facts->cisco_avpair_count++] = vp->vp_strvalue;
+	}
 }
 
 /*
@@ -271,6 +341,7 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 		facts.values[i] = read_value(vps, inst->da_read[i], printed[i], sizeof(printed[i]));
 	}
 	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
+	cisco_avpairs(inst, vps, &facts);
 
 	lscgate_decide(inst->engine, &facts, &result);
 

@@ -1,35 +1,30 @@
 #include "registry/last_seen_recorder.h"
 
+#include <algorithm>
+
 namespace lscgate {
-namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS last_seen(
-  device TEXT PRIMARY KEY,
-  class TEXT NOT NULL,
-  nas TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  count INTEGER NOT NULL
-);
-)sql";
-
-}  // namespace
-
-Result<std::unique_ptr<LastSeenRecorder>> LastSeenRecorder::start(const std::filesystem::path& file,
-                                                                  std::chrono::milliseconds interval,
-                                                                  std::size_t max_pending) {
-    auto db = SqliteDatabase::open(file.string(), SqliteDatabase::Mode::ReadWriteCreate, 1000);
-    if (!db) return db.error();
-    if (auto s = configure_wal(*db); !s) return fail(file.string() + ": " + s.message());
-    if (auto s = db->exec(kSchema); !s) return fail(file.string() + ": " + s.message());
-    std::unique_ptr<LastSeenRecorder> r(new LastSeenRecorder(std::move(*db), interval, max_pending));
+Result<std::unique_ptr<LastSeenRecorder>> LastSeenRecorder::start(std::unique_ptr<LastSeenSink> sink, Options options) {
+    if (!sink) return fail(ErrorKind::Internal, "last-seen recorder without a sink");
+    if (options.max_backoff < options.interval) options.max_backoff = options.interval;
+    std::unique_ptr<LastSeenRecorder> r(new LastSeenRecorder(std::move(sink), std::move(options)));
     r->thread_ = std::thread(&LastSeenRecorder::run, r.get());
     return r;
 }
 
-LastSeenRecorder::LastSeenRecorder(SqliteDatabase db, std::chrono::milliseconds interval, std::size_t max_pending)
-    : db_(std::move(db)), interval_(interval), max_pending_(max_pending) {}
+Result<std::unique_ptr<LastSeenRecorder>> LastSeenRecorder::start(const std::filesystem::path& file,
+                                                                  std::chrono::milliseconds interval,
+                                                                  std::size_t max_pending) {
+    auto sink = open_sqlite_last_seen(file);
+    if (!sink) return sink.error();
+    Options options;
+    options.interval = interval;
+    options.max_pending = max_pending;
+    return start(std::move(*sink), std::move(options));
+}
+
+LastSeenRecorder::LastSeenRecorder(std::unique_ptr<LastSeenSink> sink, Options options)
+    : sink_(std::move(sink)), options_(std::move(options)) {}
 
 LastSeenRecorder::~LastSeenRecorder() {
     {
@@ -38,7 +33,11 @@ LastSeenRecorder::~LastSeenRecorder() {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
-    (void)flush();
+    if (!flush()) {
+        std::lock_guard lock(mutex_);
+        dropped_ += pending_.size();
+        pending_.clear();
+    }
 }
 
 void LastSeenRecorder::record(SeenEvent event) noexcept {
@@ -46,7 +45,7 @@ void LastSeenRecorder::record(SeenEvent event) noexcept {
         std::lock_guard lock(mutex_);
         auto it = pending_.find(event.device);
         if (it == pending_.end()) {
-            if (pending_.size() >= max_pending_) {
+            if (pending_.size() >= options_.max_pending) {
                 ++dropped_;
                 return;
             }
@@ -64,40 +63,62 @@ std::uint64_t LastSeenRecorder::dropped() const {
     return dropped_;
 }
 
+std::size_t LastSeenRecorder::pending() const {
+    std::lock_guard lock(mutex_);
+    return pending_.size();
+}
+
 std::string LastSeenRecorder::last_error() const {
     std::lock_guard lock(mutex_);
     return last_error_;
 }
 
-Status LastSeenRecorder::write(const std::map<std::string, SeenRecord>& batch) {
-    std::lock_guard lock(write_mutex_);
-    auto tx = SqliteTransaction::begin(db_);
-    if (!tx) return tx.error();
-    auto st = db_.prepare(
-        "INSERT INTO last_seen(device, class, nas, reason, at, count) VALUES(?,?,?,?,?,?) "
-        "ON CONFLICT(device) DO UPDATE SET class=excluded.class, nas=excluded.nas, reason=excluded.reason, "
-        "at=excluded.at, count=last_seen.count + excluded.count");
-    if (!st) return st.error();
-    for (const auto& [device, rec] : batch) {
-        st->bind(1, device).bind(2, rec.last.cls).bind(3, rec.last.nas).bind(4, rec.last.reason).bind(5, rec.last.at)
-            .bind(6, rec.count);
-        if (auto s = st->run(); !s) return s;
+void LastSeenRecorder::put_back(std::map<std::string, SeenRecord>&& batch) {
+    // What arrived while the batch was out is newer: it keeps its fields and
+    // adds the batch's count; a device only in the batch comes back if there is room.
+    for (auto& [device, rec] : batch) {
+        auto it = pending_.find(device);
+        if (it != pending_.end()) {
+            it->second.count += rec.count;
+        } else if (pending_.size() < options_.max_pending) {
+            pending_.emplace(device, std::move(rec));
+        } else {
+            dropped_ += static_cast<std::uint64_t>(rec.count);
+        }
     }
-    return tx->commit();
 }
 
 Status LastSeenRecorder::flush() {
+    std::lock_guard write_lock(write_mutex_);
     std::map<std::string, SeenRecord> batch;
     {
         std::lock_guard lock(mutex_);
         batch.swap(pending_);
     }
     if (batch.empty()) return {};
-    auto s = write(batch);
-    if (!s) {
-        std::lock_guard lock(mutex_);
-        last_error_ = s.message();
-        dropped_ += batch.size();
+    Status s;
+    try {
+        std::vector<SeenRecord> rows;
+        rows.reserve(batch.size());
+        for (const auto& [device, rec] : batch) rows.push_back(rec);
+        s = sink_->write(rows, options_.node);
+    } catch (const std::exception& e) {
+        s = fail(ErrorKind::Internal, std::string("last-seen write: ") + e.what());
+    }
+    std::lock_guard lock(mutex_);
+    if (s) {
+        failures_ = 0;
+        last_error_.clear();
+    } else {
+        last_error_ = sink_->describe() + ": " + s.message();
+        if (s.kind() == ErrorKind::Input) {
+            // The database refuses a value of the batch: retrying it would refuse
+            // it again forever, so it is dropped (counted) and the next one tried.
+            for (const auto& [device, rec] : batch) dropped_ += static_cast<std::uint64_t>(rec.count);
+        } else {
+            ++failures_;
+            put_back(std::move(batch));
+        }
     }
     return s;
 }
@@ -105,7 +126,13 @@ Status LastSeenRecorder::flush() {
 void LastSeenRecorder::run() {
     std::unique_lock lock(mutex_);
     while (!stop_) {
-        wake_.wait_for(lock, interval_, [&] { return stop_; });
+        // After n consecutive failures wait interval * 2^n (capped): a server that
+        // is down is not hammered, and one that is back is written to soon.
+        auto wait = options_.interval;
+        for (std::uint32_t i = 0; i < failures_ && wait < options_.max_backoff; ++i) wait *= 2;
+        wait = std::min(wait, std::max(options_.max_backoff, options_.interval));
+        wake_.wait_for(lock, wait, [&] { return stop_; });
+        if (stop_) break;
         lock.unlock();
         (void)flush();
         lock.lock();
@@ -113,21 +140,7 @@ void LastSeenRecorder::run() {
 }
 
 Result<std::vector<SeenRecord>> LastSeenRecorder::read_all(const std::filesystem::path& file) {
-    auto db = SqliteDatabase::open(file.string(), SqliteDatabase::Mode::ReadOnly, 1000);
-    if (!db) return db.error();
-    auto st = db->prepare("SELECT device, class, nas, reason, at, count FROM last_seen ORDER BY device");
-    if (!st) return st.error();
-    std::vector<SeenRecord> out;
-    while (true) {
-        auto row = st->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        SeenRecord r;
-        r.last = {st->column_text(0), st->column_text(1), st->column_text(2), st->column_text(3), st->column_int(4)};
-        r.count = st->column_int(5);
-        out.push_back(std::move(r));
-    }
-    return out;
+    return read_sqlite_last_seen(file);
 }
 
 }  // namespace lscgate

@@ -149,7 +149,7 @@ void BM_RegistryLookup(benchmark::State& state) {
     std::mt19937 rng(11);
     std::uniform_int_distribution<int> pick(0, kDevices - 1);
     for (auto _ : state) {
-        auto row = (*reader)->current_lsc(f.devices[static_cast<std::size_t>(pick(rng))]);
+        auto row = (*reader)->current_lsc(f.devices[static_cast<std::size_t>(pick(rng))], 0);
         benchmark::DoNotOptimize(row);
     }
 }

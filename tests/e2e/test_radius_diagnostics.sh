@@ -8,7 +8,10 @@
 # - a client certificate without a CN is logged under its full subject, never
 #   under the CN FreeRADIUS substitutes, and last-seen records nothing for it;
 # - a client that sends its certificate chain: what FreeRADIUS makes of it is
-#   never decided on a first value.
+#   never decided on a first value;
+# - last-seen keeps the switch's session facts (NAS, Calling-Station-Id,
+#   NAS-Port-Id, Acct-Session-Id, Cisco-AVPair audit-session-id) and the node,
+#   and `lscgate device seen` shows them.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mic_pki.sh"
 source "$(dirname "$0")/radius_lib.sh"
@@ -92,7 +95,31 @@ cat "$WORK/phones/$A.lsc.pem" "$CAPF_DIR/capf.crt" >"$WORK/$A.chain.pem"
 eapol_conf chain "$A" "$WORK/$A.chain.pem" "$WORK/phones/$A.lsc.key"
 expect_rc 0 "EAP-TLS from a client sending its chain (LSC + CAPF) succeeds" -- eapol chain
 expect_contains "$OUT" "CTRL-EVENT-EAP-SUCCESS" "EAP success with the chain"
+
+# ---- last-seen keeps where the phone was: NAS, port, MAC, session ids, node -----------------
+# What a Cisco switch sends with an Access-Request: Calling-Station-Id, NAS-Port-Id,
+# Acct-Session-Id and the audit session id in a Cisco-AVPair among others.
+vpn_from_switch() {
+    printf '%s\n' "User-Name = \"$1\"" "Service-Type = Authorize-Only" "NAS-IP-Address = 192.0.2.10" \
+        'Calling-Station-Id = "00-11-22-33-44-55"' 'NAS-Port-Id = "GigabitEthernet1/0/7"' \
+        'Acct-Session-Id = "0000002A"' 'Cisco-AVPair = "service-type=Framed"' \
+        'Cisco-AVPair = "audit-session-id=C0A8000100000017ABCDEF01"' 'Cisco-AVPair = "method=dot1x"' |
+        radclient -x -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth "$SECRET"
+}
+expect_rc 0 "VPN request with the switch's session attributes for phone A" -- vpn_from_switch "$A"
+expect_contains "$OUT" "Received Access-Accept" "accepted"
 stop_lab "$WORK/lab"
+seen_row=$(sqlite3 -readonly "$WORK/seen/last-seen.db" "SELECT nas || '|' || calling_station_id || '|' || nas_port_id || '|' ||
+    acct_session_id || '|' || audit_session_id || '|' || node FROM last_seen WHERE device = '$A'")
+expect_eq "$seen_row" "192.0.2.10|00-11-22-33-44-55|GigabitEthernet1/0/7|0000002A|C0A8000100000017ABCDEF01|$(hostname)" \
+    "last-seen: NAS, Calling-Station-Id, NAS-Port-Id, Acct-Session-Id, Cisco audit-session-id, node"
+expect_rc 0 "lscgate device seen A --file --json" -- "$LSCGATE" device seen "$A" --file "$WORK/seen/last-seen.db" --json
+expect_eq "$(printf '%s' "$OUT" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), r[0]["audit_session_id"], r[0]["nas_port_id"], r[0]["class"])')" \
+    "1 C0A8000100000017ABCDEF01 GigabitEthernet1/0/7 lsc-valid" "device seen --json shows the session facts"
+expect_rc 0 "lscgate device seen (table)" -- "$LSCGATE" device seen --file "$WORK/seen/last-seen.db"
+expect_contains "$OUT" "00-11-22-33-44-55" "the table shows the calling station"
+expect_rc 2 "lscgate device seen of a phone never seen exits 2" -- \
+    "$LSCGATE" device seen SEP0000000000FF --file "$WORK/seen/last-seen.db"
 
 # A second value in the client-certificate attributes (what a FreeRADIUS that adds a set
 # per chain certificate produces; here added in check-eap-tls before lscgate runs) is

@@ -1,10 +1,12 @@
 // Untrusted text on the RADIUS side: the policy file, the certificate attribute
-// strings a supplicant's certificate ends up as, and VPN user names.
+// strings a supplicant's certificate ends up as, VPN user names, and the NAS's
+// session attributes last-seen keeps (Cisco-AVPair audit-session-id=…).
 
 #include "decide/decision_engine.h"
 #include "decide/policy.h"
 #include "pki/presented_certificate.h"
 #include "decide/request_refusals.h"
+#include "decide/seen_facts.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +49,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     answer.outcome = size % 7 == 0 ? RadiusOutcome::Error : RadiusOutcome::Reject;
     answer.subject_label = subject_label(attrs, answer.decision.device);
     (void)radius_log_line(answer, request.nas);
+    // What last-seen keeps of it: every line as a Cisco-AVPair value (audit-session-id=…).
+    request.calling_station_id = fields[5];
+    request.nas_port_id = fields[6];
+    request.acct_session_id = fields[7];
+    request.cisco_avpairs.assign(fields.begin(), fields.end());
+    answer.decision.device = std::string(fields[3]);
+    (void)seen_event(request, answer.decision, 0);
     (void)device_from_user_name(text, VpnNameForm::CommonName);
     (void)device_from_user_name(text, VpnNameForm::DistinguishedName);
     (void)common_name_of_oneline(text);

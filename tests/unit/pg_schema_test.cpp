@@ -169,26 +169,30 @@ TEST_F(PgSchemaTest, RadiusRoleReadsTheRegistryAndWritesOnlyLastSeen) {
         EXPECT_EQ(r.kind(), ErrorKind::Config) << sql;
     }
 
-    // last_seen: the batch upsert a RADIUS node runs, twice (insert, then update).
+    // last_seen: an upsert per node, twice for radius-a (insert, then update) and
+    // once for radius-b: one row per (device, node).
     const std::string upsert =
         "INSERT INTO lscgate.last_seen(device, class, nas_ip, calling_station_id, nas_port_id, acct_session_id, "
         "audit_session_id, node, reason, at, count) VALUES ($1, 'lsc', $2, '00-11-22-33-44-55', 'Gi1/0/1', "
         "'acct-1', '0A0B0C0D000000010203', $3, 'accepted', to_timestamp($4::bigint), 1) "
-        "ON CONFLICT (device) DO UPDATE SET class = excluded.class, nas_ip = excluded.nas_ip, node = excluded.node, "
+        "ON CONFLICT (device, node) DO UPDATE SET class = excluded.class, nas_ip = excluded.nas_ip, "
         "at = excluded.at, count = lscgate.last_seen.count + excluded.count";
     ASSERT_TRUE(radius.prepare("upsert_last_seen", upsert, 4).ok());
-    for (const char* node : {"radius-a", "radius-b"}) {
+    for (const char* node : {"radius-a", "radius-b", "radius-a"}) {
         auto r = radius.exec_prepared("upsert_last_seen", {pg_param("SEP001122334455"), pg_param("10.1.2.3"),
                                                            pg_param(node), pg_param(std::int64_t{1700000000})});
         ASSERT_TRUE(r.ok()) << r.message();
     }
-    auto seen = issuer_.exec("SELECT host(nas_ip), node, count, extract(epoch FROM at)::bigint FROM lscgate.last_seen");
+    auto seen = issuer_.exec(
+        "SELECT host(nas_ip), node, count, extract(epoch FROM at)::bigint FROM lscgate.last_seen ORDER BY node");
     ASSERT_TRUE(seen.ok()) << seen.message();
-    ASSERT_EQ(seen->rows(), 1);
+    ASSERT_EQ(seen->rows(), 2);
     EXPECT_EQ(seen->text(0, 0), "10.1.2.3");
-    EXPECT_EQ(seen->text(0, 1), "radius-b");
+    EXPECT_EQ(seen->text(0, 1), "radius-a");
     EXPECT_EQ(*seen->int64(0, 2), 2);
     EXPECT_EQ(*seen->int64(0, 3), 1700000000);
+    EXPECT_EQ(seen->text(1, 1), "radius-b");
+    EXPECT_EQ(*seen->int64(1, 2), 1);
 
     // A NAS address is an inet: garbage is refused as bad input.
     auto bad = radius.exec_prepared("upsert_last_seen", {pg_param("SEP001122334455"), pg_param("not-an-ip"),

@@ -14,9 +14,10 @@
 //    themselves, and `lscgate registry copy` can insert the source's ids (it must
 //    then move the identity on: SELECT setval(pg_get_serial_sequence(
 //    'lscgate.devices', 'id'), max(id)) FROM lscgate.devices, per table);
-//  * `lscgate.last_seen`: per device what the RADIUS nodes saw last (class,
-//    NAS-IP as `inet`, Calling-Station-Id, NAS-Port-Id, Acct-Session-Id, Cisco
-//    audit-session-id, the node), the one table the RADIUS role may write;
+//  * `lscgate.last_seen`: per device and RADIUS node what that node saw last
+//    (class, NAS-IP as `inet`, Calling-Station-Id, NAS-Port-Id, Acct-Session-Id,
+//    Cisco audit-session-id), key (device, node); the one table the RADIUS role
+//    may write (registry/postgresql/pg_last_seen.h);
 //  * a change signal for the RADIUS nodes' remembered rows: any statement that
 //    changes certificates, capf_certificates or a device's existence/name bumps
 //    the single row of `lscgate.change_counter` and sends
@@ -152,20 +153,23 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON lscgate.audit
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON lscgate.audit
   FOR EACH STATEMENT EXECUTE FUNCTION lscgate.audit_append_only();
 
--- What the RADIUS nodes saw last, per device (User-Name / certificate device
--- name); written in batches by each node, so `count` adds up across nodes.
+-- What each RADIUS node saw last, per device (User-Name / certificate device
+-- name) and node: one row per (device, node), so a phone seen by two nodes
+-- shows both. Written in batches by each node (its own rows only); `count` is
+-- how many authentications that node recorded for the device.
 CREATE TABLE lscgate.last_seen(
-  device text PRIMARY KEY,
+  device text NOT NULL,
+  node text NOT NULL,
   class text NOT NULL,
   nas_ip inet,
   calling_station_id text NOT NULL DEFAULT '',
   nas_port_id text NOT NULL DEFAULT '',
   acct_session_id text NOT NULL DEFAULT '',
   audit_session_id text NOT NULL DEFAULT '',
-  node text NOT NULL DEFAULT '',
   reason text NOT NULL DEFAULT '',
   at timestamptz NOT NULL,
-  count bigint NOT NULL DEFAULT 1 CHECK (count >= 0)
+  count bigint NOT NULL DEFAULT 1 CHECK (count >= 0),
+  PRIMARY KEY (device, node)
 );
 
 -- The change signal (see the file comment).

@@ -1,0 +1,324 @@
+#include "registry/postgresql/pg_registry_reader.h"
+
+#include "pki/certificate.h"
+#include "registry/postgresql/pg_migrate.h"
+#include "registry/postgresql/pg_reader_conninfo.h"
+#include "registry/postgresql/pq_conninfo.h"
+
+#include <algorithm>
+#include <ctime>
+
+namespace lscgate {
+namespace {
+
+// One LSC row (or none) with the change counter, read in one statement and so
+// from one snapshot: a row tagged with the counter is exactly as current as it.
+// Columns: 0 counter; 1 device (NULL: no row), kind, status, serial, issuer,
+// fingerprint, not_before, not_after (Unix seconds), older_than_active.
+std::string row_sql(const char* where) {
+    return std::string(
+               "SELECT cc.value, r.device_name, r.kind, r.status, r.serial, r.issuer_oneline, r.fingerprint, r.nb, "
+               "r.na, r.older FROM lscgate.change_counter cc LEFT JOIN LATERAL ("
+               "SELECT c.device_name, c.kind, c.status, c.serial, c.issuer_oneline, c.fingerprint, "
+               "floor(extract(epoch FROM c.not_before))::bigint AS nb, "
+               "floor(extract(epoch FROM c.not_after))::bigint AS na, "
+               "(c.status = 'unconfirmed' AND EXISTS(SELECT 1 FROM lscgate.certificates a WHERE "
+               "a.device_name = c.device_name AND a.kind = 'lsc' AND a.status = 'active' AND a.id > c.id)) AS older "
+               "FROM lscgate.certificates c WHERE ") +
+           where + " ORDER BY (c.status = 'active') DESC, c.id DESC LIMIT 1) r ON true";
+}
+
+constexpr const char* kBySerial = "lscgate_lsc_by_serial";
+constexpr const char* kByDevice = "lscgate_lsc_by_device";
+constexpr const char* kCounter = "lscgate_change_counter";
+constexpr const char* kCapfSignature = "lscgate_capf_signature";
+constexpr const char* kCapfTrusted = "lscgate_capf_trusted";
+
+Result<std::optional<RegisteredCertificate>> read_row(const PgResult& r) {
+    if (r.rows() != 1) return fail("change counter row missing from lscgate.change_counter");
+    if (r.is_null(0, 1)) return std::optional<RegisteredCertificate>{};
+    RegisteredCertificate c;
+    c.device_name = r.text(0, 1);
+    auto kind = parse_certificate_kind(r.text(0, 2));
+    auto status = parse_certificate_status(r.text(0, 3));
+    if (!kind || !status) return fail("corrupt certificate row for " + c.device_name);
+    c.kind = *kind;
+    c.status = *status;
+    c.serial_hex = r.text(0, 4);
+    c.issuer_oneline = r.text(0, 5);
+    c.fingerprint = r.text(0, 6);
+    auto nb = r.int64(0, 7);
+    auto na = r.int64(0, 8);
+    auto older = r.boolean(0, 9);
+    if (!nb) return nb.error();
+    if (!na) return na.error();
+    if (!older) return older.error();
+    c.not_before = *nb;
+    c.not_after = *na;
+    c.older_than_active = *older;
+    return std::optional<RegisteredCertificate>{std::move(c)};
+}
+
+bool broken(const PgConnection& c) { return !c.ok() || sqlstate::is_connection_error(c.last_sqlstate()); }
+
+UnixTime system_now() { return static_cast<UnixTime>(std::time(nullptr)); }
+
+}  // namespace
+
+struct PgRegistryReader::Connection {
+    std::mutex mutex;
+    std::optional<PgConnection> conn;
+};
+
+// The last answer per lookup key, tagged with the change counter it was read
+// under; a fixed table (a key hashes to one slot, a collision replaces it).
+class PgRegistryReader::RememberedRows {
+public:
+    struct Entry {
+        std::optional<RegisteredCertificate> row;
+        std::int64_t counter = -1;
+    };
+    std::optional<Entry> find(const std::string& key) const {
+        const Slot& s = slot(key);
+        std::lock_guard lock(s.mutex);
+        if (!s.used || s.key != key) return std::nullopt;
+        return s.entry;
+    }
+    void put(const std::string& key, Entry entry) {
+        Slot& s = slot(key);
+        std::lock_guard lock(s.mutex);
+        s.used = true;
+        s.key = key;
+        s.entry = std::move(entry);
+    }
+
+private:
+    struct Slot {
+        mutable std::mutex mutex;
+        bool used = false;
+        std::string key;
+        Entry entry;
+    };
+    static constexpr std::size_t kSlots = 8192;  // ~2 MB at most; a site's phones and their serials
+    const Slot& slot(const std::string& key) const { return slots_[std::hash<std::string>{}(key) % kSlots]; }
+    Slot& slot(const std::string& key) { return slots_[std::hash<std::string>{}(key) % kSlots]; }
+    std::unique_ptr<Slot[]> slots_ = std::make_unique<Slot[]>(kSlots);
+};
+
+PgRegistryReader::PgRegistryReader(std::string conninfo, std::string shown, const RegistryReaderOptions& options,
+                                   LogSink log)
+    : conninfo_(std::move(conninfo)),
+      shown_(std::move(shown)),
+      options_(options),
+      log_(std::move(log)),
+      size_(std::max<std::size_t>(1, options.connections)),
+      gate_(options.reconnect_backoff_min, options.reconnect_backoff_max),
+      remembered_(std::make_unique<RememberedRows>()) {
+    connections_ = std::make_unique<Connection[]>(size_);
+}
+
+PgRegistryReader::~PgRegistryReader() = default;
+
+Result<std::unique_ptr<RegistryReader>> PgRegistryReader::open(const std::string& conninfo,
+                                                               const RegistryReaderOptions& options, LogSink log) {
+    PgReaderBounds bounds;
+    bounds.connect_timeout = options.connect_timeout;
+    auto effective = pg_reader_conninfo(conninfo, bounds);
+    if (!effective) return effective.error();
+    std::unique_ptr<PgRegistryReader> reader(
+        new PgRegistryReader(std::move(*effective), redact_conninfo_secrets(conninfo, conninfo), options, std::move(log)));
+    for (std::size_t i = 0; i < reader->size_; ++i) {
+        Connection& c = reader->connections_[i];
+        if (auto s = reader->connect(c); !s) return s.error();
+        // Checking the schema once proves the role can read the registry at all.
+        if (i == 0)
+            if (auto s = pg_check_schema_version(*c.conn); !s)
+                return fail(s.kind(), "registry " + reader->shown_ + ": " + s.message());
+    }
+    reader->note_reachable(system_now());
+    return std::unique_ptr<RegistryReader>(std::move(reader));
+}
+
+std::chrono::steady_clock::time_point PgRegistryReader::clock_now() const {
+    return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
+}
+
+// Opens c's connection, when the back-off allows an attempt now. Caller holds c.mutex.
+Status PgRegistryReader::connect(Connection& c) {
+    c.conn.reset();
+    if (!gate_.try_begin(clock_now())) {
+        std::lock_guard lock(outage_mutex_);
+        return fail(ErrorKind::Unavailable, "registry " + shown_ + " unreachable (" + last_cause_ +
+                                                "); next connection attempt in " +
+                                                std::to_string(gate_.wait_left(clock_now()).count()) + " ms");
+    }
+    attempts_.fetch_add(1);
+    auto conn = PgConnection::connect(conninfo_, static_cast<int>(options_.connect_timeout.count()), "lscgate-radius");
+    Status setup = conn ? Status{} : Status(conn.error());
+    if (setup) {
+        // statement_timeout bounds a query on a live but stuck server; read-only
+        // transactions make this connection unable to change the registry even
+        // with a role that could.
+        auto set = conn->exec("SET statement_timeout = " + std::to_string(options_.statement_timeout.count()) +
+                              "; SET default_transaction_read_only = on");
+        if (!set) setup = set.error();
+    }
+    const std::pair<const char*, std::string> statements[] = {
+        {kBySerial, row_sql("c.serial = $1 AND c.issuer_oneline = $2 AND c.kind = 'lsc' AND c.status <> 'fetched'")},
+        {kByDevice, row_sql("c.device_name = $1 AND c.kind = 'lsc'")},
+        {kCounter, "SELECT value FROM lscgate.change_counter"},
+        {kCapfSignature,
+         "SELECT coalesce(string_agg(fingerprint || ':' || status, ',' ORDER BY id), '') FROM lscgate.capf_certificates"},
+        {kCapfTrusted, "SELECT pem FROM lscgate.capf_certificates WHERE status IN ('current','previous') ORDER BY id"},
+    };
+    for (const auto& [name, sql] : statements) {
+        if (!setup) break;
+        const int nparams = name == kBySerial ? 2 : name == kByDevice ? 1 : 0;
+        setup = conn->prepare(name, sql, nparams);
+    }
+    if (!setup) {
+        gate_.failed(clock_now());
+        std::lock_guard lock(outage_mutex_);
+        last_cause_ = setup.message();
+        return fail(setup.kind(), "registry " + shown_ + ": " + setup.message());
+    }
+    gate_.succeeded();
+    c.conn = std::move(*conn);
+    return {};
+}
+
+// Runs fn(PgConnection&) on an idle pooled connection (or the next one, waiting
+// for it). A connection found broken is replaced once: after a server restart
+// every pooled connection is dead, and the request that finds out need not fail.
+template <class T, class F>
+Result<T> PgRegistryReader::with_connection(F&& fn) {
+    const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed);
+    Connection* chosen = &connections_[start % size_];
+    for (std::size_t i = 0; i < size_; ++i) {
+        Connection& c = connections_[(start + i) % size_];
+        if (c.mutex.try_lock()) {
+            c.mutex.unlock();
+            chosen = &c;
+            break;
+        }
+    }
+    std::lock_guard lock(chosen->mutex);
+    for (int round = 0;; ++round) {
+        const bool fresh = !chosen->conn || !chosen->conn->ok();
+        if (fresh)
+            if (auto s = connect(*chosen); !s) return s.error();
+        auto r = fn(*chosen->conn);
+        if (r || !broken(*chosen->conn)) return r;
+        chosen->conn.reset();
+        if (fresh || round > 0) return r;
+    }
+}
+
+Result<std::optional<RegisteredCertificate>> PgRegistryReader::lookup(std::string key, const char* statement,
+                                                                      const PgParams& params, UnixTime now) {
+    using Row = std::optional<RegisteredCertificate>;
+    auto r = with_connection<Row>([&](PgConnection& c) -> Result<Row> {
+        if (auto hit = remembered_->find(key)) {
+            auto counter = c.exec_prepared(kCounter, {});
+            if (!counter) return counter.error();
+            auto value = counter->int64(0, 0);
+            if (!value) return value.error();
+            // Nothing written since the row was read: it is what the query would return.
+            if (*value == hit->counter) return hit->row;
+        }
+        auto res = c.exec_prepared(statement, params);
+        if (!res) return res.error();
+        auto counter = res->int64(0, 0);
+        if (!counter) return counter.error();
+        auto row = read_row(*res);
+        if (!row) return row.error();
+        remembered_->put(key, {*row, *counter});
+        return row;
+    });
+    if (r) {
+        note_reachable(now);
+        return r;
+    }
+    return outage_answer(key, r.error(), now);
+}
+
+// A failed lookup: fail closed, unless the registry is unreachable, the grace
+// has not run out, and the key has a remembered row.
+Result<std::optional<RegisteredCertificate>> PgRegistryReader::outage_answer(const std::string& key, const Error& error,
+                                                                             UnixTime now) {
+    if (error.kind != ErrorKind::Unavailable) return error;
+    note_unreachable(error.message);
+    const auto grace = static_cast<UnixTime>(options_.outage_grace.count());
+    if (grace <= 0) return error;
+    const UnixTime since = last_reachable_.load();
+    if (now - since > grace)
+        return fail(ErrorKind::Unavailable, error.message + " (the outage grace of " + std::to_string(grace) +
+                                                " s after the registry last answered has run out)");
+    auto hit = remembered_->find(key);
+    if (!hit) return fail(ErrorKind::Unavailable, error.message + " (no row known from before the outage)");
+    return hit->row;
+}
+
+void PgRegistryReader::note_reachable(UnixTime now) {
+    UnixTime seen = last_reachable_.load();
+    while (now > seen && !last_reachable_.compare_exchange_weak(seen, now)) {
+    }
+    if (!unreachable_.load()) return;
+    std::lock_guard lock(outage_mutex_);
+    if (unreachable_.exchange(false)) log("registry " + shown_ + " answers again: the outage is over");
+}
+
+void PgRegistryReader::note_unreachable(const std::string& cause) {
+    if (unreachable_.load()) return;
+    std::lock_guard lock(outage_mutex_);
+    if (unreachable_.exchange(true)) return;
+    const auto grace = options_.outage_grace.count();
+    log(cause + " - registry outage: " +
+        (grace > 0 ? "answering devices seen before it from their last known rows for up to " + std::to_string(grace) +
+                         " s, then failing closed"
+                   : std::string("failing closed until it answers again")));
+}
+
+void PgRegistryReader::log(const std::string& message) const {
+    if (log_) log_(message);
+}
+
+Result<std::optional<RegisteredCertificate>> PgRegistryReader::by_serial(const std::string& serial_hex,
+                                                                         const std::string& issuer_oneline,
+                                                                         UnixTime now) {
+    return lookup("s\n" + serial_hex + "\n" + issuer_oneline, kBySerial, {serial_hex, issuer_oneline}, now);
+}
+
+Result<std::optional<RegisteredCertificate>> PgRegistryReader::current_lsc(const std::string& device, UnixTime now) {
+    return lookup("d\n" + device, kByDevice, {device}, now);
+}
+
+Result<std::string> PgRegistryReader::capf_signature() {
+    auto r = with_connection<std::string>([](PgConnection& c) -> Result<std::string> {
+        auto res = c.exec_prepared(kCapfSignature, {});
+        if (!res) return res.error();
+        return res->text(0, 0);
+    });
+    if (r) note_reachable(system_now());
+    else if (r.kind() == ErrorKind::Unavailable) note_unreachable(r.message());
+    return r;
+}
+
+Result<std::vector<X509Ptr>> PgRegistryReader::trusted_capf_certificates() {
+    auto r = with_connection<std::vector<X509Ptr>>([](PgConnection& c) -> Result<std::vector<X509Ptr>> {
+        auto res = c.exec_prepared(kCapfTrusted, {});
+        if (!res) return res.error();
+        std::vector<X509Ptr> out;
+        for (int i = 0; i < res->rows(); ++i) {
+            auto cert = parse_certificate_pem(res->text(i, 0));
+            if (!cert) return fail("corrupt CAPF certificate in the registry: " + cert.message());
+            out.push_back(std::move(*cert));
+        }
+        return out;
+    });
+    if (r) note_reachable(system_now());
+    else if (r.kind() == ErrorKind::Unavailable) note_unreachable(r.message());
+    return r;
+}
+
+}  // namespace lscgate

@@ -1,0 +1,105 @@
+#pragma once
+
+// The registry reader over a PostgreSQL registry shared by several RADIUS nodes
+// (see registry_reader.h for the interface). Connects as the RADIUS role
+// (lscgate_radius, policy/postgresql/setup.sql: SELECT on the registry only).
+//
+// Connections: a bounded pool of `connections` read connections per reader,
+// opened at open(), each with its lookups prepared, statement_timeout set and
+// transactions read-only. A request takes an idle connection (or waits for a
+// busy one); it never opens one unless its own connection broke. The pool
+// never grows: nodes × connections must fit the server's max_connections
+// (PostgreSQL's default is 100, minus superuser_reserved_connections 3; four
+// nodes at 25 already exhaust it).
+//
+// Remembered rows: each answer is kept (by lookup key, in a fixed table) with
+// the value of lscgate.change_counter read in the same statement. Every write
+// to certificates, capf_certificates or a device's existence bumps that counter
+// at commit (pg_schema.h), so a later lookup of the same key reads only the
+// counter (a one-row primary-key read) and uses the row when it is unchanged -
+// a revoke committed by any node counts at the next request on every node. The
+// counter, not LISTEN lscgate_registry: a notification arrives asynchronously,
+// possibly after the next request, while the counter is exact.
+//
+// A dead server: libpq's connect_timeout, tcp_user_timeout and keepalives (see
+// pg_reader_conninfo.h) and the session's statement_timeout bound how long one
+// request can wait. A broken connection is replaced at its next use, but while
+// the server stays unreachable only one attempt per back-off interval is made
+// for the whole pool (pg_reconnect_gate.h); other requests fail at once.
+//
+// Outage policy (RegistryReaderOptions::outage_grace): while the server is
+// unreachable, grace 0 fails every lookup closed (ErrorKind::Unavailable); grace
+// N answers a key from its remembered row while `now` is at most N seconds past
+// the last time the registry answered, then fails closed; a key never read
+// before the outage always fails closed. The outage's start and end are logged
+// once each. Errors that are not an outage (a privilege missing, a schema
+// mismatch) fail closed at once, grace or not.
+
+#include "registry/postgresql/pg_reconnect_gate.h"
+#include "registry/postgresql/pq_handles.h"
+#include "registry/registry_reader.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace lscgate {
+
+class PgRegistryReader final : public RegistryReader {
+public:
+    /// Connects `options.connections` (at least 1) read connections to the
+    /// registry `conninfo` names (a libpq URI or keyword/value string) and checks
+    /// the schema version. Errors: Config (malformed conninfo, authentication or
+    /// privileges refused, schema not at this lscgate's version), Unavailable
+    /// (the server cannot be reached). Messages never show the password.
+    static Result<std::unique_ptr<RegistryReader>> open(const std::string& conninfo,
+                                                        const RegistryReaderOptions& options, LogSink log = {});
+    ~PgRegistryReader() override;
+
+    Result<std::optional<RegisteredCertificate>> by_serial(const std::string& serial_hex,
+                                                           const std::string& issuer_oneline, UnixTime now) override;
+    Result<std::optional<RegisteredCertificate>> current_lsc(const std::string& device, UnixTime now) override;
+    Result<std::vector<X509Ptr>> trusted_capf_certificates() override;
+    Result<std::string> capf_signature() override;
+
+    /// Connection attempts made since open() (including open's own): what the
+    /// back-off bounds while the server is down.
+    std::uint64_t connection_attempts() const { return attempts_.load(); }
+
+    struct Connection;
+    class RememberedRows;
+
+private:
+    PgRegistryReader(std::string conninfo, std::string shown, const RegistryReaderOptions& options, LogSink log);
+    std::chrono::steady_clock::time_point clock_now() const;
+    Status connect(Connection& c);
+    template <class T, class F>
+    Result<T> with_connection(F&& fn);
+    Result<std::optional<RegisteredCertificate>> lookup(std::string key, const char* statement, const PgParams& params,
+                                                        UnixTime now);
+    Result<std::optional<RegisteredCertificate>> outage_answer(const std::string& key, const Error& error, UnixTime now);
+    void note_reachable(UnixTime now);
+    void note_unreachable(const std::string& cause);
+    void log(const std::string& message) const;
+
+    const std::string conninfo_;  // the effective conninfo (with the reader's bounds)
+    const std::string shown_;     // the administrator's conninfo, password redacted: for messages
+    const RegistryReaderOptions options_;
+    const LogSink log_;
+    std::unique_ptr<Connection[]> connections_;
+    std::size_t size_ = 1;
+    std::atomic<std::size_t> next_{0};
+    PgReconnectGate gate_;
+    std::atomic<std::uint64_t> attempts_{0};
+    std::unique_ptr<RememberedRows> remembered_;
+
+    std::atomic<bool> unreachable_{false};
+    std::atomic<UnixTime> last_reachable_{0};  // Unix seconds: the latest `now` the registry answered at
+    std::mutex outage_mutex_;                  // orders the outage's start/end log lines
+    std::string last_cause_;                   // why the last attempt failed (under outage_mutex_)
+};
+
+}  // namespace lscgate
