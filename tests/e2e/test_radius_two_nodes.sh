@@ -121,7 +121,10 @@ must "node B (registry_outage_grace $GRACE_B) starts" -- start_lab "$WORK/node-b
 node_env b
 [ "$A_VPN" != "$B_VPN" ] && [ "$A_PID" != "$B_PID" ] && pass "two labs: ports $A_VPN/$B_VPN, pids $A_PID/$B_PID" ||
     failed "the two labs share a port or a process"
-expect_not_contains "$(cat "$WORK/node-a/raddb/mods-available/lscgate")" "lscgate.db" "node A's module reads no SQLite file"
+for x in a b; do
+    expect_eq "$(sed -n 's/^[[:space:]]*database = //p' "$WORK/node-$x/raddb/mods-available/lscgate")" "\"$PG_RADIUS_URI\"" \
+        "node $x's module reads the registry on PostgreSQL as lscgate_radius"
+done
 
 for x in a b; do
     expect_rc 0 "node $x: EAP-TLS with P's LSC succeeds" -- eapol_at "$x" "$P"
