@@ -2,6 +2,7 @@
 // certificates against a real registry file, including every hostile case, both
 // from full certificates and from the attribute text FreeRADIUS provides.
 
+#include "registry/sqlite_handles.h"
 #include "pki/bytes.h"
 #include "pki/certificate.h"
 #include "decide/decision_engine.h"

@@ -7,6 +7,7 @@
 // connection or process (the sqlite3 shell), as lscgate and an admin are for
 // FreeRADIUS.
 
+#include "registry/sqlite_handles.h"
 #include "decide/decision_engine.h"
 #include "registry/registry_files.h"
 #include "registry_test_backend.h"
