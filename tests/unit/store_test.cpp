@@ -744,23 +744,28 @@ TEST_P(StoreOnBackends, ClaimingAnOperationIsExclusiveUntilItIsStale) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     auto op = schedule("SEP000000000001");
     const UnixTime now = now_utc();
-    auto first = store.claim_operation(op.id, now, 600);
+    auto first = store.claim_operation(op.id, now, 600, "server A");
     ASSERT_TRUE(first) << first.message();
     EXPECT_TRUE(*first);
-    auto second = store.claim_operation(op.id, now, 600);
+    auto second = store.claim_operation(op.id, now, 600, "server B");
     ASSERT_TRUE(second) << second.message();
     EXPECT_FALSE(*second) << "an operation in progress is not claimed twice";
     EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='in-progress'"), 1);
-    // Its session died with its server: after the stale time the next one takes it over.
-    auto later = store.claim_operation(op.id, now + 601, 600);
+    // The claimer itself (one process) may take back a claim none of its sessions holds.
+    auto own = store.claim_operation(op.id, now + 1, 600, "server A");
+    ASSERT_TRUE(own);
+    EXPECT_TRUE(*own);
+    EXPECT_FALSE(*store.claim_operation(op.id, now + 600, 600, "server B")) << "fresh: A claimed it at now + 1";
+    // Its session died with its server: after the stale time another one takes it over.
+    auto later = store.claim_operation(op.id, now + 601, 600, "server B");
     ASSERT_TRUE(later);
     EXPECT_TRUE(*later);
     // Handed back (the session failed on the phone's side): claimable again.
     ASSERT_TRUE(store.set_operation_state(op.id, OperationState::Pending, "phone went away"));
-    EXPECT_TRUE(*store.claim_operation(op.id, now + 602, 600));
+    EXPECT_TRUE(*store.claim_operation(op.id, now + 602, 600, "server A"));
     // Finished: never claimed again.
     ASSERT_TRUE(store.commit_issued_lsc(op, lsc_for("SEP000000000001").get()));
-    EXPECT_FALSE(*store.claim_operation(op.id, now + 5000, 600));
+    EXPECT_FALSE(*store.claim_operation(op.id, now + 5000, 600, "server A"));
 }
 
 // Two connections (two `lscgate serve`) race for the same operation, many times:
@@ -782,7 +787,7 @@ TEST_P(StoreOnBackends, TwoWritersNeverIssueTwiceForOneOperationAndLoseNoAuditRo
         const Operation op = schedule("SEP000000000001");
         std::atomic<int> winners{0};
         std::latch start(2);
-        auto racer = [&](Store& mine, const X509* cert) {
+        auto racer = [&](Store& mine, const X509* cert, const std::string& server) {
             auto note = [&](const std::string& what) {
                 ++failures;
                 std::lock_guard<std::mutex> g(failure_lock);
@@ -791,7 +796,7 @@ TEST_P(StoreOnBackends, TwoWritersNeverIssueTwiceForOneOperationAndLoseNoAuditRo
             start.arrive_and_wait();
             if (mine.audit("racer", "race.attempt", op.device_name, "round")) ++audit_writes;
             else note("audit failed");
-            auto claimed = mine.claim_operation(op.id, now_utc(), 600);
+            auto claimed = mine.claim_operation(op.id, now_utc(), 600, server);
             if (!claimed) return note("claim: " + claimed.message());
             if (!*claimed) return;
             ++winners;
@@ -801,8 +806,8 @@ TEST_P(StoreOnBackends, TwoWritersNeverIssueTwiceForOneOperationAndLoseNoAuditRo
             if (!ok) return note("confirm: " + ok.message());
             audit_writes += 2;  // lsc.record, lsc.issue
         };
-        std::thread ta(racer, std::ref(a), certs[static_cast<std::size_t>(2 * round)].get());
-        std::thread tb(racer, std::ref(b), certs[static_cast<std::size_t>(2 * round + 1)].get());
+        std::thread ta(racer, std::ref(a), certs[static_cast<std::size_t>(2 * round)].get(), "server A");
+        std::thread tb(racer, std::ref(b), certs[static_cast<std::size_t>(2 * round + 1)].get(), "server B");
         ta.join();
         tb.join();
         ASSERT_EQ(failures.load(), 0) << failure_text;
