@@ -1,5 +1,7 @@
 #include "capf/session.h"
 
+#include "capf/operation_claim.h"
+
 #include "pki/auth_secret.h"
 #include "pki/certificate.h"
 #include "registry/device_name.h"
@@ -591,8 +593,16 @@ SessionOutcome ServerSession::run() {
     // The first write of every session that may issue anything: if the registry
     // cannot record (disk full, locked), refuse now, before a key or an LSC
     // exists, rather than hand out a certificate nobody can record.
-    if (auto s = ctx_.store.set_operation_state(operation.id, OperationState::InProgress, ""); !s) {
-        end(reason::kInvalidElement, "failed", "registry cannot be written: " + s.message());
+    // It is also the claim: of two sessions for one operation (two `lscgate serve`
+    // on one registry) only one takes it and may issue (issue 8 item 6).
+    auto claim = OperationClaim::take(ctx_.store, operation.id, now_utc(), operation_claim_stale_seconds(ctx_.settings));
+    if (!claim) {
+        end(reason::kInvalidElement, "failed", "registry cannot be written: " + claim.message());
+        return out_;
+    }
+    if (!claim->has_value()) {
+        end(reason::kInvalidElement, "failed",
+            "operation " + std::to_string(operation.id) + " is already in progress in another CAPF session (or ended meanwhile)");
         return out_;
     }
 

@@ -375,6 +375,24 @@ Status SqliteStore::set_operation_state(std::int64_t operation_id, OperationStat
     return {};
 }
 
+Result<bool> SqliteStore::claim_operation(std::int64_t operation_id, UnixTime now, int stale_after_seconds,
+                                          const std::string& claimer) {
+    // One conditional UPDATE under SQLite's single writer lock: a second claimer
+    // (another connection, another lscgate serve on this file) runs after the
+    // first committed, finds the row in-progress and fresh, and changes nothing.
+    auto tx = SqliteTransaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare(
+        "UPDATE operations SET state='in-progress', last_error=?, updated_at=?, finished_at=NULL WHERE id=? AND "
+        "(state='pending' OR (state='in-progress' AND (updated_at <= ? OR last_error = ?)))");
+    if (!st) return st.error();
+    st->bind(1, claimer).bind(2, now).bind(3, operation_id).bind(4, now - stale_after_seconds).bind(5, claimer);
+    if (auto s = st->run(); !s) return s.error();
+    const bool claimed = db_.changes() == 1;
+    if (auto s = tx->commit(); !s) return s.error();
+    return claimed;
+}
+
 Result<int> SqliteStore::expire_operations(UnixTime now) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
