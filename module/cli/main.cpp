@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
     const char* env_dir = std::getenv("LSCGATE_DIR");
     ctx.dir = env_dir != nullptr ? env_dir : "/var/lib/lscgate";
     app.add_option("--dir", ctx.dir, "lscgate directory (config, CAPF key, database); default $LSCGATE_DIR or /var/lib/lscgate");
+    app.add_option("--database", ctx.database,
+                   "registry: SQLite file or PostgreSQL URI/conninfo; overrides $LSCGATE_DATABASE and [store] database");
     app.set_version_flag("--version", "lscgate 0.1.0");
 
     add_init_command(app, ctx);
