@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     add_phone_command(app, ctx);
     add_audit_command(app, ctx);
     add_revoke_command(app, ctx);
+    add_registry_command(app, ctx);
 
     try {
         app.parse(argc, argv);
