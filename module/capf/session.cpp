@@ -85,7 +85,7 @@ private:
 void ServerSession::end(std::uint8_t reason, std::string result, std::string cause) {
     Message m(Command::EndSession, sid_);
     m.add_u8(Tag::Reason, reason);
-    (void)channel_.send(m);  // a failed write changes nothing: we close either way (§11)
+    (void)channel_.send(m);  // a failed write changes nothing: we close either way (§10)
     out_.end_reason = reason;
     out_.result = std::move(result);
     if (!cause.empty()) out_.cause = std::move(cause);
@@ -416,7 +416,7 @@ void ServerSession::fetch(const Operation& op) {
     }
     const Bytes* wrapped = resp->find(Tag::Certificate);
     if (!phone_succeeded(*resp) || wrapped == nullptr) {
-        // §11: END_SESSION(7), commit nothing, keep the operation pending.
+        // §10: END_SESSION(7), commit nothing, keep the operation pending.
         const std::string why = "phone returned no certificate";
         fail_operation(op, OperationState::Pending, why);
         end(reason::kInvalidElement, "failed", why);
