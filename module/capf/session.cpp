@@ -244,11 +244,7 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
         // MIC CNs read like "CP-8841-SEP001122334455": the device name must be the
         // whole CN or its last dash-separated part, not merely a substring.
         const std::string& cn = facts->common_name;
-        const bool names_device =
-            cn == device.name || (cn.size() > device.name.size() && cn.compare(cn.size() - device.name.size(),
-                                                                               device.name.size(), device.name) == 0 &&
-                                  cn[cn.size() - device.name.size() - 1] == '-');
-        if (!names_device) return refused("MIC CN " + cn + " does not name " + device.name);
+        if (!mic_common_name_names_device(cn, device.name)) return refused("MIC CN " + cn + " does not name " + device.name);
     }
 
     EVP_PKEY* key = X509_get0_pubkey(cert->get());
