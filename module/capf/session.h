@@ -1,6 +1,6 @@
 #pragma once
 
-// Server side of one CAPF session (capf-protocol.md §6, §7, §10, §11): exactly
+// Server side of one CAPF session (module/capf/PROTOCOL.md §6, §7, §6.8, §10): exactly
 // one END_SESSION ends every path that still has a peer, nothing is committed
 // before the phone confirms it, and every failure has a cause for the log.
 

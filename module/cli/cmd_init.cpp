@@ -23,14 +23,11 @@ namespace {
 // "/C=NZ/O=Example/CN=CAPF-hq2" with its (last) CN replaced by "CAPF-" and 8 random
 // hex digits, the shape of a generated CAPF name; "" (a generated name) without a CN.
 std::string with_fresh_common_name(const std::string& oneline) {
-    const auto at = oneline.rfind("/CN=");
-    if (at == std::string::npos) return {};
     unsigned char r[4] = {};
     RAND_bytes(r, sizeof r);
     char cn[16];
     std::snprintf(cn, sizeof cn, "CAPF-%02X%02X%02X%02X", r[0], r[1], r[2], r[3]);
-    const auto end = oneline.find('/', at + 1);
-    return oneline.substr(0, at) + "/CN=" + cn + (end == std::string::npos ? "" : oneline.substr(end));
+    return with_common_name(oneline, cn);
 }
 
 // Writes DIR/lscgate.toml naming the --database setting (default lscgate.db)

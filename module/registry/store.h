@@ -163,7 +163,7 @@ public:
         return impl_->discard_unconfirmed_lsc(certificate_id, why);
     }
     // A phone proved possession of its unconfirmed LSC (an LSC-authenticated CAPF
-    // session, module/capf/PROTOCOL.md): it is the phone's certificate, so it
+    // session, module/capf/PROTOCOL.md §7.3): it is the phone's certificate, so it
     // becomes active like a confirmed one. Refused when the device has a newer
     // active LSC (then the unconfirmed one is stale, and becomes superseded).
     Result<CertificateRecord> confirm_lsc_by_possession(std::int64_t certificate_id) {
