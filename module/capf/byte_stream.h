@@ -25,7 +25,7 @@ public:
     virtual ~ByteStream() = default;
     // Reads at least one byte unless the peer closed, the deadline passed or an error occurred.
     virtual IoResult read_some(std::uint8_t* buffer, std::size_t size, Clock::time_point deadline) = 0;
-    // Writes everything in one call (one TLS record per CAPF message, §1 write rule).
+    // Writes everything in one call (one TLS record per CAPF message, §2.3 write rule).
     virtual IoResult write_all(ByteView data, Clock::time_point deadline) = 0;
 };
 

@@ -63,7 +63,7 @@ Result<std::optional<std::uint16_t>> Message::u16(Tag tag) const {
 Result<std::optional<std::string>> Message::text(Tag tag) const {
     const Bytes* v = find(tag);
     if (v == nullptr) return std::optional<std::string>{};
-    // The NUL terminator is expected but tolerated when missing (§11); a NUL
+    // The NUL terminator is expected but tolerated when missing (§3.3); a NUL
     // anywhere else would let "SEP1\0x" and "SEP1" differ, so it is refused.
     std::size_t n = v->size();
     if (n > 0 && (*v)[n - 1] == 0) --n;

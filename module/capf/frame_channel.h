@@ -1,7 +1,7 @@
 #pragma once
 
 // Reads and writes whole CAPF messages over a ByteStream: the header exactly,
-// then the body in as many reads as it takes (§1 read rule), with one deadline
+// then the body in as many reads as it takes (§2.3 read rule), with one deadline
 // per message.
 
 #include "capf/byte_stream.h"

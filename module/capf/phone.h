@@ -44,7 +44,7 @@ struct PhoneOptions {
     std::string tls_version;  // "" = TLS 1.2+
     PhoneFault fault = PhoneFault::None;
     int timeout_seconds = 60;
-    // Key generation as a phone paces it (capf-protocol.md §6.2, §6.6, §11). The
+    // Key generation as a phone paces it (module/capf/PROTOCOL.md §6.2, §6.6, §10). The
     // reference server tolerates one REQUEST_IN_PROGRESS before
     // KEY_GENERATE_RESPONSE and ends the session on a second, so the default is what
     // a phone whose key is ready within seconds does: none at all.

@@ -1,6 +1,6 @@
 #pragma once
 
-// CAPF wire constants (capf-protocol.md §2-§5).
+// CAPF wire constants (module/capf/PROTOCOL.md §3, §4).
 
 #include <cstdint>
 #include <string>

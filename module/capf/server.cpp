@@ -168,7 +168,7 @@ public:
           authority_(std::move(authority)),
           tls_(std::move(tls)),
           log_(log),
-          stores_(config.resolve(config.database).string()),
+          stores_(config.database_location()),
           trust_(std::move(trust)) {}
 
     Status run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options);
@@ -341,8 +341,8 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     if (auto weak = weak_capf_certificate_reason(authority->certificate()); !weak.empty())
         log << format_utc(now_utc()) << " capf warning: CAPF certificate " << capf_path << ": " << weak
             << "; rotate to a strong CAPF (README: Rotating the CAPF certificate)" << std::endl;
-    const std::string database = effective.resolve(effective.database).string();
-    if (auto store = Store::open(database); !store) return store.error();  // migrated, writable
+    const std::string database = effective.database_location();
+    if (auto store = Store::open(database); !store) return without_database_secrets(store.error(), database);  // migrated, writable
     // Trust for LSC proofs: every CAPF certificate still current or previous, so
     // phones can re-key with an LSC from before a rotation, and our own.
     std::vector<X509Ptr> own;
@@ -355,7 +355,7 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
         return fail(ErrorKind::Config, "[auth] sudi = \"require\" needs [auth] mic_roots (the Cisco SUDI/manufacturing CA "
                                        "certificates); without them no SUDI can be verified");
     auto registry = RegistryReader::open(database, 1);
-    if (!registry) return registry.error();
+    if (!registry) return without_database_secrets(registry.error(), database);
     auto trust = std::make_unique<TrustKeeper>(std::move(*registry), std::move(*loader));
     auto first = trust->refresh();
     if (!first) return first.error();
@@ -372,7 +372,8 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     auto facts = describe_certificate(authority->certificate());
     log << format_utc(now_utc()) << " capf listening on " << effective.listen << " tls>=" << effective.tls_min
         << " capf=" << quote_for_log(facts ? facts->subject : "?") << " mic_roots=" << mic_count
-        << " max_sessions=" << effective.max_sessions << std::endl;
+        << " max_sessions=" << effective.max_sessions << " database=" << quote_for_log(effective.database_display())
+        << std::endl;
     log << format_utc(now_utc()) << " " << *first << " (start), trust_refresh=" << effective.trust_refresh_s << "s"
         << std::endl;
     Server server(effective, std::move(*authority), std::move(trust), std::move(*tls), log);

@@ -1,5 +1,7 @@
 #include "capf/session.h"
 
+#include "capf/operation_claim.h"
+
 #include "pki/auth_secret.h"
 #include "pki/certificate.h"
 #include "registry/device_name.h"
@@ -85,7 +87,7 @@ private:
 void ServerSession::end(std::uint8_t reason, std::string result, std::string cause) {
     Message m(Command::EndSession, sid_);
     m.add_u8(Tag::Reason, reason);
-    (void)channel_.send(m);  // a failed write changes nothing: we close either way (§11)
+    (void)channel_.send(m);  // a failed write changes nothing: we close either way (§10)
     out_.end_reason = reason;
     out_.result = std::move(result);
     if (!cause.empty()) out_.cause = std::move(cause);
@@ -244,11 +246,7 @@ Status ServerSession::verify_certificate_proof(const Message& auth, const Device
         // MIC CNs read like "CP-8841-SEP001122334455": the device name must be the
         // whole CN or its last dash-separated part, not merely a substring.
         const std::string& cn = facts->common_name;
-        const bool names_device =
-            cn == device.name || (cn.size() > device.name.size() && cn.compare(cn.size() - device.name.size(),
-                                                                               device.name.size(), device.name) == 0 &&
-                                  cn[cn.size() - device.name.size() - 1] == '-');
-        if (!names_device) return refused("MIC CN " + cn + " does not name " + device.name);
+        if (!mic_common_name_names_device(cn, device.name)) return refused("MIC CN " + cn + " does not name " + device.name);
     }
 
     EVP_PKEY* key = X509_get0_pubkey(cert->get());
@@ -416,7 +414,7 @@ void ServerSession::fetch(const Operation& op) {
     }
     const Bytes* wrapped = resp->find(Tag::Certificate);
     if (!phone_succeeded(*resp) || wrapped == nullptr) {
-        // §11: END_SESSION(7), commit nothing, keep the operation pending.
+        // §10: END_SESSION(7), commit nothing, keep the operation pending.
         const std::string why = "phone returned no certificate";
         fail_operation(op, OperationState::Pending, why);
         end(reason::kInvalidElement, "failed", why);
@@ -591,8 +589,16 @@ SessionOutcome ServerSession::run() {
     // The first write of every session that may issue anything: if the registry
     // cannot record (disk full, locked), refuse now, before a key or an LSC
     // exists, rather than hand out a certificate nobody can record.
-    if (auto s = ctx_.store.set_operation_state(operation.id, OperationState::InProgress, ""); !s) {
-        end(reason::kInvalidElement, "failed", "registry cannot be written: " + s.message());
+    // It is also the claim: of two sessions for one operation (two `lscgate serve`
+    // on one registry) only one takes it and may issue (issue 8 item 6).
+    auto claim = OperationClaim::take(ctx_.store, operation.id, now_utc(), operation_claim_stale_seconds(ctx_.settings));
+    if (!claim) {
+        end(reason::kInvalidElement, "failed", "registry cannot be written: " + claim.message());
+        return out_;
+    }
+    if (!claim->has_value()) {
+        end(reason::kInvalidElement, "failed",
+            "operation " + std::to_string(operation.id) + " is already in progress in another CAPF session (or ended meanwhile)");
         return out_;
     }
 

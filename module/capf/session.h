@@ -1,6 +1,6 @@
 #pragma once
 
-// Server side of one CAPF session (capf-protocol.md §6, §7, §10, §11): exactly
+// Server side of one CAPF session (module/capf/PROTOCOL.md §6, §7, §6.8, §10): exactly
 // one END_SESSION ends every path that still has a peer, nothing is committed
 // before the phone confirms it, and every failure has a cause for the log.
 
@@ -28,6 +28,18 @@ struct SessionSettings {
 
     static SessionSettings from(const Config& config);
 };
+
+/// How long (seconds) an operation stays claimed by a session that stopped
+/// writing: the longest a live session can run without a registry write (the key
+/// generation wait, stretched by REQUEST_IN_PROGRESS up to 4 keygen timeouts, plus
+/// the reply waits around it) and a minute to spare. Only a session that died
+/// with its server (SIGKILL, power loss) leaves a claim that old; after it the
+/// phone's next session takes the operation over (Store::claim_operation).
+inline int operation_claim_stale_seconds(const SessionSettings& s) {
+    const auto reply = std::chrono::duration_cast<std::chrono::seconds>(s.reply_timeout).count();
+    const auto keygen = std::chrono::duration_cast<std::chrono::seconds>(s.keygen_timeout).count();
+    return static_cast<int>(4 * keygen + 4 * reply + 60);
+}
 
 struct SessionContext {
     Store& store;

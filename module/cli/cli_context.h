@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,14 @@ inline constexpr int kExitRefused = 2;
 
 struct CliContext {
     std::string dir;
+    std::optional<std::string> database;  // --database: overrides LSCGATE_DATABASE and [store] database
     bool json = false;
     int exit_code = kExitOk;
 
-    Result<Config> config() const { return load_config(dir); }
+    /// lscgate.toml of dir with the database setting in force (--database >
+    /// LSCGATE_DATABASE > [store] database > "lscgate.db"), validated.
+    Result<Config> config() const;
+    /// The registry of config(), opened read-write; messages never show a password.
     Result<Store> store() const;
     int error(const std::string& message);  // prints "lscgate: message" to stderr, returns kExitError
     void print_json(const nlohmann::json& j) const { std::cout << j.dump(2) << std::endl; }

@@ -159,8 +159,8 @@ int run_bundle(CliContext& ctx, const BundleOptions& options) {
                                                  : std::filesystem::path(options.mic_roots);
     auto loader = TrustLoader::create(std::move(extra), {}, mic);
     if (!loader) return ctx.error(loader.message());
-    auto registry = RegistryReader::open(cfg->resolve(cfg->database).string(), 1);
-    if (!registry) return ctx.error(registry.message());
+    auto registry = RegistryReader::open(cfg->database_location(), 1);
+    if (!registry) return ctx.error(without_database_secrets(registry.error(), cfg->database_location()).message);
     auto material = loader->load(**registry);
     if (!material) return ctx.error(material.message());
     auto pem = (*material)->pem_bundle();

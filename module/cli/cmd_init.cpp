@@ -7,6 +7,9 @@
 #include "pki/distinguished_name.h"
 #include "pki/printable.h"
 #include "pki/trust_set.h"
+#include "registry/database_kind.h"
+#include "registry/postgresql/pg_migrate.h"
+#include "registry/postgresql/pq_conninfo.h"
 
 #include <openssl/rand.h>
 
@@ -20,14 +23,46 @@ namespace {
 // "/C=NZ/O=Example/CN=CAPF-hq2" with its (last) CN replaced by "CAPF-" and 8 random
 // hex digits, the shape of a generated CAPF name; "" (a generated name) without a CN.
 std::string with_fresh_common_name(const std::string& oneline) {
-    const auto at = oneline.rfind("/CN=");
-    if (at == std::string::npos) return {};
     unsigned char r[4] = {};
     RAND_bytes(r, sizeof r);
     char cn[16];
     std::snprintf(cn, sizeof cn, "CAPF-%02X%02X%02X%02X", r[0], r[1], r[2], r[3]);
-    const auto end = oneline.find('/', at + 1);
-    return oneline.substr(0, at) + "/CN=" + cn + (end == std::string::npos ? "" : oneline.substr(end));
+    return with_common_name(oneline, cn);
+}
+
+// Writes DIR/lscgate.toml naming the --database setting (default lscgate.db)
+// when there is none yet; 0600 when that setting carries a password. An
+// existing lscgate.toml is never rewritten: a --database that differs from its
+// [store] database is refused rather than silently ignored.
+Status write_new_config(const CliContext& ctx, const std::filesystem::path& toml_path) {
+    const std::string database = ctx.database.value_or("lscgate.db");
+    if (auto s = validate_database_setting(database, "--database"); !s) return s;
+    if (std::filesystem::exists(toml_path)) {
+        if (!ctx.database) return {};
+        auto existing = load_config(toml_path.parent_path());
+        if (!existing) return existing.error();
+        if (existing->database == database) return {};
+        return fail(ErrorKind::Config, toml_path.string() + " already names the database " + existing->database_display() +
+                                           "; init does not rewrite it: edit [store] database there, or init another --dir");
+    }
+    const auto mode = conninfo_secrets(database).empty() ? FileMode::Public : FileMode::Secret;
+    return write_file_atomically(toml_path, default_config_text(database), mode);
+}
+
+// The registry's schema, created (or brought up to date) where cfg says: a
+// SQLite file, or the schema `lscgate` in a PostgreSQL database (pg_migrate,
+// which needs the issuer role of policy/postgresql/setup.sql or CREATE there).
+Result<Store> create_registry(const Config& cfg) {
+    const auto location = cfg.database_location();
+    if (!is_postgresql_database(location)) return Store::open(location, Store::OpenMode::CreateAndMigrate);
+    auto conn = PgConnection::connect(location);
+    if (!conn) return conn.error();
+    if (auto s = pg_migrate(*conn); !s)
+        return fail(s.kind(), "creating the registry schema in " + cfg.database_display() + ": " + s.message());
+    // Migrated above: open it as an existing registry (never "create" a URI as a file).
+    auto store = Store::open(location, Store::OpenMode::ExistingReadWrite);
+    if (!store) return without_database_secrets(store.error(), location);
+    return store;
 }
 
 struct InitArgs {
@@ -52,10 +87,8 @@ int run_init(CliContext& ctx, const InitArgs& args) {
     ::chmod(dir.c_str(), 0750);
 
     const auto toml_path = dir / "lscgate.toml";
-    if (!std::filesystem::exists(toml_path)) {
-        if (auto s = write_file_atomically(toml_path, default_config_text(), FileMode::Public); !s) return ctx.error(s.message());
-    }
-    auto cfg = load_config(dir);
+    if (auto s = write_new_config(ctx, toml_path); !s) return ctx.error(s.message());
+    auto cfg = ctx.config();
     if (!cfg) return ctx.error(cfg.message());
     const auto cert_path = cfg->resolve(cfg->capf_cert);
     const auto key_path = cfg->resolve(cfg->capf_key);
@@ -63,7 +96,7 @@ int run_init(CliContext& ctx, const InitArgs& args) {
         return ctx.error("a CAPF certificate already exists in " + dir.string() +
                          "; refusing to overwrite it (use --force to rotate: the old certificate stays trusted as 'previous')");
 
-    auto store = Store::open(cfg->resolve(cfg->database).string(), Store::OpenMode::CreateAndMigrate);
+    auto store = create_registry(*cfg);
     if (!store) return ctx.error(store.message());
     auto key = generate_key(*spec);
     if (!key) return ctx.error(key.message());
@@ -102,7 +135,7 @@ int run_init(CliContext& ctx, const InitArgs& args) {
         ctx.print_json({{"dir", dir.string()},
                         {"capf_certificate", cert_path.string()},
                         {"capf_key", key_path.string()},
-                        {"database", cfg->resolve(cfg->database).string()},
+                        {"database", cfg->database_display()},
                         {"subject", facts->subject},
                         {"sha256", facts->sha256},
                         {"not_after", format_utc(facts->not_after)}});
@@ -110,12 +143,16 @@ int run_init(CliContext& ctx, const InitArgs& args) {
         std::cout << "initialised " << dir.string() << "\n"
                   << "  CAPF certificate  " << cert_path.string() << "\n"
                   << "  CAPF key          " << key_path.string() << " (0600)\n"
-                  << "  database          " << cfg->resolve(cfg->database).string() << "\n"
+                  << "  database          " << cfg->database_display() << " (" << cfg->database_origin << ")\n"
                   << "  config            " << toml_path.string() << "\n"
                   << "  subject           " << facts->subject << "\n"
                   << "  key               " << spec->to_string() << "\n"
                   << "  valid until       " << format_utc(facts->not_after) << "\n"
                   << "  SHA-256           " << facts->sha256 << std::endl;
+        if (cfg->database_origin == kDatabaseEnvironment)
+            std::cout << "note: the database comes from " << kDatabaseEnvironment
+                      << "; lscgate.toml's [store] database is not changed by it (set it there, or keep "
+                      << kDatabaseEnvironment << " set for every lscgate command and the service)\n";
         if (!previous_subject.empty())
             std::cout << "rotated: the previous CAPF certificate (" << previous_subject
                       << ") stays trusted as 'previous' so phones can re-key with their old LSC.\n"

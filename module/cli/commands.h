@@ -17,5 +17,6 @@ void add_cert_command(CLI::App& app, CliContext& ctx);
 void add_phone_command(CLI::App& app, CliContext& ctx);
 void add_audit_command(CLI::App& app, CliContext& ctx);
 void add_revoke_command(CLI::App& app, CliContext& ctx);
+void add_registry_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace lscgate::cli

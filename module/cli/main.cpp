@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
     const char* env_dir = std::getenv("LSCGATE_DIR");
     ctx.dir = env_dir != nullptr ? env_dir : "/var/lib/lscgate";
     app.add_option("--dir", ctx.dir, "lscgate directory (config, CAPF key, database); default $LSCGATE_DIR or /var/lib/lscgate");
+    app.add_option("--database", ctx.database,
+                   "registry: SQLite file or PostgreSQL URI/conninfo; overrides $LSCGATE_DATABASE and [store] database");
     app.set_version_flag("--version", "lscgate 0.1.0");
 
     add_init_command(app, ctx);
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
     add_phone_command(app, ctx);
     add_audit_command(app, ctx);
     add_revoke_command(app, ctx);
+    add_registry_command(app, ctx);
 
     try {
         app.parse(argc, argv);

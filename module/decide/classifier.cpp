@@ -1,17 +1,10 @@
 #include "decide/classifier.h"
 
+#include "registry/device_name.h"
+
 #include <algorithm>
-#include <cctype>
 
 namespace lscgate {
-
-bool looks_like_phone_name(const std::string& cn) {
-    if (cn.size() != 15) return false;
-    if ((cn[0] != 'S' && cn[0] != 's') || (cn[1] != 'E' && cn[1] != 'e') || (cn[2] != 'P' && cn[2] != 'p')) return false;
-    for (std::size_t i = 3; i < cn.size(); ++i)
-        if (!std::isxdigit(static_cast<unsigned char>(cn[i]))) return false;
-    return true;
-}
 
 namespace {
 

@@ -42,7 +42,4 @@ private:
     RegistryReader& registry_;
 };
 
-// SEP + 12 hex digits (the shape of a phone's LSC CN).
-bool looks_like_phone_name(const std::string& cn);
-
 }  // namespace lscgate

@@ -12,34 +12,10 @@ namespace lscgate {
 Result<std::string> device_from_user_name(std::string_view user_name, VpnNameForm form) {
     std::string cn(user_name);
     if (form == VpnNameForm::DistinguishedName || user_name.find('=') != std::string_view::npos) {
-        if (!user_name.empty() && user_name.front() == '/') {
-            cn = common_name_of_oneline(user_name);
-        } else {
-            // RFC 2253 style: the CN=… component, case-insensitive, comma separated.
-            cn.clear();
-            std::size_t pos = 0;
-            while (pos <= user_name.size()) {
-                auto end = user_name.find(',', pos);
-                if (end == std::string_view::npos) end = user_name.size();
-                auto part = user_name.substr(pos, end - pos);
-                while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-                if (part.size() > 3 && (part[0] == 'C' || part[0] == 'c') && (part[1] == 'N' || part[1] == 'n') && part[2] == '=') {
-                    cn = std::string(part.substr(3));
-                    break;
-                }
-                pos = end + 1;
-            }
-        }
+        cn = common_name_of_distinguished_name(user_name);
         if (cn.empty()) return fail(ErrorKind::Input, "user name '" + escape_nonprintable(user_name) + "' has no CN");
     }
     return normalize_device_name(cn);
-}
-
-std::string device_from_common_name(const std::string& cn) {
-    if (looks_like_phone_name(cn)) return *normalize_device_name(cn);
-    const auto dash = cn.rfind('-');
-    if (dash != std::string::npos && looks_like_phone_name(cn.substr(dash + 1))) return *normalize_device_name(cn.substr(dash + 1));
-    return cn;
 }
 
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
@@ -140,7 +116,7 @@ void DecisionEngine::refresh_loop() {
 Decision DecisionEngine::finish(const Result<Classification>& c, UnixTime now) const {
     if (!c) {
         Decision d;
-        d.verdict = Verdict::Reject;
+        d.verdict = RadiusOutcome::Reject;
         d.error = true;
         d.reason = "decision failed, rejecting: " + c.message();
         return d;
@@ -170,10 +146,7 @@ RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTi
     RadiusAnswer answer = route_request(request, now);
     const Decision& d = answer.decision;
     if (answer.outcome != RadiusOutcome::Noop) {
-        answer.outcome = d.error ? RadiusOutcome::Error
-                         : d.verdict == Verdict::Accept   ? RadiusOutcome::Accept
-                         : d.verdict == Verdict::Restrict ? RadiusOutcome::Restrict
-                                                          : RadiusOutcome::Reject;
+        answer.outcome = d.error ? RadiusOutcome::Error : d.verdict;
         answer.subject_label = subject_label(request.client_cert, d.device);
     }
     answer.log_line = radius_log_line(answer, request.nas);
@@ -220,8 +193,8 @@ RadiusAnswer DecisionEngine::route_request(const RadiusRequest& request, UnixTim
     answer.decision = decide_device(*device, now);
     answer.decision.device = *device;
     // An ASA has no use for an enrolment VLAN: "restrict" would be full access.
-    if (answer.decision.verdict == Verdict::Restrict) {
-        answer.decision.verdict = Verdict::Reject;
+    if (answer.decision.verdict == RadiusOutcome::Restrict) {
+        answer.decision.verdict = RadiusOutcome::Reject;
         answer.decision.reply.clear();
         answer.decision.reason += " (policy says restrict, which the VPN path cannot honour: rejected)";
     }
@@ -249,8 +222,8 @@ Decision DecisionEngine::decide_device(const std::string& device, UnixTime now) 
     // By name, nothing proves which certificate the phone holds: an unconfirmed LSC
     // may never have reached it (and the one it has may be revoked). Accepted only
     // over EAP-TLS, where the handshake proves possession; here, fail closed.
-    if (d.cls == CertClass::LscUnconfirmed && d.verdict != Verdict::Reject) {
-        d.verdict = Verdict::Reject;
+    if (d.cls == CertClass::LscUnconfirmed && d.verdict != RadiusOutcome::Reject) {
+        d.verdict = RadiusOutcome::Reject;
         d.reply.clear();
         d.reason += " (lsc-unconfirmed is accepted only over EAP-TLS, where the certificate itself is presented)";
     }

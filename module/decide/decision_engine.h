@@ -10,6 +10,7 @@
 #include "pki/authority_set.h"
 #include "registry/last_seen_recorder.h"
 #include "decide/classifier.h"
+#include "decide/outcome.h"
 #include "decide/policy.h"
 #include "pki/presented_certificate.h"
 #include "registry/registry_reader.h"
@@ -81,8 +82,7 @@ struct RadiusRequest {
     std::vector<std::string_view> cisco_avpairs{};  // every Cisco-AVPair value (audit-session-id=…), seen_facts.h
 };
 
-// What the glue does with it: Noop when there is nothing to decide on yet.
-enum class RadiusOutcome { Accept, Restrict, Reject, Noop, Error };
+// What the glue does with it (decide/outcome.h): Noop when there is nothing to decide on yet.
 struct RadiusAnswer {
     RadiusOutcome outcome = RadiusOutcome::Error;
     Decision decision;  // class, reason, reply attributes (empty for Noop)
@@ -149,10 +149,6 @@ private:
     bool stopping_ = false;
     std::thread refresher_;
 };
-
-// The device a certificate CN names: "SEP…" itself, the SEP part of a MIC CN
-// ("CP-8841-SEP…"), else the CN as is.
-std::string device_from_common_name(const std::string& cn);
 
 // The device a VPN User-Name stands for: the CN itself, or the CN inside a DN
 // ("CN=SEP…,OU=…" or "/O=…/CN=SEP…"); SEP names upper-cased.

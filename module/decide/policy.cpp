@@ -10,15 +10,6 @@
 
 namespace lscgate {
 
-std::string_view to_string(Verdict v) {
-    switch (v) {
-        case Verdict::Accept: return "accept";
-        case Verdict::Reject: return "reject";
-        case Verdict::Restrict: return "restrict";
-    }
-    return "reject";
-}
-
 std::vector<ReplyAttribute> ReplySet::attributes() const {
     std::vector<ReplyAttribute> out;
     if (!vlan.empty()) {
@@ -190,16 +181,16 @@ Decision Policy::decide(const Classification& c, UnixTime now) const {
         d.reason += " (within the " + std::to_string(grace_seconds_ / 86400) + "-day expiry grace)";
     }
     switch (a->kind) {
-        case PolicyAction::Kind::Accept: d.verdict = Verdict::Accept; break;
-        case PolicyAction::Kind::Reject: d.verdict = Verdict::Reject; break;
-        case PolicyAction::Kind::Restrict: d.verdict = Verdict::Restrict; break;
+        case PolicyAction::Kind::Accept: d.verdict = RadiusOutcome::Accept; break;
+        case PolicyAction::Kind::Reject: d.verdict = RadiusOutcome::Reject; break;
+        case PolicyAction::Kind::Restrict: d.verdict = RadiusOutcome::Restrict; break;
         case PolicyAction::Kind::AllowUntil:
-            d.verdict = now <= a->until ? Verdict::Accept : Verdict::Reject;
-            d.reason += (d.verdict == Verdict::Accept ? " (allowed until " : " (allowance ended ") + format_utc(a->until) + ")";
+            d.verdict = now <= a->until ? RadiusOutcome::Accept : RadiusOutcome::Reject;
+            d.reason += (d.verdict == RadiusOutcome::Accept ? " (allowed until " : " (allowance ended ") + format_utc(a->until) + ")";
             break;
     }
-    if (d.verdict == Verdict::Accept) d.reply = accept_.attributes();
-    if (d.verdict == Verdict::Restrict) d.reply = restrict_.attributes();
+    if (d.verdict == RadiusOutcome::Accept) d.reply = accept_.attributes();
+    if (d.verdict == RadiusOutcome::Restrict) d.reply = restrict_.attributes();
     return d;
 }
 

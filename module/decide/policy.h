@@ -5,6 +5,7 @@
 
 #include "decide/cert_class.h"
 #include "decide/classifier.h"
+#include "decide/outcome.h"
 #include "pki/result.h"
 
 #include <array>
@@ -13,9 +14,6 @@
 #include <vector>
 
 namespace lscgate {
-
-enum class Verdict { Accept, Reject, Restrict };
-std::string_view to_string(Verdict v);
 
 struct PolicyAction {
     enum class Kind { Accept, Reject, Restrict, AllowUntil } kind = Kind::Reject;
@@ -36,7 +34,9 @@ struct ReplySet {
 };
 
 struct Decision {
-    Verdict verdict = Verdict::Reject;
+    // Accept, Restrict or Reject: the policy never answers Noop or Error (a failed
+    // decision is Reject with `error` set; the engine reports it as Error).
+    RadiusOutcome verdict = RadiusOutcome::Reject;
     CertClass cls = CertClass::UnknownIssuer;
     std::string reason;
     std::string device;  // the device this was about, when known (registry name, or from the CN)

@@ -8,7 +8,7 @@ bool has_certificate(const CertificateAttributeText& c) { return !c.serial.empty
 
 Decision refused(CertClass cls, std::string reason) {
     Decision d;
-    d.verdict = Verdict::Reject;
+    d.verdict = RadiusOutcome::Reject;
     d.cls = cls;
     d.reason = std::move(reason);
     return d;

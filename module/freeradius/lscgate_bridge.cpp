@@ -62,17 +62,6 @@ lscgate_decision to_c(lscgate::RadiusOutcome o) noexcept {
     return LSCGATE_ERROR;
 }
 
-const char* verdict_name(lscgate_decision d) noexcept {
-    switch (d) {
-        case LSCGATE_ACCEPT: return "accept";
-        case LSCGATE_RESTRICT: return "restrict";
-        case LSCGATE_REJECT: return "reject";
-        case LSCGATE_NOOP: return "noop";
-        case LSCGATE_ERROR: return "error";
-    }
-    return "error";
-}
-
 void fail_closed(lscgate_result* out, std::string_view why) noexcept {
     out->decision = LSCGATE_ERROR;
     copy_out(out->cls, sizeof out->cls, "error");
@@ -244,7 +233,7 @@ lscgate_decision lscgate_decide(lscgate_engine* engine, lscgate_facts const* fac
         const lscgate::Decision& d = answer.decision;
         if (out->decision == LSCGATE_ERROR) copy_out(out->cls, sizeof out->cls, "error");
         else if (out->decision != LSCGATE_NOOP) copy_out(out->cls, sizeof out->cls, lscgate::to_string(d.cls));
-        copy_out(out->verdict, sizeof out->verdict, verdict_name(out->decision));
+        copy_out(out->verdict, sizeof out->verdict, lscgate::to_string(answer.outcome));
         // Device and reason carry certificate- and NAS-supplied text (a CN, a
         // User-Name) into the FreeRADIUS log: escaped, so it stays one line.
         copy_out(out->device, sizeof out->device, lscgate::escape_nonprintable(d.device));

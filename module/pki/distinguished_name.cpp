@@ -4,6 +4,7 @@
 #include "pki/printable.h"
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,64 @@ std::vector<std::string> split_escaped(std::string_view text, char sep) {
     return parts;
 }
 
+// Where a oneline value (the text after "ATTR=") ends: at the next "/ATTR=",
+// else at its end. A '/' not followed by an alphanumeric attribute and '=' is
+// part of the value.
+std::size_t oneline_value_end(std::string_view value) {
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        if (value[i] != '/') continue;
+        const auto eq = value.find('=', i + 1);
+        const auto next_slash = value.find('/', i + 1);
+        if (eq != std::string_view::npos && (next_slash == std::string_view::npos || eq < next_slash)) {
+            bool attr = eq > i + 1;
+            for (std::size_t j = i + 1; j < eq && attr; ++j) attr = std::isalnum(static_cast<unsigned char>(value[j])) != 0;
+            if (attr) return i;
+        }
+    }
+    return value.size();
+}
+
 }  // namespace
+
+std::string common_name_of_oneline(std::string_view dn) {
+    const auto at = dn.rfind("/CN=");
+    if (at == std::string_view::npos) return dn.rfind("CN=", 0) == 0 ? std::string(dn.substr(3)) : std::string();
+    const auto value = dn.substr(at + 4);
+    return std::string(value.substr(0, oneline_value_end(value)));
+}
+
+bool oneline_has_common_name(std::string_view dn, std::string_view cn) {
+    if (cn.empty()) return false;
+    const std::string needle = "/CN=" + std::string(cn);
+    for (auto at = dn.find(needle); at != std::string_view::npos; at = dn.find(needle, at + 1)) {
+        const auto end = at + needle.size();
+        if (end == dn.size() || dn[end] == '/') return true;
+    }
+    return false;
+}
+
+std::string common_name_of_distinguished_name(std::string_view dn) {
+    if (!dn.empty() && dn.front() == '/') return common_name_of_oneline(dn);
+    std::size_t pos = 0;
+    while (pos <= dn.size()) {
+        auto end = dn.find(',', pos);
+        if (end == std::string_view::npos) end = dn.size();
+        auto part = dn.substr(pos, end - pos);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        if (part.size() > 3 && (part[0] == 'C' || part[0] == 'c') && (part[1] == 'N' || part[1] == 'n') && part[2] == '=')
+            return std::string(part.substr(3));
+        pos = end + 1;
+    }
+    return {};
+}
+
+std::string with_common_name(std::string_view oneline, std::string_view cn) {
+    const auto at = oneline.rfind("/CN=");
+    if (at == std::string_view::npos) return {};
+    const auto value_at = at + 4;
+    const auto value_end = value_at + oneline_value_end(oneline.substr(value_at));
+    return std::string(oneline.substr(0, value_at)) + std::string(cn) + std::string(oneline.substr(value_end));
+}
 
 Result<X509NamePtr> parse_distinguished_name(std::string_view text) {
     const bool oneline = !text.empty() && text.front() == '/';

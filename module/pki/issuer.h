@@ -1,7 +1,7 @@
 #pragma once
 
 // The CAPF: its key and certificate (self-signed or under a third-party CA) and
-// the LSCs it signs (capf-protocol.md §8).
+// the LSCs it signs (module/capf/PROTOCOL.md §8).
 
 #include "pki/certificate.h"
 #include "pki/key_spec.h"

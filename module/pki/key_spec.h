@@ -22,7 +22,7 @@ struct KeySpec {
 
 Result<KeySpec> parse_key_spec(std::string_view text);
 
-// CAPF wire codes (capf-protocol.md §5: KEY_TYPE 0/1, CURVE 0/1/2).
+// CAPF wire codes (module/capf/PROTOCOL.md §4.5: KEY_TYPE 0/1, CURVE 0/1/2).
 int curve_wire_code(EcCurve curve);
 Result<EcCurve> curve_from_wire_code(int code);
 int curve_nid(EcCurve curve);

@@ -1,6 +1,6 @@
 #pragma once
 
-// CAPF proof of possession (capf-protocol.md §7.3/§7.4): a signature over the
+// CAPF proof of possession (module/capf/PROTOCOL.md §7.3/§7.4): a signature over the
 // bare digest of a message. RSA proofs are raw PKCS#1 v1.5 type-1 blocks with no
 // DigestInfo prefix; EC proofs are ordinary ECDSA over the digest.
 

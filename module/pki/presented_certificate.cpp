@@ -60,34 +60,6 @@ Result<UnixTime> parse_asn1_time_text(std::string_view text) {
     return static_cast<UnixTime>(timegm(&tm));
 }
 
-std::string common_name_of_oneline(std::string_view dn) {
-    const auto at = dn.rfind("/CN=");
-    if (at == std::string_view::npos) return dn.rfind("CN=", 0) == 0 ? std::string(dn.substr(3)) : std::string();
-    auto value = dn.substr(at + 4);
-    // The value ends where the next "/ATTR=" begins (a '/' inside a value stays).
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        if (value[i] != '/') continue;
-        const auto eq = value.find('=', i + 1);
-        const auto next_slash = value.find('/', i + 1);
-        if (eq != std::string_view::npos && (next_slash == std::string_view::npos || eq < next_slash)) {
-            bool attr = eq > i + 1;
-            for (std::size_t j = i + 1; j < eq && attr; ++j) attr = std::isalnum(static_cast<unsigned char>(value[j])) != 0;
-            if (attr) return std::string(value.substr(0, i));
-        }
-    }
-    return std::string(value);
-}
-
-bool oneline_has_common_name(std::string_view dn, std::string_view cn) {
-    if (cn.empty()) return false;
-    const std::string needle = "/CN=" + std::string(cn);
-    for (auto at = dn.find(needle); at != std::string_view::npos; at = dn.find(needle, at + 1)) {
-        const auto end = at + needle.size();
-        if (end == dn.size() || dn[end] == '/') return true;
-    }
-    return false;
-}
-
 std::string common_name_from_attributes(std::string_view subject, std::string_view common_name) {
     // The subject is the certificate's own statement. FreeRADIUS 3.2.1 fills
     // TLS-Client-Cert-Common-Name from a buffer shared by every depth of the

@@ -5,6 +5,7 @@
 // its TLS layer verified the chain (TLS-Client-Cert-Serial, -Issuer, ...).
 
 #include "pki/certificate.h"
+#include "pki/distinguished_name.h"
 #include "pki/result.h"
 
 #include <optional>
@@ -44,9 +45,6 @@ Result<PresentedCertificate> presented_from_x509(const X509* cert);
 std::string normalize_serial(std::string_view hex);     // "00:0f:A1" → "0FA1"... leading zero bytes stripped
 std::string normalize_key_id(std::string_view text);    // "keyid:17:C5:..." → "17C5..."
 Result<UnixTime> parse_asn1_time_text(std::string_view text);  // UTCTime or GeneralizedTime, 'Z' only
-std::string common_name_of_oneline(std::string_view dn);       // last CN= value of "/O=x/CN=y"
-// Whether the oneline DN has an RDN "/CN=<cn>" (followed by the end or the next '/').
-bool oneline_has_common_name(std::string_view dn, std::string_view cn);
 // The certificate's CN from TLS-Client-Cert-Subject and -Common-Name: "" when the
 // subject has no CN, whatever -Common-Name says (FreeRADIUS 3.2.1 puts the issuing
 // CA's CN there for a leaf without one: src/main/tls.c, cbtls_verify, one buffer for

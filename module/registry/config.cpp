@@ -8,8 +8,11 @@
 
 namespace lscgate {
 
-std::string default_config_text() {
-    return R"(# lscgate configuration. Relative paths are relative to this directory.
+std::string default_config_text(const std::string& database) {
+    // toml++ writes the string with TOML's quoting and escapes (a conninfo may hold quotes and backslashes).
+    std::ostringstream quoted;
+    quoted << toml::value<std::string>(database);
+    std::string text = R"(# lscgate configuration. Relative paths are relative to this directory.
 
 [capf]
 cert = "capf.crt"        # CAPF certificate presented to phones and used to sign LSCs
@@ -20,7 +23,10 @@ backdate_seconds = 300   # notBefore of issued certificates lies this far in the
 trust_refresh = 10       # seconds between re-reads of the trusted CAPF certificates (0: start and SIGHUP only)
 
 [store]
-database = "lscgate.db"
+# A SQLite file (relative to this directory) or a PostgreSQL URI/conninfo, e.g.
+# "postgresql://lscgate_issuer@db.example.net/radius" (password in ~/.pgpass).
+# LSCGATE_DATABASE and --database override it.
+database = @DATABASE@
 
 [server]
 listen = "0.0.0.0:3804"
@@ -38,6 +44,9 @@ allow_sha1_only_proof = false  # accept certificate proofs without SHA2_SIGNED_D
 accept_expired_mic = false     # accept MICs past notAfter (older phone models)
 sudi = "verify-if-present"     # ignore | verify-if-present | require
 )";
+    const auto at = text.find("@DATABASE@");
+    text.replace(at, std::string_view("@DATABASE@").size(), quoted.str());
+    return text;
 }
 
 namespace {
@@ -66,7 +75,7 @@ Status Config::validate() const {
         return fail(ErrorKind::Config, "[auth] lockout_failures must be 1 to 1000");
     if (lockout_seconds < 0 || lockout_seconds > kMaxLockoutSeconds)
         return fail(ErrorKind::Config, "[auth] lockout_seconds must be 0 to 2592000");
-    return {};
+    return validate_database_setting(database, database_origin);
 }
 
 namespace {
@@ -78,7 +87,7 @@ Status read_all(TomlReader& r, Config& cfg, std::string& sudi) {
                    r.path("capf", "chain", cfg.capf_chain), r.integer("capf", "lsc_days", 1, 3650, cfg.lsc_days),
                    r.integer("capf", "backdate_seconds", 0, 3600, cfg.backdate_seconds),
                    r.integer("capf", "trust_refresh", 0, 86400, cfg.trust_refresh_s),
-                   r.path("store", "database", cfg.database), r.string("server", "listen", cfg.listen),
+                   r.string("store", "database", cfg.database), r.string("server", "listen", cfg.listen),
                    r.choice("server", "tls_min", {"1.0", "1.2", "1.3"}, cfg.tls_min),
                    r.integer("server", "max_sessions", 1, 10000, cfg.max_sessions),
                    r.integer("server", "handshake_timeout", 1, kMaxTimeoutSeconds, cfg.handshake_timeout_s),
@@ -118,6 +127,17 @@ Result<Config> load_config(const std::filesystem::path& dir) {
     else cfg.sudi = SudiPolicy::Require;
     if (auto s = cfg.validate(); !s) return fail(ErrorKind::Config, path.string() + ": " + s.message());
     return cfg;
+}
+
+}  // namespace lscgate
+
+namespace lscgate {
+
+Status apply_database_override(Config& cfg, const std::optional<std::string>& option, const char* environment) {
+    std::string origin;
+    cfg.database = choose_database(option, environment, cfg.database, origin);
+    cfg.database_origin = origin;
+    return validate_database_setting(cfg.database, cfg.database_origin);
 }
 
 }  // namespace lscgate

@@ -1,11 +1,14 @@
 #pragma once
 
 // lscgate.toml: everything the CAPF server and the tools read from DIR.
-// Relative paths are resolved against DIR.
+// Relative paths are resolved against DIR; the database setting only when it
+// is a file path (database_setting.h), never when it is a PostgreSQL conninfo.
 
 #include "pki/result.h"
+#include "registry/database_setting.h"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace lscgate {
@@ -26,7 +29,11 @@ struct Config {
     int trust_refresh_s = 10;
 
     // [store]
-    std::filesystem::path database = "lscgate.db";
+    // The registry: a SQLite file path (relative to dir) or a PostgreSQL URI /
+    // conninfo, as written; overridden by LSCGATE_DATABASE and --database
+    // (apply_database_override). Open database_location(), print database_display().
+    std::string database = "lscgate.db";
+    std::string database_origin = "[store] database";  // where `database` came from, for messages
 
     // [server]
     std::string listen = "0.0.0.0:3804";
@@ -47,10 +54,24 @@ struct Config {
     std::filesystem::path resolve(const std::filesystem::path& p) const {
         return p.empty() || p.is_absolute() ? p : dir / p;
     }
+    /// What to open: the file path resolved against dir, or the conninfo as written.
+    std::string database_location() const { return resolve_database(dir, database); }
+    /// The setting with any PostgreSQL password replaced by "***", for output and logs.
+    std::string database_display() const { return database_for_display(database); }
     Status validate() const;
 };
 
+/// Reads DIR/lscgate.toml (only; no environment). Errors (Config): missing
+/// file, TOML syntax, unknown keys, values out of range (FILE:LINE).
 Result<Config> load_config(const std::filesystem::path& dir);
-std::string default_config_text();
+
+/// Replaces cfg.database by precedence: `option` (--database) > `environment`
+/// (the value of LSCGATE_DATABASE; nullptr or "" = unset) > lscgate.toml >
+/// the default "lscgate.db", records the origin and validates the winner.
+/// Errors (Config): an empty or malformed setting, named by its origin.
+Status apply_database_override(Config& cfg, const std::optional<std::string>& option, const char* environment);
+
+/// A new lscgate.toml naming `database` in [store] (written as a TOML string).
+std::string default_config_text(const std::string& database = "lscgate.db");
 
 }  // namespace lscgate

@@ -37,11 +37,14 @@ Error rule_error(std::string_view name, const std::string& rule) {
     return fail(ErrorKind::Input, "invalid device name " + quoted_name(name) + ": " + rule);
 }
 
+// A prefix of three letters and exactly 12 hex digits (the MAC address).
+bool has_mac_digits(std::string_view name) {
+    return name.size() == 15 &&
+           std::all_of(name.begin() + 3, name.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
 Result<std::string> mac_name(std::string_view name, DeviceClass cls) {
-    const bool hex = name.size() == 15 && std::all_of(name.begin() + 3, name.end(), [](char c) {
-                         return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-                     });
-    if (!hex)
+    if (!has_mac_digits(name))
         return rule_error(name, std::string(cls == DeviceClass::Sep ? "SEP" : "ATA") +
                                     " names are the prefix followed by exactly 12 hex digits (the MAC address)");
     std::string out(name);
@@ -135,6 +138,24 @@ Result<std::string> next_sep_name(std::string_view name, unsigned long long step
     char buf[16];
     std::snprintf(buf, sizeof buf, "SEP%012llX", mac);
     return std::string(buf);
+}
+
+bool looks_like_phone_name(std::string_view cn) {
+    return claimed_class(cn) == DeviceClass::Sep && has_mac_digits(cn);
+}
+
+std::string device_from_common_name(std::string_view cn) {
+    if (looks_like_phone_name(cn)) return *normalize_device_name(cn);
+    const auto dash = cn.rfind('-');
+    if (dash != std::string_view::npos && looks_like_phone_name(cn.substr(dash + 1)))
+        return *normalize_device_name(cn.substr(dash + 1));
+    return std::string(cn);
+}
+
+bool mic_common_name_names_device(std::string_view cn, std::string_view device) {
+    if (cn == device) return true;
+    return cn.size() > device.size() && cn.substr(cn.size() - device.size()) == device &&
+           cn[cn.size() - device.size() - 1] == '-';
 }
 
 }  // namespace lscgate

@@ -43,6 +43,21 @@ inline constexpr std::size_t kMaxDeviceNameLength = 15;
 /// are case-sensitive ("CSFjdoe" ≠ "CSFJDOE") and SEP/ATA names are not.
 Result<std::string> normalize_device_name(std::string_view name);
 
+/// True when `cn` has the shape of a hardware phone's name, "SEP" in any case and
+/// 12 hex digits (normalize_device_name() accepts it as DeviceClass::Sep): what
+/// the CN of a phone's LSC looks like. Allocates nothing (RADIUS hot path).
+bool looks_like_phone_name(std::string_view cn);
+
+/// The device a certificate CN names: a phone name itself (upper-cased), the
+/// phone name after the last '-' of a MIC CN ("CP-8841-SEP001122334455" →
+/// "SEP001122334455"), else the CN as it is.
+std::string device_from_common_name(std::string_view cn);
+
+/// Whether a MIC's CN names `device` (a normalized name): the whole CN, or its
+/// last dash-separated part ("CP-8841-SEP001122334455"), never a mere substring
+/// ("XSEP001122334455" does not name SEP001122334455).
+bool mic_common_name_names_device(std::string_view cn, std::string_view device);
+
 /// The class of a name that normalize_device_name() accepted.
 DeviceClass device_class(std::string_view normalized_name);
 

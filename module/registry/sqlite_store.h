@@ -41,6 +41,8 @@ public:
     Status each_operation(const std::optional<std::string>& device, bool include_finished, const RowFn<Operation>& row) override;
     Status cancel_operation(const std::string& device, const std::string& actor) override;
     Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) override;
+    Result<bool> claim_operation(std::int64_t operation_id, UnixTime now, int stale_after_seconds,
+                                 const std::string& claimer) override;
     Result<int> expire_operations(UnixTime now) override;
     Result<bool> reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds) override;
     Status release_auth_attempt(std::int64_t device_id, int threshold) override;

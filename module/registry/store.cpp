@@ -1,5 +1,7 @@
 #include "registry/store.h"
 
+#include "registry/database_kind.h"
+#include "registry/postgresql/pg_store.h"
 #include "registry/sqlite_store.h"
 
 #include <ctime>
@@ -22,6 +24,12 @@ std::function<Status(const T&)> collect_into(std::vector<T>& out) {
 }  // namespace
 
 Result<Store> Store::open(const std::string& database, OpenMode mode, int busy_timeout_ms) {
+    // A libpq URI or conninfo is a shared PostgreSQL registry; anything else a file.
+    if (is_postgresql_database(database)) {
+        auto pg = PgStore::open(database, mode, busy_timeout_ms);
+        if (!pg) return pg.error();
+        return Store(std::move(*pg));
+    }
     auto sqlite = SqliteStore::open(database, mode, busy_timeout_ms);
     if (!sqlite) return sqlite.error();
     return Store(std::move(*sqlite));

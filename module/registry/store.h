@@ -107,6 +107,24 @@ public:
     Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) {
         return impl_->set_operation_state(operation_id, state, error);
     }
+    /// Takes operation `operation_id` for one CAPF session, atomically: pending →
+    /// in-progress in one conditional UPDATE, so of two sessions racing for it
+    /// (two `lscgate serve` on one registry, or two connections of one phone)
+    /// exactly one gets true and may issue; the other gets false and must not
+    /// (issue 8 item 6). False also when the operation finished or was cancelled
+    /// meanwhile. An in-progress one whose last change is at least
+    /// `stale_after_seconds` before `now` is taken over: its session died with its
+    /// server (SIGKILL) and would otherwise block the device until an admin acts.
+    /// `claimer` names the claiming process; it is written to the operation's
+    /// last_error (shown by `op list`), and an in-progress operation whose
+    /// last_error is exactly `claimer` is taken over at once: the caller (one
+    /// process) knows none of its own sessions holds it any more (one that could
+    /// not hand it back, e.g. while the registry was locked).
+    /// Errors: the registry's (kind Unavailable when it is locked or unreachable).
+    Result<bool> claim_operation(std::int64_t operation_id, UnixTime now, int stale_after_seconds,
+                                 const std::string& claimer) {
+        return impl_->claim_operation(operation_id, now, stale_after_seconds, claimer);
+    }
     // Pending operations whose deadline passed become timed-out; returns how many.
     Result<int> expire_operations(UnixTime now) { return impl_->expire_operations(now); }
 
@@ -145,7 +163,7 @@ public:
         return impl_->discard_unconfirmed_lsc(certificate_id, why);
     }
     // A phone proved possession of its unconfirmed LSC (an LSC-authenticated CAPF
-    // session, module/capf/PROTOCOL.md): it is the phone's certificate, so it
+    // session, module/capf/PROTOCOL.md §7.3): it is the phone's certificate, so it
     // becomes active like a confirmed one. Refused when the device has a newer
     // active LSC (then the unconfirmed one is stale, and becomes superseded).
     Result<CertificateRecord> confirm_lsc_by_possession(std::int64_t certificate_id) {

@@ -58,6 +58,8 @@ public:
                                   const RowFn<Operation>& row) = 0;
     virtual Status cancel_operation(const std::string& device, const std::string& actor) = 0;
     virtual Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) = 0;
+    virtual Result<bool> claim_operation(std::int64_t operation_id, UnixTime now, int stale_after_seconds,
+                                         const std::string& claimer) = 0;
     virtual Result<int> expire_operations(UnixTime now) = 0;
 
     virtual Result<bool> reserve_auth_attempt(std::int64_t device_id, int threshold, int lock_seconds) = 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent CAPF client used to check lscgate's CAPF server for interoperability.
 
-It is written only from docs/capf-protocol.md (the clean-room spec) and deliberately
+It is written only from module/capf/PROTOCOL.md (the protocol notes) and deliberately
 shares no code with the C++ phone simulator, so that a misreading of the spec in the
 C++ codec is not silently mirrored on both ends of the wire.  Cryptography is done by
 the `openssl` command-line tool (OpenSSL 3) so that the client needs nothing beyond the
@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-# --- protocol constants (spec §2, §4, §5) -------------------------------------------
+# --- protocol constants (spec §3, §4.1, §4.2) -------------------------------------------
 
 PROTOCOL_ID = 0x55
 HEADER_LEN = 8
@@ -112,7 +112,7 @@ def trace(text):
         print("capf-client: " + text, file=sys.stderr)
 
 
-# --- element (TLV) encoding, spec §3 ------------------------------------------------
+# --- element (TLV) encoding, spec §3.3 ------------------------------------------------
 
 def encode_element(tag, value):
     """Encode one tag | u16 length | value element; refuse values that cannot fit."""
@@ -127,15 +127,15 @@ def u8(value):
 
 
 def c_string(text):
-    """A NUL-terminated string value; the empty string is the single byte 00 (§3)."""
+    """A NUL-terminated string value; the empty string is the single byte 00 (§3.3)."""
     return text.encode("utf-8") + b"\x00"
 
 
 def decode_elements(body):
-    """Split a message body into {tag: value}, checking every bound (§11).
+    """Split a message body into {tag: value}, checking every bound (§10).
 
     Repeated tags are rejected rather than merged or overwritten, which the spec
-    allows (§3) and which catches a server that emits an element twice."""
+    allows (§3.3) and which catches a server that emits an element twice."""
     elements = {}
     pos = 0
     while pos < len(body):
@@ -154,7 +154,7 @@ def decode_elements(body):
 
 
 def get_u8(elements, tag, required=True):
-    """Return a u8 element, insisting on length 1 (§3: reject other lengths)."""
+    """Return a u8 element, insisting on length 1 (§3.3: reject other lengths)."""
     value = elements.get(tag)
     if value is None:
         if required:
@@ -179,13 +179,13 @@ def get_u16(elements, tag, required=True):
 
 def check_only_tags(elements, allowed, command):
     """Log (but tolerate) tags the spec does not list for this server message; the
-    spec says unknown tags are skipped (§11), so this is diagnostic only."""
+    spec says unknown tags are skipped (§10), so this is diagnostic only."""
     for tag in elements:
         if tag not in allowed:
             trace("ignoring unexpected element %d in %s" % (tag, COMMAND_NAMES.get(command, command)))
 
 
-# --- framing, spec §1 and §2 --------------------------------------------------------
+# --- framing, spec §2.3 and §3 --------------------------------------------------------
 
 class Channel:
     """One TLS connection carrying CAPF frames.
@@ -219,7 +219,7 @@ class Channel:
     def read_message(self):
         """Read one frame and return (command, {tag: value}).
 
-        The first frame fixes the session id; every later frame must repeat it (§2)."""
+        The first frame fixes the session id; every later frame must repeat it (§3.2)."""
         header = self.read_exact(HEADER_LEN, "message header")
         proto, command, session_id, length = struct.unpack(">BBIH", header)
         if proto != PROTOCOL_ID:
@@ -547,8 +547,8 @@ def write_file(path, data, mode):
 
 
 def expect_close(channel):
-    """After END_SESSION the server must close (§10: 'Exactly one END_SESSION ends every
-    path, then the server closes'); any further byte is a protocol violation."""
+    """After END_SESSION the server must close (§6.5: 'Every path ends with exactly one
+    END_SESSION ... and then the server closes'); any further byte is a protocol violation."""
     try:
         extra = channel.tls.recv(1)
     except socket.timeout:
@@ -602,7 +602,7 @@ def run_session(args, workdir):
                 return reason, state["action"]
             if command not in handlers:
                 raise ProtocolError("unexpected command %s" % COMMAND_NAMES.get(command, command))
-            if command in seen:  # one connection carries at most one operation (§1)
+            if command in seen:  # one connection carries at most one operation (§2.1)
                 raise ProtocolError("%s sent twice" % COMMAND_NAMES[command])
             seen.add(command)
             handlers[command](elements)

@@ -2,7 +2,7 @@
 """A minimal, strict CAPF server, used to check that `lscgate phone` interoperates with
 CAPF servers other than lscgate's own.
 
-Written from the protocol facts only (capf-protocol.md §1-§6, §11) and behaving like
+Written from the protocol facts only (module/capf/PROTOCOL.md §2-§6, §10) and behaving like
 the public reference server where that server is strict: it tolerates at most ONE
 REQUEST_IN_PROGRESS before KEY_GENERATE_RESPONSE and ends the session on a second one
 ("Unexpected command: 17"). It serves one operation to every device: install, with
@@ -51,7 +51,7 @@ class Refused(Exception):
 
 
 class Session:
-    """One TLS connection: framing of §2/§3 and the install flow of §6.2."""
+    """One TLS connection: framing of §3/§3.3 and the install flow of §6.2."""
 
     def __init__(self, tls, session_id, args):
         self.tls, self.sid, self.args = tls, session_id, args

@@ -75,7 +75,7 @@ expect_contains "$OUT" "END_SESSION reason=1 action=installed" "v2 install: clie
 expect_eq "$(op_state "$N2")" "succeeded" "v2 install: operation state"
 check_lsc "$N2" "Public-Key: (2048 bit)"
 
-# --- install, VERSION 1, RSA 2048 (spec §11: accept VERSION 1-3) -------------------------
+# --- install, VERSION 1, RSA 2048 (spec §10: accept VERSION 1-3) -------------------------
 N3=SEP00000000A003
 admin device add "$N3"
 admin op install "$N3" --key rsa:2048
@@ -216,8 +216,8 @@ expect_contains "$OUT" "END_SESSION reason=0 action=fetched" "fetch unknown: cli
 expect_eq "$(cert_status_by_fp "$(fingerprint "$WORK/foreign.pem")")" "fetched" "fetch unknown: recorded as fetched"
 expect_eq "$(cert_count "$N2" active)" "1" "fetch unknown: the device's LSC stays active"
 
-# a phone with nothing to give answers REASON 7. Spec §11 ("STORE/DELETE/FETCH response
-# REASON != 1: END_SESSION(7). Do not commit. Keep the operation pending.") applies to
+# a phone with nothing to give answers REASON 7. Spec §10 ("STORE/FETCH/DELETE answer not
+# REASON=1: END_SESSION(7), nothing committed, operation pending") applies to
 # fetch as it does to delete below.
 N8=SEP00000000A008
 admin device add "$N8"
@@ -237,7 +237,7 @@ check "delete: client removed its certificate" test ! -e "$PHONES/$N1.pem"
 check "delete: client removed its key" test ! -e "$PHONES/$N1.key"
 expect_contains "$("$LSCGATE" --dir "$CAPF_DIR" cert list --json)" "\"sha256\": \"$CUR_FP\"" "delete: cert list still shows the history"
 
-# phone reports nothing to delete (REASON 7): the operation must stay pending (§6.4/§11)
+# phone reports nothing to delete (REASON 7): the operation must stay pending (§6.4/§10)
 admin op delete "$N8"
 expect_rc 2 "delete on a phone without LSC" -- client "$N8"
 expect_contains "$OUT" "END_SESSION reason=7 action=none" "empty delete: END_SESSION 7"

@@ -1,5 +1,5 @@
-// CAPF frame and element codec (capf-protocol.md §2, §3, §5, §9, §11) and the
-// FrameChannel that reads whole messages over a ByteStream (§1 read rule).
+// CAPF frame and element codec (module/capf/PROTOCOL.md §3, §3.3, §4.2, §9, §10) and the
+// FrameChannel that reads whole messages over a ByteStream (§2.3 read rule).
 
 #include "capf/codec.h"
 #include "capf/frame_channel.h"
@@ -67,7 +67,7 @@ Bytes frame_with_body(std::uint8_t command, std::uint32_t sid, const Bytes& body
 Bytes str_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
 // ---------------------------------------------------------------------------
-// §4 commands
+// §4.1 commands
 
 TEST(CapfCodecCommands, EnumValuesMatchTheSpecTable) {
     const std::vector<std::pair<Command, int>> table = {
@@ -140,7 +140,7 @@ TEST(CapfCodecCommands, SessionIdIsBigEndianOnTheWire) {
 }
 
 // ---------------------------------------------------------------------------
-// §5 element tags
+// §4.2 element tags
 
 TEST(CapfCodecElements, TagValuesMatchTheSpecTable) {
     EXPECT_EQ(static_cast<int>(Tag::Reason), 1);
@@ -223,7 +223,7 @@ TEST(CapfCodecElements, EmptyStringIsTheSingleNulByte) {
 }
 
 TEST(CapfCodecElements, ReasonInfoIsReadWhole) {
-    // §5: the reference keeps only the first character; the whole string must be read.
+    // §4.2: the reference keeps only the first character; the whole string must be read.
     Bytes body = {0x02, 0x00, 0x0c};
     const Bytes text = str_bytes("no entropy!");
     body.insert(body.end(), text.begin(), text.end());
@@ -594,7 +594,7 @@ TEST(CapfCodecSpecExamples, FetchAndDeleteRequests) {
 }
 
 // ---------------------------------------------------------------------------
-// §3 repeats and unknown tags
+// §3.3 repeats and unknown tags
 
 TEST(CapfCodecTlv, RepeatedTagKeepsTheLast) {
     const Message d = decode_ok(hex("55 02 00 00 00 01 00 0c  07 00 01 02  07 00 01 03  07 00 01 01"));
@@ -641,7 +641,7 @@ TEST(CapfCodecTlv, ZeroLengthElementsAndExactFitAreAccepted) {
 }
 
 // ---------------------------------------------------------------------------
-// Malformed input (§2, §3, §11)
+// Malformed input (§3, §3.3, §10)
 
 TEST(CapfCodecMalformed, BadProtocolId) {
     for (std::uint8_t id : {0x00, 0x54, 0x56, 0xAA, 0xFF}) {
@@ -760,7 +760,7 @@ TEST(CapfCodecMalformed, EncodeRefusesABodyOver65535Bytes) {
 }
 
 // ---------------------------------------------------------------------------
-// FrameChannel (§1 read rule, §11 first rows)
+// FrameChannel (§2.3 read rule, §10 first rows)
 
 Bytes sample_frame() {
     Message m(Command::AuthResponse, 42);

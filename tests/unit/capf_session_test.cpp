@@ -1,4 +1,4 @@
-// Server-side CAPF session (capf-protocol.md §6, §7, §10, §11), driven by a
+// Server-side CAPF session (module/capf/PROTOCOL.md §6, §7, §6.8, §10), driven by a
 // scripted phone over a MemoryStream. Every case checks what the server sent
 // (down to the END_SESSION reason, or that none was sent) and what the store
 // holds afterwards (no half-written rows).
@@ -150,7 +150,7 @@ Message reason_message(Command c, std::uint8_t reason, std::uint32_t sid = kSid)
 Message store_ok() { return reason_message(Command::StoreCertificateResponse, reason::kUpdateCertificate); }
 Message rip() { return Message(Command::RequestInProgress, kSid); }
 
-// A stream that accepts every write except END_SESSION frames (§11 last row).
+// A stream that accepts every write except END_SESSION frames (§10 last row).
 class EndSessionWriteFails : public MemoryStream {
 public:
     IoResult write_all(ByteView data, Clock::time_point deadline) override {
@@ -195,7 +195,7 @@ struct SessionRun {
             auto r = f.u8(Tag::Reason);
             found = r && r->has_value() ? **r : -2;
         }
-        if (count > 1) return -100;  // exactly one END_SESSION ends a session (§10)
+        if (count > 1) return -100;  // exactly one END_SESSION ends a session (§6.5)
         if (count == 1 && !frames.back().is(Command::EndSession)) return -200;  // and it is the last message
         return found;
     }
@@ -318,7 +318,7 @@ protected:
         return **d;
     }
 
-    // The failure invariant of §11: the operation is still open for a retry and no
+    // The failure invariant of §10: the operation is still open for a retry and no
     // certificate row was written for the device.
     void expect_untouched(const Operation& op, std::size_t cert_rows = 0) {
         EXPECT_EQ(state_of(op), OperationState::Pending);
@@ -459,7 +459,7 @@ TEST_F(CapfSession, InstallAcceptsAnyNumberOfRequestInProgress) {
 }
 
 TEST_F(CapfSession, InstallForJabberStyleClientWithoutPasswordAndVersion2) {
-    // §7.1: Jabber sends no PASSWORD at all; §4/§11: it reports VERSION 2.
+    // §7.1: Jabber sends no PASSWORD at all; §4.2/§6.1: it reports VERSION 2.
     const Operation op = schedule(OperationKind::Install);
     const SessionRun r = run({auth_response(kDevice, std::nullopt, 2), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
@@ -1154,7 +1154,7 @@ TEST_F(CapfSession, FetchOfOurOwnLscKeepsItsRow) {
 }
 
 TEST_F(CapfSession, FetchWithReason7CommitsNothingAndKeepsTheOperationPending) {
-    // §11: FETCH response REASON != 1 → END_SESSION(7), do not commit, keep the operation pending.
+    // §10: FETCH response REASON != 1 → END_SESSION(7), do not commit, keep the operation pending.
     const Operation op = schedule(OperationKind::Fetch);
     const SessionRun r = run({auth_response(), reason_message(Command::FetchCertificateResponse, reason::kInvalidElement)});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 11, 15}));
@@ -1267,7 +1267,7 @@ TEST_F(CapfSession, Version2PhoneIsNotAskedForAnEcKey) {
 }
 
 // =============================================================================
-// §11, row by row
+// §10, row by row
 
 TEST_F(CapfSession, PeerClosesBeforeTheHeader) {
     const Operation op = schedule(OperationKind::Install);
@@ -1705,7 +1705,7 @@ TEST_F(CapfSession, TimeoutsEndWith7AndKeepTheOperationPending) {
 }
 
 TEST_F(CapfSession, KeyGenerationWaitUsesTheLongTimeoutAndEachKeepAliveRestartsIt) {
-    // §10: ~10-30 s for ordinary replies, ~120-300 s for WAIT_KEYGEN, restarted by each 17.
+    // §6.8: ~10-30 s for ordinary replies, ~120-300 s for WAIT_KEYGEN, restarted by each 17.
     settings.reply_timeout = 2s;
     settings.keygen_timeout = 120s;
     const Operation op = schedule(OperationKind::Install);

@@ -93,6 +93,22 @@ TEST(DistinguishedName, BothSpellingsGiveTheSameName) {
     EXPECT_FALSE(parse_distinguished_name("NOPE=x"));
 }
 
+// Reading the CN out of DN text (distinguished_name.h): FreeRADIUS's oneline
+// subjects, an ASA's RFC 2253 User-Name, and the CN swap of `lscgate init --force`.
+TEST(DistinguishedName, CommonNameOfEitherSpelling) {
+    EXPECT_EQ(common_name_of_distinguished_name("/C=NZ/O=Example/CN=SEP001122334455"), "SEP001122334455");
+    EXPECT_EQ(common_name_of_distinguished_name("/O=A/B Corp/CN=x/y"), "x/y");  // a '/' inside a value stays
+    EXPECT_EQ(common_name_of_distinguished_name("cn=SEP001122334455, ou=Voice"), "SEP001122334455");
+    EXPECT_EQ(common_name_of_distinguished_name("OU=Voice, CN=SEP001122334455,O=Example"), "SEP001122334455");
+    EXPECT_EQ(common_name_of_distinguished_name("OU=Voice,O=Example"), "");
+    EXPECT_EQ(common_name_of_distinguished_name("CN=,OU=Voice"), "");
+    EXPECT_EQ(common_name_of_distinguished_name(""), "");
+
+    EXPECT_EQ(with_common_name("/C=NZ/O=Example/CN=CAPF-hq2/OU=Voice", "CAPF-1"), "/C=NZ/O=Example/CN=CAPF-1/OU=Voice");
+    EXPECT_EQ(with_common_name("/O=Example/CN=CAPF/hq2", "CAPF-1"), "/O=Example/CN=CAPF-1");  // the whole value
+    EXPECT_EQ(with_common_name("/O=Example/OU=Voice", "CAPF-1"), "");
+}
+
 class ConfigTest : public ::testing::Test {
 protected:
     test::TempDir dir;

@@ -132,3 +132,26 @@ TEST(DeviceName, VpnUserNamesAreJudgedAndEchoedEscaped) {
 }
 
 }  // namespace
+
+// The name a certificate CN stands for, read by RADIUS (device_from_common_name)
+// and by the CAPF server for a MIC (mic_common_name_names_device): one rule in
+// device_name.h for both.
+TEST(DeviceName, CommonNamesOfPhonesAndMics) {
+    EXPECT_TRUE(looks_like_phone_name("SEP001122334455"));
+    EXPECT_TRUE(looks_like_phone_name("sep00112233aabb"));
+    EXPECT_FALSE(looks_like_phone_name("SEP00112233445"));     // 11 hex digits
+    EXPECT_FALSE(looks_like_phone_name("SEP00112233445G"));    // not hex
+    EXPECT_FALSE(looks_like_phone_name("ATA001122334455"));    // an ATA, not a phone
+    EXPECT_FALSE(looks_like_phone_name("CSFjdoe"));
+
+    EXPECT_EQ(device_from_common_name("sep00112233aabb"), "SEP00112233AABB");
+    EXPECT_EQ(device_from_common_name("CP-8841-SEP001122334455"), "SEP001122334455");
+    EXPECT_EQ(device_from_common_name("CP-8841-SEP0011"), "CP-8841-SEP0011");  // as it is
+    EXPECT_EQ(device_from_common_name("CSFjdoe"), "CSFjdoe");
+
+    EXPECT_TRUE(mic_common_name_names_device("SEP001122334455", "SEP001122334455"));
+    EXPECT_TRUE(mic_common_name_names_device("CP-8841-SEP001122334455", "SEP001122334455"));
+    EXPECT_FALSE(mic_common_name_names_device("CP-8841XSEP001122334455", "SEP001122334455"));  // a substring only
+    EXPECT_FALSE(mic_common_name_names_device("-SEP00112233445", "SEP001122334455"));
+    EXPECT_FALSE(mic_common_name_names_device("SEP001122334466", "SEP001122334455"));
+}

@@ -1,4 +1,4 @@
-// The CAPF certificate and the LSC profile (capf-protocol.md §8), checked with
+// The CAPF certificate and the LSC profile (module/capf/PROTOCOL.md §8), checked with
 // our own parser and with openssl(1) itself.
 
 #include "pki/certificate.h"

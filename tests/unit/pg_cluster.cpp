@@ -1,3 +1,4 @@
+#include "registry/sqlite_handles.h"
 #include "pg_cluster.h"
 
 #include "registry/postgresql/pq_handles.h"

@@ -3,6 +3,7 @@
 // the server is down reaches it after it is back, and the RADIUS role can write
 // last-seen and nothing else.
 
+#include "registry/sqlite_handles.h"
 #include "pg_cluster.h"
 #include "registry/last_seen_recorder.h"
 #include "registry/postgresql/pg_last_seen.h"

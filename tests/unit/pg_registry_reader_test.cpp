@@ -5,6 +5,7 @@
 // meanwhile, and that it recovers by itself when the server returns. Time is
 // passed in: `now` for the grace, a test clock for the reconnect back-off.
 
+#include "registry/sqlite_handles.h"
 #include "registry/postgresql/pg_reader_conninfo.h"
 #include "registry/postgresql/pg_registry_reader.h"
 #include "registry_test_backend.h"

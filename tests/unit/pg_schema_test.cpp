@@ -1,6 +1,7 @@
 // The registry schema on a real PostgreSQL cluster: migrations, the two roles of
 // policy/postgresql/setup.sql, the append-only audit, and the change signal.
 
+#include "registry/sqlite_handles.h"
 #include "pg_cluster.h"
 #include "registry/postgresql/pg_migrate.h"
 #include "registry/postgresql/pg_schema.h"

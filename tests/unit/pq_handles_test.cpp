@@ -2,6 +2,7 @@
 // connections (and no password in any message), transactions, reconnect, and
 // the typed getters.
 
+#include "registry/sqlite_handles.h"
 #include "pg_cluster.h"
 #include "registry/postgresql/pq_conninfo.h"
 #include "registry/postgresql/pq_handles.h"

@@ -2,6 +2,7 @@
 // certificates against a real registry file, including every hostile case, both
 // from full certificates and from the attribute text FreeRADIUS provides.
 
+#include "registry/sqlite_handles.h"
 #include "pki/bytes.h"
 #include "pki/certificate.h"
 #include "decide/decision_engine.h"
@@ -116,14 +117,14 @@ protected:
         st->bind(1, status).bind(2, describe_certificate(cert)->sha256);
         ASSERT_TRUE(st->run());
     }
-    void expect(const Decision& d, CertClass cls, Verdict verdict) {
+    void expect(const Decision& d, CertClass cls, RadiusOutcome verdict) {
         EXPECT_EQ(to_string(d.cls), to_string(cls)) << d.reason;
         EXPECT_EQ(to_string(d.verdict), to_string(verdict)) << d.reason;
         EXPECT_FALSE(d.error) << d.reason;
         EXPECT_FALSE(d.reason.empty());
     }
     // Both entry points must agree for certificates the TLS layer would let through.
-    void expect_both(DecisionEngine& e, const X509* cert, CertClass cls, Verdict verdict) {
+    void expect_both(DecisionEngine& e, const X509* cert, CertClass cls, RadiusOutcome verdict) {
         SCOPED_TRACE(describe_certificate(cert)->subject);
         expect(e.decide_certificate(cert, now), cls, verdict);
         const auto attrs = freeradius_attributes(cert);
@@ -134,7 +135,7 @@ protected:
 TEST_F(RadiusDecision, ValidLscIsAcceptedWithVoiceReply) {
     auto lsc = enroll("SEP001122334455", capf);
     auto e = engine();
-    expect_both(*e, lsc.get(), CertClass::LscValid, Verdict::Accept);
+    expect_both(*e, lsc.get(), CertClass::LscValid, RadiusOutcome::Accept);
     const Decision d = e->decide_certificate(lsc.get(), now);
     ASSERT_EQ(d.reply.size(), 1u);
     EXPECT_EQ(d.reply[0].name, "Cisco-AVPair");
@@ -143,19 +144,19 @@ TEST_F(RadiusDecision, ValidLscIsAcceptedWithVoiceReply) {
 
 TEST_F(RadiusDecision, LscFromThePreviousCapfStaysValidDuringRotation) {
     auto lsc = enroll("SEP001122334455", previous_capf);
-    expect_both(*engine(), lsc.get(), CertClass::LscValid, Verdict::Accept);
+    expect_both(*engine(), lsc.get(), CertClass::LscValid, RadiusOutcome::Accept);
 }
 
 TEST_F(RadiusDecision, LscFromARetiredCapfIsForeign) {
     auto lsc = enroll("SEP001122334455", retired_capf);
     auto e = engine();
-    expect(e->decide_certificate(lsc.get(), now), CertClass::LscForeign, Verdict::Reject);
-    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscForeign, Verdict::Reject);
+    expect(e->decide_certificate(lsc.get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
+    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscForeign, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, BareMicIsRejectedByDefault) {
     auto mic = test::make_leaf(mic_root, phone_key.get(), "CN=CP-8841-SEP001122334455,O=Cisco Systems Inc.");
-    expect_both(*engine(), mic.get(), CertClass::Mic, Verdict::Reject);
+    expect_both(*engine(), mic.get(), CertClass::Mic, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, MicRestrictPolicyPutsThePhoneInTheEnrolmentVlan) {
@@ -168,7 +169,7 @@ vlan = 999
 filter_id = "ENROLL-ONLY"
 )");
     const Decision d = e->decide_certificate(mic.get(), now);
-    expect(d, CertClass::Mic, Verdict::Restrict);
+    expect(d, CertClass::Mic, RadiusOutcome::Restrict);
     ASSERT_EQ(d.reply.size(), 4u);
     EXPECT_EQ(d.reply[0].name, "Tunnel-Type");
     EXPECT_EQ(d.reply[0].value, "VLAN");
@@ -179,47 +180,47 @@ filter_id = "ENROLL-ONLY"
     EXPECT_EQ(d.reply[3].name, "Filter-Id");
     // Anything the policy does not name is rejected.
     auto rogue_leaf = test::make_leaf(rogue, phone_key.get(), "CN=SEP001122334455");
-    expect(e->decide_certificate(rogue_leaf.get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(e->decide_certificate(rogue_leaf.get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, MicAllowUntilADate) {
     auto mic = test::make_leaf(mic_root, phone_key.get(), "CN=CP-8841-SEP001122334455,O=Cisco Systems Inc.");
     auto future = engine("[actions]\nmic = \"allow-until 2099-12-31\"\n");
     const Decision yes = future->decide_certificate(mic.get(), now);
-    expect(yes, CertClass::Mic, Verdict::Accept);
+    expect(yes, CertClass::Mic, RadiusOutcome::Accept);
     EXPECT_NE(yes.reason.find("allowed until 2099-12-31T23:59:59Z"), std::string::npos) << yes.reason;
     auto past = engine("[actions]\nmic = \"allow-until 2020-01-31\"\n");
-    expect(past->decide_certificate(mic.get(), now), CertClass::Mic, Verdict::Reject);
+    expect(past->decide_certificate(mic.get(), now), CertClass::Mic, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, UnknownCaIsRejected) {
     auto leaf = test::make_leaf(rogue, phone_key.get(), "CN=printer-7,O=Elsewhere");
-    expect(engine()->decide_certificate(leaf.get(), now), CertClass::UnknownIssuer, Verdict::Reject);
+    expect(engine()->decide_certificate(leaf.get(), now), CertClass::UnknownIssuer, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, ExpiredAndNotYetValidLscs) {
     auto expired = enroll("SEP000000000001", capf, -400, -2);
     auto future = enroll("SEP000000000002", capf, 3, 365);
     auto e = engine();
-    expect_both(*e, expired.get(), CertClass::LscExpired, Verdict::Reject);
-    expect_both(*e, future.get(), CertClass::LscNotYetValid, Verdict::Reject);
-    expect(e->decide_vpn("SEP000000000001", now), CertClass::LscExpired, Verdict::Reject);
+    expect_both(*e, expired.get(), CertClass::LscExpired, RadiusOutcome::Reject);
+    expect_both(*e, future.get(), CertClass::LscNotYetValid, RadiusOutcome::Reject);
+    expect(e->decide_vpn("SEP000000000001", now), CertClass::LscExpired, RadiusOutcome::Reject);
     auto graceful = engine("[actions]\nlsc-valid = \"accept\"\n[expiry]\ngrace_days = 7\n");
     const Decision d = graceful->decide_certificate(expired.get(), now);
-    expect(d, CertClass::LscExpired, Verdict::Accept);
+    expect(d, CertClass::LscExpired, RadiusOutcome::Accept);
     EXPECT_NE(d.reason.find("7-day expiry grace"), std::string::npos) << d.reason;
     auto long_expired = enroll("SEP000000000003", capf, -400, -30);
-    expect(graceful->decide_certificate(long_expired.get(), now), CertClass::LscExpired, Verdict::Reject);
+    expect(graceful->decide_certificate(long_expired.get(), now), CertClass::LscExpired, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, RevokedLscIsRejectedOnTheNextDecision) {
     auto lsc = enroll("SEP001122334455", capf);
     auto e = engine();
-    expect_both(*e, lsc.get(), CertClass::LscValid, Verdict::Accept);
+    expect_both(*e, lsc.get(), CertClass::LscValid, RadiusOutcome::Accept);
     set_status(lsc.get(), "revoked");
     // Same engine, no reload: the registry read sees the revocation at once.
-    expect_both(*e, lsc.get(), CertClass::LscRevoked, Verdict::Reject);
-    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscRevoked, Verdict::Reject);
+    expect_both(*e, lsc.get(), CertClass::LscRevoked, RadiusOutcome::Reject);
+    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscRevoked, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, RememberedRowsNeverOutliveAChangeByAnotherProcess) {
@@ -227,42 +228,42 @@ TEST_F(RadiusDecision, RememberedRowsNeverOutliveAChangeByAnotherProcess) {
     auto e = engine();
     const auto attrs = freeradius_attributes(lsc.get());
     for (int i = 0; i < 5; ++i) {  // repeats are answered from the remembered row
-        expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscValid, Verdict::Accept);
-        expect(e->decide_vpn("SEP001122334455", now), CertClass::LscValid, Verdict::Accept);
+        expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscValid, RadiusOutcome::Accept);
+        expect(e->decide_vpn("SEP001122334455", now), CertClass::LscValid, RadiusOutcome::Accept);
     }
     // Another process (the sqlite3 shell) revokes it: the very next decision sees it.
     auto r = test::run_command("sqlite3 " + db.string() + " \"UPDATE certificates SET status='revoked'\"");
     ASSERT_EQ(r.status, 0) << r.output;
-    expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscRevoked, Verdict::Reject);
-    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscRevoked, Verdict::Reject);
+    expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscRevoked, RadiusOutcome::Reject);
+    expect(e->decide_vpn("SEP001122334455", now), CertClass::LscRevoked, RadiusOutcome::Reject);
     r = test::run_command("sqlite3 " + db.string() + " \"UPDATE certificates SET status='active'\"");
     ASSERT_EQ(r.status, 0) << r.output;
-    expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscValid, Verdict::Accept);
+    expect(e->decide_eap_tls(attrs.view(), now), CertClass::LscValid, RadiusOutcome::Accept);
 }
 
 TEST_F(RadiusDecision, SupersededLscIsRejectedAndTheNewOneAccepted) {
     auto old_lsc = enroll("SEP001122334455", capf);
     auto e = engine();
     auto new_lsc = enroll("SEP001122334455", capf);
-    expect_both(*e, old_lsc.get(), CertClass::LscSuperseded, Verdict::Reject);
-    expect_both(*e, new_lsc.get(), CertClass::LscValid, Verdict::Accept);
+    expect_both(*e, old_lsc.get(), CertClass::LscSuperseded, RadiusOutcome::Reject);
+    expect_both(*e, new_lsc.get(), CertClass::LscValid, RadiusOutcome::Accept);
     set_status(new_lsc.get(), "removed");
-    expect_both(*e, new_lsc.get(), CertClass::LscSuperseded, Verdict::Reject);
+    expect_both(*e, new_lsc.get(), CertClass::LscSuperseded, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, UnregisteredLscFromOurCapf) {
     auto stray = test::make_leaf(capf, phone_key.get(), "CN=SEP00000000BEEF,OU=Voice,O=Example");
-    expect_both(*engine(), stray.get(), CertClass::LscUnregistered, Verdict::Reject);
+    expect_both(*engine(), stray.get(), CertClass::LscUnregistered, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, SelfSignedCertificateCarryingTheCapfDnIsForeign) {
     auto key = test::make_key("rsa:2048");
     auto forged_capf = test::make_root_ca("CN=CAPF-current,OU=Voice,O=Example");
     // As a client certificate itself (self-signed, our CAPF's DN) ...
-    expect(engine()->decide_certificate(forged_capf.cert.get(), now), CertClass::UnknownIssuer, Verdict::Reject);
+    expect(engine()->decide_certificate(forged_capf.cert.get(), now), CertClass::UnknownIssuer, RadiusOutcome::Reject);
     // ... and as the issuer of a phone certificate.
     auto leaf = test::make_leaf(forged_capf, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example");
-    expect(engine()->decide_certificate(leaf.get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(engine()->decide_certificate(leaf.get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, CorrectIssuerDnWithABadSignatureIsForeign) {
@@ -271,37 +272,37 @@ TEST_F(RadiusDecision, CorrectIssuerDnWithABadSignatureIsForeign) {
     der[der.size() - 7] ^= 0x5a;  // inside the signature
     auto tampered = parse_certificate_der(der);
     ASSERT_TRUE(tampered);
-    expect(engine()->decide_certificate(tampered->get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(engine()->decide_certificate(tampered->get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, LeafWithCaTrueIsRejected) {
     auto ca_leaf = test::make_leaf(capf, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example", -1, 365, true);
-    expect_both(*engine(), ca_leaf.get(), CertClass::UnknownIssuer, Verdict::Reject);
+    expect_both(*engine(), ca_leaf.get(), CertClass::UnknownIssuer, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, LscFromAnotherClustersCapfIsForeign) {
     auto branch = test::make_leaf(other_cluster, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example");
-    expect(engine()->decide_certificate(branch.get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(engine()->decide_certificate(branch.get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
     // Same DN as our CAPF, different key: the AKI gives it away in the attribute path too.
     auto twin = test::make_leaf(same_name_cluster, phone_key.get(), "CN=SEP001122334455,OU=Voice,O=Example");
     auto e = engine();
-    expect(e->decide_certificate(twin.get(), now), CertClass::LscForeign, Verdict::Reject);
-    expect(e->decide_eap_tls(freeradius_attributes(twin.get()).view(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(e->decide_certificate(twin.get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
+    expect(e->decide_eap_tls(freeradius_attributes(twin.get()).view(), now), CertClass::LscForeign, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, VpnPathNeedsTheNamedDevicesOwnActiveLsc) {
     enroll("SEP00000000000A", capf);
     auto e = engine();
     const Decision ok = e->decide_vpn("SEP00000000000A", now);
-    expect(ok, CertClass::LscValid, Verdict::Accept);
+    expect(ok, CertClass::LscValid, RadiusOutcome::Accept);
     EXPECT_FALSE(ok.reply.empty());
-    expect(e->decide_vpn("sep00000000000a", now), CertClass::LscValid, Verdict::Accept);
-    expect(e->decide_vpn("CN=SEP00000000000A,OU=Voice,O=Example", now), CertClass::LscValid, Verdict::Accept);
-    expect(e->decide_vpn("/O=Example/OU=Voice/CN=SEP00000000000A", now), CertClass::LscValid, Verdict::Accept);
+    expect(e->decide_vpn("sep00000000000a", now), CertClass::LscValid, RadiusOutcome::Accept);
+    expect(e->decide_vpn("CN=SEP00000000000A,OU=Voice,O=Example", now), CertClass::LscValid, RadiusOutcome::Accept);
+    expect(e->decide_vpn("/O=Example/OU=Voice/CN=SEP00000000000A", now), CertClass::LscValid, RadiusOutcome::Accept);
     // Another device (with no LSC of its own) gets nothing from SEP00000000000A's LSC.
-    expect(e->decide_vpn("SEP00000000000B", now), CertClass::LscUnregistered, Verdict::Reject);
-    expect(e->decide_vpn("bob", now), CertClass::LscUnregistered, Verdict::Reject);
-    expect(e->decide_vpn("SEP 000,CN=x", now), CertClass::LscUnregistered, Verdict::Reject);
+    expect(e->decide_vpn("SEP00000000000B", now), CertClass::LscUnregistered, RadiusOutcome::Reject);
+    expect(e->decide_vpn("bob", now), CertClass::LscUnregistered, RadiusOutcome::Reject);
+    expect(e->decide_vpn("SEP 000,CN=x", now), CertClass::LscUnregistered, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, RegistryFailureFailsClosed) {
@@ -309,7 +310,7 @@ TEST_F(RadiusDecision, RegistryFailureFailsClosed) {
     auto e = engine();
     ASSERT_TRUE(store.database().exec("ALTER TABLE certificates RENAME TO certificates_gone"));
     const Decision d = e->decide_certificate(lsc.get(), now);
-    EXPECT_EQ(d.verdict, Verdict::Reject);
+    EXPECT_EQ(d.verdict, RadiusOutcome::Reject);
     EXPECT_TRUE(d.error);
     EXPECT_NE(d.reason.find("decision failed"), std::string::npos) << d.reason;
     EXPECT_TRUE(d.reply.empty());
@@ -319,11 +320,11 @@ TEST_F(RadiusDecision, MalformedAttributesFailClosed) {
     auto e = engine();
     CertificateAttributeText empty{};
     const Decision d = e->decide_eap_tls(empty, now);
-    EXPECT_EQ(d.verdict, Verdict::Reject);
+    EXPECT_EQ(d.verdict, RadiusOutcome::Reject);
     EXPECT_TRUE(d.error);
     AttributeStrings bad = freeradius_attributes(enroll("SEP001122334455", capf).get());
     bad.expiration = "not-a-time";
-    EXPECT_EQ(e->decide_eap_tls(bad.view(), now).verdict, Verdict::Reject);
+    EXPECT_EQ(e->decide_eap_tls(bad.view(), now).verdict, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, RequestRoutingAndLastSeen) {
@@ -523,19 +524,19 @@ TEST_F(RadiusDecision, CapfRotationIsPickedUpWithoutRestart) {
     // ...then the background refresh swaps the trust set in (bounded wait).
     bool accepted = false;
     for (int i = 0; i < 3000 && !accepted; ++i) {  // up to 30 s on a loaded machine
-        accepted = e.decide_certificate(new_lsc.get(), now).verdict == Verdict::Accept;
+        accepted = e.decide_certificate(new_lsc.get(), now).verdict == RadiusOutcome::Accept;
         if (!accepted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_TRUE(accepted);
     EXPECT_NE(e.authorities().get(), before.get());
     // The old CAPF is "previous" now: its LSCs stay valid.
-    expect(e.decide_certificate(old_lsc.get(), now), CertClass::LscValid, Verdict::Accept);
+    expect(e.decide_certificate(old_lsc.get(), now), CertClass::LscValid, RadiusOutcome::Accept);
     // Retiring it ends that.
     ASSERT_TRUE(store.database().exec("UPDATE capf_certificates SET status='retired' WHERE subject LIKE 'CN=CAPF-current%'"));
     auto changed = e.refresh_trust();
     ASSERT_TRUE(changed) << changed.message();
     EXPECT_TRUE(*changed);
-    expect(e.decide_certificate(old_lsc.get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(e.decide_certificate(old_lsc.get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
     auto unchanged = e.refresh_trust();
     ASSERT_TRUE(unchanged);
     EXPECT_FALSE(*unchanged);
@@ -545,7 +546,7 @@ TEST_F(RadiusDecision, AnLscWithoutAuthorityKeyIdIsNeverMatchedByNameAlone) {
     auto lsc = enroll("SEP001122334455", capf);
     auto attrs = freeradius_attributes(lsc.get());
     attrs.aki.clear();  // a same-DN CA could mint exactly this: our DN, a registered serial, no AKI
-    expect(engine()->decide_eap_tls(attrs.view(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(engine()->decide_eap_tls(attrs.view(), now), CertClass::LscForeign, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, FetchedRowsCannotShadowTheActiveLsc) {
@@ -559,7 +560,7 @@ TEST_F(RadiusDecision, FetchedRowsCannotShadowTheActiveLsc) {
     ASSERT_TRUE(st);
     st->bind(1, facts->serial_hex).bind(2, facts->issuer).bind(3, facts->issuer_oneline);
     ASSERT_TRUE(st->run());
-    expect_both(*engine(), lsc.get(), CertClass::LscValid, Verdict::Accept);
+    expect_both(*engine(), lsc.get(), CertClass::LscValid, RadiusOutcome::Accept);
     EXPECT_TRUE(store.revoke_serial(facts->serial_hex, "unspecified", "test")) << "the fetched row must not make the serial ambiguous";
 }
 
@@ -601,10 +602,10 @@ TEST_F(RadiusDecision, VpnRequestsWithAWholeDn) {
 TEST_F(RadiusDecision, RetiringEveryCapfTrustsNoLsc) {
     auto lsc = enroll("SEP001122334455", capf);
     auto e = engine();
-    expect(e->decide_certificate(lsc.get(), now), CertClass::LscValid, Verdict::Accept);
+    expect(e->decide_certificate(lsc.get(), now), CertClass::LscValid, RadiusOutcome::Accept);
     ASSERT_TRUE(store.database().exec("UPDATE capf_certificates SET status='retired'"));
     ASSERT_TRUE(e->refresh_trust());
-    expect(e->decide_certificate(lsc.get(), now), CertClass::LscForeign, Verdict::Reject);
+    expect(e->decide_certificate(lsc.get(), now), CertClass::LscForeign, RadiusOutcome::Reject);
 }
 
 // =============================================================================
@@ -616,11 +617,11 @@ TEST_F(RadiusDecision, UnconfirmedLscNewerThanTheActiveOneIsAcceptedAsItsOwnClas
     auto active = enroll(dev, capf);
     auto unconfirmed = record_unconfirmed(dev, capf);
     auto e = engine();
-    expect_both(*e, unconfirmed.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    expect_both(*e, unconfirmed.get(), CertClass::LscUnconfirmed, RadiusOutcome::Accept);
     // The same reply as lsc-valid: the phone lands in the voice VLAN either way.
     const Decision got = e->decide_certificate(unconfirmed.get(), now);
     const Decision valid = e->decide_certificate(active.get(), now);
-    expect(valid, CertClass::LscValid, Verdict::Accept);
+    expect(valid, CertClass::LscValid, RadiusOutcome::Accept);
     ASSERT_FALSE(got.reply.empty());
     ASSERT_EQ(got.reply.size(), valid.reply.size());
     for (std::size_t i = 0; i < got.reply.size(); ++i) {
@@ -631,10 +632,10 @@ TEST_F(RadiusDecision, UnconfirmedLscNewerThanTheActiveOneIsAcceptedAsItsOwnClas
     EXPECT_NE(got.reason.find("unconfirmed"), std::string::npos) << got.reason;
     // A device with no active LSC at all (its first enrolment was interrupted).
     auto first = record_unconfirmed("SEP0000000000C2", capf);
-    expect_both(*e, first.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    expect_both(*e, first.get(), CertClass::LscUnconfirmed, RadiusOutcome::Accept);
     // The policy decides: a file that leaves the class out rejects it.
     auto strict = engine("[actions]\nlsc-valid = \"accept\"\n");
-    expect_both(*strict, unconfirmed.get(), CertClass::LscUnconfirmed, Verdict::Reject);
+    expect_both(*strict, unconfirmed.get(), CertClass::LscUnconfirmed, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, UnconfirmedLscOlderThanTheActiveOneIsSuperseded) {
@@ -642,12 +643,12 @@ TEST_F(RadiusDecision, UnconfirmedLscOlderThanTheActiveOneIsSuperseded) {
     auto stale = record_unconfirmed(dev, capf);
     auto active = enroll(dev, capf);  // confirming a newer LSC supersedes the stale one
     auto e = engine();
-    expect_both(*e, stale.get(), CertClass::LscSuperseded, Verdict::Reject);
+    expect_both(*e, stale.get(), CertClass::LscSuperseded, RadiusOutcome::Reject);
     // Even if the row still said unconfirmed (an older lscgate, a hand edit), the
     // newer active LSC wins: an old certificate never overrides a newer one.
     set_status(stale.get(), "unconfirmed");
-    expect_both(*e, stale.get(), CertClass::LscSuperseded, Verdict::Reject);
-    expect_both(*e, active.get(), CertClass::LscValid, Verdict::Accept);
+    expect_both(*e, stale.get(), CertClass::LscSuperseded, RadiusOutcome::Reject);
+    expect_both(*e, active.get(), CertClass::LscValid, RadiusOutcome::Accept);
 }
 
 TEST_F(RadiusDecision, RevokedUnconfirmedLscStaysRevoked) {
@@ -655,21 +656,21 @@ TEST_F(RadiusDecision, RevokedUnconfirmedLscStaysRevoked) {
     auto active = enroll(dev, capf);
     auto unconfirmed = record_unconfirmed(dev, capf);
     auto e = engine();
-    expect_both(*e, unconfirmed.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    expect_both(*e, unconfirmed.get(), CertClass::LscUnconfirmed, RadiusOutcome::Accept);
     // Revoking the device revokes what its phone may hold: the active and the unconfirmed LSC.
     auto revoked = store.revoke_active_lsc(dev, "key-compromise", "test");
     ASSERT_TRUE(revoked) << revoked.message();
-    expect_both(*e, unconfirmed.get(), CertClass::LscRevoked, Verdict::Reject);
-    expect_both(*e, active.get(), CertClass::LscRevoked, Verdict::Reject);
+    expect_both(*e, unconfirmed.get(), CertClass::LscRevoked, RadiusOutcome::Reject);
+    expect_both(*e, active.get(), CertClass::LscRevoked, RadiusOutcome::Reject);
     // And by serial, an unconfirmed one alone.
     auto other = record_unconfirmed("SEP0000000000C5", capf);
-    expect_both(*e, other.get(), CertClass::LscUnconfirmed, Verdict::Accept);
+    expect_both(*e, other.get(), CertClass::LscUnconfirmed, RadiusOutcome::Accept);
     ASSERT_TRUE(store.revoke_serial(describe_certificate(other.get())->serial_hex, "unspecified", "test"));
-    expect_both(*e, other.get(), CertClass::LscRevoked, Verdict::Reject);
+    expect_both(*e, other.get(), CertClass::LscRevoked, RadiusOutcome::Reject);
     // Outside its validity it is expired like any LSC.
     auto expired = record_unconfirmed("SEP0000000000C6", capf);
     ASSERT_TRUE(store.database().exec("UPDATE certificates SET not_after = 1000 WHERE device_name='SEP0000000000C6'"));
-    expect(e->decide_certificate(expired.get(), now), CertClass::LscExpired, Verdict::Reject);
+    expect(e->decide_certificate(expired.get(), now), CertClass::LscExpired, RadiusOutcome::Reject);
 }
 
 TEST_F(RadiusDecision, VpnPathRefusesAnUnconfirmedLscByName) {
@@ -678,14 +679,14 @@ TEST_F(RadiusDecision, VpnPathRefusesAnUnconfirmedLscByName) {
     record_unconfirmed("SEP0000000000C7", capf);
     auto e = engine();
     const Decision d = e->decide_vpn("SEP0000000000C7", now);
-    expect(d, CertClass::LscUnconfirmed, Verdict::Reject);
+    expect(d, CertClass::LscUnconfirmed, RadiusOutcome::Reject);
     EXPECT_TRUE(d.reply.empty());
     const RadiusAnswer a = e->decide_request({RadiusHook::Authorize, false, {}, "SEP0000000000C7", "10.0.0.1"}, now);
     EXPECT_EQ(a.outcome, RadiusOutcome::Reject);
     // With an active LSC beside a newer unconfirmed one, the device is decided by the active one.
     enroll("SEP0000000000C8", capf);
     record_unconfirmed("SEP0000000000C8", capf);
-    expect(e->decide_vpn("SEP0000000000C8", now), CertClass::LscValid, Verdict::Accept);
+    expect(e->decide_vpn("SEP0000000000C8", now), CertClass::LscValid, RadiusOutcome::Accept);
 }
 
 TEST(RadiusEngineCreate, ClearErrors) {
@@ -737,7 +738,7 @@ TEST(RadiusPolicy, DefaultsAndParsing) {
     EXPECT_EQ(d.reply[2].value, "110");
     EXPECT_EQ(d.reply[3].name, "Class");
     // Classes left out of [actions] are rejected.
-    EXPECT_EQ(extra->decide(Classification{CertClass::Mic, "mic", {}, {}}, 0).verdict, Verdict::Reject);
+    EXPECT_EQ(extra->decide(Classification{CertClass::Mic, "mic", {}, {}}, 0).verdict, RadiusOutcome::Reject);
 }
 
 TEST(PresentedCertificate, ParsesFreeRadiusText) {

@@ -7,6 +7,7 @@
 // connection or process (the sqlite3 shell), as lscgate and an admin are for
 // FreeRADIUS.
 
+#include "registry/sqlite_handles.h"
 #include "decide/decision_engine.h"
 #include "registry/registry_files.h"
 #include "registry_test_backend.h"
@@ -265,14 +266,14 @@ protected:
     }
 };
 
-void expect_verdict(const Decision& d, CertClass cls, Verdict verdict) {
+void expect_verdict(const Decision& d, CertClass cls, RadiusOutcome verdict) {
     EXPECT_EQ(to_string(d.cls), to_string(cls)) << d.reason;
     EXPECT_EQ(to_string(d.verdict), to_string(verdict)) << d.reason;
     EXPECT_FALSE(d.error) << d.reason;
 }
 
 void expect_refused(const Decision& d, const std::string& cause) {
-    EXPECT_EQ(d.verdict, Verdict::Reject) << d.reason;
+    EXPECT_EQ(d.verdict, RadiusOutcome::Reject) << d.reason;
     EXPECT_TRUE(d.error) << d.reason;
     EXPECT_NE(d.reason.find(cause), std::string::npos) << d.reason;
     EXPECT_TRUE(d.reply.empty());
@@ -297,7 +298,7 @@ TEST_F(RegistryFaults, TruncatedRegistryIsRefusedAndTheProcessSurvives) {
             build(kDevices);
             auto e = engine();
             if (!e) std::_Exit(2);
-            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
             std::filesystem::resize_file(db, std::filesystem::file_size(db) / 2);
             // The last device's rows were never read: its pages are past the new end.
             expect_refused(e->decide_vpn(device(kDevices - 1), now), "cut short");
@@ -319,11 +320,11 @@ TEST_F(RegistryFaults, ShrunkShmIsRebuiltBeforeItIsRead) {
             build(2);
             auto e = engine();
             if (!e) std::_Exit(2);
-            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
             std::filesystem::resize_file(dir / "lscgate.db-shm", 0);
-            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+            expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
             sql(db, revoke_sql(device(1)));  // and the rebuilt index is shared with the writers
-            expect_verdict(e->decide_vpn(device(1), now), CertClass::LscRevoked, Verdict::Reject);
+            expect_verdict(e->decide_vpn(device(1), now), CertClass::LscRevoked, RadiusOutcome::Reject);
             const auto lines = log_lines();
             if (lines.empty() || lines[0].find("-shm file shrank") == std::string::npos) std::_Exit(3);
             std::_Exit(::testing::Test::HasFailure() ? 1 : 0);
@@ -357,7 +358,7 @@ TEST_F(RegistryFaults, ReplacedRegistryIsNeverReadThroughTheOldFile) {
     build(3);
     auto e = engine();
     ASSERT_TRUE(e);
-    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
     const auto backup = dir / "backup.db";
     sql(db, ".backup " + backup.string());
     sql(backup, revoke_sql(device(0)));
@@ -373,8 +374,8 @@ TEST_F(RegistryFaults, ReplacedRegistryIsNeverReadThroughTheOldFile) {
     // backup is read, with A revoked and B still in.
     std::filesystem::remove(dir / "lscgate.db-wal");
     std::filesystem::remove(dir / "lscgate.db-shm");
-    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
-    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, Verdict::Accept);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, RadiusOutcome::Reject);
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, RadiusOutcome::Accept);
     ASSERT_EQ(log_lines().size(), 2u);
     EXPECT_NE(log_lines()[1].find("reopened"), std::string::npos) << log_lines()[1];
 }
@@ -385,16 +386,16 @@ TEST_F(RegistryFaults, DeletedWalAndShmThenARevokeIsSeenAtTheNextRequest) {
     build(3);
     auto e = engine();
     ASSERT_TRUE(e);
-    for (int i = 0; i < 3; ++i) expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    for (int i = 0; i < 3; ++i) expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
     ASSERT_TRUE(std::filesystem::exists(dir / "lscgate.db-shm"));
     std::filesystem::remove(dir / "lscgate.db-wal");
     std::filesystem::remove(dir / "lscgate.db-shm");
     sql(db, revoke_sql(device(0)));
-    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
-    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, Verdict::Accept);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, RadiusOutcome::Reject);
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, RadiusOutcome::Accept);
     // And every later revocation too.
     sql(db, revoke_sql(device(1)));
-    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscRevoked, Verdict::Reject);
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscRevoked, RadiusOutcome::Reject);
     const auto lines = log_lines();
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_NE(lines[0].find("-wal file was deleted"), std::string::npos) << lines[0];
@@ -406,14 +407,14 @@ TEST_F(RegistryFaults, AReaderOpenedBesideAStaleOneStillSeesTheNewFiles) {
     build(2);
     auto old_engine = engine();
     ASSERT_TRUE(old_engine);
-    expect_verdict(old_engine->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    expect_verdict(old_engine->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
     std::filesystem::remove(dir / "lscgate.db-wal");
     std::filesystem::remove(dir / "lscgate.db-shm");
     sql(db, revoke_sql(device(0)));
     auto new_engine = engine();  // what a HUP does, with the old instance still alive
     ASSERT_TRUE(new_engine);
-    expect_verdict(new_engine->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
-    expect_verdict(old_engine->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
+    expect_verdict(new_engine->decide_vpn(device(0), now), CertClass::LscRevoked, RadiusOutcome::Reject);
+    expect_verdict(old_engine->decide_vpn(device(0), now), CertClass::LscRevoked, RadiusOutcome::Reject);
 }
 
 // The documented safe way to restore: through SQLite, into the live file.
@@ -424,10 +425,10 @@ TEST_F(RegistryFaults, RestoreThroughSqliteIsSeenAtTheNextRequest) {
     sql(backup, revoke_sql(device(0)));
     auto e = engine();
     ASSERT_TRUE(e);
-    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
     sql(db, ".restore " + backup.string());
-    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, Verdict::Reject);
-    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, Verdict::Accept);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscRevoked, RadiusOutcome::Reject);
+    expect_verdict(e->decide_vpn(device(1), now), CertClass::LscValid, RadiusOutcome::Accept);
 }
 
 // Garbage where the file was: not a database, refused with the cause.
@@ -435,7 +436,7 @@ TEST_F(RegistryFaults, RegistryReplacedByGarbageIsRefused) {
     build(2);
     auto e = engine();
     ASSERT_TRUE(e);
-    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, Verdict::Accept);
+    expect_verdict(e->decide_vpn(device(0), now), CertClass::LscValid, RadiusOutcome::Accept);
     std::filesystem::remove(dir / "lscgate.db-wal");
     std::filesystem::remove(dir / "lscgate.db-shm");
     std::filesystem::remove(db);

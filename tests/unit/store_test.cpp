@@ -1,5 +1,10 @@
 // The registry: schema and migrations, transactions (all or nothing), the
 // lifecycle of operations and certificates, locked and corrupt databases.
+//
+// StoreTest: what only the SQLite file has (WAL, PRAGMA user_version, file
+// faults). StoreOnBackends: every behaviour of the writer, run on both backends
+// (ctest names end in /sqlite or /postgresql); the PostgreSQL one on a fresh
+// database of a real throwaway cluster (pg_cluster.h), as the issuer role.
 
 #include "pki/auth_secret.h"
 #include "pki/certificate.h"
@@ -7,12 +12,24 @@
 #include "registry/store.h"
 #include "registry/sqlite_store.h"
 #include "registry/store_schema.h"
+#include "registry/postgresql/pq_handles.h"
+#include "pg_cluster.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <latch>
+#include <thread>
 #include <fstream>
+#include <optional>
+#include <stdexcept>
 
 using namespace lscgate;
 using lscgate::test::TempDir;
@@ -44,6 +61,89 @@ protected:
         return static_cast<int>(st->column_int(0));
     }
 };
+
+// The registry writer on the backend named by the test parameter.
+class StoreOnBackends : public ::testing::TestWithParam<std::string> {
+protected:
+    TempDir dir;
+    std::optional<test::PgTestDatabase> pg_db;
+    std::string database = make_database();
+    Store store = open_store(database);
+    test::TestCa capf = test::make_root_ca("CN=CAPF-store,O=Example");
+    CapfAuthority authority = test::authority_from(capf);
+
+    bool on_pg() const { return GetParam() == "postgresql"; }
+    // A file path, or the issuer's conninfo to a fresh database with setup.sql applied.
+    std::string make_database() {
+        if (!on_pg()) return (dir / "lscgate.db").string();
+        auto cluster = test::PgCluster::shared();
+        if (!cluster) throw std::runtime_error("no PostgreSQL test cluster: " + cluster.message());
+        auto db = (*cluster)->create_database();
+        if (!db) throw std::runtime_error("no test database: " + db.message());
+        pg_db = *db;
+        return db->issuer;
+    }
+    static Store open_store(const std::string& database, Store::OpenMode mode = Store::OpenMode::CreateAndMigrate) {
+        auto s = Store::open(database, mode);
+        if (!s) throw std::runtime_error(s.message());
+        return std::move(*s);
+    }
+    // A second connection as the superuser, tables found without `lscgate.`:
+    // the tests' SQL reads the same on both engines.
+    PgConnection& raw_pg() {
+        if (!raw_) {
+            auto c = PgConnection::connect(pg_db->superuser);
+            if (!c) throw std::runtime_error(c.message());
+            if (auto r = c->exec("SET search_path = lscgate"); !r) throw std::runtime_error(r.message());
+            raw_ = std::move(*c);
+        }
+        return *raw_;
+    }
+
+    Operation schedule(const std::string& device, OperationKind kind = OperationKind::Install) {
+        OperationRequest r;
+        r.kind = kind;
+        auto op = store.schedule_operation(device, r, "test");
+        EXPECT_TRUE(op) << op.message();
+        return *op;
+    }
+    X509Ptr lsc_for(const std::string& device) {
+        auto key = test::make_key("ec:p256");
+        return std::move(*authority.issue_lsc(device, key.get(), 30));
+    }
+    // The one integer (or boolean) `sql` selects.
+    int count(const std::string& sql) {
+        if (on_pg()) {
+            auto r = raw_pg().exec("SELECT (" + sql + ")::int");
+            EXPECT_TRUE(r) << r.message();
+            if (!r) return -1;
+            auto v = r->int64(0, 0);
+            EXPECT_TRUE(v) << v.message();
+            return v ? static_cast<int>(*v) : -1;
+        }
+        auto st = store.database().prepare(sql);
+        EXPECT_TRUE(st);
+        EXPECT_TRUE(*st->step());
+        return static_cast<int>(st->column_int(0));
+    }
+    // Raw SQL behind the Store's back; `pg_sql` when PostgreSQL needs other words.
+    Status exec(const std::string& sqlite_sql, const std::string& pg_sql = "") {
+        if (on_pg()) {
+            auto r = raw_pg().exec(pg_sql.empty() ? sqlite_sql : pg_sql);
+            if (!r) return r.error();
+            return {};
+        }
+        return store.database().exec(sqlite_sql);
+    }
+
+    std::optional<PgConnection> raw_;
+};
+
+// Test names end in the backend: ctest -R 'StoreOnBackends.*/sqlite' (or /postgresql).
+std::string backend_name(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreOnBackends, ::testing::Values(std::string("sqlite"), std::string("postgresql")),
+                         backend_name);
 
 TEST_F(StoreTest, MigratesToTheCurrentSchemaInWalMode) {
     EXPECT_EQ(store.schema_version(), kStoreSchemaVersion);
@@ -135,7 +235,7 @@ TEST_F(StoreTest, LockedDatabaseFailsWithinTheBusyTimeoutAndLosesNothing) {
     EXPECT_EQ(count("SELECT count(*) FROM devices"), 2);
 }
 
-TEST_F(StoreTest, DevicesAddFindListRemove) {
+TEST_P(StoreOnBackends, DevicesAddFindListRemove) {
     ASSERT_TRUE(store.add_device("SEP000000000002", "CP-7841", "lobby", "test"));
     ASSERT_TRUE(store.add_device("SEP000000000001", "CP-8841", "desk", "test"));
     auto dup = store.add_device("SEP000000000001", "", "", "test");
@@ -150,7 +250,7 @@ TEST_F(StoreTest, DevicesAddFindListRemove) {
     EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action='device.remove'"), 1);
 }
 
-TEST_F(StoreTest, SchedulingReplacesTheOpenOperation) {
+TEST_P(StoreOnBackends, SchedulingReplacesTheOpenOperation) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     EXPECT_FALSE(store.schedule_operation("SEP000000000009", {}, "test"));
     auto first = schedule("SEP000000000001");
@@ -168,7 +268,7 @@ TEST_F(StoreTest, SchedulingReplacesTheOpenOperation) {
     EXPECT_FALSE(store.cancel_operation("SEP000000000001", "test"));
 }
 
-TEST_F(StoreTest, OperationRoundTripsKeyAndDeadlineAndHash) {
+TEST_P(StoreOnBackends, OperationRoundTripsKeyAndDeadlineAndHash) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     OperationRequest r;
     r.kind = OperationKind::Install;
@@ -185,7 +285,7 @@ TEST_F(StoreTest, OperationRoundTripsKeyAndDeadlineAndHash) {
     EXPECT_EQ(count("SELECT count(*) FROM audit WHERE detail LIKE '%12345678%'"), 0);
 }
 
-TEST_F(StoreTest, ExpireMarksOnlyLatePendingOperations) {
+TEST_P(StoreOnBackends, ExpireMarksOnlyLatePendingOperations) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     ASSERT_TRUE(store.add_device("SEP000000000002", "", "", "test"));
     OperationRequest late;
@@ -201,7 +301,7 @@ TEST_F(StoreTest, ExpireMarksOnlyLatePendingOperations) {
     EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='pending'"), 1);
 }
 
-TEST_F(StoreTest, IssuingSupersedesThePreviousLscInOneTransaction) {
+TEST_P(StoreOnBackends, IssuingSupersedesThePreviousLscInOneTransaction) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     auto op1 = schedule("SEP000000000001");
     auto first = lsc_for("SEP000000000001");
@@ -224,7 +324,7 @@ TEST_F(StoreTest, IssuingSupersedesThePreviousLscInOneTransaction) {
     EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='succeeded'"), 2);
 }
 
-TEST_F(StoreTest, AFailedCommitLeavesNoHalfWrittenRows) {
+TEST_P(StoreOnBackends, AFailedCommitLeavesNoHalfWrittenRows) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     auto op = schedule("SEP000000000001");
     auto cert = lsc_for("SEP000000000001");
@@ -248,7 +348,7 @@ TEST_F(StoreTest, AFailedCommitLeavesNoHalfWrittenRows) {
 // =============================================================================
 // An issued LSC is recorded before it is sent (issue 7 item 4)
 
-TEST_F(StoreTest, IssuedLscIsUnconfirmedUntilThePhoneConfirmsIt) {
+TEST_P(StoreOnBackends, IssuedLscIsUnconfirmedUntilThePhoneConfirmsIt) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     auto old_op = schedule("SEP000000000001");
     auto old_lsc = lsc_for("SEP000000000001");
@@ -285,7 +385,7 @@ TEST_F(StoreTest, IssuedLscIsUnconfirmedUntilThePhoneConfirmsIt) {
     EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='active'"), 1);
 }
 
-TEST_F(StoreTest, ConfirmingAnLscSupersedesStaleUnconfirmedOnes) {
+TEST_P(StoreOnBackends, ConfirmingAnLscSupersedesStaleUnconfirmedOnes) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     ASSERT_TRUE(store.add_device("SEP000000000002", "", "", "test"));
     auto first = store.record_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
@@ -305,7 +405,7 @@ TEST_F(StoreTest, ConfirmingAnLscSupersedesStaleUnconfirmedOnes) {
     EXPECT_NE(late.message().find("superseded"), std::string::npos) << late.message();
 }
 
-TEST_F(StoreTest, DiscardDeletesOnlyAnUnconfirmedLsc) {
+TEST_P(StoreOnBackends, DiscardDeletesOnlyAnUnconfirmedLsc) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     auto op = schedule("SEP000000000001");
     auto rec = store.record_issued_lsc(op, lsc_for("SEP000000000001").get());
@@ -319,7 +419,7 @@ TEST_F(StoreTest, DiscardDeletesOnlyAnUnconfirmedLsc) {
     EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='active'"), 1);
 }
 
-TEST_F(StoreTest, ProofOfPossessionMakesAnUnconfirmedLscActiveUnlessANewerOneIs) {
+TEST_P(StoreOnBackends, ProofOfPossessionMakesAnUnconfirmedLscActiveUnlessANewerOneIs) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     auto old_active = store.commit_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
     auto held = store.record_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
@@ -333,7 +433,7 @@ TEST_F(StoreTest, ProofOfPossessionMakesAnUnconfirmedLscActiveUnlessANewerOneIs)
     // lscgate) is stale: refused, and marked superseded.
     auto newer = store.commit_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
     ASSERT_TRUE(newer);
-    ASSERT_TRUE(store.database().exec("UPDATE certificates SET status='unconfirmed' WHERE id=" + std::to_string(held->id)));
+    ASSERT_TRUE(exec("UPDATE certificates SET status='unconfirmed' WHERE id=" + std::to_string(held->id)));
     auto stale = store.confirm_lsc_by_possession(held->id);
     ASSERT_FALSE(stale);
     EXPECT_NE(stale.message().find("older than the active LSC"), std::string::npos) << stale.message();
@@ -343,7 +443,7 @@ TEST_F(StoreTest, ProofOfPossessionMakesAnUnconfirmedLscActiveUnlessANewerOneIs)
     EXPECT_EQ((*active)->id, newer->id);
 }
 
-TEST_F(StoreTest, RevokingOrDeletingADevicesLscCoversItsUnconfirmedOnes) {
+TEST_P(StoreOnBackends, RevokingOrDeletingADevicesLscCoversItsUnconfirmedOnes) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     ASSERT_TRUE(store.add_device("SEP000000000002", "", "", "test"));
     auto active = store.commit_issued_lsc(schedule("SEP000000000001"), lsc_for("SEP000000000001").get());
@@ -398,7 +498,7 @@ TEST_F(StoreTest, MigrationTwoKeepsEveryCertificateAndAllowsUnconfirmed) {
         "'/CN=CAPF',1,2,'ec',256,'pem','active',3)"));
 }
 
-TEST_F(StoreTest, AnOperationLeftInProgressPastItsDeadlineIsTimedOut) {
+TEST_P(StoreOnBackends, AnOperationLeftInProgressPastItsDeadlineIsTimedOut) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     OperationRequest r;
     r.completes_by = 1000;
@@ -422,7 +522,7 @@ TEST_F(StoreTest, AnOperationLeftInProgressPastItsDeadlineIsTimedOut) {
 // =============================================================================
 // Bulk writes in bounded transactions
 
-TEST_F(StoreTest, BulkAddCommitsInChunksAndChecksEverythingFirst) {
+TEST_P(StoreOnBackends, BulkAddCommitsInChunksAndChecksEverythingFirst) {
     std::vector<std::string> names;
     for (int i = 0; i < 1203; ++i) {
         char buf[16];
@@ -444,8 +544,12 @@ TEST_F(StoreTest, BulkAddCommitsInChunksAndChecksEverythingFirst) {
     EXPECT_EQ(count("SELECT count(*) FROM devices"), 1203);
     // A failure in the third chunk (of 2 rows) keeps the first two chunks: they
     // were committed on their own, so the writer lock was released between them.
-    ASSERT_TRUE(store.database().exec("CREATE TRIGGER refuse BEFORE INSERT ON devices WHEN NEW.name = 'SEP200000000005' "
-                                      "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END"));
+    ASSERT_TRUE(exec("CREATE TRIGGER refuse BEFORE INSERT ON devices WHEN NEW.name = 'SEP200000000005' "
+                     "BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END",
+                     "CREATE FUNCTION lscgate.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                     "IF NEW.name = 'SEP200000000005' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF; "
+                     "RETURN NEW; END $$; CREATE TRIGGER refuse BEFORE INSERT ON lscgate.devices "
+                     "FOR EACH ROW EXECUTE FUNCTION lscgate.refuse()"));
     std::vector<std::string> batch;
     for (int i = 1; i <= 7; ++i) batch.push_back("SEP20000000000" + std::to_string(i));
     auto partial = store.add_devices(batch, "", "", "test", 2);
@@ -456,7 +560,7 @@ TEST_F(StoreTest, BulkAddCommitsInChunksAndChecksEverythingFirst) {
     EXPECT_EQ(count("SELECT count(*) FROM devices WHERE name LIKE 'SEP2%'"), 4);
 }
 
-TEST_F(StoreTest, BulkScheduleCommitsInChunksAndRefusesUnknownDevicesFirst) {
+TEST_P(StoreOnBackends, BulkScheduleCommitsInChunksAndRefusesUnknownDevicesFirst) {
     std::vector<std::pair<std::string, OperationRequest>> items;
     std::vector<std::string> names;
     for (int i = 1; i <= 9; ++i) names.push_back("SEP30000000000" + std::to_string(i));
@@ -475,7 +579,7 @@ TEST_F(StoreTest, BulkScheduleCommitsInChunksAndRefusesUnknownDevicesFirst) {
     EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='pending'"), 9);
 }
 
-TEST_F(StoreTest, DeleteAndFetchOutcomes) {
+TEST_P(StoreOnBackends, DeleteAndFetchOutcomes) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     auto install = schedule("SEP000000000001");
     auto cert = lsc_for("SEP000000000001");
@@ -497,7 +601,7 @@ TEST_F(StoreTest, DeleteAndFetchOutcomes) {
     EXPECT_FALSE(active->has_value());
 }
 
-TEST_F(StoreTest, RevokeByDeviceAndBySerial) {
+TEST_P(StoreOnBackends, RevokeByDeviceAndBySerial) {
     ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
     ASSERT_TRUE(store.add_device("SEP000000000002", "", "", "test"));
     auto a = lsc_for("SEP000000000001");
@@ -519,7 +623,7 @@ TEST_F(StoreTest, RevokeByDeviceAndBySerial) {
     EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action='certificate.revoke'"), 2);
 }
 
-TEST_F(StoreTest, LockoutAfterThresholdAndReset) {
+TEST_P(StoreOnBackends, LockoutAfterThresholdAndReset) {
     auto dev = store.add_device("SEP000000000001", "", "", "test");
     ASSERT_TRUE(dev);
     // Three attempts are allowed (the third one locks for those after it) ...
@@ -543,18 +647,18 @@ TEST_F(StoreTest, LockoutAfterThresholdAndReset) {
     EXPECT_FALSE((*d)->locked_until.has_value());
 }
 
-TEST_F(StoreTest, AnExpiredLockoutStartsAFreshCount) {
+TEST_P(StoreOnBackends, AnExpiredLockoutStartsAFreshCount) {
     auto dev = store.add_device("SEP000000000001", "", "", "test");
     ASSERT_TRUE(dev);
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60));
     EXPECT_FALSE(*store.reserve_auth_attempt(dev->id, 3, 60));
-    ASSERT_TRUE(store.database().exec("UPDATE devices SET locked_until = 1"));  // the lock ran out
+    ASSERT_TRUE(exec("UPDATE devices SET locked_until = 1", "UPDATE devices SET locked_until = to_timestamp(1)"));  // the lock ran out
     EXPECT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60));
     EXPECT_EQ(count("SELECT auth_failures FROM devices"), 1);
     EXPECT_EQ(count("SELECT locked_until IS NULL FROM devices"), 1);
 }
 
-TEST_F(StoreTest, AReleasedAttemptIsGivenBackAndLiftsTheLockItReached) {
+TEST_P(StoreOnBackends, AReleasedAttemptIsGivenBackAndLiftsTheLockItReached) {
     auto dev = store.add_device("SEP000000000001", "", "", "test");
     ASSERT_TRUE(dev);
     for (int i = 0; i < 2; ++i) ASSERT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60));
@@ -566,7 +670,7 @@ TEST_F(StoreTest, AReleasedAttemptIsGivenBackAndLiftsTheLockItReached) {
     EXPECT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60)) << "the phone may try again";
     // A lock reached by real failures stays when the count is still at the limit.
     ASSERT_TRUE(*store.reserve_auth_attempt(dev->id, 3, 60) == false);
-    ASSERT_TRUE(store.database().exec("UPDATE devices SET auth_failures = 4"));
+    ASSERT_TRUE(exec("UPDATE devices SET auth_failures = 4"));
     ASSERT_TRUE(store.release_auth_attempt(dev->id, 3));
     EXPECT_EQ(count("SELECT auth_failures FROM devices"), 3);
     EXPECT_EQ(count("SELECT locked_until IS NOT NULL FROM devices"), 1);
@@ -576,7 +680,7 @@ TEST_F(StoreTest, AReleasedAttemptIsGivenBackAndLiftsTheLockItReached) {
     EXPECT_EQ(count("SELECT auth_failures FROM devices"), 0);
 }
 
-TEST_F(StoreTest, CapfRotationKeepsThePreviousCertificate) {
+TEST_P(StoreOnBackends, CapfRotationKeepsThePreviousCertificate) {
     ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
     auto next = test::make_root_ca("CN=CAPF-next,O=Example");
     ASSERT_TRUE(store.add_capf_certificate(next.cert.get(), "test"));
@@ -593,7 +697,7 @@ TEST_F(StoreTest, CapfRotationKeepsThePreviousCertificate) {
     EXPECT_EQ((*list)[0].facts.subject, "CN=CAPF-store,O=Example");
 }
 
-TEST_F(StoreTest, RetiringAPreviousCapfCertificate) {
+TEST_P(StoreOnBackends, RetiringAPreviousCapfCertificate) {
     ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
     auto next = test::make_root_ca("CN=CAPF-next,O=Example");
     ASSERT_TRUE(store.add_capf_certificate(next.cert.get(), "test"));
@@ -612,19 +716,19 @@ TEST_F(StoreTest, RetiringAPreviousCapfCertificate) {
     EXPECT_FALSE(store.retire_capf_certificate(old_fp, "test"));  // already retired
 }
 
-TEST_F(StoreTest, AuditIsAppendOnly) {
+TEST_P(StoreOnBackends, AuditIsAppendOnly) {
     ASSERT_TRUE(store.audit("test", "x", "", ""));
-    EXPECT_FALSE(store.database().exec("UPDATE audit SET actor='someone else'"));
-    EXPECT_FALSE(store.database().exec("DELETE FROM audit"));
+    EXPECT_FALSE(exec("UPDATE audit SET actor='someone else'"));
+    EXPECT_FALSE(exec("DELETE FROM audit"));
     auto events = store.list_audit(10);
     ASSERT_TRUE(events);
     ASSERT_EQ(events->size(), 1u);
     EXPECT_EQ((*events)[0].actor, "test");
 }
 
-TEST_F(StoreTest, NestedTransactionsRollBackTogether) {
+TEST_P(StoreOnBackends, NestedTransactionsRollBackTogether) {
     {
-        auto outer = SqliteTransaction::begin(store.database());
+        auto outer = store.transaction();
         ASSERT_TRUE(outer);
         ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));  // nested savepoint inside
         ASSERT_FALSE(store.add_device("SEP000000000001", "", "", "test"));
@@ -632,5 +736,189 @@ TEST_F(StoreTest, NestedTransactionsRollBackTogether) {
     }
     EXPECT_EQ(count("SELECT count(*) FROM devices"), 0);
 }
+
+// =============================================================================
+// Concurrency (issue 8 item 6): two writers on one registry
+
+TEST_P(StoreOnBackends, ClaimingAnOperationIsExclusiveUntilItIsStale) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    auto op = schedule("SEP000000000001");
+    const UnixTime now = now_utc();
+    auto first = store.claim_operation(op.id, now, 600, "server A");
+    ASSERT_TRUE(first) << first.message();
+    EXPECT_TRUE(*first);
+    auto second = store.claim_operation(op.id, now, 600, "server B");
+    ASSERT_TRUE(second) << second.message();
+    EXPECT_FALSE(*second) << "an operation in progress is not claimed twice";
+    EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='in-progress'"), 1);
+    // The claimer itself (one process) may take back a claim none of its sessions holds.
+    auto own = store.claim_operation(op.id, now + 1, 600, "server A");
+    ASSERT_TRUE(own);
+    EXPECT_TRUE(*own);
+    EXPECT_FALSE(*store.claim_operation(op.id, now + 600, 600, "server B")) << "fresh: A claimed it at now + 1";
+    // Its session died with its server: after the stale time another one takes it over.
+    auto later = store.claim_operation(op.id, now + 601, 600, "server B");
+    ASSERT_TRUE(later);
+    EXPECT_TRUE(*later);
+    // Handed back (the session failed on the phone's side): claimable again.
+    ASSERT_TRUE(store.set_operation_state(op.id, OperationState::Pending, "phone went away"));
+    EXPECT_TRUE(*store.claim_operation(op.id, now + 602, 600, "server A"));
+    // Finished: never claimed again.
+    ASSERT_TRUE(store.commit_issued_lsc(op, lsc_for("SEP000000000001").get()));
+    EXPECT_FALSE(*store.claim_operation(op.id, now + 5000, 600, "server A"));
+}
+
+// Two connections (two `lscgate serve`) race for the same operation, many times:
+// exactly one claims it and records its LSC each time, and every write of both
+// (claims, records, confirmations, plain audit events) leaves its audit row.
+TEST_P(StoreOnBackends, TwoWritersNeverIssueTwiceForOneOperationAndLoseNoAuditRow) {
+    constexpr int kRounds = 40;
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    Store a = open_store(database, Store::OpenMode::ExistingReadWrite);
+    Store b = open_store(database, Store::OpenMode::ExistingReadWrite);
+    std::vector<X509Ptr> certs;  // made up front: the race is the registry's
+    for (int i = 0; i < 2 * kRounds; ++i) certs.push_back(lsc_for("SEP000000000001"));
+    const int audit_before = count("SELECT count(*) FROM audit");
+    std::atomic<int> audit_writes{0};
+    std::atomic<int> failures{0};
+    std::string failure_text;
+    std::mutex failure_lock;
+    for (int round = 0; round < kRounds; ++round) {
+        const Operation op = schedule("SEP000000000001");
+        std::atomic<int> winners{0};
+        std::latch start(2);
+        auto racer = [&](Store& mine, const X509* cert, const std::string& server) {
+            auto note = [&](const std::string& what) {
+                ++failures;
+                std::lock_guard<std::mutex> g(failure_lock);
+                failure_text = what;
+            };
+            start.arrive_and_wait();
+            if (mine.audit("racer", "race.attempt", op.device_name, "round")) ++audit_writes;
+            else note("audit failed");
+            auto claimed = mine.claim_operation(op.id, now_utc(), 600, server);
+            if (!claimed) return note("claim: " + claimed.message());
+            if (!*claimed) return;
+            ++winners;
+            auto rec = mine.record_issued_lsc(op, cert);
+            if (!rec) return note("record: " + rec.message());
+            auto ok = mine.confirm_issued_lsc(op, rec->id);
+            if (!ok) return note("confirm: " + ok.message());
+            audit_writes += 2;  // lsc.record, lsc.issue
+        };
+        std::thread ta(racer, std::ref(a), certs[static_cast<std::size_t>(2 * round)].get(), "server A");
+        std::thread tb(racer, std::ref(b), certs[static_cast<std::size_t>(2 * round + 1)].get(), "server B");
+        ta.join();
+        tb.join();
+        ASSERT_EQ(failures.load(), 0) << failure_text;
+        ASSERT_EQ(winners.load(), 1) << "round " << round;
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM certificates"), kRounds) << "one LSC per operation";
+    EXPECT_EQ(count("SELECT count(*) FROM operations WHERE state='succeeded'"), kRounds);
+    EXPECT_EQ(count("SELECT count(*) FROM certificates WHERE status='active'"), 1);
+    // Every successful write left its row: kRounds schedules + the racers' writes.
+    EXPECT_EQ(count("SELECT count(*) FROM audit") - audit_before, kRounds + audit_writes.load());
+}
+
+// =============================================================================
+// PostgreSQL only: roles, outages, row locks
+
+class PgStoreTest : public StoreOnBackends {};
+
+TEST_P(PgStoreTest, TheRadiusRoleCannotWriteThroughTheStore) {
+    auto radius = Store::open(pg_db->radius, Store::OpenMode::ExistingReadWrite);
+    ASSERT_FALSE(radius);
+    EXPECT_EQ(radius.kind(), ErrorKind::Config) << radius.message();
+    EXPECT_NE(radius.message().find("lscgate_radius has no INSERT/UPDATE privilege on lscgate."), std::string::npos)
+        << radius.message();
+    EXPECT_EQ(radius.message().find(test::kPgRadiusPassword), std::string::npos);
+    // Nor can it migrate (create) the schema.
+    auto create = Store::open(pg_db->radius, Store::OpenMode::CreateAndMigrate);
+    ASSERT_FALSE(create);
+    EXPECT_EQ(create.kind(), ErrorKind::Config) << create.message();
+}
+
+TEST_P(PgStoreTest, AWrongPasswordIsConfigAndNeverQuoted) {
+    auto cluster = test::PgCluster::shared();
+    ASSERT_TRUE(cluster);
+    const std::string wrong = "Wrong-pw-Q9z";
+    auto r = Store::open((*cluster)->tcp_conninfo("lscgate_issuer", wrong, pg_db->name));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.kind(), ErrorKind::Config) << r.message();
+    EXPECT_EQ(r.message().find(wrong), std::string::npos) << r.message();
+}
+
+TEST_P(PgStoreTest, AnUnreachableServerIsUnavailable) {
+    // A port nobody listens on: bound, then closed again.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    const int port = ntohs(addr.sin_port);
+    ::close(fd);
+    const std::string uri = "postgresql://lscgate_issuer:" + std::string(test::kPgIssuerPassword) + "@127.0.0.1:" +
+                            std::to_string(port) + "/" + pg_db->name;
+    auto r = Store::open(uri);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.kind(), ErrorKind::Unavailable) << r.message();
+    EXPECT_EQ(r.message().find(test::kPgIssuerPassword), std::string::npos) << r.message();
+}
+
+TEST_P(PgStoreTest, AWriteWaitsForARowLockAtMostTheBusyTimeoutAndLosesNothing) {
+    auto dev = store.add_device("SEP000000000001", "", "", "test");
+    ASSERT_TRUE(dev);
+    auto blocked = Store::open(database, Store::OpenMode::ExistingReadWrite, 300);
+    ASSERT_TRUE(blocked) << blocked.message();
+    // A CLI write holds the device row (as a CAPF session's transaction would).
+    ASSERT_TRUE(raw_pg().exec("BEGIN; SELECT 1 FROM devices WHERE name='SEP000000000001' FOR UPDATE"));
+    const auto started = std::chrono::steady_clock::now();
+    auto r = blocked->reserve_auth_attempt(dev->id, 3, 60);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.kind(), ErrorKind::Unavailable) << r.message();
+    EXPECT_NE(r.message().find("lock timeout"), std::string::npos) << r.message();
+    EXPECT_LT(waited, std::chrono::seconds(5));
+    ASSERT_TRUE(raw_pg().exec("ROLLBACK"));
+    EXPECT_EQ(count("SELECT auth_failures FROM devices"), 0) << "the timed-out write changed nothing";
+    auto again = blocked->reserve_auth_attempt(dev->id, 3, 60);
+    ASSERT_TRUE(again) << again.message();
+    EXPECT_TRUE(*again);
+    EXPECT_EQ(count("SELECT auth_failures FROM devices"), 1);
+}
+
+TEST_P(PgStoreTest, AServerRestartIsUnavailableThenRecoveredWithoutReopening) {
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    auto cluster = test::PgCluster::shared();
+    ASSERT_TRUE(cluster);
+    ASSERT_TRUE((*cluster)->stop());
+    auto down = store.add_device("SEP000000000002", "", "", "test");
+    ASSERT_FALSE(down);
+    EXPECT_EQ(down.kind(), ErrorKind::Unavailable) << down.message();
+    ASSERT_TRUE((*cluster)->start());
+    raw_.reset();
+    auto back = store.add_device("SEP000000000002", "", "", "test");
+    ASSERT_TRUE(back) << back.message();
+    auto found = store.find_device("SEP000000000001");
+    ASSERT_TRUE(found && found->has_value()) << found.message();
+    EXPECT_EQ(count("SELECT count(*) FROM devices"), 2);
+}
+
+TEST_P(PgStoreTest, OpensThroughStoreOpenAndReportsTheSchemaVersion) {
+    EXPECT_FALSE(store.is_sqlite());
+    EXPECT_EQ(store.schema_version(), 1);
+    auto again = Store::open(database, Store::OpenMode::CreateAndMigrate);  // idempotent
+    ASSERT_TRUE(again) << again.message();
+    ASSERT_TRUE(raw_pg().exec("INSERT INTO schema_version(version) VALUES (99)"));
+    auto newer = Store::open(database);
+    ASSERT_FALSE(newer);
+    EXPECT_NE(newer.message().find("newer"), std::string::npos) << newer.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PgStoreTest, ::testing::Values(std::string("postgresql")),
+                         backend_name);
 
 }  // namespace

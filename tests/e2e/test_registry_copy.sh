@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Moving a registry to PostgreSQL and back (`lscgate registry copy`): a SQLite
+# registry written by the CLI and a real CAPF session (devices, an issued and a
+# revoked LSC, a pending operation, the audit trail) is copied into a throwaway
+# PostgreSQL cluster, then back into a fresh file, and the CLI shows the same
+# devices, certificates, operations and audit; a second copy into the live
+# target is refused; no password is ever printed. `lscgate init --database URI`
+# creates the schema in PostgreSQL instead of lscgate.db.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg_lib.sh"
+
+CAPF_DIR=$WORK/capf
+DB=$CAPF_DIR/lscgate.db
+adm() { "$LSCGATE" --dir "$CAPF_DIR" "$@"; }
+
+# ---- a SQLite registry with every kind of row ----------------------------------
+expect_rc 0 "init (SQLite)" -- "$LSCGATE" init --dir "$CAPF_DIR"
+expect_rc 0 "add devices" -- adm device add SEP0011223344A1 SEP0011223344A2 SEP0011223344A3 --model 8845
+start_capf "$CAPF_DIR"
+for dev in SEP0011223344A1 SEP0011223344A2; do
+    adm op install "$dev" --auth null >/dev/null
+    expect_rc 0 "$dev enrols over CAPF" -- phone "$dev"
+done
+stop_capf
+expect_rc 0 "revoke one LSC" -- adm revoke SEP0011223344A2 --reason key-compromise
+expect_rc 0 "schedule a pending install" -- adm op install SEP0011223344A3 --auth null
+
+snapshot() {  # snapshot DATABASE: what the CLI shows of a registry
+    "$LSCGATE" --dir "$CAPF_DIR" --database "$1" device list --json
+    "$LSCGATE" --dir "$CAPF_DIR" --database "$1" cert list --json
+    "$LSCGATE" --dir "$CAPF_DIR" --database "$1" op list --all --json
+    "$LSCGATE" --dir "$CAPF_DIR" --database "$1" audit --limit 100000 --json
+}
+snapshot "$DB" >"$WORK/before.json" || failed "snapshot of the SQLite registry"
+
+# ---- SQLite -> PostgreSQL --------------------------------------------------------
+pg_start
+pg_setup_registry radius
+PW=$PG_ISSUER_PASSWORD
+expect_rc 0 "copy SQLite -> PostgreSQL" -- adm registry copy --to "$PG_ISSUER_URI"
+expect_eq "$(grep -c '(same)' <<<"$OUT")" 5 "five tables, each fingerprint the same on both sides"
+expect_not_contains "$OUT" "$PW" "the output never shows the password"
+expect_contains "$OUT" "lscgate_issuer:***@" "the target is shown redacted"
+expect_contains "$OUT" "Not copied: last_seen" "says what is not copied"
+pg_count() { pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT count(*) FROM lscgate.$1"; }
+expect_eq "$(pg_count devices)" "$(sql "$DB" 'SELECT count(*) FROM devices')" "devices in PostgreSQL"
+expect_eq "$(pg_count certificates)" "$(sql "$DB" 'SELECT count(*) FROM certificates')" "certificates in PostgreSQL"
+expect_eq "$(pg_count audit)" "$(sql "$DB" 'SELECT count(*) FROM audit')" "audit rows in PostgreSQL"
+expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT status FROM lscgate.certificates c JOIN lscgate.devices d ON d.name = c.device_name WHERE d.name = 'SEP0011223344A2'")" \
+    "revoked" "the revoked LSC is revoked in PostgreSQL"
+expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM lscgate.devices")" \
+    "$(sql "$DB" "SELECT group_concat(id, ',') FROM (SELECT id FROM devices ORDER BY id)")" "device ids preserved"
+expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT floor(extract(epoch FROM min(at)))::bigint FROM lscgate.audit")" \
+    "$(sql "$DB" 'SELECT min(at) FROM audit')" "audit timestamps preserved"
+
+audit_before=$(pg_count audit)
+expect_rc 1 "a second copy into the now live registry is refused" -- adm registry copy --to "$PG_ISSUER_URI"
+expect_contains "$OUT" "not empty" "the refusal says why"
+expect_not_contains "$OUT" "$PW" "the refusal never shows the password"
+expect_eq "$(pg_count audit)" "$audit_before" "nothing was merged"
+expect_rc 1 "a wrong password is refused without echoing it" -- \
+    adm registry copy --from "$DB" --to "postgresql://lscgate_issuer:Wr0ngPw55@127.0.0.1:$PGPORT/radius"
+expect_not_contains "$OUT" "Wr0ngPw55" "the wrong password is not printed either"
+
+# ---- PostgreSQL -> a fresh SQLite file -------------------------------------------
+expect_rc 0 "copy PostgreSQL -> a new SQLite file" -- adm registry copy --from "$PG_ISSUER_URI" --to "$WORK/back.db"
+expect_eq "$(grep -c '(same)' <<<"$OUT")" 5 "five tables verified on the way back"
+snapshot "$WORK/back.db" >"$WORK/after.json" || failed "snapshot of the copied-back registry"
+if cmp -s "$WORK/before.json" "$WORK/after.json"; then
+    pass "device list, cert list, op list and audit are identical after the round trip"
+else
+    failed "the round trip changed what the CLI shows"; diff "$WORK/before.json" "$WORK/after.json" | head -20
+fi
+expect_rc 1 "a malformed conninfo in LSCGATE_DATABASE is a config error" -- \
+    env LSCGATE_DATABASE="host=127.0.0.1 password=$PW dbname" "$LSCGATE" --dir "$CAPF_DIR" device list
+expect_contains "$OUT" "LSCGATE_DATABASE: not a valid PostgreSQL conninfo" "the error names the variable"
+expect_not_contains "$OUT" "$PW" "and not the password"
+
+# ---- lscgate init --database URI ------------------------------------------------
+pg_setup_registry fresh
+PW=$PG_ISSUER_PASSWORD
+set +e
+INIT_OUT=$("$LSCGATE" init --dir "$WORK/pg-capf" --database "$PG_ISSUER_URI" 2>&1)
+INIT_RC=$?
+set -e
+expect_not_contains "$INIT_OUT" "$PW" "init never prints the password"
+expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=fresh" -At -c "SELECT max(version) FROM lscgate.schema_version")" \
+    "$("$PG_BIN/psql" -X -At -d "$PG_SUPERUSER dbname=radius" -c "SELECT max(version) FROM lscgate.schema_version")" \
+    "init --database created the registry schema in PostgreSQL"
+[ ! -e "$WORK/pg-capf/lscgate.db" ] && pass "no lscgate.db was created" || failed "init created lscgate.db beside a PostgreSQL registry"
+expect_contains "$(cat "$WORK/pg-capf/lscgate.toml")" "$PG_ISSUER_URI" "lscgate.toml names the PostgreSQL registry"
+expect_eq "$(stat -c %a "$WORK/pg-capf/lscgate.toml")" 600 "lscgate.toml holding a password is 0600"
+# Recording the CAPF certificate needs the PostgreSQL Store (Store::open dispatching
+# on is_postgresql_database). TODO(issue 8): drop this guard once it is merged.
+if grep -q "does not exist (run 'lscgate init' first)" <<<"$INIT_OUT"; then
+    echo "note - the PostgreSQL Store is not in this build: init stopped after creating the schema"
+else
+    expect_eq "$INIT_RC" 0 "init --database succeeded"
+    expect_contains "$INIT_OUT" "lscgate_issuer:***@" "init's summary shows the database redacted"
+    expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=fresh" -At -c "SELECT count(*) FROM lscgate.capf_certificates WHERE status = 'current'")" \
+        1 "the CAPF certificate is recorded in PostgreSQL"
+fi
+
+finish

@@ -1,0 +1,228 @@
+// lscgate registry copy on real databases: a SQLite registry written by the
+// store, copied into a real PostgreSQL cluster (pg_cluster.h) and back.
+
+#include "pg_cluster.h"
+#include "registry/postgresql/pg_migrate.h"
+#include "registry/postgresql/pq_handles.h"
+#include "registry/registry_copy.h"
+#include "registry/sqlite_handles.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+
+namespace lscgate {
+namespace {
+
+using test::TempDir;
+
+class RegistryCopyTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto cluster = test::PgCluster::shared();
+        ASSERT_TRUE(cluster.ok()) << cluster.message();
+        auto db = (*cluster)->create_database();
+        ASSERT_TRUE(db.ok()) << db.message();
+        pg_ = *db;
+    }
+
+    // A registry with every table filled: devices (one locked, one removed so
+    // ids have a gap), operations in several states, an issued, a revoked and a
+    // superseded LSC, the CAPF certificate, and the audit rows all that wrote.
+    void fill_sqlite(const std::filesystem::path& file) {
+        Store store = test::make_store(file);
+        ASSERT_TRUE(store.add_capf_certificate(capf_.cert.get(), "test"));
+        for (const char* name : {"SEP000000000001", "SEP000000000002", "SEP000000000003", "SEP000000000004"})
+            ASSERT_TRUE(store.add_device(name, "8845", "desk \"7\"\nsecond line", "test"));
+        for (const char* name : {"SEP000000000001", "SEP000000000002"}) {
+            for (int round = 0; round < 2; ++round) {
+                auto op = store.schedule_operation(name, OperationRequest{}, "test");
+                ASSERT_TRUE(op) << op.message();
+                auto key = test::make_key("ec:p256");
+                auto cert = authority_.issue_lsc(name, key.get(), 30);
+                ASSERT_TRUE(cert) << cert.message();
+                ASSERT_TRUE(store.commit_issued_lsc(*op, cert->get()));
+            }
+        }
+        ASSERT_TRUE(store.revoke_active_lsc("SEP000000000002", "lost", "test"));
+        ASSERT_TRUE(store.schedule_operation("SEP000000000003", OperationRequest{}, "test"));  // still pending
+        ASSERT_TRUE(store.add_device("SEP000000000005", "", "", "test"));
+        ASSERT_TRUE(store.remove_device("SEP000000000004", "test"));
+        auto db = SqliteDatabase::open(file.string(), SqliteDatabase::Mode::ReadWrite, 1000);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db->exec("UPDATE devices SET locked_until = 4102444800, auth_failures = 5 WHERE name = 'SEP000000000003'"));
+    }
+
+    std::int64_t pg_scalar(const std::string& sql) {
+        auto conn = PgConnection::connect(pg_.issuer);
+        EXPECT_TRUE(conn.ok()) << conn.message();
+        if (!conn) return -1;
+        auto r = conn->exec(sql);
+        EXPECT_TRUE(r.ok()) << r.message();
+        if (!r) return -1;
+        auto v = r->int64(0, 0);
+        return v ? *v : -1;
+    }
+
+    static void expect_same(const CopyReport& a, const CopyReport& b) {
+        ASSERT_EQ(a.tables.size(), b.tables.size());
+        for (std::size_t i = 0; i < a.tables.size(); ++i) {
+            EXPECT_EQ(a.tables[i].source_sha256, b.tables[i].target_sha256) << a.tables[i].name;
+            EXPECT_EQ(a.tables[i].source_rows, b.tables[i].target_rows) << a.tables[i].name;
+        }
+    }
+
+    TempDir dir_;
+    test::PgTestDatabase pg_;
+    test::TestCa capf_ = test::make_root_ca("CN=CAPF-copy,O=Example");
+    CapfAuthority authority_ = test::authority_from(capf_);
+};
+
+TEST_F(RegistryCopyTest, SqliteToPostgresqlAndBackKeepsEveryRowIdAndTime) {
+    const auto source = dir_ / "source.db";
+    fill_sqlite(source);
+    auto there = copy_registry(source.string(), pg_.issuer);
+    ASSERT_TRUE(there.ok()) << there.message();
+    ASSERT_TRUE(there->committed);
+    ASSERT_EQ(there->tables.size(), 5u);
+    for (const auto& t : there->tables) {
+        EXPECT_TRUE(t.matches()) << t.name;
+        EXPECT_EQ(t.source_sha256.size(), 64u);
+    }
+    EXPECT_EQ(there->tables[0].source_rows, 4);  // devices: 4 left of 5 added
+    EXPECT_GT(there->tables[4].source_rows, 10);  // audit
+    // Ids as in the source (device 4 was removed: 1,2,3,5), times as Unix seconds.
+    EXPECT_EQ(pg_scalar("SELECT id FROM lscgate.devices WHERE name = 'SEP000000000005'"), 5);
+    EXPECT_EQ(pg_scalar("SELECT floor(extract(epoch FROM locked_until))::bigint FROM lscgate.devices WHERE id = 3"),
+              4102444800);
+    EXPECT_EQ(pg_scalar("SELECT count(*) FROM lscgate.certificates WHERE status = 'revoked'"), 1);
+
+    // Back into a new file: the same fingerprints as the original.
+    const auto back = dir_ / "back.db";
+    auto again = copy_registry(pg_.issuer, back.string());
+    ASSERT_TRUE(again.ok()) << again.message();
+    ASSERT_TRUE(again->committed);
+    expect_same(*there, *again);
+    // And the file reads like the original through the store.
+    Store copy = test::make_store(back);
+    auto devices = copy.list_devices();
+    ASSERT_TRUE(devices);
+    ASSERT_EQ(devices->size(), 4u);
+    EXPECT_EQ((*devices)[2].locked_until, std::optional<UnixTime>(4102444800));
+    EXPECT_EQ((*devices)[0].description, "desk \"7\"\nsecond line");
+}
+
+TEST_F(RegistryCopyTest, PostgresqlHandsOutFreshIdsAfterTheCopy) {
+    const auto source = dir_ / "source.db";
+    fill_sqlite(source);
+    ASSERT_TRUE(copy_registry(source.string(), pg_.issuer).ok());
+    const auto max_device = pg_scalar("SELECT max(id) FROM lscgate.devices");
+    const auto max_audit = pg_scalar("SELECT max(id) FROM lscgate.audit");
+    // Rows added afterwards without an id (as lscgate does) get the next ones, no collision.
+    EXPECT_EQ(pg_scalar("INSERT INTO lscgate.devices(name, created_at, updated_at) VALUES ('SEP0000000000AA', now(), now()) "
+                        "RETURNING id"),
+              max_device + 1);
+    EXPECT_EQ(pg_scalar("INSERT INTO lscgate.audit(at, actor, action) VALUES (now(), 'test', 'probe') RETURNING id"),
+              max_audit + 1);
+}
+
+TEST_F(RegistryCopyTest, RefusesATargetThatIsNotEmpty) {
+    const auto source = dir_ / "source.db";
+    fill_sqlite(source);
+    ASSERT_TRUE(copy_registry(source.string(), pg_.issuer).ok());
+    const auto audit_rows = pg_scalar("SELECT count(*) FROM lscgate.audit");
+    auto twice = copy_registry(source.string(), pg_.issuer);
+    ASSERT_FALSE(twice.ok());
+    EXPECT_EQ(twice.kind(), ErrorKind::Config);
+    EXPECT_NE(twice.message().find("not empty"), std::string::npos) << twice.message();
+    EXPECT_EQ(pg_scalar("SELECT count(*) FROM lscgate.audit"), audit_rows);  // nothing merged
+
+    // A SQLite target with a single audit row is as live as a full one.
+    const auto live = dir_ / "live.db";
+    {
+        Store store = test::make_store(live);
+        ASSERT_TRUE(store.add_device("SEP0000000000BB", "", "", "test"));
+    }
+    auto into_file = copy_registry(pg_.issuer, live.string());
+    ASSERT_FALSE(into_file.ok());
+    EXPECT_NE(into_file.message().find("not empty"), std::string::npos) << into_file.message();
+}
+
+TEST_F(RegistryCopyTest, RefusesANewerSchemaOnEitherSide) {
+    const auto newer = dir_ / "newer.db";
+    fill_sqlite(newer);
+    {
+        auto db = SqliteDatabase::open(newer.string(), SqliteDatabase::Mode::ReadWrite, 1000);
+        ASSERT_TRUE(db);
+        ASSERT_TRUE(db->exec("PRAGMA user_version = 99"));
+    }
+    auto from_newer = copy_registry(newer.string(), pg_.issuer);
+    ASSERT_FALSE(from_newer.ok());
+    EXPECT_EQ(from_newer.kind(), ErrorKind::Config);
+    EXPECT_NE(from_newer.message().find("newer"), std::string::npos) << from_newer.message();
+    auto into_newer = copy_registry(pg_.issuer, newer.string());
+    ASSERT_FALSE(into_newer.ok());
+
+    // PostgreSQL at a version this lscgate does not know.
+    auto conn = PgConnection::connect(pg_.issuer);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(pg_migrate(*conn));
+    ASSERT_TRUE(conn->exec("INSERT INTO lscgate.schema_version(version) VALUES (99)"));
+    const auto source = dir_ / "source.db";
+    fill_sqlite(source);
+    auto into_pg = copy_registry(source.string(), pg_.issuer);
+    ASSERT_FALSE(into_pg.ok());
+    EXPECT_EQ(into_pg.kind(), ErrorKind::Config);
+    EXPECT_NE(into_pg.message().find("newer"), std::string::npos) << into_pg.message();
+    EXPECT_EQ(pg_scalar("SELECT count(*) FROM lscgate.devices"), 0);
+}
+
+TEST_F(RegistryCopyTest, AFingerprintMismatchRollsTheWholeCopyBack) {
+    const auto source = dir_ / "source.db";
+    fill_sqlite(source);
+    // A target that changes what it is given (here a trigger; in life a
+    // collation, an encoding or a rounding): the read-back differs.
+    auto conn = PgConnection::connect(pg_.issuer);
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(pg_migrate(*conn));
+    ASSERT_TRUE(conn->exec("CREATE FUNCTION lscgate.mangle() RETURNS trigger LANGUAGE plpgsql AS "
+                           "$$ BEGIN NEW.model := upper(NEW.model || 'x'); RETURN NEW; END $$; "
+                           "CREATE TRIGGER mangle BEFORE INSERT ON lscgate.devices FOR EACH ROW EXECUTE FUNCTION lscgate.mangle()"));
+    auto report = copy_registry(source.string(), pg_.issuer);
+    ASSERT_TRUE(report.ok()) << report.message();
+    EXPECT_FALSE(report->committed);
+    EXPECT_FALSE(report->tables[0].matches());
+    EXPECT_TRUE(report->tables[1].matches());
+    for (const char* table : {"devices", "operations", "certificates", "capf_certificates", "audit"})
+        EXPECT_EQ(pg_scalar(std::string("SELECT count(*) FROM lscgate.") + table), 0) << table;
+}
+
+TEST_F(RegistryCopyTest, KeepsTheAuditAppendOnlyAndThePasswordOutOfMessages) {
+    const auto source = dir_ / "source.db";
+    fill_sqlite(source);
+    ASSERT_TRUE(copy_registry(source.string(), pg_.issuer).ok());
+    auto conn = PgConnection::connect(pg_.issuer);
+    ASSERT_TRUE(conn.ok());
+    EXPECT_FALSE(conn->exec("UPDATE lscgate.audit SET actor = 'someone else'"));
+    EXPECT_FALSE(conn->exec("DELETE FROM lscgate.audit"));
+    // A wrong password: the message names the target without any password.
+    const std::string wrong = pg_.issuer + " password=Wr0ngSecret9";
+    auto refused = copy_registry(source.string(), wrong);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.message().find("Wr0ngSecret9"), std::string::npos) << refused.message();
+    EXPECT_EQ(refused.message().find(test::kPgIssuerPassword), std::string::npos) << refused.message();
+}
+
+TEST(RegistryCopyRules, RefusesTheSameDatabaseAndAMissingSource) {
+    TempDir dir;
+    Store store = test::make_store(dir / "a.db");
+    auto same = copy_registry((dir / "a.db").string(), (dir / "." / "a.db").string());
+    ASSERT_FALSE(same.ok());
+    EXPECT_NE(same.message().find("same database"), std::string::npos) << same.message();
+    auto missing = copy_registry((dir / "none.db").string(), (dir / "b.db").string());
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.message().find("does not exist"), std::string::npos) << missing.message();
+    EXPECT_FALSE(std::filesystem::exists(dir / "b.db"));  // refused before the target was touched
+}
+
+}  // namespace
+}  // namespace lscgate
