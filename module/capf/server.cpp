@@ -10,6 +10,7 @@
 #include "pki/printable.h"
 #include "registry/store.h"
 #include "registry/registry_files.h"
+#include "registry/database_kind.h"
 #include "registry/registry_reader.h"
 #include "pki/trust_loader.h"
 #include "pki/trust_set.h"
@@ -64,12 +65,13 @@ std::uint32_t random_session_id() {
 // reads (a phone would hold an LSC RADIUS never sees). SQLite shares one WAL
 // index per database inode inside a process, so reopening safely would need
 // every connection of this process closed first; serve refuses CAPF sessions
-// instead (fail closed, nothing issued) until it is restarted.
+// instead (fail closed, nothing issued) until it is restarted. A registry on
+// PostgreSQL has no files here to watch (path_ is a conninfo): never checked.
 class StorePool {
 public:
-    explicit StorePool(std::string path) : path_(std::move(path)) {}
+    explicit StorePool(std::string path) : path_(std::move(path)), sqlite_(!is_postgresql_database(path_)) {}
     Result<Store> acquire() {
-        const RegistryFiles now = RegistryFiles::of(path_);
+        const RegistryFiles now = sqlite_ ? RegistryFiles::of(path_) : RegistryFiles{};
         {
             std::lock_guard lock(mutex_);
             if (!broken_.empty()) return fail(ErrorKind::Unavailable, broken_);
@@ -95,7 +97,7 @@ public:
         if (!store) return store;
         store->set_writer_lock(writer_);
         std::lock_guard lock(mutex_);
-        if (!watching_) {
+        if (sqlite_ && !watching_) {
             // The files as this process first wrote them (the connection just
             // opened holds -wal/-shm; serve's trust reader keeps them open).
             opened_ = largest_ = RegistryFiles::of(path_);
@@ -111,6 +113,7 @@ public:
 private:
     static constexpr std::size_t kMaxIdle = 32;
     std::string path_;
+    bool sqlite_;  // the registry is an SQLite file (else a PostgreSQL conninfo)
     std::mutex mutex_;
     std::vector<Store> idle_;
     std::shared_ptr<std::mutex> writer_ = std::make_shared<std::mutex>();
