@@ -2,6 +2,7 @@
 // 100 000 devices, deciding EAP-TLS attribute sets and VPN user names picked at
 // random. Reports p50/p99 per decision (target p99 <= 50 us), as counters.
 
+#include "registry/sqlite_handles.h"
 #include "../unit/test_support.h"
 #include "pki/bytes.h"
 #include "pki/certificate.h"

@@ -199,11 +199,11 @@ TEST_P(RegistryReaderBehaviour, TheDecisionEngineDecidesFromTheRegistry) {
     ASSERT_TRUE(e) << e.message();
     Decision accepted = (*e)->decide_vpn(device(1), now);
     EXPECT_EQ(to_string(accepted.cls), to_string(CertClass::LscValid)) << accepted.reason;
-    EXPECT_EQ(accepted.verdict, Verdict::Accept) << accepted.reason;
+    EXPECT_EQ(accepted.verdict, RadiusOutcome::Accept) << accepted.reason;
     backend.set_lsc_status(device(1), "revoked");
     Decision rejected = (*e)->decide_vpn(device(1), now);
     EXPECT_EQ(to_string(rejected.cls), to_string(CertClass::LscRevoked)) << rejected.reason;
-    EXPECT_EQ(rejected.verdict, Verdict::Reject) << rejected.reason;
+    EXPECT_EQ(rejected.verdict, RadiusOutcome::Reject) << rejected.reason;
     Decision unknown = (*e)->decide_vpn(device(2), now);
     EXPECT_EQ(to_string(unknown.cls), to_string(CertClass::LscUnregistered)) << unknown.reason;
 }
