@@ -54,7 +54,7 @@ Result<std::vector<SeenRecord>> read_seen(const CliContext& ctx, const SeenArgs&
     if (database.empty()) {
         auto cfg = ctx.config();
         if (!cfg) return cfg.error();
-        database = cfg->database;
+        database = cfg->database_location();
     }
     if (!is_postgresql_database(database))
         return fail(ErrorKind::Config, "the registry is a SQLite file, which holds no last-seen: give the RADIUS "

@@ -9,6 +9,7 @@
 // postgresql: the registry lives in a throwaway cluster (tests/unit/pg_cluster.h,
 // the unit tests' harness) and the engine reads it as the RADIUS role, over TCP.
 
+#include "registry/sqlite_handles.h"
 #include "../unit/test_support.h"
 #include "../unit/pg_cluster.h"
 #include "bench_registry.h"

@@ -2,6 +2,7 @@
 // (in-memory) registry. The session id is fixed so the fuzzer can get past the
 // id check; the first input byte picks the pending operation and auth mode.
 
+#include "registry/sqlite_handles.h"
 #include "../unit/test_support.h"
 #include "capf/frame_channel.h"
 #include "capf/memory_stream.h"
