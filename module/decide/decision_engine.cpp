@@ -5,6 +5,7 @@
 #include "pki/printable.h"
 #include "decide/request_refusals.h"
 #include "decide/seen_facts.h"
+#include "registry/database_setting.h"
 #include "pki/trust_set.h"
 
 namespace lscgate {
@@ -19,6 +20,20 @@ Result<std::string> device_from_user_name(std::string_view user_name, VpnNameFor
 }
 
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
+    // Every error may quote a setting (a SQLite open of a conninfo names it): no
+    // password of either reaches the FreeRADIUS log.
+    auto r = create_unredacted(config);
+    if (r) return r;
+    return without_database_secrets(without_database_secrets(r.error(), config.database.string()),
+                                    config.last_seen_database.string());
+}
+
+Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create_unredacted(const EngineConfig& config) {
+    // A conninfo libpq cannot parse would otherwise be opened as a SQLite path.
+    if (auto s = validate_database_setting(config.database.string(), "database"); !s) return s.error();
+    if (!config.last_seen_database.empty())
+        if (auto s = validate_database_setting(config.last_seen_database.string(), "last_seen_database"); !s)
+            return s.error();
     RegistryReaderOptions reader_options;
     reader_options.connections = config.read_connections;
     reader_options.outage_grace = config.registry_outage_grace;
