@@ -120,10 +120,20 @@ void DecisionEngine::refresh_loop() {
         if (stopping_) break;
         lock.unlock();
         // A failed refresh keeps the trust set in use (a corrupt row must not make
-        // every phone fail); the error is kept for whoever asks.
-        auto r = refresh_trust();
-        std::lock_guard err_lock(trust_mutex_);
-        last_refresh_error_ = r ? std::string() : r.message();
+        // every phone fail); the error is kept for whoever asks. An exception
+        // (bad_alloc) escaping a thread would std::terminate radiusd: it counts
+        // as a failed refresh too.
+        try {
+            auto r = refresh_trust();
+            std::lock_guard err_lock(trust_mutex_);
+            last_refresh_error_ = r ? std::string() : r.message();
+        } catch (...) {
+            try {
+                std::lock_guard err_lock(trust_mutex_);
+                last_refresh_error_ = "trust refresh failed with an exception (out of memory?)";
+            } catch (...) {
+            }
+        }
         lock.lock();
     }
 }
