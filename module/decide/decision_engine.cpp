@@ -5,6 +5,7 @@
 #include "pki/printable.h"
 #include "decide/request_refusals.h"
 #include "decide/seen_facts.h"
+#include "registry/database_setting.h"
 #include "pki/trust_set.h"
 
 namespace lscgate {
@@ -19,6 +20,20 @@ Result<std::string> device_from_user_name(std::string_view user_name, VpnNameFor
 }
 
 Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create(const EngineConfig& config) {
+    // Every error may quote a setting (a SQLite open of a conninfo names it): no
+    // password of either reaches the FreeRADIUS log.
+    auto r = create_unredacted(config);
+    if (r) return r;
+    return without_database_secrets(without_database_secrets(r.error(), config.database.string()),
+                                    config.last_seen_database.string());
+}
+
+Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create_unredacted(const EngineConfig& config) {
+    // A conninfo libpq cannot parse would otherwise be opened as a SQLite path.
+    if (auto s = validate_database_setting(config.database.string(), "database"); !s) return s.error();
+    if (!config.last_seen_database.empty())
+        if (auto s = validate_database_setting(config.last_seen_database.string(), "last_seen_database"); !s)
+            return s.error();
     RegistryReaderOptions reader_options;
     reader_options.connections = config.read_connections;
     reader_options.outage_grace = config.registry_outage_grace;
@@ -105,10 +120,20 @@ void DecisionEngine::refresh_loop() {
         if (stopping_) break;
         lock.unlock();
         // A failed refresh keeps the trust set in use (a corrupt row must not make
-        // every phone fail); the error is kept for whoever asks.
-        auto r = refresh_trust();
-        std::lock_guard err_lock(trust_mutex_);
-        last_refresh_error_ = r ? std::string() : r.message();
+        // every phone fail); the error is kept for whoever asks. An exception
+        // (bad_alloc) escaping a thread would std::terminate radiusd: it counts
+        // as a failed refresh too.
+        try {
+            auto r = refresh_trust();
+            std::lock_guard err_lock(trust_mutex_);
+            last_refresh_error_ = r ? std::string() : r.message();
+        } catch (...) {
+            try {
+                std::lock_guard err_lock(trust_mutex_);
+                last_refresh_error_ = "trust refresh failed with an exception (out of memory?)";
+            } catch (...) {
+            }
+        }
         lock.lock();
     }
 }

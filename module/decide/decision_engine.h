@@ -95,6 +95,10 @@ struct RadiusAnswer {
 
 class DecisionEngine {
 public:
+    /// Opens the registry reader, trust material, policy and last-seen recorder
+    /// of `config`. Errors: Config for a database or last_seen_database setting
+    /// libpq cannot parse (validate_database_setting) and the open errors of each
+    /// part; no message carries a password of either setting.
     static Result<std::unique_ptr<DecisionEngine>> create(const EngineConfig& config);
     ~DecisionEngine();
     DecisionEngine(const DecisionEngine&) = delete;
@@ -126,6 +130,8 @@ public:
     }
 
 private:
+    /// create() without the redaction of its errors.
+    static Result<std::unique_ptr<DecisionEngine>> create_unredacted(const EngineConfig& config);
     DecisionEngine(std::unique_ptr<RegistryReader> registry, Policy policy, const EngineConfig& config,
                    TrustLoader trust_loader, std::unique_ptr<LastSeenRecorder> recorder);
     Decision finish(const Result<Classification>& c, UnixTime now) const;

@@ -64,11 +64,11 @@ typedef struct rlm_lscgate_t {
 } rlm_lscgate_t;
 
 static const CONF_PARSER module_config[] = {
-	{ "database", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_REQUIRED | PW_TYPE_NOT_EMPTY, rlm_lscgate_t, database), NULL },
+	{ "database", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET | PW_TYPE_REQUIRED | PW_TYPE_NOT_EMPTY, rlm_lscgate_t, database), NULL },
 	{ "policy", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, policy), "" },
 	{ "mic_roots", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, mic_roots), "" },
 	{ "capf_certificates", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, capf_certificates), "" },
-	{ "last_seen_database", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, last_seen_database), "" },
+	{ "last_seen_database", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_lscgate_t, last_seen_database), "" },
 	{ "node_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, node_name), "" },
 	{ "trust_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, trust_refresh), "10" },
 	{ "read_connections", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, read_connections), "4" },

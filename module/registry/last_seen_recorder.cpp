@@ -134,8 +134,16 @@ void LastSeenRecorder::run() {
         wake_.wait_for(lock, wait, [&] { return stop_; });
         if (stop_) break;
         lock.unlock();
-        (void)flush();
+        // An exception (bad_alloc) escaping this thread would std::terminate
+        // radiusd; it counts as a failed write (back-off), what it held is lost.
+        bool threw = false;
+        try {
+            (void)flush();
+        } catch (...) {
+            threw = true;
+        }
         lock.lock();
+        if (threw) ++failures_;
     }
 }
 

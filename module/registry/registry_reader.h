@@ -50,8 +50,9 @@ struct RegistryReaderOptions {
     std::size_t connections = 4;
     /// PostgreSQL: while the server is unreachable, answer a lookup from the
     /// remembered row of the same key for at most this long after the registry
-    /// was last reachable (judged by the `now` a lookup is given), then fail
-    /// closed. 0: fail closed at once. A key never read is never answered.
+    /// was last reachable (measured on `clock`, never on the wall clock), then
+    /// fail closed. 0: fail closed at once. A key never read is never answered,
+    /// nor one whose row predates the newest registry change this node has seen.
     std::chrono::seconds outage_grace{0};
     /// PostgreSQL: libpq connect_timeout, unless the conninfo sets it (seconds, >= 1).
     std::chrono::seconds connect_timeout{3};
@@ -62,7 +63,8 @@ struct RegistryReaderOptions {
     /// (or use the grace) at once instead of each waiting on a dead server.
     std::chrono::milliseconds reconnect_backoff_min{500};
     std::chrono::milliseconds reconnect_backoff_max{10000};
-    /// PostgreSQL: the monotonic clock the back-off is measured on; empty =
+    /// PostgreSQL: the monotonic clock the back-off and the outage grace are
+    /// measured on; empty =
     /// std::chrono::steady_clock::now (tests pass their own).
     std::function<std::chrono::steady_clock::time_point()> clock;
 };

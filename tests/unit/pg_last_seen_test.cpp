@@ -131,6 +131,23 @@ TEST_F(PgLastSeenTest, ABatchRecordedWhileTheServerIsDownIsWrittenAfterItIsBack)
     EXPECT_EQ(seen[1].count, 3);
 }
 
+// A live but stuck server (a lock held on the table) ends the write at the
+// writer's statement_timeout instead of holding the thread, and so the join at
+// HUP or shutdown, for as long as the lock is held.
+TEST_F(PgLastSeenTest, AStuckServerEndsTheWriteAtTheStatementTimeout) {
+    auto a = recorder("radius-a");
+    auto locker = PgConnection::connect(db_.superuser);
+    ASSERT_TRUE(locker.ok()) << locker.message();
+    ASSERT_TRUE(locker->exec("BEGIN; LOCK TABLE lscgate.last_seen IN ACCESS EXCLUSIVE MODE").ok());
+    a->record(event("SEP001122334455", "lsc-valid", "10.0.0.1", 100));
+    const auto start = std::chrono::steady_clock::now();
+    auto stuck = a->flush();
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_FALSE(stuck.ok());
+    EXPECT_LT(took, std::chrono::seconds(30));
+    ASSERT_TRUE(locker->exec("ROLLBACK").ok());
+}
+
 TEST_F(PgLastSeenTest, TheWriterThreadRetriesAfterAnOutageByItself) {
     auto a = recorder("radius-a", std::chrono::milliseconds(20));
     ASSERT_TRUE(cluster_->stop().ok());

@@ -316,6 +316,29 @@ TEST_F(RadiusDecision, RegistryFailureFailsClosed) {
     EXPECT_TRUE(d.reply.empty());
 }
 
+// A conninfo libpq cannot parse is a configuration error, not a SQLite path
+// whose "does not exist" message would quote the password into the log.
+TEST_F(RadiusDecision, AMalformedConninfoIsAConfigErrorWithoutThePassword) {
+    const std::string secret = "S3cret-Pw-4711";
+    const std::string malformed = "host=db.example.net password=" + secret + " dbname='radius";
+    EngineConfig cfg;
+    cfg.database = malformed;
+    auto r = DecisionEngine::create(cfg);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.kind(), ErrorKind::Config) << r.message();
+    EXPECT_NE(r.message().find("database"), std::string::npos) << r.message();
+    EXPECT_EQ(r.message().find(secret), std::string::npos) << r.message();
+
+    cfg.database = db;
+    cfg.mic_roots = dir / "mic-roots.pem";
+    cfg.last_seen_database = malformed;
+    auto seen = DecisionEngine::create(cfg);
+    ASSERT_FALSE(seen);
+    EXPECT_EQ(seen.kind(), ErrorKind::Config) << seen.message();
+    EXPECT_NE(seen.message().find("last_seen_database"), std::string::npos) << seen.message();
+    EXPECT_EQ(seen.message().find(secret), std::string::npos) << seen.message();
+}
+
 TEST_F(RadiusDecision, MalformedAttributesFailClosed) {
     auto e = engine();
     CertificateAttributeText empty{};

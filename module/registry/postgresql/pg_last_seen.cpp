@@ -1,5 +1,6 @@
 #include "registry/postgresql/pg_last_seen.h"
 
+#include "registry/postgresql/pg_reader_conninfo.h"
 #include "registry/postgresql/pq_conninfo.h"
 #include "registry/postgresql/pq_handles.h"
 
@@ -10,6 +11,9 @@ namespace lscgate {
 namespace {
 
 constexpr const char* kUpsertName = "lscgate_last_seen_upsert";
+// One batch upsert (at most max_pending rows) on a live but stuck server: the
+// writer thread is joined at HUP and shutdown, so it must not wait longer.
+constexpr int kStatementTimeoutMs = 10000;
 constexpr const char* kUpsert =
     "INSERT INTO lscgate.last_seen AS l(device, node, class, nas_ip, calling_station_id, nas_port_id, "
     "acct_session_id, audit_session_id, reason, at, count) "
@@ -31,13 +35,15 @@ std::optional<std::string> inet_or_null(const std::string& nas) {
 
 class PgLastSeenSink final : public LastSeenSink {
 public:
-    explicit PgLastSeenSink(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+    PgLastSeenSink(std::string conninfo, std::string shown) : conninfo_(std::move(conninfo)), shown_(std::move(shown)) {}
 
     Status write(const std::vector<SeenRecord>& batch, const std::string& node) override {
         if (!conn_ || !conn_->ok()) {
             conn_.reset();
             auto c = PgConnection::connect(conninfo_, 3, "lscgate-radius-last-seen");
             if (!c) return c.error();
+            if (auto set = c->exec("SET statement_timeout = " + std::to_string(kStatementTimeoutMs)); !set)
+                return set.error();
             if (auto s = c->prepare(kUpsertName, kUpsert, 11); !s) return s;
             conn_ = std::move(*c);
         }
@@ -67,11 +73,12 @@ public:
     }
 
     std::string describe() const override {
-        return "postgresql:" + redact_conninfo_secrets(conninfo_, conninfo_);
+        return "postgresql:" + shown_;
     }
 
 private:
-    std::string conninfo_;
+    std::string conninfo_;  // the effective conninfo, with the reader's bounds
+    std::string shown_;     // the administrator's conninfo, password redacted
     std::optional<PgConnection> conn_;
 };
 
@@ -97,7 +104,13 @@ std::string pg_text_array(const std::vector<std::optional<std::string>>& values)
 }
 
 Result<std::unique_ptr<LastSeenSink>> open_pg_last_seen(const std::string& conninfo) {
-    return std::unique_ptr<LastSeenSink>(std::make_unique<PgLastSeenSink>(conninfo));
+    // The registry reader's bounds (connect_timeout, tcp_user_timeout,
+    // keepalives): a server gone from the network mid-write is noticed in
+    // seconds, not after the kernel's ~15 min of retransmissions.
+    auto effective = pg_reader_conninfo(conninfo, PgReaderBounds{});
+    if (!effective) return effective.error();
+    return std::unique_ptr<LastSeenSink>(
+        std::make_unique<PgLastSeenSink>(std::move(*effective), redact_conninfo_secrets(conninfo, conninfo)));
 }
 
 Result<std::vector<SeenRecord>> read_pg_last_seen(const std::string& conninfo, std::optional<std::string> device) {

@@ -21,8 +21,12 @@
 namespace lscgate {
 
 /// A sink writing to lscgate.last_seen of the registry at `conninfo` (libpq URI or
-/// keyword/value string). It connects on its first write (timeout 3 s, on the
-/// writer thread) and again after a connection error. write() errors:
+/// keyword/value string). It connects on its first write (on the writer thread)
+/// and again after a connection error, with the registry reader's bounds
+/// (pg_reader_conninfo.h: connect_timeout 3 s, tcp_user_timeout, keepalives)
+/// and statement_timeout 10 s, so a dead server never holds the thread (and the
+/// join at HUP or shutdown) for long. Errors: Config when libpq cannot parse
+/// `conninfo` (no password shown). write() errors:
 /// Unavailable (server unreachable or gone: the batch is kept and retried),
 /// Config (authentication, privileges, registry not migrated), Input (a value
 /// the server refuses: the batch is dropped, not retried forever).

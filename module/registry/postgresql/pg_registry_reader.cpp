@@ -6,7 +6,6 @@
 #include "registry/postgresql/pq_conninfo.h"
 
 #include <algorithm>
-#include <ctime>
 
 namespace lscgate {
 namespace {
@@ -61,8 +60,6 @@ Result<std::optional<RegisteredCertificate>> read_row(const PgResult& r) {
 
 bool broken(const PgConnection& c) { return !c.ok() || sqlstate::is_connection_error(c.last_sqlstate()); }
 
-UnixTime system_now() { return static_cast<UnixTime>(std::time(nullptr)); }
-
 }  // namespace
 
 struct PgRegistryReader::Connection {
@@ -71,12 +68,14 @@ struct PgRegistryReader::Connection {
 };
 
 // The last answer per lookup key, tagged with the change counter it was read
-// under; a fixed table (a key hashes to one slot, a collision replaces it).
+// under and the connection generation it was read in; a fixed table (a key
+// hashes to one slot, a collision replaces it).
 class PgRegistryReader::RememberedRows {
 public:
     struct Entry {
         std::optional<RegisteredCertificate> row;
         std::int64_t counter = -1;
+        std::uint64_t generation = 0;
     };
     std::optional<Entry> find(const std::string& key) const {
         const Slot& s = slot(key);
@@ -135,7 +134,7 @@ Result<std::unique_ptr<RegistryReader>> PgRegistryReader::open(const std::string
             if (auto s = pg_check_schema_version(*c.conn); !s)
                 return fail(s.kind(), "registry " + reader->shown_ + ": " + s.message());
     }
-    reader->note_reachable(system_now());
+    reader->note_reachable();
     return std::unique_ptr<RegistryReader>(std::move(reader));
 }
 
@@ -184,6 +183,7 @@ Status PgRegistryReader::connect(Connection& c) {
     }
     gate_.succeeded();
     c.conn = std::move(*conn);
+    new_generation();
     return {};
 }
 
@@ -217,12 +217,18 @@ Result<T> PgRegistryReader::with_connection(F&& fn) {
 Result<std::optional<RegisteredCertificate>> PgRegistryReader::lookup(std::string key, const char* statement,
                                                                       const PgParams& params, UnixTime now) {
     using Row = std::optional<RegisteredCertificate>;
+    (void)now;  // the grace runs on the monotonic clock_now(), not on `now`
     auto r = with_connection<Row>([&](PgConnection& c) -> Result<Row> {
-        if (auto hit = remembered_->find(key)) {
+        // Taken before the query: a row read by a connection opened before a
+        // reconnect (possibly to another database) is never used after it.
+        const std::uint64_t generation = current_generation();
+        auto hit = remembered_->find(key);
+        if (hit && hit->generation == generation) {
             auto counter = c.exec_prepared(kCounter, {});
             if (!counter) return counter.error();
             auto value = counter->int64(0, 0);
             if (!value) return value.error();
+            note_counter(generation, *value);
             // Nothing written since the row was read: it is what the query would return.
             if (*value == hit->counter) return hit->row;
         }
@@ -232,35 +238,66 @@ Result<std::optional<RegisteredCertificate>> PgRegistryReader::lookup(std::strin
         if (!counter) return counter.error();
         auto row = read_row(*res);
         if (!row) return row.error();
-        remembered_->put(key, {*row, *counter});
+        note_counter(generation, *counter);
+        remembered_->put(key, {*row, *counter, generation});
         return row;
     });
     if (r) {
-        note_reachable(now);
+        note_reachable();
         return r;
     }
-    return outage_answer(key, r.error(), now);
+    return outage_answer(key, r.error());
+}
+
+std::uint64_t PgRegistryReader::current_generation() {
+    std::lock_guard lock(counter_mutex_);
+    return generation_;
+}
+
+void PgRegistryReader::new_generation() {
+    std::lock_guard lock(counter_mutex_);
+    ++generation_;
+    latest_counter_ = -1;
+}
+
+void PgRegistryReader::note_counter(std::uint64_t generation, std::int64_t counter) {
+    std::lock_guard lock(counter_mutex_);
+    if (generation == generation_ && counter > latest_counter_) latest_counter_ = counter;
+}
+
+// Whether a row read in `generation` under `counter` is still what the registry would answer as far as this node
+// knows: read in this connection generation under the highest change counter
+// any read here has seen. A revoke committed elsewhere and learned through any
+// other lookup makes every older row unusable.
+bool PgRegistryReader::current_as_far_as_known(std::uint64_t generation, std::int64_t counter) {
+    std::lock_guard lock(counter_mutex_);
+    return generation == generation_ && counter == latest_counter_;
 }
 
 // A failed lookup: fail closed, unless the registry is unreachable, the grace
 // has not run out, and the key has a remembered row.
-Result<std::optional<RegisteredCertificate>> PgRegistryReader::outage_answer(const std::string& key, const Error& error,
-                                                                             UnixTime now) {
+Result<std::optional<RegisteredCertificate>> PgRegistryReader::outage_answer(const std::string& key,
+                                                                             const Error& error) {
     if (error.kind != ErrorKind::Unavailable) return error;
     note_unreachable(error.message);
-    const auto grace = static_cast<UnixTime>(options_.outage_grace.count());
-    if (grace <= 0) return error;
-    const UnixTime since = last_reachable_.load();
-    if (now - since > grace)
-        return fail(ErrorKind::Unavailable, error.message + " (the outage grace of " + std::to_string(grace) +
+    const auto grace = options_.outage_grace;
+    if (grace.count() <= 0) return error;
+    const std::chrono::steady_clock::time_point since{
+        std::chrono::steady_clock::duration(last_reachable_.load())};
+    if (clock_now() - since > grace)
+        return fail(ErrorKind::Unavailable, error.message + " (the outage grace of " + std::to_string(grace.count()) +
                                                 " s after the registry last answered has run out)");
     auto hit = remembered_->find(key);
     if (!hit) return fail(ErrorKind::Unavailable, error.message + " (no row known from before the outage)");
+    if (!current_as_far_as_known(hit->generation, hit->counter))
+        return fail(ErrorKind::Unavailable,
+                    error.message + " (the row known from before the outage is older than the registry's last change)");
     return hit->row;
 }
 
-void PgRegistryReader::note_reachable(UnixTime now) {
-    UnixTime seen = last_reachable_.load();
+void PgRegistryReader::note_reachable() {
+    const auto now = clock_now().time_since_epoch().count();
+    auto seen = last_reachable_.load();
     while (now > seen && !last_reachable_.compare_exchange_weak(seen, now)) {
     }
     if (!unreachable_.load()) return;
@@ -299,7 +336,7 @@ Result<std::string> PgRegistryReader::capf_signature() {
         if (!res) return res.error();
         return res->text(0, 0);
     });
-    if (r) note_reachable(system_now());
+    if (r) note_reachable();
     else if (r.kind() == ErrorKind::Unavailable) note_unreachable(r.message());
     return r;
 }
@@ -316,7 +353,7 @@ Result<std::vector<X509Ptr>> PgRegistryReader::trusted_capf_certificates() {
         }
         return out;
     });
-    if (r) note_reachable(system_now());
+    if (r) note_reachable();
     else if (r.kind() == ErrorKind::Unavailable) note_unreachable(r.message());
     return r;
 }

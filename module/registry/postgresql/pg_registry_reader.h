@@ -29,9 +29,18 @@
 //
 // Outage policy (RegistryReaderOptions::outage_grace): while the server is
 // unreachable, grace 0 fails every lookup closed (ErrorKind::Unavailable); grace
-// N answers a key from its remembered row while `now` is at most N seconds past
-// the last time the registry answered, then fails closed; a key never read
-// before the outage always fails closed. The outage's start and end are logged
+// N answers a key from its remembered row while the monotonic clock
+// (RegistryReaderOptions::clock) is at most N seconds past the last time the
+// registry answered, then fails closed; a key never read before the outage
+// always fails closed, and so does a key whose row was read under an older
+// change counter than the highest any lookup on this node has seen (a revoke
+// learned through another device's lookup counts). A change committed
+// elsewhere that no lookup here saw before the outage cannot be known: N is the
+// window of staleness the administrator accepts.
+//
+// Another database behind the same conninfo (a restored backup, a registry
+// copy) may reuse counter values: every successful (re)connection starts a new
+// generation and rows remembered in an older one are never used again. The outage's start and end are logged
 // once each. Errors that are not an outage (a privilege missing, a schema
 // mismatch) fail closed at once, grace or not.
 
@@ -80,8 +89,12 @@ private:
     Result<T> with_connection(F&& fn);
     Result<std::optional<RegisteredCertificate>> lookup(std::string key, const char* statement, const PgParams& params,
                                                         UnixTime now);
-    Result<std::optional<RegisteredCertificate>> outage_answer(const std::string& key, const Error& error, UnixTime now);
-    void note_reachable(UnixTime now);
+    Result<std::optional<RegisteredCertificate>> outage_answer(const std::string& key, const Error& error);
+    void note_reachable();
+    std::uint64_t current_generation();
+    void new_generation();
+    void note_counter(std::uint64_t generation, std::int64_t counter);
+    bool current_as_far_as_known(std::uint64_t generation, std::int64_t counter);
     void note_unreachable(const std::string& cause);
     void log(const std::string& message) const;
 
@@ -97,7 +110,12 @@ private:
     std::unique_ptr<RememberedRows> remembered_;
 
     std::atomic<bool> unreachable_{false};
-    std::atomic<UnixTime> last_reachable_{0};  // Unix seconds: the latest `now` the registry answered at
+    // clock_now() ticks since its epoch: the latest time the registry answered.
+    // Monotonic, so a wall-clock step can neither stretch nor cut the grace.
+    std::atomic<std::chrono::steady_clock::rep> last_reachable_{0};
+    std::mutex counter_mutex_;         // guards generation_ and latest_counter_
+    std::uint64_t generation_ = 0;     // bumped by every successful (re)connection
+    std::int64_t latest_counter_ = -1; // highest change counter read in this generation
     std::mutex outage_mutex_;                  // orders the outage's start/end log lines
     std::string last_cause_;                   // why the last attempt failed (under outage_mutex_)
 };
