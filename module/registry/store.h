@@ -120,6 +120,11 @@ public:
     /// last_error is exactly `claimer` is taken over at once: the caller (one
     /// process) knows none of its own sessions holds it any more (one that could
     /// not hand it back, e.g. while the registry was locked).
+    /// On PostgreSQL the database server's clock (statement_timestamp()) stamps
+    /// the claim and judges its staleness, and `now` is not used: the CAPF
+    /// servers sharing the registry may disagree about the time, and one whose
+    /// clock runs ahead must not take over another's live session. On SQLite (one
+    /// host) `now` is the time.
     /// Errors: the registry's (kind Unavailable when it is locked or unreachable).
     Result<bool> claim_operation(std::int64_t operation_id, UnixTime now, int stale_after_seconds,
                                  const std::string& claimer) {

@@ -8,7 +8,7 @@
 --                   migrations (`lscgate init --database URI`) create the tables.
 --   lscgate_radius  the FreeRADIUS nodes (rlm_lscgate): USAGE on the schema,
 --                   SELECT on the tables a RADIUS decision reads (certificates,
---                   CAPF certificates, devices, schema version, change counter)
+--                   CAPF certificates, schema version, change counter)
 --                   and SELECT/INSERT/UPDATE on last_seen. Nothing else: no
 --                   DELETE anywhere, no write to the registry, no read of the
 --                   operations (hashed CAPF authentication strings) or the audit.
@@ -79,16 +79,35 @@ GRANT USAGE ON SCHEMA lscgate TO lscgate_radius;
 SELECT format('GRANT CONNECT ON DATABASE %I TO lscgate_issuer, lscgate_radius', current_database())
 \gexec
 
--- Functions the issuer creates (trigger functions) are not callable by others.
-ALTER DEFAULT PRIVILEGES FOR ROLE lscgate_issuer IN SCHEMA lscgate REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- Functions the issuer creates (trigger functions, grant_radius_privileges) are not
+-- callable by others. Not schema-scoped: `IN SCHEMA` defaults can only add to the
+-- built-in EXECUTE of PUBLIC on functions, never take it away (PostgreSQL docs,
+-- ALTER DEFAULT PRIVILEGES, Notes). Migration 2 also revokes it on existing functions.
+ALTER DEFAULT PRIVILEGES FOR ROLE lscgate_issuer REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 -- Nothing the issuer creates later is readable by default; the migration grants per table.
 ALTER DEFAULT PRIVILEGES FOR ROLE lscgate_issuer IN SCHEMA lscgate REVOKE ALL ON TABLES FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE lscgate_issuer IN SCHEMA lscgate REVOKE ALL ON SEQUENCES FROM PUBLIC;
 
+-- Nobody but the database owner creates objects in `public` (the default before
+-- PostgreSQL 15, and kept by databases upgraded from 14 or older). lscgate pins
+-- its sessions' search_path to pg_catalog, pg_temp, but rlm_sql and other users
+-- of this database may not: an object planted in `public` by any login role (the
+-- RADIUS role included) would run with the rights of whoever calls it
+-- (CVE-2018-1058). If some application of yours needs to create there, grant
+-- CREATE on `public` to its role alone.
+SELECT 'REVOKE CREATE ON SCHEMA public FROM PUBLIC'
+ WHERE EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public')
+\gexec
+
 -- Run after the issuer already migrated (setup.sql re-run, or run late): the
 -- RADIUS role gets its table privileges now rather than at the next migration.
+-- As the issuer, not as the superuser running this script: the function belongs
+-- to the issuer, who could have redefined it, and whatever it does must not run
+-- with superuser rights. The owner of the tables may grant on them.
+SET ROLE lscgate_issuer;
 SELECT 'SELECT lscgate.grant_radius_privileges()'
  WHERE to_regprocedure('lscgate.grant_radius_privileges()') IS NOT NULL
 \gexec
+RESET ROLE;
 
 COMMIT;

@@ -300,6 +300,13 @@ Result<PgTestDatabase> PgCluster::create_database() {
     if (!admin) return admin.error();
     if (auto r = admin->exec("CREATE DATABASE " + db.name); !r) return r.error();
     db.superuser = superuser_conninfo(db.name);
+    if (auto s = run_setup_sql(db); !s) return s.error();
+    db.issuer = tcp_conninfo("lscgate_issuer", kPgIssuerPassword, db.name);
+    db.radius = tcp_conninfo("lscgate_radius", kPgRadiusPassword, db.name);
+    return db;
+}
+
+Status PgCluster::run_setup_sql(const PgTestDatabase& db) {
     const fs::path setup = fs::path(LSCGATE_SOURCE_DIR) / "policy" / "postgresql" / "setup.sql";
     const fs::path log = root_ / ("psql-" + db.name + ".log");
     auto rc = run({psql().string(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v",
@@ -307,9 +314,7 @@ Result<PgTestDatabase> PgCluster::create_database() {
                    std::string("radius_password=") + kPgRadiusPassword, "-d", db.superuser, "-f", setup.string()},
                   log, Owner{});
     if (!rc || *rc != 0) return fail("setup.sql failed in " + db.name + ": " + tail_of(log));
-    db.issuer = tcp_conninfo("lscgate_issuer", kPgIssuerPassword, db.name);
-    db.radius = tcp_conninfo("lscgate_radius", kPgRadiusPassword, db.name);
-    return db;
+    return {};
 }
 
 }  // namespace lscgate::test

@@ -47,6 +47,9 @@ public:
 
     /// A new database (lscgate_t1, lscgate_t2, ...) with setup.sql run in it by psql.
     Result<PgTestDatabase> create_database();
+    /// Runs policy/postgresql/setup.sql again in `db` as the superuser, with psql,
+    /// as a DBA re-running it would. Errors: psql failed (the tail of its log).
+    Status run_setup_sql(const PgTestDatabase& db);
 
     /// Fast shutdown (SIGINT to the postmaster), waiting (bounded, 60 s) for it to
     /// exit: an outage. Connections see their server go away.

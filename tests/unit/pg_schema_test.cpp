@@ -6,6 +6,7 @@
 #include "registry/postgresql/pg_migrate.h"
 #include "registry/postgresql/pg_schema.h"
 #include "registry/postgresql/pq_handles.h"
+#include "registry/store.h"
 
 #include <gtest/gtest.h>
 
@@ -147,7 +148,6 @@ TEST_F(PgSchemaTest, RadiusRoleReadsTheRegistryAndWritesOnlyLastSeen) {
     ASSERT_TRUE(read.ok()) << read.message();
     EXPECT_EQ(read->rows(), 1);
     EXPECT_TRUE(radius.exec("SELECT count(*) FROM lscgate.capf_certificates").ok());
-    EXPECT_TRUE(radius.exec("SELECT count(*) FROM lscgate.devices").ok());
 
     for (const char* sql : {
              "UPDATE lscgate.certificates SET status = 'active'",
@@ -159,6 +159,8 @@ TEST_F(PgSchemaTest, RadiusRoleReadsTheRegistryAndWritesOnlyLastSeen) {
              "UPDATE lscgate.devices SET auth_failures = 0",
              "UPDATE lscgate.change_counter SET value = 0",
              "SELECT auth_secret FROM lscgate.operations",
+             "SELECT count(*) FROM lscgate.devices",
+             "SELECT lscgate.grant_radius_privileges()",
              "SELECT * FROM lscgate.audit",
              "INSERT INTO lscgate.audit(at, actor, action) VALUES (now(), 'radius', 'x')",
              "DELETE FROM lscgate.last_seen",
@@ -297,6 +299,88 @@ TEST_F(PgSchemaTest, LockoutCountersDoNotInvalidateRadiusCaches) {
     EXPECT_EQ(change_counter(issuer_), before);
     ASSERT_TRUE(issuer_.exec("UPDATE lscgate.devices SET name = 'SEP001122334466'").ok());
     EXPECT_GT(change_counter(issuer_), before);
+}
+
+// The RADIUS role cannot run the issuer's functions: the grant function nor the
+// trigger functions (PUBLIC's built-in EXECUTE is revoked).
+TEST_F(PgSchemaTest, TheRadiusRoleCannotExecuteTheIssuersFunctions) {
+    migrate();
+    PgConnection radius = connect_radius();
+    for (const char* fn : {"lscgate.grant_radius_privileges()", "lscgate.audit_append_only()",
+                           "lscgate.registry_changed()"}) {
+        auto r = radius.exec(std::string("SELECT has_function_privilege('") + fn + "', 'EXECUTE')");
+        ASSERT_TRUE(r.ok()) << r.message();
+        EXPECT_EQ(r->text(0, 0), "f") << fn;
+    }
+    auto call = radius.exec("SELECT lscgate.grant_radius_privileges()");
+    EXPECT_FALSE(call.ok());
+    EXPECT_EQ(radius.last_sqlstate(), sqlstate::kInsufficientPrivilege) << call.message();
+}
+
+// A registry set up by the first setup.sql (its schema-scoped default could not
+// take PUBLIC's EXECUTE away): migration 2 revokes it on the existing functions.
+TEST_F(PgSchemaTest, MigrationTwoRevokesExecuteGrantedByOlderDefaults) {
+    auto su = PgConnection::connect(db_.superuser);
+    ASSERT_TRUE(su.ok()) << su.message();
+    ASSERT_TRUE(su->exec("ALTER DEFAULT PRIVILEGES FOR ROLE lscgate_issuer GRANT EXECUTE ON FUNCTIONS TO PUBLIC").ok());
+    migrate();
+    PgConnection radius = connect_radius();
+    auto r = radius.exec("SELECT has_function_privilege('lscgate.grant_radius_privileges()', 'EXECUTE')");
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_EQ(r->text(0, 0), "f");
+}
+
+// setup.sql re-run after the issuer migrated calls lscgate.grant_radius_privileges(),
+// which the issuer owns and may have rewritten: it runs as the issuer, so a
+// rewritten one cannot make the issuer a superuser; the genuine one still grants.
+TEST_F(PgSchemaTest, ReRunningSetupSqlCallsTheIssuersFunctionAsTheIssuer) {
+    migrate();
+    auto cluster = PgCluster::shared();
+    ASSERT_TRUE(cluster.ok()) << cluster.message();
+    auto su = PgConnection::connect(db_.superuser);
+    ASSERT_TRUE(su.ok()) << su.message();
+
+    ASSERT_TRUE(su->exec("REVOKE SELECT ON lscgate.certificates FROM lscgate_radius").ok());
+    auto rerun = (*cluster)->run_setup_sql(db_);
+    ASSERT_TRUE(rerun.ok()) << rerun.message();
+    PgConnection radius = connect_radius();
+    EXPECT_TRUE(radius.exec("SELECT count(*) FROM lscgate.certificates").ok()) << "setup.sql did not grant";
+
+    auto evil = issuer_.exec(
+        "CREATE OR REPLACE FUNCTION lscgate.grant_radius_privileges() RETURNS void LANGUAGE plpgsql "
+        "SET search_path = pg_catalog, pg_temp AS $$BEGIN ALTER ROLE lscgate_issuer SUPERUSER; END$$");
+    ASSERT_TRUE(evil.ok()) << evil.message();
+    (void)(*cluster)->run_setup_sql(db_);  // fails (permission denied) after the fix
+    auto super = su->exec("SELECT rolsuper FROM pg_roles WHERE rolname = 'lscgate_issuer'");
+    ASSERT_TRUE(super.ok()) << super.message();
+    EXPECT_EQ(super->text(0, 0), "f") << "setup.sql made the issuer a superuser";
+}
+
+// CVE-2018-1058: a login role that may create in `public` plants
+// public.to_timestamp(bigint), an exact match for the issuer's
+// to_timestamp($n::bigint) that beats pg_catalog.to_timestamp(double precision).
+// The issuer's sessions never look in `public`, so its writes do not run it.
+TEST_F(PgSchemaTest, AFunctionPlantedInPublicIsNeverCalledByTheIssuer) {
+    auto su = PgConnection::connect(db_.superuser);
+    ASSERT_TRUE(su.ok()) << su.message();
+    ASSERT_TRUE(su->exec("GRANT CREATE ON SCHEMA public TO lscgate_radius").ok());
+    PgConnection radius = connect_radius();
+    auto plant = radius.exec(
+        "CREATE FUNCTION public.to_timestamp(bigint) RETURNS timestamptz LANGUAGE plpgsql AS "
+        "$$BEGIN RAISE EXCEPTION 'planted function ran'; END$$");
+    ASSERT_TRUE(plant.ok()) << plant.message();
+    // The trap is armed: a session with the default search_path falls into it.
+    ASSERT_TRUE(su->exec("SET search_path = \"$user\", public").ok());
+    auto armed = su->exec("SELECT to_timestamp(1::bigint)");
+    ASSERT_FALSE(armed.ok());
+    EXPECT_NE(armed.message().find("planted function ran"), std::string::npos) << armed.message();
+
+    auto store = Store::open(db_.issuer, Store::OpenMode::CreateAndMigrate);
+    ASSERT_TRUE(store.ok()) << store.message();
+    auto device = store->add_device("SEP001122334455", "CP-8845", "", "test");
+    EXPECT_TRUE(device.ok()) << device.message();
+    auto direct = issuer_.exec("SELECT to_timestamp(1::bigint)");
+    EXPECT_TRUE(direct.ok()) << direct.message();
 }
 
 }  // namespace

@@ -131,6 +131,17 @@ TEST(PqConnect, SecretsAreFoundWhereverTheConninfoCarriesThem) {
     EXPECT_EQ(redact_conninfo_secrets("nothing secret", "host=h dbname=d"), "nothing secret");
 }
 
+// The text as written and the value libpq uses are both secrets: an escaped password
+// echoed back (reader prefix, database_for_display, the module's INFO line) is redacted.
+TEST(PqConnect, EscapedPasswordsAreRedactedAsWrittenAndAsMeant) {
+    EXPECT_EQ(redact_conninfo_secrets(R"(password='a\'b' / a'b)", R"(password='a\'b')"), "password='***' / ***");
+    EXPECT_EQ(redact_conninfo_secrets(R"(password='a\\b' / a\b)", R"(password='a\\b')"), "password='***' / ***");
+    EXPECT_EQ(redact_conninfo_secrets(R"(password=a\ b / a b)", R"(host=h password=a\ b)"), "password=*** / ***");
+    EXPECT_EQ(redact_conninfo_secrets("postgresql://u:p%40ss@h/db and p@ss", "postgresql://u:p%40ss@h/db"),
+              "postgresql://u:***@h/db and ***");
+    EXPECT_EQ(redact_conninfo_secrets("q=p%40ss and p@ss", "postgresql://h/db?password=p%40ss"), "q=*** and ***");
+}
+
 TEST_F(PqHandlesTest, ServerErrorsCarrySqlstateAndKind) {
     ASSERT_TRUE(conn_.exec("INSERT INTO lscgate.t VALUES (1, 'a')").ok());
     auto dup = conn_.exec("INSERT INTO lscgate.t VALUES (2, 'a')");

@@ -12,6 +12,7 @@
 #include "registry/store.h"
 #include "registry/sqlite_store.h"
 #include "registry/store_schema.h"
+#include "registry/postgresql/pg_migrate.h"
 #include "registry/postgresql/pq_handles.h"
 #include "pg_cluster.h"
 #include "test_support.h"
@@ -757,6 +758,10 @@ TEST_P(StoreOnBackends, ClaimingAnOperationIsExclusiveUntilItIsStale) {
     EXPECT_TRUE(*own);
     EXPECT_FALSE(*store.claim_operation(op.id, now + 600, 600, "server B")) << "fresh: A claimed it at now + 1";
     // Its session died with its server: after the stale time another one takes it over.
+    // PostgreSQL judges by its own clock (store.h): the claim is made old there.
+    if (on_pg()) {
+        ASSERT_TRUE(raw_pg().exec("UPDATE operations SET updated_at = updated_at - interval '601 seconds'"));
+    }
     auto later = store.claim_operation(op.id, now + 601, 600, "server B");
     ASSERT_TRUE(later);
     EXPECT_TRUE(*later);
@@ -766,6 +771,20 @@ TEST_P(StoreOnBackends, ClaimingAnOperationIsExclusiveUntilItIsStale) {
     // Finished: never claimed again.
     ASSERT_TRUE(store.commit_issued_lsc(op, lsc_for("SEP000000000001").get()));
     EXPECT_FALSE(*store.claim_operation(op.id, now + 5000, 600, "server A"));
+}
+
+// Two CAPF servers whose clocks disagree share a PostgreSQL registry: the one
+// running an hour ahead does not take over the other's live session, because the
+// database server's clock stamps and judges claims.
+TEST_P(StoreOnBackends, APostgresClaimIsJudgedByTheServersClockNotTheClaimers) {
+    if (!on_pg()) GTEST_SKIP() << "one host, one clock";
+    ASSERT_TRUE(store.add_device("SEP000000000001", "", "", "test"));
+    auto op = schedule("SEP000000000001");
+    const UnixTime now = now_utc();
+    ASSERT_TRUE(*store.claim_operation(op.id, now - 3600, 600, "server A (an hour behind)"));
+    auto ahead = store.claim_operation(op.id, now + 3600, 600, "server B (an hour ahead)");
+    ASSERT_TRUE(ahead) << ahead.message();
+    EXPECT_FALSE(*ahead) << "a live claim was taken over by a server whose clock runs ahead";
 }
 
 // Two connections (two `lscgate serve`) race for the same operation, many times:
@@ -909,7 +928,7 @@ TEST_P(PgStoreTest, AServerRestartIsUnavailableThenRecoveredWithoutReopening) {
 
 TEST_P(PgStoreTest, OpensThroughStoreOpenAndReportsTheSchemaVersion) {
     EXPECT_FALSE(store.is_sqlite());
-    EXPECT_EQ(store.schema_version(), 1);
+    EXPECT_EQ(store.schema_version(), pg_schema_latest_version());
     auto again = Store::open(database, Store::OpenMode::CreateAndMigrate);  // idempotent
     ASSERT_TRUE(again) << again.message();
     ASSERT_TRUE(raw_pg().exec("INSERT INTO schema_version(version) VALUES (99)"));

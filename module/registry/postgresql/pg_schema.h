@@ -60,7 +60,7 @@ inline constexpr std::string_view kPgSchema = "lscgate";
 /// migrate ("lscgate" in ASCII).
 inline constexpr std::int64_t kPgMigrationLock = 0x6c73636761746500;
 
-inline constexpr std::array<std::string_view, 1> kPgMigrations = {
+inline constexpr std::array<std::string_view, 2> kPgMigrations = {
     R"sql(
 CREATE TABLE lscgate.schema_version(
   version integer PRIMARY KEY CHECK (version > 0),
@@ -210,6 +210,35 @@ BEGIN
   GRANT SELECT, INSERT, UPDATE ON lscgate.last_seen TO lscgate_radius;
 END
 $$;
+SELECT lscgate.grant_radius_privileges();
+)sql",
+    // 2: least privilege, tightened.
+    //  * No function of the issuer is callable by PUBLIC (so not by the RADIUS
+    //    role): a schema-scoped ALTER DEFAULT PRIVILEGES cannot take away the
+    //    built-in EXECUTE of PUBLIC on new functions, so registries set up with the
+    //    first setup.sql have it (PostgreSQL docs, ALTER DEFAULT PRIVILEGES, Notes).
+    //  * grant_radius_privileges() is SECURITY INVOKER, said explicitly: it must
+    //    grant as whoever calls it (the issuer, its owner), never as its definer.
+    //  * The RADIUS role no longer reads devices: its decision reads certificates,
+    //    CAPF certificates, the change counter and the schema version only
+    //    (pg_registry_reader.cpp); device names and lockout counters are not its
+    //    business.
+    R"sql(
+CREATE OR REPLACE FUNCTION lscgate.grant_radius_privileges() RETURNS void LANGUAGE plpgsql
+  SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lscgate_radius') THEN
+    RETURN;
+  END IF;
+  GRANT USAGE ON SCHEMA lscgate TO lscgate_radius;
+  REVOKE ALL ON lscgate.devices FROM lscgate_radius;
+  GRANT SELECT ON lscgate.schema_version, lscgate.change_counter, lscgate.certificates,
+                  lscgate.capf_certificates TO lscgate_radius;
+  GRANT SELECT, INSERT, UPDATE ON lscgate.last_seen TO lscgate_radius;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION lscgate.grant_radius_privileges(), lscgate.audit_append_only(),
+  lscgate.registry_changed() FROM PUBLIC;
 SELECT lscgate.grant_radius_privileges();
 )sql",
 };

@@ -319,17 +319,22 @@ Status PgStore::set_operation_state(std::int64_t operation_id, OperationState st
     return write([&]() -> Status { return set_state(operation_id, state, error); });
 }
 
-Result<bool> PgStore::claim_operation(std::int64_t operation_id, UnixTime now, int stale_after_seconds,
+Result<bool> PgStore::claim_operation(std::int64_t operation_id, UnixTime /*now*/, int stale_after_seconds,
                                       const std::string& claimer) {
     return write([&]() -> Result<bool> {
         // One statement: the row lock makes a second claimer wait for the first
         // one's commit, then re-check the condition on the new row (READ
         // COMMITTED), find it in-progress and fresh, and update nothing.
+        // The server's clock both stamps and judges a claim (store.h): the CAPF
+        // servers sharing the registry may disagree about the time. Only the
+        // claim writes updated_at of an in-progress operation, so its staleness
+        // is measured on one clock.
         auto r = run("operation_claim",
-                     "UPDATE lscgate.operations SET state='in-progress', last_error=$4, "
-                     "updated_at=to_timestamp($2::bigint), finished_at=NULL WHERE id=$1 AND (state='pending' OR "
-                     "(state='in-progress' AND (updated_at <= to_timestamp($2::bigint - $3::bigint) OR last_error = $4)))",
-                     {pg_param(operation_id), pg_param(now), pg_param(stale_after_seconds), pg_param(claimer)});
+                     "UPDATE lscgate.operations SET state='in-progress', last_error=$3, "
+                     "updated_at=statement_timestamp(), finished_at=NULL WHERE id=$1 AND (state='pending' OR "
+                     "(state='in-progress' AND (updated_at <= statement_timestamp() - make_interval(secs => $2::bigint) "
+                     "OR last_error = $3)))",
+                     {pg_param(operation_id), pg_param(stale_after_seconds), pg_param(claimer)});
         if (!r) return r.error();
         return r->affected_rows() == 1;
     });

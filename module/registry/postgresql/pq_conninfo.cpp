@@ -44,17 +44,33 @@ std::string percent_decode(std::string_view s) {
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
-// A keyword/value value starting at `pos`: 'single quoted' (backslash escapes) or up to whitespace.
-std::string value_at(std::string_view s, std::size_t pos) {
-    std::string out;
+// A keyword/value value starting at `pos`: 'single quoted' or up to whitespace, backslash
+// escapes in both (libpq fe-connect.c conninfo_parse).
+// Both forms are secrets: `unescaped` is what libpq sends, `raw` is the text as written
+// (`'it\'s'` → raw `it\'s`), which is what shows wherever the conninfo itself is echoed.
+struct KeywordValue {
+    std::string unescaped;
+    std::string raw;
+};
+
+KeywordValue value_at(std::string_view s, std::size_t pos) {
+    KeywordValue out;
     if (pos < s.size() && s[pos] == '\'') {
+        const std::size_t start = pos + 1;
         for (++pos; pos < s.size() && s[pos] != '\''; ++pos) {
             if (s[pos] == '\\' && pos + 1 < s.size()) ++pos;
-            out.push_back(s[pos]);
+            out.unescaped.push_back(s[pos]);
         }
+        out.raw = std::string(s.substr(start, std::min(pos, s.size()) - start));
         return out;
     }
-    while (pos < s.size() && !is_space(s[pos])) out.push_back(s[pos++]);
+    // libpq also honours backslash escapes in an unquoted value (`a\\ b` is "a b").
+    const std::size_t start = pos;
+    for (; pos < s.size() && !is_space(s[pos]); ++pos) {
+        if (s[pos] == '\\' && pos + 1 < s.size()) ++pos;
+        out.unescaped.push_back(s[pos]);
+    }
+    out.raw = std::string(s.substr(start, std::min(pos, s.size()) - start));
     return out;
 }
 
@@ -69,11 +85,13 @@ void scan_keyword_values(std::string_view s, std::vector<std::string>& out) {
             ++pos;
             while (pos < s.size() && is_space(s[pos])) ++pos;
         }
-        std::string value = value_at(s, pos);
-        // In a URI query the value ends at the next parameter.
-        add(out, percent_decode(value.substr(0, value.find('&'))));
-        add(out, value.substr(0, value.find('&')));
-        add(out, value);
+        const KeywordValue value = value_at(s, pos);
+        for (const std::string& form : {value.unescaped, value.raw}) {
+            // In a URI query the value ends at the next parameter.
+            add(out, percent_decode(form.substr(0, form.find('&'))));
+            add(out, form.substr(0, form.find('&')));
+            add(out, form);
+        }
     }
 }
 

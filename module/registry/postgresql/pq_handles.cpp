@@ -136,6 +136,26 @@ Result<bool> PgResult::boolean(int row, int col) const {
 
 // ---- PgConnection -----------------------------------------------------------
 
+namespace {
+
+// Every session resolves unqualified names in pg_catalog first and pg_temp last, and
+// never in `public` or "$user": a role that may create objects there (PUBLIC has CREATE
+// on `public` on PostgreSQL <= 14 and in databases upgraded from it) could otherwise
+// plant e.g. public.to_timestamp(bigint), an exact match that beats
+// pg_catalog.to_timestamp(double precision), and run its code as the issuer
+// (CVE-2018-1058; PostgreSQL docs 5.9.6 "Usage Patterns"). Set per session rather
+// than through `options=-c...`, which the administrator's conninfo would override.
+// Every lscgate statement names `lscgate.` explicitly (pg_schema.h).
+constexpr const char* kPinSearchPath = "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)";
+
+std::string pin_search_path(PGconn* conn) {
+    PgResultPtr r(PQexec(conn, kPinSearchPath));
+    if (r && PQresultStatus(r.get()) == PGRES_TUPLES_OK) return {};
+    return r ? trim_pq_message(PQresultErrorMessage(r.get())) : trim_pq_message(PQerrorMessage(conn));
+}
+
+}  // namespace
+
 Result<PgConnection> PgConnection::connect(const std::string& conninfo, int connect_timeout_s,
                                            const std::string& application_name) {
     // Parsed first: a malformed string is the caller's to fix (Config), and the
@@ -164,6 +184,9 @@ Result<PgConnection> PgConnection::connect(const std::string& conninfo, int conn
     // libpq prints NOTICEs to stderr by default: inside FreeRADIUS that is noise
     // in its log; the registry's SQL raises none that matter.
     PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+    if (const std::string why = pin_search_path(conn.get()); !why.empty())
+        return fail(ErrorKind::Unavailable,
+                    "PostgreSQL: cannot set search_path: " + redact_conninfo_secrets(why, conninfo));
     return PgConnection(std::move(conn), conninfo);
 }
 
@@ -267,6 +290,9 @@ Status PgConnection::reset() {
         return fail(kind_for_connect_failure(conn_.get(), why), "cannot reconnect to PostgreSQL: " + why);
     }
     PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
+    if (const std::string why = pin_search_path(conn_.get()); !why.empty())
+        return fail(ErrorKind::Unavailable,
+                    "PostgreSQL: cannot set search_path: " + redact_conninfo_secrets(why, conninfo_));
     last_sqlstate_.clear();
     return {};
 }
