@@ -42,14 +42,6 @@ Result<CertificateRecord> read_certificate(const SqliteStatement& st) {
     return c;
 }
 
-// A row callback that appends to `out`: the list_* methods are each_* collected.
-template <class T>
-std::function<Status(const T&)> collect_into(std::vector<T>& out) {
-    return [&out](const T& row) -> Status {
-        out.push_back(row);
-        return {};
-    };
-}
 
 }  // namespace
 

@@ -10,19 +10,6 @@ namespace lscgate {
 
 UnixTime now_utc() { return static_cast<UnixTime>(std::time(nullptr)); }
 
-namespace {
-
-// A row callback that appends to `out`: the list_* methods are each_* collected.
-template <class T>
-std::function<Status(const T&)> collect_into(std::vector<T>& out) {
-    return [&out](const T& row) -> Status {
-        out.push_back(row);
-        return {};
-    };
-}
-
-}  // namespace
-
 Result<Store> Store::open(const std::string& database, OpenMode mode, int busy_timeout_ms) {
     // A libpq URI or conninfo is a shared PostgreSQL registry; anything else a file.
     if (is_postgresql_database(database)) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lscgate {
 
@@ -30,6 +31,16 @@ public:
     virtual ~BackendTransaction() = default;
     virtual Status commit() = 0;
 };
+
+/// A row callback that appends each row to `out`: a list is an each_* walk
+/// collected (Store's list_* methods, and backends' own lookups).
+template <class T>
+std::function<Status(const T&)> collect_into(std::vector<T>& out) {
+    return [&out](const T& row) -> Status {
+        out.push_back(row);
+        return {};
+    };
+}
 
 class StoreBackend {
 public:
