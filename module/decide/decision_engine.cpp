@@ -37,6 +37,7 @@ Result<std::unique_ptr<DecisionEngine>> DecisionEngine::create_unredacted(const 
     RegistryReaderOptions reader_options;
     reader_options.connections = config.read_connections;
     reader_options.outage_grace = config.registry_outage_grace;
+    reader_options.change_watch = config.registry_change_watch;
     auto registry = RegistryReader::open(config.database.string(), reader_options, config.log);
     if (!registry) return registry.error();
     auto trust_loader = TrustLoader::create({}, config.capf_extra, config.mic_roots);

@@ -44,6 +44,10 @@ struct EngineConfig {
     // answered from its last known row (RegistryReaderOptions::outage_grace); 0:
     // fail closed at once.
     std::chrono::seconds registry_outage_grace{0};
+    // PostgreSQL: watch the registry's change notifications and answer a
+    // device whose remembered row is unchanged without a round trip
+    // (RegistryReaderOptions::change_watch); false: read the counter per request.
+    bool registry_change_watch = true;
     VpnNameForm vpn_user_name = VpnNameForm::CommonName;
     // How often a background thread checks the registry for a CAPF rotation and
     // rebuilds the trust set (0: only at creation, i.e. module instantiate/HUP).

@@ -158,6 +158,7 @@ lscgate_engine* lscgate_engine_create(lscgate_config const* config, char* err, s
         return nullptr;
     }
     cfg.registry_outage_grace = std::chrono::seconds(config->registry_outage_grace);
+    cfg.registry_change_watch = config->registry_change_watch != 0;
     if (config->log_registry != nullptr) {
         // The sink may outlive this engine (the registry pool is shared with the
         // instance a HUP creates), so it captures nothing but the C function.

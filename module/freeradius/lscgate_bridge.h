@@ -42,6 +42,8 @@ typedef struct lscgate_config {
 	 * into the bridge. */
 	void (*log_registry)(char const *message);
 	char const *node_name;         /* this RADIUS node in last-seen; NULL or "" = the host name */
+	int registry_change_watch;     /* PostgreSQL: nonzero = LISTEN for registry changes and answer a device
+	                                  whose row is unchanged from memory; 0 = read the change counter per request */
 } lscgate_config;
 
 typedef enum lscgate_hook {

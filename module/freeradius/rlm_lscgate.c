@@ -52,6 +52,7 @@ typedef struct rlm_lscgate_t {
 	uint32_t		trust_refresh;
 	uint32_t		read_connections;
 	uint32_t		registry_outage_grace;
+	bool			registry_change_watch;
 
 	lscgate_engine		*engine;
 
@@ -73,6 +74,7 @@ static const CONF_PARSER module_config[] = {
 	{ "trust_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, trust_refresh), "10" },
 	{ "read_connections", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, read_connections), "4" },
 	{ "registry_outage_grace", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_lscgate_t, registry_outage_grace), "0" },
+	{ "registry_change_watch", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_lscgate_t, registry_change_watch), "yes" },
 	{ "vpn_user_name", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_lscgate_t, vpn_user_name), "cn" },
 	CONF_PARSER_TERMINATOR
 };
@@ -204,6 +206,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	config.trust_refresh = inst->trust_refresh;
 	config.read_connections = inst->read_connections;
 	config.registry_outage_grace = inst->registry_outage_grace;
+	config.registry_change_watch = inst->registry_change_watch ? 1 : 0;
 	config.log_registry = log_registry;
 	config.node_name = inst->node_name;
 	err[0] = '\0';
@@ -214,9 +217,10 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		cf_log_err_cs(conf, "rlm_lscgate (%s): %s", inst->name, err);
 		return -1;
 	}
-	INFO("rlm_lscgate (%s): registry %s opened read-only (%u connections, outage grace %u s), policy %s, "
-	     "mic_roots %s, vpn_user_name = %s",
+	INFO("rlm_lscgate (%s): registry %s opened read-only (%u connections, outage grace %u s, change watch %s), "
+	     "policy %s, mic_roots %s, vpn_user_name = %s",
 	     inst->name, shown, inst->read_connections, inst->registry_outage_grace,
+	     inst->registry_change_watch ? "yes" : "no",
 	     *inst->policy ? inst->policy : "(built-in)", *inst->mic_roots ? inst->mic_roots : "(none)",
 	     inst->vpn_user_name);
 	/* What the policy promises but the 802.1X TLS layer cannot keep: said now, not in production. */

@@ -54,6 +54,13 @@ struct RegistryReaderOptions {
     /// fail closed. 0: fail closed at once. A key never read is never answered,
     /// nor one whose row predates the newest registry change this node has seen.
     std::chrono::seconds outage_grace{0};
+    /// PostgreSQL: keep the registry's newest change counter known through
+    /// LISTEN lscgate_registry on one more connection (pg_change_watch.h), so a
+    /// lookup whose remembered row is unchanged makes no round trip; a change
+    /// counts once PostgreSQL delivered its notification (it starts at commit).
+    /// false: every lookup reads the counter (exact at the next request, one
+    /// round trip each).
+    bool change_watch = true;
     /// PostgreSQL: libpq connect_timeout, unless the conninfo sets it (seconds, >= 1).
     std::chrono::seconds connect_timeout{3};
     /// PostgreSQL: server-side statement_timeout of each read connection.

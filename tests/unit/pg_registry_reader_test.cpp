@@ -38,9 +38,11 @@ protected:
         }
     }
 
-    std::unique_ptr<RegistryReader> open_reader(std::chrono::seconds grace, std::size_t connections = 2) {
+    std::unique_ptr<RegistryReader> open_reader(std::chrono::seconds grace, std::size_t connections = 2,
+                                                bool change_watch = true) {
         RegistryReaderOptions options;
         options.connections = connections;
+        options.change_watch = change_watch;
         options.outage_grace = grace;
         options.reconnect_backoff_min = std::chrono::milliseconds(1000);
         options.reconnect_backoff_max = std::chrono::milliseconds(8000);
@@ -50,6 +52,30 @@ protected:
         return r ? std::move(*r) : nullptr;
     }
     static std::uint64_t attempts(RegistryReader& r) { return dynamic_cast<PgRegistryReader&>(r).connection_attempts(); }
+    static PgRegistryReader& pg(RegistryReader& r) { return dynamic_cast<PgRegistryReader&>(r); }
+    // Waits (at most 20 s, polling) until `done` holds; false if it never did.
+    template <class F>
+    static bool eventually(F&& done) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        return true;
+    }
+    // Until the reader's change watch has connected `n` times in all.
+    static bool watch_connected(RegistryReader& r, std::uint64_t n = 1) {
+        return eventually([&] { return pg(r).watch_connections() >= n; });
+    }
+    // Until the watch vouches for the registry's current change counter (the
+    // notifications of every commit so far have been delivered).
+    bool watch_caught_up(RegistryReader& r) {
+        const std::int64_t server = server_count("SELECT value FROM lscgate.change_counter");
+        return eventually([&] {
+            auto known = pg(r).watched_counter();
+            return known && *known >= server;
+        });
+    }
     std::int64_t server_count(const std::string& sql) {
         auto conn = PgConnection::connect(backend.pg().superuser);
         EXPECT_TRUE(conn) << conn.message();
@@ -114,6 +140,8 @@ TEST_F(PgRegistryReaderTest, AWrongPasswordIsAConfigErrorWithoutThePassword) {
 TEST_F(PgRegistryReaderTest, ServerStoppedFailsClosedThenRecoversWithoutReopening) {
     auto reader = open_reader(std::chrono::seconds(0));
     ASSERT_TRUE(reader);
+    ASSERT_TRUE(watch_connected(*reader));  // so the row below is one the watch could answer from memory
+    ASSERT_TRUE(reader->current_lsc("SEP00000000A001", t0));
     ASSERT_TRUE(reader->current_lsc("SEP00000000A001", t0));
     ASSERT_TRUE(cluster->stop());
     for (int i = 0; i < 5; ++i) {
@@ -230,6 +258,7 @@ TEST_F(PgRegistryReaderTest, GraceRefusesARowOlderThanTheLatestChangeSeen) {
 TEST_F(PgRegistryReaderTest, RowsRememberedBeforeAReconnectionAreReadAgain) {
     auto reader = open_reader(std::chrono::seconds(0), 1);
     ASSERT_TRUE(reader);
+    ASSERT_TRUE(watch_connected(*reader));
     auto active = reader->current_lsc("SEP00000000A001", t0);
     ASSERT_TRUE(active && active->has_value());
     ASSERT_EQ((*active)->status, CertificateStatus::Active);
@@ -239,9 +268,11 @@ TEST_F(PgRegistryReaderTest, RowsRememberedBeforeAReconnectionAreReadAgain) {
         "SET session_replication_role = replica; UPDATE lscgate.certificates SET status = 'revoked' "
         "WHERE device_name = 'SEP00000000A001' AND kind = 'lsc'; SET session_replication_role = origin");
     ASSERT_TRUE(changed) << changed.message();
+    // Both of the reader's connections: the pooled one and the change watch's.
     EXPECT_EQ(server_count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                           "application_name = 'lscgate-radius') t"),
-              1);
+                           "application_name IN ('lscgate-radius', 'lscgate-radius-watch')) t"),
+              2);
+    ASSERT_TRUE(watch_connected(*reader, 2));  // the watch is back: a new generation
     auto after = reader->current_lsc("SEP00000000A001", t0);
     ASSERT_TRUE(after && after->has_value()) << (after ? "no row" : after.message());
     EXPECT_EQ((*after)->status, CertificateStatus::Revoked);
@@ -269,6 +300,87 @@ TEST_F(PgRegistryReaderTest, BackOffBoundsConnectionAttemptsWhileDown) {
     clock += std::chrono::milliseconds(1000);
     EXPECT_FALSE(reader->current_lsc("SEP00000000A001", t0));
     EXPECT_EQ(attempts(*reader) - opened, 3u);
+}
+
+// The change watch (pg_change_watch.h): while it vouches for the change
+// counter, a key whose remembered row is unchanged is answered from memory (no
+// round trip, counted by lookups_from_memory); a revoke committed elsewhere
+// counts at the first lookup after PostgreSQL delivered its notification, on
+// both lookup paths, and a "none" remembered for a device counts no longer.
+TEST_F(PgRegistryReaderTest, TheWatchAnswersUnchangedRowsFromMemoryAndCountsARevokeOnceDelivered) {
+    auto reader = open_reader(std::chrono::seconds(0));
+    ASSERT_TRUE(reader);
+    ASSERT_TRUE(watch_connected(*reader));
+    ASSERT_TRUE(watch_caught_up(*reader));
+    auto facts = describe_certificate(seen_cert.get());
+    ASSERT_TRUE(facts) << facts.message();
+    ASSERT_TRUE(reader->current_lsc("SEP00000000A001", t0));  // read once: remembered
+    ASSERT_TRUE(reader->by_serial(facts->serial_hex, facts->issuer_oneline, t0));
+    const auto before = pg(*reader).lookups_from_memory();
+    for (int i = 0; i < 50; ++i) {
+        auto a = reader->current_lsc("SEP00000000A001", t0);
+        auto b = reader->by_serial(facts->serial_hex, facts->issuer_oneline, t0);
+        ASSERT_TRUE(a && a->has_value() && b && b->has_value());
+        EXPECT_EQ((*a)->status, CertificateStatus::Active);
+        EXPECT_EQ((*b)->status, CertificateStatus::Active);
+    }
+    // 100, less any lookup that met a heartbeat in progress (then it reads the counter itself).
+    EXPECT_GE(pg(*reader).lookups_from_memory() - before, 90u);
+    auto none = reader->current_lsc("SEP00000000A0FF", t0);
+    ASSERT_TRUE(none && !none->has_value());
+
+    backend.set_lsc_status("SEP00000000A001", "revoked");
+    X509Ptr late = test::make_leaf(capf, key.get(), "CN=SEP00000000A0FF,O=Example");
+    backend.add_lsc("SEP00000000A0FF", late.get(), "active");
+    ASSERT_TRUE(watch_caught_up(*reader));
+    const auto delivered = pg(*reader).lookups_from_memory();
+    auto a = reader->current_lsc("SEP00000000A001", t0);
+    auto b = reader->by_serial(facts->serial_hex, facts->issuer_oneline, t0);
+    auto c = reader->current_lsc("SEP00000000A0FF", t0);
+    ASSERT_TRUE(a && a->has_value() && b && b->has_value() && c && c->has_value());
+    EXPECT_EQ((*a)->status, CertificateStatus::Revoked);
+    EXPECT_EQ((*b)->status, CertificateStatus::Revoked);
+    EXPECT_EQ((*c)->status, CertificateStatus::Active);
+    EXPECT_EQ(pg(*reader).lookups_from_memory(), delivered);  // each one read again
+    // A device unrelated to the change is read again once too (the counter is
+    // registry-wide), then answered from memory as before.
+    ASSERT_TRUE(reader->current_lsc("SEP00000000A002", t0));
+    EXPECT_TRUE(eventually([&] {
+        const auto n = pg(*reader).lookups_from_memory();
+        return reader->current_lsc("SEP00000000A002", t0) && pg(*reader).lookups_from_memory() > n;
+    }));
+}
+
+// registry_change_watch = no: no watch connection, every lookup reads the counter.
+TEST_F(PgRegistryReaderTest, WithoutTheWatchEveryLookupReadsTheCounter) {
+    auto reader = open_reader(std::chrono::seconds(0), 1, false);
+    ASSERT_TRUE(reader);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(reader->current_lsc("SEP00000000A001", t0));
+    EXPECT_EQ(pg(*reader).lookups_from_memory(), 0u);
+    EXPECT_EQ(pg(*reader).watch_connections(), 0u);
+    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lscgate-radius-watch'"), 0);
+    backend.set_lsc_status("SEP00000000A001", "revoked");
+    auto r = reader->current_lsc("SEP00000000A001", t0);  // exact at the very next lookup
+    ASSERT_TRUE(r && r->has_value());
+    EXPECT_EQ((*r)->status, CertificateStatus::Revoked);
+}
+
+// A watch connection that dies (terminated, server restarted) is replaced by the
+// watch's own thread, which LISTENs again: later changes are delivered as before.
+TEST_F(PgRegistryReaderTest, AWatchConnectionLostReconnectsByItself) {
+    auto reader = open_reader(std::chrono::seconds(0), 1);
+    ASSERT_TRUE(reader);
+    ASSERT_TRUE(watch_connected(*reader));
+    EXPECT_EQ(server_count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                           "application_name = 'lscgate-radius-watch') t"),
+              1);
+    ASSERT_TRUE(watch_connected(*reader, 2));
+    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lscgate-radius-watch'"), 1);
+    backend.set_lsc_status("SEP00000000A001", "revoked");
+    ASSERT_TRUE(watch_caught_up(*reader));
+    auto r = reader->current_lsc("SEP00000000A001", t0);
+    ASSERT_TRUE(r && r->has_value());
+    EXPECT_EQ((*r)->status, CertificateStatus::Revoked);
 }
 
 TEST(PgReaderConninfo, AddsTheBoundsTheAdministratorDidNotSet) {

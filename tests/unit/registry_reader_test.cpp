@@ -41,9 +41,12 @@ class RegistryReaderBehaviour : public ::testing::TestWithParam<Engine> {
 protected:
     void SetUp() override { ASSERT_TRUE(backend.ok()) << backend.setup_error(); }
 
-    std::unique_ptr<RegistryReader> open_reader(std::size_t connections = 2) {
+    // change_watch false: PostgreSQL reads the change counter per lookup, exact at
+    // the next lookup like SQLite (pg_registry_reader_test covers the watch).
+    std::unique_ptr<RegistryReader> open_reader(std::size_t connections = 2, bool change_watch = false) {
         RegistryReaderOptions options;
         options.connections = connections;
+        options.change_watch = change_watch;
         auto r = RegistryReader::open(backend.database(), options);
         EXPECT_TRUE(r) << r.message();
         return r ? std::move(*r) : nullptr;
@@ -195,6 +198,7 @@ TEST_P(RegistryReaderBehaviour, TheDecisionEngineDecidesFromTheRegistry) {
     cfg.database = backend.database();
     cfg.read_connections = 2;
     cfg.trust_refresh = std::chrono::milliseconds(0);
+    cfg.registry_change_watch = false;  // exact at the next decision (the watch: pg_registry_reader_test)
     auto e = DecisionEngine::create(cfg);
     ASSERT_TRUE(e) << e.message();
     Decision accepted = (*e)->decide_vpn(device(1), now);

@@ -67,43 +67,6 @@ struct PgRegistryReader::Connection {
     std::optional<PgConnection> conn;
 };
 
-// The last answer per lookup key, tagged with the change counter it was read
-// under and the connection generation it was read in; a fixed table (a key
-// hashes to one slot, a collision replaces it).
-class PgRegistryReader::RememberedRows {
-public:
-    struct Entry {
-        std::optional<RegisteredCertificate> row;
-        std::int64_t counter = -1;
-        std::uint64_t generation = 0;
-    };
-    std::optional<Entry> find(const std::string& key) const {
-        const Slot& s = slot(key);
-        std::lock_guard lock(s.mutex);
-        if (!s.used || s.key != key) return std::nullopt;
-        return s.entry;
-    }
-    void put(const std::string& key, Entry entry) {
-        Slot& s = slot(key);
-        std::lock_guard lock(s.mutex);
-        s.used = true;
-        s.key = key;
-        s.entry = std::move(entry);
-    }
-
-private:
-    struct Slot {
-        mutable std::mutex mutex;
-        bool used = false;
-        std::string key;
-        Entry entry;
-    };
-    static constexpr std::size_t kSlots = 8192;  // ~2 MB at most; a site's phones and their serials
-    const Slot& slot(const std::string& key) const { return slots_[std::hash<std::string>{}(key) % kSlots]; }
-    Slot& slot(const std::string& key) { return slots_[std::hash<std::string>{}(key) % kSlots]; }
-    std::unique_ptr<Slot[]> slots_ = std::make_unique<Slot[]>(kSlots);
-};
-
 PgRegistryReader::PgRegistryReader(std::string conninfo, std::string shown, const RegistryReaderOptions& options,
                                    LogSink log)
     : conninfo_(std::move(conninfo)),
@@ -112,11 +75,14 @@ PgRegistryReader::PgRegistryReader(std::string conninfo, std::string shown, cons
       log_(std::move(log)),
       size_(std::max<std::size_t>(1, options.connections)),
       gate_(options.reconnect_backoff_min, options.reconnect_backoff_max),
-      remembered_(std::make_unique<RememberedRows>()) {
+      remembered_(std::make_unique<PgRememberedRows>()) {
     connections_ = std::make_unique<Connection[]>(size_);
 }
 
-PgRegistryReader::~PgRegistryReader() = default;
+PgRegistryReader::~PgRegistryReader() {
+    // First: the watch's thread calls new_generation() on members declared after it.
+    watch_.reset();
+}
 
 Result<std::unique_ptr<RegistryReader>> PgRegistryReader::open(const std::string& conninfo,
                                                                const RegistryReaderOptions& options, LogSink log) {
@@ -135,6 +101,17 @@ Result<std::unique_ptr<RegistryReader>> PgRegistryReader::open(const std::string
                 return fail(s.kind(), "registry " + reader->shown_ + ": " + s.message());
     }
     reader->note_reachable();
+    if (!options.change_watch) return std::unique_ptr<RegistryReader>(std::move(reader));
+    PgChangeWatch::Options watch;
+    watch.connect_timeout = options.connect_timeout;
+    watch.statement_timeout = options.statement_timeout;
+    watch.reconnect_backoff_min = options.reconnect_backoff_min;
+    watch.reconnect_backoff_max = options.reconnect_backoff_max;
+    PgRegistryReader* self = reader.get();
+    auto started = PgChangeWatch::start(reader->conninfo_, watch, [self] { self->new_generation(); });
+    // Without the watch every lookup reads the counter itself: slower, as exact.
+    if (started) reader->watch_ = std::move(*started);
+    else reader->log(started.message() + "; every lookup reads the change counter");
     return std::unique_ptr<RegistryReader>(std::move(reader));
 }
 
@@ -218,12 +195,27 @@ Result<std::optional<RegisteredCertificate>> PgRegistryReader::lookup(std::strin
                                                                       const PgParams& params, UnixTime now) {
     using Row = std::optional<RegisteredCertificate>;
     (void)now;  // the grace runs on the monotonic clock_now(), not on `now`
+    // From memory when the watch vouches that nothing was written since the row was read.
+    std::optional<std::int64_t> known;
+    if (auto hit = remembered_->find(key); hit && watch_) {
+        const std::uint64_t generation = current_generation();
+        known = hit->generation == generation ? watch_->latest() : std::nullopt;
+        if (known) {
+            note_counter(generation, *known);
+            if (*known == hit->counter && current_generation() == generation) {
+                from_memory_.fetch_add(1, std::memory_order_relaxed);
+                note_reachable();
+                return hit->row;
+            }
+        }
+    }
     auto r = with_connection<Row>([&](PgConnection& c) -> Result<Row> {
         // Taken before the query: a row read by a connection opened before a
         // reconnect (possibly to another database) is never used after it.
         const std::uint64_t generation = current_generation();
         auto hit = remembered_->find(key);
-        if (hit && hit->generation == generation) {
+        // (When the watch already said the row is out of date, the counter need not be read.)
+        if (hit && hit->generation == generation && !known) {
             auto counter = c.exec_prepared(kCounter, {});
             if (!counter) return counter.error();
             auto value = counter->int64(0, 0);

@@ -12,14 +12,19 @@
 // (PostgreSQL's default is 100, minus superuser_reserved_connections 3; four
 // nodes at 25 already exhaust it).
 //
-// Remembered rows: each answer is kept (by lookup key, in a fixed table) with
-// the value of lscgate.change_counter read in the same statement. Every write
-// to certificates, capf_certificates or a device's existence bumps that counter
-// at commit (pg_schema.h), so a later lookup of the same key reads only the
-// counter (a one-row primary-key read) and uses the row when it is unchanged -
-// a revoke committed by any node counts at the next request on every node. The
-// counter, not LISTEN lscgate_registry: a notification arrives asynchronously,
-// possibly after the next request, while the counter is exact.
+// Remembered rows (pg_remembered_rows.h): each answer is kept by lookup key
+// with the value of lscgate.change_counter read in the same statement. Every
+// write to certificates, capf_certificates or a device's existence bumps that
+// counter and notifies lscgate_registry at commit (pg_schema.h). A change watch
+// (pg_change_watch.h: one more connection, LISTENing, with a heartbeat) keeps
+// the newest counter known, so a later lookup of the same key is answered from
+// memory - no round trip - when its row was read under that counter. When the
+// watch cannot vouch for the counter (reconnecting, broken, heartbeat overdue,
+// busy with a heartbeat), the lookup reads the counter itself (a one-row
+// primary-key read) and uses the row when it is unchanged. Either way a revoke
+// committed by any node counts at the next request on every node; with the
+// watch, "next" means after PostgreSQL delivered the notification, which it
+// starts at the writer's commit (see pg_change_watch.h for the bound).
 //
 // A dead server: libpq's connect_timeout, tcp_user_timeout and keepalives (see
 // pg_reader_conninfo.h) and the session's statement_timeout bound how long one
@@ -44,7 +49,9 @@
 // once each. Errors that are not an outage (a privilege missing, a schema
 // mismatch) fail closed at once, grace or not.
 
+#include "registry/postgresql/pg_change_watch.h"
 #include "registry/postgresql/pg_reconnect_gate.h"
+#include "registry/postgresql/pg_remembered_rows.h"
 #include "registry/postgresql/pq_handles.h"
 #include "registry/registry_reader.h"
 
@@ -77,9 +84,16 @@ public:
     /// Connection attempts made since open() (including open's own): what the
     /// back-off bounds while the server is down.
     std::uint64_t connection_attempts() const { return attempts_.load(); }
+    /// Lookups answered from a remembered row the change watch vouched for,
+    /// without any round trip to the server.
+    std::uint64_t lookups_from_memory() const { return from_memory_.load(); }
+    /// Successful connections of the change watch (0 until its thread connected).
+    std::uint64_t watch_connections() const { return watch_ ? watch_->connections() : 0; }
+    /// The change counter the watch vouches for now (PgChangeWatch::latest), or
+    /// nullopt (no watch, or it cannot vouch).
+    std::optional<std::int64_t> watched_counter() { return watch_ ? watch_->latest() : std::nullopt; }
 
     struct Connection;
-    class RememberedRows;
 
 private:
     PgRegistryReader(std::string conninfo, std::string shown, const RegistryReaderOptions& options, LogSink log);
@@ -107,7 +121,9 @@ private:
     std::atomic<std::size_t> next_{0};
     PgReconnectGate gate_;
     std::atomic<std::uint64_t> attempts_{0};
-    std::unique_ptr<RememberedRows> remembered_;
+    std::unique_ptr<PgRememberedRows> remembered_;
+    std::unique_ptr<PgChangeWatch> watch_;  // null only if its thread could not start
+    std::atomic<std::uint64_t> from_memory_{0};
 
     std::atomic<bool> unreachable_{false};
     // clock_now() ticks since its epoch: the latest time the registry answered.
