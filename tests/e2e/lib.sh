@@ -7,6 +7,7 @@ E2E_ROOT=${LSCGATE_E2E_TMP:-/tmp/lscgate-e2e}
 mkdir -p "$E2E_ROOT"
 WORK=$(mktemp -d "$E2E_ROOT/$(basename "$0" .sh).XXXXXX")
 E2E_PIDS=()
+E2E_DIRS=()  # removed by e2e_cleanup whatever the result (e.g. the PostgreSQL socket directory)
 E2E_CHECKS=0
 E2E_FAILS=0
 
@@ -21,6 +22,8 @@ e2e_cleanup() {
         fi
     done
     if [ "$E2E_FAILS" -eq 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else echo "work directory kept: $WORK"; fi
+    local dir
+    for dir in "${E2E_DIRS[@]:-}"; do [ -z "$dir" ] || rm -rf "$dir"; done
 }
 trap e2e_cleanup EXIT
 

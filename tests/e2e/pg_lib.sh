@@ -17,7 +17,10 @@
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 PG_ROOT="$WORK/pg"
 PG_DATA="$PG_ROOT/data"
-PG_SOCKET_DIR="$PG_ROOT/socket"
+# The Unix socket's path must fit sockaddr_un (107 bytes), so it never lives under
+# $WORK (a CI checkout's build tree can be deep): a short directory of its own in
+# /tmp, made by pg_start and removed with $WORK by lib.sh's e2e_cleanup.
+PG_SOCKET_DIR=
 PG_LOG="$PG_ROOT/postgresql.log"
 PG_ISSUER_PASSWORD="issuer-$RANDOM$RANDOM"
 PG_RADIUS_PASSWORD="radius-$RANDOM$RANDOM"
@@ -60,7 +63,9 @@ pg_start() {
     [ -x "$PG_BIN/initdb" ] || { failed "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (scripts/setup)"; return 1; }
     # mktemp -d made $WORK private; the server's user must be able to reach its directory.
     chmod o+x "$WORK"
-    mkdir -p "$PG_SOCKET_DIR"
+    mkdir -p "$PG_ROOT"
+    PG_SOCKET_DIR=$(mktemp -d /tmp/lscgate-pgsock.XXXXXX) || { failed "mktemp in /tmp"; return 1; }
+    E2E_DIRS+=("$PG_SOCKET_DIR")
     chown postgres "$PG_ROOT" "$PG_SOCKET_DIR" 2>/dev/null || true
     pg_as_owner "$PG_BIN/initdb" -N -D "$PG_DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
         -E UTF8 --locale=C >"$PG_ROOT/initdb.log" 2>&1 || { cat "$PG_ROOT/initdb.log" >&2; failed "initdb"; return 1; }

@@ -215,6 +215,12 @@ Status PgCluster::init() {
     if (::mkdtemp(pattern.data()) == nullptr) return fail("mkdtemp failed in " + tmp_base().string());
     root_ = pattern;
     if (auto s = give_to(root_, *owner); !s) return s;
+    // The Unix socket's path must fit sockaddr_un (107 bytes): never under a
+    // temporary directory that may be deep (a CI checkout's build tree).
+    std::string sockets = "/tmp/lscgate-pgsock.XXXXXX";
+    if (::mkdtemp(sockets.data()) == nullptr) return fail("mkdtemp failed in /tmp");
+    socket_dir_ = sockets;
+    if (auto s = give_to(socket_dir_, *owner); !s) return s;
     // cp -a keeps the owner (postgres) and the 0700 mode the server insists on.
     auto rc = run({"/bin/cp", "-a", data->string(), (root_ / "data").string()}, root_ / "cp.log", Owner{});
     if (!rc || *rc != 0) return fail("copying the PostgreSQL template failed: " + tail_of(root_ / "cp.log"));
@@ -230,7 +236,7 @@ Status PgCluster::init() {
 Status PgCluster::launch() {
     auto owner = server_owner();
     if (!owner) return owner.error();
-    auto pid = spawn({(bin_ / "postgres").string(), "-D", (root_ / "data").string(), "-k", root_.string(), "-h",
+    auto pid = spawn({(bin_ / "postgres").string(), "-D", (root_ / "data").string(), "-k", socket_dir_.string(), "-h",
                       "127.0.0.1", "-p", std::to_string(port_), "-c", "fsync=off", "-c", "synchronous_commit=off",
                       "-c", "full_page_writes=off"},
                      root_ / "postgresql.log", *owner, true);
@@ -281,10 +287,11 @@ PgCluster::~PgCluster() {
     (void)stop();
     std::error_code ec;
     if (!root_.empty()) fs::remove_all(root_, ec);
+    if (!socket_dir_.empty()) fs::remove_all(socket_dir_, ec);
 }
 
 std::string PgCluster::superuser_conninfo(const std::string& database) const {
-    return "host=" + root_.string() + " port=" + std::to_string(port_) + " user=postgres dbname=" + database;
+    return "host=" + socket_dir_.string() + " port=" + std::to_string(port_) + " user=postgres dbname=" + database;
 }
 
 std::string PgCluster::tcp_conninfo(const std::string& role, const std::string& password,

@@ -81,7 +81,8 @@ private:
     Status launch();
 
     std::filesystem::path bin_;
-    std::filesystem::path root_;  // data/ and the socket; removed at the end
+    std::filesystem::path root_;        // data/ and the log; removed at the end
+    std::filesystem::path socket_dir_;  // a short /tmp directory for the Unix socket; removed at the end
     int port_ = 0;
     pid_t pid_ = 0;
     int databases_ = 0;
