@@ -58,9 +58,9 @@ struct RegistryReaderOptions {
     /// LISTEN lscgate_registry on one more connection (pg_change_watch.h), so a
     /// lookup whose remembered row is unchanged makes no round trip; a change
     /// counts once PostgreSQL delivered its notification (it starts at commit).
-    /// false: every lookup reads the counter (exact at the next request, one
-    /// round trip each).
-    bool change_watch = true;
+    /// false (the default here; the RADIUS decision engine turns it on): every
+    /// lookup reads the counter (exact at the next request, one round trip each).
+    bool change_watch = false;
     /// PostgreSQL: libpq connect_timeout, unless the conninfo sets it (seconds, >= 1).
     std::chrono::seconds connect_timeout{3};
     /// PostgreSQL: server-side statement_timeout of each read connection.

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 
 namespace lscgate {
@@ -47,7 +48,10 @@ protected:
         options.reconnect_backoff_min = std::chrono::milliseconds(1000);
         options.reconnect_backoff_max = std::chrono::milliseconds(8000);
         options.clock = [this] { return clock; };
-        auto r = RegistryReader::open(backend.database(), options, [this](const std::string& m) { logged.push_back(m); });
+        auto r = RegistryReader::open(backend.database(), options, [this](const std::string& m) {
+            std::lock_guard lock(log_mutex);  // the change watch logs from its own thread
+            logged.push_back(m);
+        });
         EXPECT_TRUE(r) << r.message();
         return r ? std::move(*r) : nullptr;
     }
@@ -88,6 +92,7 @@ protected:
     }
     std::size_t logged_with(const std::string& text) const {
         std::size_t n = 0;
+        std::lock_guard lock(log_mutex);
         for (const auto& m : logged) n += m.find(text) != std::string::npos ? 1 : 0;
         return n;
     }
@@ -98,6 +103,7 @@ protected:
     EvpPkeyPtr key = test::make_key("ec:p256");
     X509Ptr seen_cert, other_cert;
     std::chrono::steady_clock::time_point clock = std::chrono::steady_clock::now();
+    mutable std::mutex log_mutex;
     std::vector<std::string> logged;
     const UnixTime t0 = 1'800'000'000;
 };
@@ -112,10 +118,10 @@ TEST_F(PgRegistryReaderTest, ConnectsAsTheRadiusRoleWithABoundedPool) {
             for (int i = 0; i < 50; ++i) EXPECT_TRUE(reader->current_lsc("SEP00000000A001", t0));
         });
     for (auto& t : threads) t.join();
-    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lscgate-radius' AND "
+    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lscgate-radius' AND "
                            "usename = 'lscgate_radius' AND datname = '" + backend.pg().name + "'"),
               3);
-    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lscgate-radius' AND "
+    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lscgate-radius' AND "
                            "usename <> 'lscgate_radius'"),
               0);
     EXPECT_EQ(attempts(*reader), 3u);
@@ -160,7 +166,10 @@ TEST_F(PgRegistryReaderTest, ServerStoppedFailsClosedThenRecoversWithoutReopenin
     // Every pooled connection died with the server: each is replaced at its next use.
     for (int i = 0; i < 4; ++i) EXPECT_TRUE(reader->current_lsc("SEP00000000A002", t0 + 2));
     EXPECT_EQ(logged_with("outage is over"), 1u);
-    EXPECT_EQ(logged.size(), 2u);
+    // The change watch lost its connection too and, later, says when it is back.
+    EXPECT_TRUE(eventually([&] { return logged_with("registry change watch connected again") == 1; }));
+    EXPECT_EQ(logged_with("registry change watch lost"), 1u);
+    EXPECT_EQ(logged_with("registry"), 4u);
 }
 
 // Grace N: a device read before the outage is answered from its last known row
@@ -205,6 +214,7 @@ TEST_F(PgRegistryReaderTest, GraceKeepsARevokeSeenBeforeTheOutage) {
     ASSERT_TRUE(reader);
     ASSERT_TRUE(reader->current_lsc("SEP00000000A001", t0));
     backend.set_lsc_status("SEP00000000A001", "revoked");
+    ASSERT_TRUE(watch_caught_up(*reader));  // the revoke's notification has arrived
     auto revoked = reader->current_lsc("SEP00000000A001", t0);
     ASSERT_TRUE(revoked && revoked->has_value());
     ASSERT_EQ((*revoked)->status, CertificateStatus::Revoked);
@@ -269,7 +279,7 @@ TEST_F(PgRegistryReaderTest, RowsRememberedBeforeAReconnectionAreReadAgain) {
         "WHERE device_name = 'SEP00000000A001' AND kind = 'lsc'; SET session_replication_role = origin");
     ASSERT_TRUE(changed) << changed.message();
     // Both of the reader's connections: the pooled one and the change watch's.
-    EXPECT_EQ(server_count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+    EXPECT_EQ(server_count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND "
                            "application_name IN ('lscgate-radius', 'lscgate-radius-watch')) t"),
               2);
     ASSERT_TRUE(watch_connected(*reader, 2));  // the watch is back: a new generation
@@ -351,6 +361,41 @@ TEST_F(PgRegistryReaderTest, TheWatchAnswersUnchangedRowsFromMemoryAndCountsARev
     }));
 }
 
+// The registry replaced in place (a restore in one transaction: rows changed,
+// the change counter lower than before, no notification): what was remembered
+// is read again, with the watch (its next counter read sees the drop) and
+// without it (the next counter read on the same pooled connection does).
+TEST_F(PgRegistryReaderTest, ACounterGoingBackwardsForgetsTheRememberedRows) {
+    for (const bool watch : {true, false}) {
+        SCOPED_TRACE(watch ? "change watch" : "counter per lookup");
+        backend.set_lsc_status("SEP00000000A001", "active");
+        backend.exec("UPDATE {T}change_counter SET value = value + 100", {});  // a history to go back from
+        auto reader = open_reader(std::chrono::seconds(0), 1, watch);
+        ASSERT_TRUE(reader);
+        if (watch) {
+            ASSERT_TRUE(watch_caught_up(*reader));
+        }
+        for (int i = 0; i < 3; ++i) {
+            auto r = reader->current_lsc("SEP00000000A001", t0);
+            ASSERT_TRUE(r && r->has_value());
+            ASSERT_EQ((*r)->status, CertificateStatus::Active);
+        }
+        auto su = PgConnection::connect(backend.pg().superuser);
+        ASSERT_TRUE(su) << su.message();
+        auto restored = su->exec(
+            "BEGIN; SET LOCAL session_replication_role = replica; UPDATE lscgate.certificates SET status = "
+            "'revoked' WHERE device_name = 'SEP00000000A001' AND kind = 'lsc'; UPDATE lscgate.change_counter "
+            "SET value = 1; COMMIT");
+        ASSERT_TRUE(restored) << restored.message();
+        if (watch) {
+            ASSERT_TRUE(eventually([&] { return pg(*reader).watched_counter() == std::optional<std::int64_t>(1); }));
+        }
+        auto after = reader->current_lsc("SEP00000000A001", t0);
+        ASSERT_TRUE(after && after->has_value()) << (after ? "no row" : after.message());
+        EXPECT_EQ((*after)->status, CertificateStatus::Revoked);
+    }
+}
+
 // registry_change_watch = no: no watch connection, every lookup reads the counter.
 TEST_F(PgRegistryReaderTest, WithoutTheWatchEveryLookupReadsTheCounter) {
     auto reader = open_reader(std::chrono::seconds(0), 1, false);
@@ -358,7 +403,7 @@ TEST_F(PgRegistryReaderTest, WithoutTheWatchEveryLookupReadsTheCounter) {
     for (int i = 0; i < 20; ++i) ASSERT_TRUE(reader->current_lsc("SEP00000000A001", t0));
     EXPECT_EQ(pg(*reader).lookups_from_memory(), 0u);
     EXPECT_EQ(pg(*reader).watch_connections(), 0u);
-    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lscgate-radius-watch'"), 0);
+    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lscgate-radius-watch'"), 0);
     backend.set_lsc_status("SEP00000000A001", "revoked");
     auto r = reader->current_lsc("SEP00000000A001", t0);  // exact at the very next lookup
     ASSERT_TRUE(r && r->has_value());
@@ -371,11 +416,11 @@ TEST_F(PgRegistryReaderTest, AWatchConnectionLostReconnectsByItself) {
     auto reader = open_reader(std::chrono::seconds(0), 1);
     ASSERT_TRUE(reader);
     ASSERT_TRUE(watch_connected(*reader));
-    EXPECT_EQ(server_count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+    EXPECT_EQ(server_count("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND "
                            "application_name = 'lscgate-radius-watch') t"),
               1);
     ASSERT_TRUE(watch_connected(*reader, 2));
-    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'lscgate-radius-watch'"), 1);
+    EXPECT_EQ(server_count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lscgate-radius-watch'"), 1);
     backend.set_lsc_status("SEP00000000A001", "revoked");
     ASSERT_TRUE(watch_caught_up(*reader));
     auto r = reader->current_lsc("SEP00000000A001", t0);

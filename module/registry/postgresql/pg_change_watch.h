@@ -2,28 +2,35 @@
 
 // What a RADIUS node knows of the shared registry's change counter without a
 // round trip per request. Every write that can change a decision bumps
-// lscgate.change_counter and sends NOTIFY lscgate_registry '<table> <counter>'
-// at commit (pg_schema.h). One extra connection per reader LISTENs on that
-// channel; a background thread waits on its socket and a heartbeat (SELECT of
-// the counter every `heartbeat`) proves the server is still there.
+// lscgate.change_counter and sends NOTIFY lscgate_registry at commit
+// (pg_schema.h). One extra connection per reader LISTENs on that channel; its
+// thread reads the counter (SELECT, asynchronously: the connection's lock is
+// never held across a round trip) after every notification and every
+// `heartbeat` otherwise.
 //
-// latest() is what a request asks: the newest counter, or "not known" - then
-// the caller reads the counter itself, as it would without the watch. Not known
-// while the watch is (re)connecting, broken, in the middle of a heartbeat, or
-// when neither a heartbeat nor a notification has arrived within `freshness`
-// (a server gone silently: at most that long is a node unaware of it).
+// latest() is what a request asks: the counter and the identity of the
+// database it was read from (pg_server_identity.h), or "not known" - then the
+// caller reads the counter itself, as it does without the watch. A
+// notification is only a wake-up: its payload is never trusted (any role in
+// the database may NOTIFY); from the moment one is seen until the thread has
+// read the counter again the watch vouches for nothing. Not known either while
+// the watch is (re)connecting or broken, or when no counter read has succeeded
+// for `freshness` (a server gone silently, or a starved thread: at most that
+// long does a node answer from memory unaware of it).
 //
-// Lag: PostgreSQL signals the listening server process when the writing
-// transaction commits, before the writer is told "COMMIT"; that process then
-// sends the notification. latest() also reads whatever has reached the socket
-// before answering (non-blocking), so what is left is the time between the
-// writer's commit and the listener's server process writing to its socket -
-// microseconds, shorter than any client needs to notice its commit and send a
-// RADIUS request. This is the (documented) trade against the exact counter
-// read per request.
+// A counter lower than the last one read means the registry was replaced in
+// place (a restore): `reconnected` is called, as after a reconnection, so the
+// reader forgets what it remembered.
 //
-// Thread-safe. The thread never throws (an exception ends the watch: every
-// later latest() is "not known", so requests read the counter themselves).
+// Lag: a commit notifies the listener when it commits; the notification then
+// travels to this socket (normally well under a millisecond on a LAN), and
+// latest() reads the socket before answering. A request sent in that window
+// still gets the previous answer. Where notifications are lost (a connection
+// pooler in transaction mode; a hot standby refuses LISTEN and the watch never
+// connects), a change counts at the next heartbeat at the latest.
+//
+// Thread-safe. The thread never throws. A connection attempt blocks the thread
+// (libpq's connect_timeout per address): the destructor waits for it.
 // Time here is the steady clock (heartbeats are real network events).
 
 #include "pki/result.h"
@@ -45,64 +52,79 @@ namespace lscgate {
 class PgChangeWatch {
 public:
     struct Options {
-        std::chrono::milliseconds heartbeat{500};   ///< a counter read this often proves the server is alive
-        std::chrono::milliseconds freshness{2000};  ///< latest() says "not known" when unproven for this long
+        std::chrono::milliseconds heartbeat{500};   ///< a counter read at least this often
+        std::chrono::milliseconds freshness{2000};  ///< latest() says "not known" when no read succeeded for this long
         std::chrono::seconds connect_timeout{3};
         std::chrono::milliseconds statement_timeout{2000};
         std::chrono::milliseconds reconnect_backoff_min{500};
         std::chrono::milliseconds reconnect_backoff_max{10000};
     };
-    /// Called from the watch thread after each successful (re)connection,
-    /// before its first counter is published: the database behind the conninfo
-    /// may be another one now (a restored backup reuses counter values), so the
-    /// reader forgets the rows it remembered. Must not throw.
+    /// The counter the watch vouches for, and the database it was read from.
+    struct Known {
+        std::int64_t counter = -1;
+        std::uint64_t server = 0;  ///< pg_server_identity
+    };
+    /// Called from the watch thread after each successful (re)connection, before
+    /// it vouches for anything, and when the counter went backwards: the rows a
+    /// reader remembered may belong to another database now. Must not throw.
     using Reconnected = std::function<void()>;
+    /// Where the watch reports losing and regaining its connection (once per
+    /// change). Called from the watch thread; must not throw.
+    using LogSink = std::function<void(const std::string& message)>;
 
     /// Starts the watch over `conninfo` (the reader's effective conninfo, with
     /// its timeouts); returns at once, the thread connects. Errors (Internal):
     /// no thread or eventfd could be created.
     static Result<std::unique_ptr<PgChangeWatch>> start(std::string conninfo, Options options,
-                                                        Reconnected reconnected);
-    /// Stops and joins the thread (at most one connection attempt or heartbeat
-    /// in flight, each bounded by the timeouts above).
+                                                        Reconnected reconnected, LogSink log = {});
+    /// Stops and joins the thread.
     ~PgChangeWatch();
     PgChangeWatch(const PgChangeWatch&) = delete;
     PgChangeWatch& operator=(const PgChangeWatch&) = delete;
 
-    /// The registry's newest change counter as far as notifications and
-    /// heartbeats tell, or nullopt when that is not known (see above).
-    /// Never blocks on the network; takes a short lock and reads the socket
-    /// without waiting.
-    std::optional<std::int64_t> latest();
+    /// The newest change counter as far as the watch can vouch, or nullopt.
+    /// Never waits on the network: a short lock and a non-blocking socket read.
+    std::optional<Known> latest();
 
     /// Successful connections made so far (tests wait on it).
     std::uint64_t connections() const { return connections_.load(); }
 
 private:
-    PgChangeWatch(std::string conninfo, Options options, Reconnected reconnected, int wake_fd);
+    PgChangeWatch(std::string conninfo, Options options, Reconnected reconnected, LogSink log, int wake_fd);
     void run() noexcept;
     void loop();
     bool connect();
-    void wait_for_socket(int socket, std::chrono::milliseconds timeout);
-    bool drain_locked(std::chrono::steady_clock::time_point now);
-    bool heartbeat();
-    void mark_broken_locked();
+    void step();
+    std::chrono::milliseconds wait_time() const;
+    void wait_for(int socket, std::chrono::milliseconds timeout);
+    bool consume_locked();
+    void collect_locked(bool& reset);
+    void mark_broken_locked(const std::string& cause);
     void wake();
+    void log(const std::string& message) const;
 
     const std::string conninfo_;
     const Options options_;
     const Reconnected reconnected_;
-    const int wake_fd_;  // eventfd: stop, or a request found the connection broken
+    const LogSink log_;
+    const int wake_fd_;  // eventfd: stop, a notification seen by a request, a broken connection
     PgReconnectGate gate_;
-
-    std::mutex mutex_;  // guards conn_ (libpq: one thread at a time) and the state below
-    std::optional<PgConnection> conn_;
-    bool healthy_ = false;
-    std::int64_t counter_ = -1;
-    std::chrono::steady_clock::time_point proven_{};  // last heartbeat or notification
-    std::atomic<bool> busy_{false};  // the thread holds mutex_ across a round trip: requests do not wait
     std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> connections_{0};
+    bool lost_logged_ = false;  // the thread's own: a loss was logged, log the recovery
+
+    mutable std::mutex mutex_;  // guards conn_ (libpq: one thread at a time) and the state below
+    std::optional<PgConnection> conn_;
+    bool healthy_ = false;
+    bool vouching_ = false;            // no notification since the last counter read was sent
+    bool in_flight_ = false;           // a counter read sent, its result not yet collected
+    bool notified_in_flight_ = false;  // a notification arrived while it was in flight
+    std::int64_t counter_ = -1;
+    std::uint64_t server_ = 0;
+    std::chrono::steady_clock::time_point sent_at_{};  // when the last counter read was sent
+    std::chrono::steady_clock::time_point proven_{};   // when the last successful one was sent
+    std::string broken_cause_;
+
     std::thread thread_;
 };
 

@@ -4,6 +4,7 @@
 #include "registry/postgresql/pg_migrate.h"
 #include "registry/postgresql/pg_reader_conninfo.h"
 #include "registry/postgresql/pq_conninfo.h"
+#include "registry/postgresql/pg_server_identity.h"
 
 #include <algorithm>
 
@@ -65,6 +66,8 @@ bool broken(const PgConnection& c) { return !c.ok() || sqlstate::is_connection_e
 struct PgRegistryReader::Connection {
     std::mutex mutex;
     std::optional<PgConnection> conn;
+    std::uint64_t server = 0;       // pg_server_identity of the database it reached
+    std::int64_t last_counter = -1;  // the last change counter it read: lower later = registry replaced
 };
 
 PgRegistryReader::PgRegistryReader(std::string conninfo, std::string shown, const RegistryReaderOptions& options,
@@ -101,17 +104,6 @@ Result<std::unique_ptr<RegistryReader>> PgRegistryReader::open(const std::string
                 return fail(s.kind(), "registry " + reader->shown_ + ": " + s.message());
     }
     reader->note_reachable();
-    if (!options.change_watch) return std::unique_ptr<RegistryReader>(std::move(reader));
-    PgChangeWatch::Options watch;
-    watch.connect_timeout = options.connect_timeout;
-    watch.statement_timeout = options.statement_timeout;
-    watch.reconnect_backoff_min = options.reconnect_backoff_min;
-    watch.reconnect_backoff_max = options.reconnect_backoff_max;
-    PgRegistryReader* self = reader.get();
-    auto started = PgChangeWatch::start(reader->conninfo_, watch, [self] { self->new_generation(); });
-    // Without the watch every lookup reads the counter itself: slower, as exact.
-    if (started) reader->watch_ = std::move(*started);
-    else reader->log(started.message() + "; every lookup reads the change counter");
     return std::unique_ptr<RegistryReader>(std::move(reader));
 }
 
@@ -158,13 +150,27 @@ Status PgRegistryReader::connect(Connection& c) {
         last_cause_ = setup.message();
         return fail(setup.kind(), "registry " + shown_ + ": " + setup.message());
     }
+    std::uint64_t server = 0;
+    if (setup) {
+        auto id = pg_server_identity(*conn);
+        if (id) server = *id;
+        else setup = id.error();
+    }
+    if (!setup) {
+        gate_.failed(clock_now());
+        std::lock_guard lock(outage_mutex_);
+        last_cause_ = setup.message();
+        return fail(setup.kind(), "registry " + shown_ + ": " + setup.message());
+    }
     gate_.succeeded();
     c.conn = std::move(*conn);
+    c.server = server;
+    c.last_counter = -1;
     new_generation();
     return {};
 }
 
-// Runs fn(PgConnection&) on an idle pooled connection (or the next one, waiting
+// Runs fn(Connection&) on an idle pooled connection (or the next one, waiting
 // for it). A connection found broken is replaced once: after a server restart
 // every pooled connection is dead, and the request that finds out need not fail.
 template <class T, class F>
@@ -184,7 +190,7 @@ Result<T> PgRegistryReader::with_connection(F&& fn) {
         const bool fresh = !chosen->conn || !chosen->conn->ok();
         if (fresh)
             if (auto s = connect(*chosen); !s) return s.error();
-        auto r = fn(*chosen->conn);
+        auto r = fn(*chosen);
         if (r || !broken(*chosen->conn)) return r;
         chosen->conn.reset();
         if (fresh || round > 0) return r;
@@ -195,34 +201,35 @@ Result<std::optional<RegisteredCertificate>> PgRegistryReader::lookup(std::strin
                                                                       const PgParams& params, UnixTime now) {
     using Row = std::optional<RegisteredCertificate>;
     (void)now;  // the grace runs on the monotonic clock_now(), not on `now`
-    // From memory when the watch vouches that nothing was written since the row was read.
-    std::optional<std::int64_t> known;
-    if (auto hit = remembered_->find(key); hit && watch_) {
+    // From memory when the watch vouches that nothing was written to the
+    // database the row was read from since it was read.
+    bool known_stale = false;
+    PgChangeWatch* watch = change_watch();
+    if (auto hit = remembered_->find(key); hit && watch != nullptr) {
         const std::uint64_t generation = current_generation();
-        known = hit->generation == generation ? watch_->latest() : std::nullopt;
-        if (known) {
-            note_counter(generation, *known);
-            if (*known == hit->counter && current_generation() == generation) {
+        auto known = hit->generation == generation ? watch->latest() : std::nullopt;
+        if (known && known->server == hit->server) {
+            if (known->counter == hit->counter && current_generation() == generation) {
                 from_memory_.fetch_add(1, std::memory_order_relaxed);
-                note_reachable();
+                touch_reachable();
                 return hit->row;
             }
+            known_stale = known->counter > hit->counter;  // written since: read the row, not the counter
         }
     }
-    auto r = with_connection<Row>([&](PgConnection& c) -> Result<Row> {
+    auto r = with_connection<Row>([&](Connection& pc) -> Result<Row> {
+        PgConnection& c = *pc.conn;
         // Taken before the query: a row read by a connection opened before a
         // reconnect (possibly to another database) is never used after it.
         const std::uint64_t generation = current_generation();
         auto hit = remembered_->find(key);
-        // (When the watch already said the row is out of date, the counter need not be read.)
-        if (hit && hit->generation == generation && !known) {
+        if (hit && hit->generation == generation && hit->server == pc.server && !known_stale) {
             auto counter = c.exec_prepared(kCounter, {});
             if (!counter) return counter.error();
             auto value = counter->int64(0, 0);
             if (!value) return value.error();
-            note_counter(generation, *value);
             // Nothing written since the row was read: it is what the query would return.
-            if (*value == hit->counter) return hit->row;
+            if (note_connection_counter(pc, generation, *value) && *value == hit->counter) return hit->row;
         }
         auto res = c.exec_prepared(statement, params);
         if (!res) return res.error();
@@ -230,8 +237,8 @@ Result<std::optional<RegisteredCertificate>> PgRegistryReader::lookup(std::strin
         if (!counter) return counter.error();
         auto row = read_row(*res);
         if (!row) return row.error();
-        note_counter(generation, *counter);
-        remembered_->put(key, {*row, *counter, generation});
+        const std::uint64_t tagged = note_connection_counter(pc, generation, *counter) ? generation : 0;
+        remembered_->put(key, {*row, *counter, tagged, pc.server});
         return row;
     });
     if (r) {
@@ -239,6 +246,42 @@ Result<std::optional<RegisteredCertificate>> PgRegistryReader::lookup(std::strin
         return r;
     }
     return outage_answer(key, r.error());
+}
+
+// Records the counter `pc` read under `generation`. False when it is lower than
+// the last one this connection read: the registry behind it was replaced in
+// place (a restore), so every remembered row is forgotten (a new generation)
+// and nothing read now is trusted as remembered.
+bool PgRegistryReader::note_connection_counter(Connection& pc, std::uint64_t generation, std::int64_t counter) {
+    if (counter < pc.last_counter) {
+        pc.last_counter = counter;
+        new_generation();
+        return false;
+    }
+    pc.last_counter = counter;
+    note_counter(generation, counter);
+    return true;
+}
+
+// The change watch, started by the first lookup rather than at open(): a
+// reader that is never asked (freeradius -C, which exits without detaching the
+// module) then has no thread running while the process exits. Null when
+// options.change_watch is off or its thread could not start.
+PgChangeWatch* PgRegistryReader::change_watch() {
+    if (!options_.change_watch) return nullptr;
+    std::call_once(watch_once_, [this] {
+        PgChangeWatch::Options watch;
+        watch.connect_timeout = options_.connect_timeout;
+        watch.statement_timeout = options_.statement_timeout;
+        watch.reconnect_backoff_min = options_.reconnect_backoff_min;
+        watch.reconnect_backoff_max = options_.reconnect_backoff_max;
+        auto started = PgChangeWatch::start(
+            conninfo_, watch, [this] { new_generation(); }, [this](const std::string& m) { log(m); });
+        // Without the watch every lookup reads the counter itself: slower, as exact.
+        if (started) watch_ = std::move(*started);
+        else log(started.message() + "; every lookup reads the change counter");
+    });
+    return watch_.get();
 }
 
 std::uint64_t PgRegistryReader::current_generation() {
@@ -287,11 +330,18 @@ Result<std::optional<RegisteredCertificate>> PgRegistryReader::outage_answer(con
     return hit->row;
 }
 
-void PgRegistryReader::note_reachable() {
+// The registry was heard from (a round trip, or the watch vouching): the
+// outage grace counts from here. No log line: a watch vouching while the pool
+// fails is not the end of an outage.
+void PgRegistryReader::touch_reachable() {
     const auto now = clock_now().time_since_epoch().count();
     auto seen = last_reachable_.load();
     while (now > seen && !last_reachable_.compare_exchange_weak(seen, now)) {
     }
+}
+
+void PgRegistryReader::note_reachable() {
+    touch_reachable();
     if (!unreachable_.load()) return;
     std::lock_guard lock(outage_mutex_);
     if (unreachable_.exchange(false)) log("registry " + shown_ + " answers again: the outage is over");
@@ -323,8 +373,8 @@ Result<std::optional<RegisteredCertificate>> PgRegistryReader::current_lsc(const
 }
 
 Result<std::string> PgRegistryReader::capf_signature() {
-    auto r = with_connection<std::string>([](PgConnection& c) -> Result<std::string> {
-        auto res = c.exec_prepared(kCapfSignature, {});
+    auto r = with_connection<std::string>([](Connection& pc) -> Result<std::string> {
+        auto res = pc.conn->exec_prepared(kCapfSignature, {});
         if (!res) return res.error();
         return res->text(0, 0);
     });
@@ -334,8 +384,8 @@ Result<std::string> PgRegistryReader::capf_signature() {
 }
 
 Result<std::vector<X509Ptr>> PgRegistryReader::trusted_capf_certificates() {
-    auto r = with_connection<std::vector<X509Ptr>>([](PgConnection& c) -> Result<std::vector<X509Ptr>> {
-        auto res = c.exec_prepared(kCapfTrusted, {});
+    auto r = with_connection<std::vector<X509Ptr>>([](Connection& pc) -> Result<std::vector<X509Ptr>> {
+        auto res = pc.conn->exec_prepared(kCapfTrusted, {});
         if (!res) return res.error();
         std::vector<X509Ptr> out;
         for (int i = 0; i < res->rows(); ++i) {

@@ -13,18 +13,20 @@
 // nodes at 25 already exhaust it).
 //
 // Remembered rows (pg_remembered_rows.h): each answer is kept by lookup key
-// with the value of lscgate.change_counter read in the same statement. Every
-// write to certificates, capf_certificates or a device's existence bumps that
-// counter and notifies lscgate_registry at commit (pg_schema.h). A change watch
-// (pg_change_watch.h: one more connection, LISTENing, with a heartbeat) keeps
-// the newest counter known, so a later lookup of the same key is answered from
-// memory - no round trip - when its row was read under that counter. When the
-// watch cannot vouch for the counter (reconnecting, broken, heartbeat overdue,
-// busy with a heartbeat), the lookup reads the counter itself (a one-row
-// primary-key read) and uses the row when it is unchanged. Either way a revoke
-// committed by any node counts at the next request on every node; with the
-// watch, "next" means after PostgreSQL delivered the notification, which it
-// starts at the writer's commit (see pg_change_watch.h for the bound).
+// with the value of lscgate.change_counter read in the same statement and the
+// identity of the database it came from (pg_server_identity.h). Every write to
+// certificates, capf_certificates or a device's existence bumps that counter
+// and notifies lscgate_registry at commit (pg_schema.h). With
+// options.change_watch (the RADIUS decision engine's default), a change watch
+// (pg_change_watch.h: one more connection, LISTENing, reading the counter after
+// each notification and every heartbeat) vouches for the newest counter, so a
+// repeat lookup whose row was read under it from the same database is answered
+// from memory - no round trip. When the watch cannot vouch (or is off), the
+// lookup reads the counter itself (a one-row primary-key read) and uses the row
+// when it is unchanged: exact at the next request. With the watch, a change
+// counts once its notification reached this node (see pg_change_watch.h).
+// A counter lower than one read before on the same connection (or by the
+// watch) is a registry replaced in place: every remembered row is forgotten.
 //
 // A dead server: libpq's connect_timeout, tcp_user_timeout and keepalives (see
 // pg_reader_conninfo.h) and the session's statement_timeout bound how long one
@@ -87,11 +89,19 @@ public:
     /// Lookups answered from a remembered row the change watch vouched for,
     /// without any round trip to the server.
     std::uint64_t lookups_from_memory() const { return from_memory_.load(); }
-    /// Successful connections of the change watch (0 until its thread connected).
-    std::uint64_t watch_connections() const { return watch_ ? watch_->connections() : 0; }
+    /// Successful connections of the change watch (0 until its thread connected;
+    /// starts the watch like a lookup does).
+    std::uint64_t watch_connections() {
+        PgChangeWatch* w = change_watch();
+        return w != nullptr ? w->connections() : 0;
+    }
     /// The change counter the watch vouches for now (PgChangeWatch::latest), or
     /// nullopt (no watch, or it cannot vouch).
-    std::optional<std::int64_t> watched_counter() { return watch_ ? watch_->latest() : std::nullopt; }
+    std::optional<std::int64_t> watched_counter() {
+        PgChangeWatch* w = change_watch();
+        auto known = w != nullptr ? w->latest() : std::nullopt;
+        return known ? std::optional<std::int64_t>(known->counter) : std::nullopt;
+    }
 
     struct Connection;
 
@@ -104,7 +114,10 @@ private:
     Result<std::optional<RegisteredCertificate>> lookup(std::string key, const char* statement, const PgParams& params,
                                                         UnixTime now);
     Result<std::optional<RegisteredCertificate>> outage_answer(const std::string& key, const Error& error);
+    PgChangeWatch* change_watch();
     void note_reachable();
+    void touch_reachable();
+    bool note_connection_counter(Connection& pc, std::uint64_t generation, std::int64_t counter);
     std::uint64_t current_generation();
     void new_generation();
     void note_counter(std::uint64_t generation, std::int64_t counter);
@@ -122,7 +135,8 @@ private:
     PgReconnectGate gate_;
     std::atomic<std::uint64_t> attempts_{0};
     std::unique_ptr<PgRememberedRows> remembered_;
-    std::unique_ptr<PgChangeWatch> watch_;  // null only if its thread could not start
+    std::once_flag watch_once_;
+    std::unique_ptr<PgChangeWatch> watch_;  // set once by change_watch(); null until then or if it could not start
     std::atomic<std::uint64_t> from_memory_{0};
 
     std::atomic<bool> unreachable_{false};
