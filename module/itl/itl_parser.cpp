@@ -202,8 +202,11 @@ ParseOutcome parse(ByteView data) {
     File file;
     file.size = data.size();
     bool ok = p.header(file);
-    for (std::size_t at = file.header_length; ok && at < data.size(); at = file.records.back().offset + file.records.back().length)
+    std::size_t at = file.header_length;
+    while (ok && at < data.size()) {
         ok = p.record(at, file);
+        if (ok) at = file.records.back().offset + file.records.back().length;
+    }
     if (!ok) {
         out.fault = std::move(*p.fault);
         return out;

@@ -124,7 +124,7 @@ std::string value_text(const nlohmann::json& f) {
                  f["certificate"]["not_after"].get<std::string>();
         return s;
     }
-    if (name == "PUBLICKEY" || (name == "SIGNATURE" && !f.contains("depth"))) return "Not displayed";
+    if (name == "PUBLICKEY" || name == "SIGNATURE") return "Not displayed";  // as `show itl` prints them
     std::string s = f["value"].is_string() ? f["value"].get<std::string>() : f["value"].dump();
     if (f.contains("role")) s += " (" + (f["role"].get<std::string>().empty() ? "unknown role" : f["role"].get<std::string>()) + ")";
     if (f.contains("algorithm")) s += " (" + f["algorithm"].get<std::string>() + ")";
