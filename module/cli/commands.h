@@ -20,5 +20,7 @@ void add_revoke_command(CLI::App& app, CliContext& ctx);
 void add_registry_command(CLI::App& app, CliContext& ctx);
 // `itl show / verify / check-capf` (cmd_itl.cpp).
 void add_itl_command(CLI::App& app, CliContext& ctx);
+// `doctor` (cmd_doctor.cpp, checks in doctor_*.cpp).
+void add_doctor_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace lscgate::cli
