@@ -34,4 +34,11 @@ void check_serve(const Config& cfg, Report& report);
 /// the registry knows no LSC of the phone; the active LSC; last session cause.
 void check_device(const Config& cfg, const std::string& name, UnixTime now, Report& report);
 
+/// --raddb DIR (doctor_raddb.cpp): eap's ca_file holds exactly the trusted CAPF
+/// certificates and MIC roots (no public bundle, no ca_path, no retired CAPF), session
+/// cache off, check-eap-tls wired to the lscgate module, reject_unknown_intermediate_ca
+/// on FreeRADIUS < 3.2.7, cipher_list security level against the active LSCs' keys,
+/// the module's SQLite database readable by freerad.
+void check_raddb(const Config& cfg, const std::string& dir, Report& report);
+
 }  // namespace lscgate::cli::doctor

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -98,7 +99,14 @@ void check_capf_host(const Config& cfg, const std::string& host, Report& report)
                     "point '" + shown + "' at this host, or set [server] listen to an address it resolves to");
         return;
     }
-    if (reachable.size() < addresses.size())
+    const bool all_loopback = std::all_of(addresses.begin(), addresses.end(), [](const Resolved& a) {
+        return a.text.rfind("127.", 0) == 0 || a.text == "::1";
+    });
+    if (all_loopback && is_wildcard(listen->host))
+        report.warn("capf-host.loopback", "phone shows \"LSC: Connection Failed\" (it would connect to itself)",
+                    "'" + shown + "' resolves only to loopback (" + list + ") on this host; the phones' DNS must give them a routable address",
+                    "give the phones a name or address of this host that they can reach");
+    else if (reachable.size() < addresses.size())
         report.warn("capf-host.partly", "\"LSC: Connection Failed\" on some attempts (phones try the addresses in turn)",
                     "'" + shown + "' resolves to " + list + "; 'lscgate serve' (" + cfg.listen + ") is on only part of them",
                     "remove the stale A/AAAA records, or listen on every address");

@@ -98,6 +98,9 @@ S=$WORK/soon
 OUT=$("$LSCGATE" --dir "$S" doctor --json --no-serve) && rc=0 || rc=$?
 expect_eq "$rc" 1 "CAPF expiring in 10 days is a warning (exit 1)"
 expect_finding capf.expiring warn "certificate has expired" "row: CAPF certificate expiring"
+OUT=$("$LSCGATE" --dir "$S" doctor --json --no-serve --capf-host 127.0.0.1) && rc=0 || rc=$?
+expect_eq "$rc" 1 "a CAPF host that resolves only to loopback is a warning"
+expect_finding capf-host.loopback warn "LSC: Connection Failed" "row: CAPF host resolves to loopback while serve listens on all addresses"
 W=$WORK/weak
 "$LSCGATE" init --dir "$W" >/dev/null
 openssl req -x509 -newkey rsa:1024 -sha1 -nodes -keyout "$W/capf.key" -out "$W/capf.crt" -days 365 -subj "/CN=CAPF-weak" \
