@@ -18,5 +18,9 @@ void add_phone_command(CLI::App& app, CliContext& ctx);
 void add_audit_command(CLI::App& app, CliContext& ctx);
 void add_revoke_command(CLI::App& app, CliContext& ctx);
 void add_registry_command(CLI::App& app, CliContext& ctx);
+// `itl show / verify / check-capf` (cmd_itl.cpp).
+void add_itl_command(CLI::App& app, CliContext& ctx);
+// `doctor` (cmd_doctor.cpp, checks in doctor_*.cpp).
+void add_doctor_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace lscgate::cli

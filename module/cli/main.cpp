@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
     add_audit_command(app, ctx);
     add_revoke_command(app, ctx);
     add_registry_command(app, ctx);
+    add_itl_command(app, ctx);
+    add_doctor_command(app, ctx);
 
     try {
         app.parse(argc, argv);

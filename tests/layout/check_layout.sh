@@ -19,6 +19,7 @@ refuse pki 'registry|decide|capf|cli|freeradius' 'pki is the bottom layer: OpenS
 refuse registry 'decide|capf|cli|freeradius' 'registry depends on pki only'
 refuse decide 'capf|cli' 'decide depends on registry and pki'
 refuse capf 'decide|cli|freeradius' 'the CAPF server depends on registry and pki'
+refuse itl 'registry|decide|capf|cli|freeradius' 'ITL/CTL files depend on pki only'
 [ -d module/core ] && { echo "layout: module/core is gone (split into pki, registry, decide)"; bad=1; }
-[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; freeradius -> decide: ok"
+[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; itl -> pki; freeradius -> decide: ok"
 exit "$bad"

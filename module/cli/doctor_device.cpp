@@ -1,0 +1,110 @@
+// doctor --device: one phone as the registry sees it, in the words of Cisco's LSC
+// troubleshooting ("Operation Pending", "LSC: Failed / Upgrade Failed: User
+// Initiated Request Late/Timedout") and of `lscgate serve`'s log (README,
+// Troubleshooting).
+
+#include "cli/doctor_checks.h"
+#include "registry/device_name.h"
+#include "registry/store.h"
+
+#include "pki/printable.h"
+
+namespace lscgate::cli::doctor {
+namespace {
+
+constexpr UnixTime kDeadlineWarningSeconds = 3600;
+
+void check_operation(const Operation& op, const std::optional<CertificateRecord>& lsc, const Config& cfg,
+                     const std::string& name, UnixTime now, Report& report) {
+    const auto mode = std::string(to_string(op.request.auth_mode));
+    const std::string what = "operation " + std::to_string(op.id) + " (" + std::string(to_string(op.request.kind)) +
+                             ", auth " + mode + ", key " + op.request.key.to_string() +
+                             (op.request.completes_by ? ", completes-by " + format_utc(*op.request.completes_by) : "") + ")";
+    if (effective_state(op, now) == OperationState::TimedOut) {
+        report.fail("device.late", "phone shows \"LSC: Failed\" / \"Upgrade Failed: User Initiated Request Late/Timedout\"; server log result=timed-out end=0",
+                    what + ": its deadline passed at " + format_utc(*op.request.completes_by),
+                    "schedule again with a later --by: lscgate op install " + name + " --by …");
+        return;
+    }
+    if (op.request.completes_by && *op.request.completes_by - now < kDeadlineWarningSeconds)
+        report.warn("device.deadline-near", "soon \"Upgrade Failed: User Initiated Request Late/Timedout\"",
+                    what + ": its deadline is in " + std::to_string((*op.request.completes_by - now) / 60) + " minutes",
+                    "reset the phone now, or reschedule with a later --by");
+    // A mode that asks for an existing certificate (LSC) while the registry knows no LSC of the phone.
+    if (op.request.auth_mode == AuthMode::Lsc && !lsc)
+        report.fail("device.mic-only", "\"Operation Pending\" never completes; server log cause=\"… certificate proof missing\"",
+                    what + " asks for an existing LSC, but the registry holds no active LSC for " + name +
+                        ": the phone can offer only its MIC",
+                    "schedule with --auth lsc-or-mic (MIC roots configured) or --auth null/string for a first enrolment");
+    if (auth_mode_accepts_mic(op.request.auth_mode) && cfg.mic_roots.empty())
+        report.fail("device.no-mic-roots", "server log result=failed cause=\"server error (config): … no MIC roots configured\"",
+                    what + " accepts a MIC, but [auth] mic_roots is not set", "set [auth] mic_roots to the Cisco manufacturing CA bundle");
+    report.ok("device.operation", what + " is " + std::string(to_string(effective_state(op, now))));
+}
+
+}  // namespace
+
+void check_device(const Config& cfg, const std::string& raw_name, UnixTime now, Report& report) {
+    auto normalized = normalize_device_name(raw_name);
+    if (!normalized) {
+        report.fail("device.name", "server log result=unknown-device end=9", normalized.message(), "give the name as CUCM does (SEP + 12 hex digits)");
+        return;
+    }
+    const std::string& name = *normalized;
+    auto store = Store::open(cfg.database_location());
+    if (!store) {
+        report.fail("device.registry", "(not checked)", "registry " + cfg.database_display() + ": " + store.message(), "fix [store] database");
+        return;
+    }
+    auto device = store->find_device(name);
+    if (!device) {
+        report.fail("device.registry", "(not checked)", device.message(), "");
+        return;
+    }
+    if (!*device) {
+        report.fail("device.unknown", "\"Operation Pending\" never completes; server log result=unknown-device end=9",
+                    name + " is not in the registry", "lscgate device add " + name);
+        return;
+    }
+    const Device& d = **device;
+    if (d.locked_until && *d.locked_until > now)
+        report.fail("device.locked", "phone shows \"LSC: Failed\"; server log result=rejected cause=\"device locked …\"",
+                    name + " is locked until " + format_utc(*d.locked_until) + " after " + std::to_string(d.auth_failures) +
+                        " wrong authentication strings",
+                    "wait, or schedule the operation again (lscgate op install " + name + " …) and retype the string");
+    else if (d.auth_failures > 0)
+        report.warn("device.auth-failures", "server log result=rejected cause=\"authentication failed: wrong authentication string\"",
+                    name + " has " + std::to_string(d.auth_failures) + " failed attempt(s); the lock comes at " +
+                        std::to_string(cfg.lockout_failures),
+                    "retype the authentication string carefully");
+    auto lsc = store->active_lsc(name);
+    if (!lsc) {
+        report.fail("device.registry", "(not checked)", lsc.message(), "");
+        return;
+    }
+    auto op = store->open_operation(d.id);
+    if (!op) {
+        report.fail("device.registry", "(not checked)", op.message(), "");
+        return;
+    }
+    if (*op) check_operation(**op, *lsc, cfg, name, now, report);
+    else if (!*lsc)
+        report.warn("device.no-operation", "\"Operation Pending\" never completes; server log result=no-operation end=0",
+                    name + " has neither an LSC nor a scheduled operation", "lscgate op install " + name + " …");
+    if (auto ops = store->list_operations(name, true); ops && !ops->empty()) {
+        const Operation* latest = &ops->front();
+        for (const auto& o : *ops)
+            if (o.id > latest->id) latest = &o;
+        const Operation& last = *latest;
+        if (is_finished(last.state) && last.state != OperationState::Succeeded && !last.last_error.empty())
+            report.warn("device.last-session", "the phone's last CAPF session ended with " + std::string(to_string(last.state)),
+                        "operation " + std::to_string(last.id) + ": " + escape_nonprintable(last.last_error),
+                        "see README, Troubleshooting, for that cause");
+    }
+    if (*lsc)
+        report.ok("device.lsc", name + " holds LSC serial " + (*lsc)->facts.serial_hex + " (" + std::string(to_string((*lsc)->status)) +
+                                    "), valid until " + format_utc((*lsc)->facts.not_after));
+    report.ok("device", name + " is registered" + (d.model.empty() ? "" : " (" + escape_nonprintable(d.model) + ")"));
+}
+
+}  // namespace lscgate::cli::doctor
