@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     add_audit_command(app, ctx);
     add_revoke_command(app, ctx);
     add_registry_command(app, ctx);
+    add_crl_command(app, ctx);
 
     try {
         app.parse(argc, argv);
