@@ -5,6 +5,7 @@
 
 #include "capf/crl_publisher.h"
 #include "capf/crl_service.h"
+#include "pg_cluster.h"
 #include "pki/crl.h"
 #include "pki/keys.h"
 #include "pki/secure_file.h"
@@ -180,6 +181,30 @@ TEST_F(CrlTest, SupersededLscsAreListedOnlyWhenAsked) {
     auto later = capf::crl_entries(store, capf.cert.get(), true, now_utc() + 31 * 86400);
     ASSERT_TRUE(later);
     EXPECT_TRUE(later->empty());
+}
+
+// The same list from a PostgreSQL registry (a revocation made by another
+// issuer on the shared registry reaches this directory's CRL).
+TEST_F(CrlTest, APostgresqlRegistryGivesTheSameList) {
+    auto cluster = test::PgCluster::shared();
+    ASSERT_TRUE(cluster) << cluster.message();
+    auto db = (*cluster)->create_database();
+    ASSERT_TRUE(db) << db.message();
+    auto pg = Store::open(db->issuer, Store::OpenMode::CreateAndMigrate);
+    ASSERT_TRUE(pg) << pg.message();
+    ASSERT_TRUE(pg->add_device("SEP000000000009", "", "", "test"));
+    auto op = pg->schedule_operation("SEP000000000009", OperationRequest{}, "test");
+    ASSERT_TRUE(op) << op.message();
+    auto key = test::make_key("ec:p256");
+    auto lsc = authority.issue_lsc("SEP000000000009", key.get(), 30);
+    ASSERT_TRUE(lsc);
+    ASSERT_TRUE(pg->commit_issued_lsc(*op, lsc->get()));
+    ASSERT_TRUE(pg->revoke_active_lsc("SEP000000000009", "privilege-withdrawn", "test"));
+    auto out = capf::refresh_crl(*pg, authority, settings, now_utc());
+    ASSERT_TRUE(out) << out.message();
+    ASSERT_EQ(out->facts.entries.size(), 1u);
+    EXPECT_EQ(out->facts.entries[0].serial_hex, serial_of(lsc->get()));
+    EXPECT_EQ(out->facts.entries[0].reason, CrlReason::PrivilegeWithdrawn);
 }
 
 TEST_F(CrlTest, TheCrlUrlBecomesADistributionPointOfNewLscs) {
