@@ -1,5 +1,7 @@
 #include "capf/server.h"
 
+#include "capf/crl_service.h"
+
 #include "capf/listen_address.h"
 #include "capf/session.h"
 #include "capf/tls_context.h"
@@ -340,6 +342,7 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
                                          effective.resolve(effective.capf_chain));
     if (!authority) return authority.error();
     if (auto s = authority->set_backdate_seconds(effective.backdate_seconds); !s) return s;
+    if (auto s = authority->set_crl_url(effective.crl_url); !s) return s;
     const auto capf_path = effective.resolve(effective.capf_cert).string();
     if (auto weak = weak_capf_certificate_reason(authority->certificate()); !weak.empty())
         log << format_utc(now_utc()) << " capf warning: CAPF certificate " << capf_path << ": " << weak
@@ -371,6 +374,13 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     if (!where) return where.error();
     auto fd = listen_tcp(*where, 128);
     if (!fd) return fd.error();
+
+    // The CRL: renewed here from now on; a failure stops the server only when
+    // its HTTP endpoint was asked for (otherwise the CAPF still serves phones).
+    auto log_crl = [&log](const std::string& line) { log << (format_utc(now_utc()) + " " + line + "\n") << std::flush; };
+    auto crl = CrlService::start(effective, options.crl_http, log_crl);
+    if (!crl && !options.crl_http.empty()) return crl.error();
+    if (!crl) log_crl("crl warning: not renewed by this server: " + crl.message());
 
     auto facts = describe_certificate(authority->certificate());
     log << format_utc(now_utc()) << " capf listening on " << effective.listen << " tls>=" << effective.tls_min

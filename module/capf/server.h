@@ -22,6 +22,9 @@ struct ServeOptions {
     // Set (by the SIGHUP handler) to re-read the trusted CAPF certificates now
     // rather than at the next [capf] trust_refresh tick; cleared by the server.
     std::atomic<bool>* refresh_trust = nullptr;
+    // ADDR:PORT to serve the CRL on over HTTP (/capf.crl); empty: no HTTP. The
+    // CRL file is kept current either way (capf/crl_service.h).
+    std::string crl_http;
 };
 
 // Blocks until `stop` becomes true. Every session is logged as one line on `log`.

@@ -19,6 +19,9 @@ namespace lscgate::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitRefused = 2;
+// 3: `audit verify` found the audit trail's hash chain broken (edited, deleted,
+// inserted or reordered rows).
+inline constexpr int kExitTampered = 3;
 
 struct CliContext {
     std::string dir;

@@ -57,33 +57,4 @@ void add_cert_command(CLI::App& app, CliContext& ctx) {
     list->callback([&ctx, device] { ctx.exit_code = run_list(ctx, *device); });
 }
 
-void add_audit_command(CLI::App& app, CliContext& ctx) {
-    auto* audit = app.add_subcommand("audit", "Show the audit trail, newest first");
-    auto limit = std::make_shared<int>(50);
-    audit->add_option("--limit", *limit, "how many events")->capture_default_str()->check(CLI::Range(1, 100000));
-    audit->add_flag("--json", ctx.json, "print as JSON");
-    audit->callback([&ctx, limit] {
-        auto store = ctx.store();
-        if (!store) {
-            ctx.error(store.message());
-            return;
-        }
-        JsonArrayWriter json(std::cout);
-        auto walked = store->each_audit_event(*limit, [&](const AuditEvent& e) -> Status {
-            if (ctx.json)
-                json.add({{"at", format_utc(e.at)}, {"actor", e.actor}, {"action", e.action}, {"device", e.device}, {"detail", e.detail}});
-            else
-                std::cout << format_utc(e.at) << " " << e.actor << " " << e.action << " " << (e.device.empty() ? "-" : e.device)
-                          << " " << e.detail << "\n";
-            return {};
-        });
-        if (!walked) {
-            ctx.error(walked.message());
-            return;
-        }
-        if (ctx.json) json.finish();
-        std::cout.flush();
-    });
-}
-
 }  // namespace lscgate::cli

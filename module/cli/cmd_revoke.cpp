@@ -45,16 +45,26 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
         revoked = store->revoke_serial(hex, reason, actor_name());
     }
     if (!revoked) return ctx.error(revoked.message());
+    // The revocation is done; a CRL that cannot be renewed here (no access to
+    // the CAPF key) is renewed by lscgate serve at its next [crl] refresh.
+    auto crl = renew_crl(ctx, false);
+    if (!crl)
+        std::cerr << "lscgate: warning: the CRL was not renewed (" << crl.message()
+                  << "); lscgate serve renews it within [crl] refresh seconds, or run 'lscgate crl'" << std::endl;
     if (ctx.json) {
         ctx.print_json({{"device", revoked->device_name},
                         {"serial", revoked->facts.serial_hex},
                         {"sha256", revoked->facts.sha256},
                         {"reason", reason},
-                        {"revoked_at", format_utc(*revoked->revoked_at)}});
+                        {"revoked_at", format_utc(*revoked->revoked_at)},
+                        {"crl_number", crl ? nlohmann::json(crl->number) : nlohmann::json(nullptr)}});
     } else {
         std::cout << "revoked " << to_string(revoked->kind) << " serial " << revoked->facts.serial_hex << " of "
                   << revoked->device_name << " (" << reason << "); RADIUS rejects it from the next authentication"
                   << std::endl;
+        if (crl)
+            std::cout << "CRL " << crl->number << " with " << crl->entries << " entries, next update "
+                      << format_utc(crl->next_update) << std::endl;
     }
     return kExitOk;
 }

@@ -42,6 +42,8 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
     cmd->add_option("--grace", options->grace_seconds, "seconds running sessions get after SIGTERM")
         ->capture_default_str()
         ->check(CLI::Range(0, 3600));
+    cmd->add_option("--crl-http", options->crl_http,
+                    "ADDR:PORT: serve the CAPF's CRL over HTTP at /capf.crl (for [capf] crl_url, the ASA, FreeRADIUS)");
     cmd->callback([&ctx, options] { ctx.exit_code = run_serve(ctx, *options); });
 }
 

@@ -22,5 +22,21 @@ void add_registry_command(CLI::App& app, CliContext& ctx);
 void add_itl_command(CLI::App& app, CliContext& ctx);
 // `doctor` (cmd_doctor.cpp, checks in doctor_*.cpp).
 void add_doctor_command(CLI::App& app, CliContext& ctx);
+void add_crl_command(CLI::App& app, CliContext& ctx);
+
+/// What renew_crl left in [crl] file.
+struct CrlSummary {
+    bool renewed = false;
+    std::int64_t number = 0;
+    std::size_t entries = 0;
+    UnixTime this_update = 0;
+    UnixTime next_update = 0;
+    std::string file;
+    std::string der;
+};
+/// Renews the CAPF's CRL of ctx's directory when due (or `force`), from the
+/// registry, signed with the CAPF key (cmd_crl.cpp). Errors: config, CAPF key,
+/// registry, file system.
+Result<CrlSummary> renew_crl(CliContext& ctx, bool force);
 
 }  // namespace lscgate::cli

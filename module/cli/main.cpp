@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     add_registry_command(app, ctx);
     add_itl_command(app, ctx);
     add_doctor_command(app, ctx);
+    add_crl_command(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -203,8 +203,28 @@ Result<X509Ptr> CapfAuthority::build_lsc(const std::string& device, int days, st
                               std::pair{NID_authority_key_identifier, "keyid:always"}}) {
         if (auto s = add_extension(cert.get(), &ctx, nid, value); !s) return s.error();
     }
+    if (!crl_url_.empty()) {
+        const std::string cdp = "URI:" + crl_url_;  // crl_url_problem() allows no comma, the list separator
+        if (auto s = add_extension(cert.get(), &ctx, NID_crl_distribution_points, cdp.c_str()); !s) return s.error();
+    }
     if (X509_sign(cert.get(), key_.get(), EVP_sha256()) == 0) return fail(openssl_error("cannot sign LSC"));
     return cert;
+}
+
+std::string crl_url_problem(const std::string& url) {
+    if (url.rfind("http://", 0) != 0) return "must start with http:// (ASA and FreeRADIUS fetch CRLs over plain HTTP)";
+    if (url.size() <= 7 || url.size() > 1024) return "must name a host and be at most 1024 bytes";
+    for (char c : url)
+        if (c <= ' ' || c >= 0x7f || c == ',') return "must be printable ASCII without spaces or commas";
+    return {};
+}
+
+Status CapfAuthority::set_crl_url(const std::string& url) {
+    if (!url.empty()) {
+        if (auto why = crl_url_problem(url); !why.empty()) return fail(ErrorKind::Config, "[capf] crl_url " + why);
+    }
+    crl_url_ = url;
+    return {};
 }
 
 }  // namespace lscgate

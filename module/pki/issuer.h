@@ -62,6 +62,12 @@ public:
     // unless set; 0 to kMaxBackdateSeconds).
     int backdate_seconds() const { return backdate_seconds_; }
     Status set_backdate_seconds(int seconds);
+    /// Puts a CRL Distribution Point (RFC 5280 §4.2.1.13, one fullName URI) with
+    /// `url` into every LSC signed from now on; "" (the default) leaves it out.
+    /// Errors (Config): not an http:// URL of printable ASCII without spaces or
+    /// commas, or longer than 1024 bytes (ASA and FreeRADIUS fetch CRLs over HTTP).
+    Status set_crl_url(const std::string& url);
+    const std::string& crl_url() const { return crl_url_; }
 
     X509* certificate() const { return cert_.get(); }
     EVP_PKEY* key() const { return key_.get(); }
@@ -74,6 +80,10 @@ private:
     EvpPkeyPtr key_;
     std::vector<X509Ptr> chain_;
     int backdate_seconds_ = kDefaultBackdateSeconds;
+    std::string crl_url_;
 };
+
+/// Why `url` cannot be a CRL Distribution Point (empty when it can); see set_crl_url.
+std::string crl_url_problem(const std::string& url);
 
 }  // namespace lscgate

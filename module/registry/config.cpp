@@ -1,5 +1,6 @@
 #include "registry/config.h"
 
+#include "pki/issuer.h"
 #include "registry/toml_reader.h"
 
 #include <toml++/toml.h>
@@ -21,6 +22,13 @@ chain = "capf-chain.pem"  # intermediates sent with the CAPF certificate (used w
 lsc_days = 365           # validity of issued LSCs (1-3650)
 backdate_seconds = 300   # notBefore of issued certificates lies this far in the past, for clocks that lag (0-3600)
 trust_refresh = 10       # seconds between re-reads of the trusted CAPF certificates (0: start and SIGHUP only)
+crl_url = ""             # e.g. "http://capf.example.net/capf.crl": CRL Distribution Point in new LSCs ("" = none)
+
+[crl]
+file = "capf.crl"        # the CAPF's CRL (DER), renewed by lscgate revoke, lscgate crl and lscgate serve
+validity = 604800        # seconds from thisUpdate to nextUpdate (3600-31536000); renewed after half of it
+include_superseded = false  # also list LSCs replaced by a newer one (reason superseded)
+refresh = 60             # seconds between lscgate serve's checks of the registry for revocations
 
 [store]
 # A SQLite file (relative to this directory) or a PostgreSQL URI/conninfo, e.g.
@@ -55,6 +63,10 @@ namespace {
 // also checks values overridden on the command line).
 constexpr std::int64_t kMaxTimeoutSeconds = 3600;
 constexpr std::int64_t kMaxLockoutSeconds = 86400 * 30;
+// A CRL valid for less than an hour is renewed too often to be fetched in time;
+// more than a year lets a revocation wait that long at a head-end that caches it.
+constexpr std::int64_t kMinCrlValidity = 3600;
+constexpr std::int64_t kMaxCrlValidity = 86400 * 365;
 
 }  // namespace
 
@@ -75,6 +87,12 @@ Status Config::validate() const {
         return fail(ErrorKind::Config, "[auth] lockout_failures must be 1 to 1000");
     if (lockout_seconds < 0 || lockout_seconds > kMaxLockoutSeconds)
         return fail(ErrorKind::Config, "[auth] lockout_seconds must be 0 to 2592000");
+    if (!crl_url.empty()) {
+        if (auto why = crl_url_problem(crl_url); !why.empty()) return fail(ErrorKind::Config, "[capf] crl_url " + why);
+    }
+    if (crl_validity_s < kMinCrlValidity || crl_validity_s > kMaxCrlValidity)
+        return fail(ErrorKind::Config, "[crl] validity must be 3600 to 31536000 seconds");
+    if (crl_refresh_s < 1 || crl_refresh_s > 86400) return fail(ErrorKind::Config, "[crl] refresh must be 1 to 86400 seconds");
     return validate_database_setting(database, database_origin);
 }
 
@@ -87,6 +105,10 @@ Status read_all(TomlReader& r, Config& cfg, std::string& sudi) {
                    r.path("capf", "chain", cfg.capf_chain), r.integer("capf", "lsc_days", 1, 3650, cfg.lsc_days),
                    r.integer("capf", "backdate_seconds", 0, 3600, cfg.backdate_seconds),
                    r.integer("capf", "trust_refresh", 0, 86400, cfg.trust_refresh_s),
+                   r.string("capf", "crl_url", cfg.crl_url), r.path("crl", "file", cfg.crl_file),
+                   r.integer("crl", "validity", kMinCrlValidity, kMaxCrlValidity, cfg.crl_validity_s),
+                   r.boolean("crl", "include_superseded", cfg.crl_include_superseded),
+                   r.integer("crl", "refresh", 1, 86400, cfg.crl_refresh_s),
                    r.string("store", "database", cfg.database), r.string("server", "listen", cfg.listen),
                    r.choice("server", "tls_min", {"1.0", "1.2", "1.3"}, cfg.tls_min),
                    r.integer("server", "max_sessions", 1, 10000, cfg.max_sessions),

@@ -27,6 +27,14 @@ struct Config {
     // Seconds between re-reads of the trusted CAPF certificates by `serve` (so
     // `lscgate capf retire` takes effect without a restart); 0: start and SIGHUP only.
     int trust_refresh_s = 10;
+    // CRL Distribution Point URL put into new LSCs ("" = none; pki/issuer.h set_crl_url).
+    std::string crl_url;
+
+    // [crl] The CAPF's CRL (capf/crl_publisher.h).
+    std::filesystem::path crl_file = "capf.crl";  // where `lscgate crl`, `revoke` and `serve` keep it (DER)
+    int crl_validity_s = 7 * 86400;               // nextUpdate − thisUpdate; renewed after half of it
+    bool crl_include_superseded = false;          // list superseded LSCs too (reason superseded)
+    int crl_refresh_s = 60;                       // seconds between `serve`'s checks of the registry
 
     // [store]
     // The registry: a SQLite file path (relative to dir) or a PostgreSQL URI /

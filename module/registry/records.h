@@ -110,6 +110,8 @@ struct AuditEvent {
     std::string action;
     std::string device;
     std::string detail;
+    std::string prev_hash;  ///< the hash this row is chained to (registry/audit_chain.h)
+    std::string hash;       ///< SHA-256 over prev_hash and this row's canonical content
 };
 
 }  // namespace lscgate

@@ -12,7 +12,9 @@
 // Not copied: last_seen (what RADIUS nodes last saw; it refills within one
 // authentication per phone) and each engine's bookkeeping (schema version,
 // change counter). The audit table stays append-only: rows are inserted, the
-// triggers refusing UPDATE/DELETE stay in force.
+// triggers refusing UPDATE/DELETE stay in force. Each audit row keeps its id,
+// time, prev_hash and hash, so the hash chain (audit_chain.h) is as valid in
+// the target as in the source, and the target's next row chains onto it.
 
 #include "pki/result.h"
 

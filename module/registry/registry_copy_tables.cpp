@@ -31,7 +31,7 @@ const std::array<CopyTable, 5>& copy_tables() {
           {"status", K::Text}, {"created_at", K::Time}}},
         {"audit",
          {{"id", K::Int}, {"at", K::Time}, {"actor", K::Text}, {"action", K::Text}, {"device", K::Text},
-          {"detail", K::Text}}},
+          {"detail", K::Text}, {"prev_hash", K::Text}, {"hash", K::Text}}},
     }};
     return tables;
 }

@@ -1,7 +1,7 @@
 // The SQLite backend of the registry writer: opening and migrating the file,
-// transactions, free space, the audit log, devices, operations and the CAPF
+// transactions, free space, devices, operations and the CAPF
 // authentication lockout. Certificates are sqlite_store_certificates.cpp, the
-// issued-LSC life cycle sqlite_store_lsc.cpp.
+// issued-LSC life cycle sqlite_store_lsc.cpp, the audit chain sqlite_store_audit.cpp.
 
 #include "registry/sqlite_store.h"
 
@@ -126,6 +126,14 @@ Status SqliteStore::migrate() {
     for (auto v = static_cast<std::size_t>(version); v < kStoreMigrations.size(); ++v) {
         if (auto s = db_.exec(kStoreMigrations[v]); !s)
             return fail("migration " + std::to_string(v + 1) + " failed: " + s.message());
+        if (static_cast<int>(v) + 1 == kStoreAuditChainVersion) {
+            // The rows already present join the chain before the append-only
+            // trigger comes back (same transaction: all or nothing).
+            if (auto s = chain_existing_audit_rows(); !s)
+                return fail("migration " + std::to_string(v + 1) + " (chaining the audit rows) failed: " + s.message());
+            if (auto s = db_.exec(kStoreAuditChainFinish); !s)
+                return fail("migration " + std::to_string(v + 1) + " failed: " + s.message());
+        }
         if (auto s = db_.exec("PRAGMA user_version = " + std::to_string(v + 1)); !s) return s;
     }
     return tx->commit();
@@ -139,32 +147,6 @@ Status SqliteStore::check_version() {
     if (version > kStoreSchemaVersion)
         return fail("database schema version " + std::to_string(version) + " is newer than this lscgate");
     return {};
-}
-
-Status SqliteStore::audit(const std::string& actor, const std::string& action, const std::string& device,
-                    const std::string& detail) {
-    auto tx = SqliteTransaction::begin(db_);
-    if (!tx) return tx.error();
-    auto st = db_.prepare("INSERT INTO audit(at, actor, action, device, detail) VALUES(?,?,?,?,?)");
-    if (!st) return st.error();
-    st->bind(1, now_utc()).bind(2, actor).bind(3, action).bind(4, device).bind(5, detail);
-    if (auto s = st->run(); !s) return s;
-    return tx->commit();
-}
-
-Status SqliteStore::each_audit_event(int limit, const RowFn<AuditEvent>& row) {
-    auto st = db_.prepare("SELECT id, at, actor, action, device, detail FROM audit ORDER BY id DESC LIMIT ?");
-    if (!st) return st.error();
-    st->bind(1, limit);
-    while (true) {
-        auto r = st->step();
-        if (!r) return r.error();
-        if (!*r) return {};
-        if (auto s = row({st->column_int(0), st->column_int(1), st->column_text(2), st->column_text(3),
-                          st->column_text(4), st->column_text(5)});
-            !s)
-            return s;
-    }
 }
 
 Result<Device> SqliteStore::add_device(const std::string& name, const std::string& model, const std::string& description,

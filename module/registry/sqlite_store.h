@@ -67,12 +67,15 @@ public:
     Status audit(const std::string& actor, const std::string& action, const std::string& device,
                  const std::string& detail) override;
     Status each_audit_event(int limit, const RowFn<AuditEvent>& row) override;
+    Status each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) override;
     Status check_free_space(std::uint64_t min_free_bytes) override;
     Result<std::unique_ptr<BackendTransaction>> begin() override;
     SqliteDatabase* sqlite() override { return &db_; }
 
 private:
     Status migrate();
+    // Computes prev_hash and hash of every audit row present (migration to version 3).
+    Status chain_existing_audit_rows();
     Status check_version();
     Status each_operation_query(const std::string& sql, const std::optional<std::string>& arg,
                                 const RowFn<Operation>& row);

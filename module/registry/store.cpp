@@ -50,6 +50,16 @@ Result<std::vector<CertificateRecord>> Store::list_certificates(const std::optio
     return out;
 }
 
+Result<AuditChainReport> Store::verify_audit(const std::optional<std::string>& anchor) {
+    AuditChainVerifier verifier(anchor);
+    auto walked = each_audit_row(0, [&verifier](const AuditEvent& row) -> Status {
+        verifier.add(row);
+        return {};
+    });
+    if (!walked) return walked.error();
+    return verifier.finish();
+}
+
 Result<std::vector<AuditEvent>> Store::list_audit(int limit) {
     std::vector<AuditEvent> out;
     if (auto s = each_audit_event(limit, collect_into(out)); !s) return s.error();

@@ -11,6 +11,7 @@
 // implements StoreBackend (store_backend.h); what is the same on every engine
 // (lists, bulk writes in chunks) is written here once.
 
+#include "registry/audit_chain.h"
 #include "registry/records.h"
 #include "registry/store_backend.h"
 
@@ -225,6 +226,16 @@ public:
     Status each_audit_event(int limit, const RowFn<AuditEvent>& row) {  // newest first
         return impl_->each_audit_event(limit, row);
     }
+    /// Every audit row with id > `after_id`, oldest first (the chain's order),
+    /// with prev_hash and hash: `audit export`, a SIEM's incremental pull.
+    Status each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) {
+        return impl_->each_audit_row(after_id, row);
+    }
+    /// Walks the whole audit trail and checks its hash chain (registry/audit_chain.h):
+    /// the report names the first row that was edited, deleted, inserted or
+    /// reordered. `anchor`: a head hash recorded earlier, which some row must
+    /// carry. Errors: the registry's only; a broken chain is a report, not an error.
+    Result<AuditChainReport> verify_audit(const std::optional<std::string>& anchor = std::nullopt);
 
     /// Refuses (kind Unavailable) when the file system holding the registry has
     /// less than `min_free_bytes` available to this process, so a CAPF session

@@ -101,7 +101,11 @@ public:
 
     virtual Status audit(const std::string& actor, const std::string& action, const std::string& device,
                          const std::string& detail) = 0;
+    /// Newest first, at most `limit` rows.
     virtual Status each_audit_event(int limit, const RowFn<AuditEvent>& row) = 0;
+    /// Every audit row with id > `after_id`, oldest first (id order: the chain's
+    /// order), with its prev_hash and hash.
+    virtual Status each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) = 0;
 
     /// Refuses (kind Unavailable) when the registry cannot take a session's
     /// writes now (SQLite: too little free space on its file system).

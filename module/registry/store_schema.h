@@ -7,7 +7,7 @@ namespace lscgate {
 
 // Migration N brings a database from PRAGMA user_version N to N+1. Never edit a
 // shipped migration: append a new one.
-inline constexpr std::array<std::string_view, 2> kStoreMigrations = {
+inline constexpr std::array<std::string_view, 3> kStoreMigrations = {
     R"sql(
 CREATE TABLE devices(
   id INTEGER PRIMARY KEY,
@@ -120,6 +120,24 @@ CREATE INDEX certificates_issuer_serial ON certificates(serial, issuer);
 CREATE INDEX certificates_device ON certificates(device_name, status);
 CREATE UNIQUE INDEX certificates_one_active_lsc ON certificates(device_name) WHERE kind = 'lsc' AND status = 'active';
 )sql",
+    // 3: the tamper-evident audit trail (registry/audit_chain.h): every row gains
+    // prev_hash and hash. The append-only trigger on UPDATE is dropped here so the
+    // rows already present can be chained (in C++, by chain_existing_audit_rows in
+    // sqlite_store.cpp, right after this text, in the same transaction), then
+    // kStoreAuditChainFinish puts it back.
+    R"sql(
+DROP TRIGGER audit_no_update;
+ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+)sql",
 };
+
+/// The version whose migration chains the audit rows already present: after
+/// kStoreMigrations[kStoreAuditChainVersion - 1] the migrator computes every
+/// row's hash, then runs kStoreAuditChainFinish.
+inline constexpr int kStoreAuditChainVersion = 3;
+inline constexpr std::string_view kStoreAuditChainFinish = R"sql(
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+)sql";
 
 }  // namespace lscgate

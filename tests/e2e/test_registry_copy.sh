@@ -53,6 +53,12 @@ expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT string_agg(
 expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT floor(extract(epoch FROM min(at)))::bigint FROM lscgate.audit")" \
     "$(sql "$DB" 'SELECT min(at) FROM audit')" "audit timestamps preserved"
 
+# The audit chain (issue 12 item 3) survives the copy: same rows, same head.
+SQLITE_HEAD=$(sql "$DB" 'SELECT hash FROM audit ORDER BY id DESC LIMIT 1')
+expect_rc 0 "audit verify on PostgreSQL after the copy, anchored at the SQLite head" -- \
+    adm --database "$PG_ISSUER_URI" audit verify --anchor "$SQLITE_HEAD"
+expect_contains "$OUT" "sha256 $SQLITE_HEAD" "the PostgreSQL chain ends at the SQLite head"
+
 audit_before=$(pg_count audit)
 expect_rc 1 "a second copy into the now live registry is refused" -- adm registry copy --to "$PG_ISSUER_URI"
 expect_contains "$OUT" "not empty" "the refusal says why"
@@ -71,6 +77,21 @@ if cmp -s "$WORK/before.json" "$WORK/after.json"; then
 else
     failed "the round trip changed what the CLI shows"; diff "$WORK/before.json" "$WORK/after.json" | head -20
 fi
+expect_rc 0 "audit verify on the copied-back file" -- adm --database "$WORK/back.db" audit verify --anchor "$SQLITE_HEAD"
+
+# Tampering on PostgreSQL: a superuser bypasses the append-only trigger
+# (session_replication_role = replica); audit verify names the row.
+pg_tamper() { pg_psql -d "$PG_SUPERUSER dbname=radius" -c "SET session_replication_role = replica; $1"; }
+ORIGINAL_DETAIL=$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT detail FROM lscgate.audit WHERE id = 3")
+pg_tamper "UPDATE lscgate.audit SET detail = 'edited' WHERE id = 3"
+expect_rc 3 "an audit row edited with psql is caught" -- adm --database "$PG_ISSUER_URI" audit verify
+expect_contains "$OUT" "BROKEN at row 3 (id 3)" "naming the row"
+pg_tamper "UPDATE lscgate.audit SET detail = \$\$${ORIGINAL_DETAIL}\$\$ WHERE id = 3"
+expect_rc 0 "put back as it was, the chain verifies again" -- adm --database "$PG_ISSUER_URI" audit verify
+pg_tamper "DELETE FROM lscgate.audit WHERE id = 5"
+expect_rc 3 "an audit row deleted with psql is caught" -- adm --database "$PG_ISSUER_URI" audit verify
+expect_contains "$OUT" "BROKEN at row 5 (id 6)" "at the row after it"
+
 expect_rc 1 "a malformed conninfo in LSCGATE_DATABASE is a config error" -- \
     env LSCGATE_DATABASE="host=127.0.0.1 password=$PW dbname" "$LSCGATE" --dir "$CAPF_DIR" device list
 expect_contains "$OUT" "LSCGATE_DATABASE: not a valid PostgreSQL conninfo" "the error names the variable"

@@ -6,6 +6,7 @@
 #include "registry/postgresql/pq_handles.h"
 #include "registry/registry_copy.h"
 #include "registry/sqlite_handles.h"
+#include "registry/store.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -109,6 +110,40 @@ TEST_F(RegistryCopyTest, SqliteToPostgresqlAndBackKeepsEveryRowIdAndTime) {
     ASSERT_EQ(devices->size(), 4u);
     EXPECT_EQ((*devices)[2].locked_until, std::optional<UnixTime>(4102444800));
     EXPECT_EQ((*devices)[0].description, "desk \"7\"\nsecond line");
+}
+
+// The audit rows keep their hashes: the chain verifies in the target with the
+// source's head, and the target's next row chains onto it (issue 12 item 3).
+TEST_F(RegistryCopyTest, TheAuditChainStaysValidThroughCopiesBothWays) {
+    const auto source = dir_ / "source.db";
+    fill_sqlite(source);
+    Store original = test::make_store(source);
+    auto before = original.verify_audit();
+    ASSERT_TRUE(before.ok()) << before.message();
+    ASSERT_TRUE(before->intact());
+    ASSERT_GT(before->rows, 10);
+
+    ASSERT_TRUE(copy_registry(source.string(), pg_.issuer).ok());
+    auto pg = Store::open(pg_.issuer);
+    ASSERT_TRUE(pg.ok()) << pg.message();
+    auto there = pg->verify_audit(before->head_hash);
+    ASSERT_TRUE(there.ok()) << there.message();
+    EXPECT_TRUE(there->intact()) << there->broken->what;
+    EXPECT_EQ(there->rows, before->rows);
+    EXPECT_EQ(there->head_hash, before->head_hash);
+    ASSERT_TRUE(pg->add_device("SEP0000000000AB", "", "", "test"));
+    auto grown = pg->verify_audit(before->head_hash);
+    ASSERT_TRUE(grown.ok());
+    EXPECT_TRUE(grown->intact()) << grown->broken->what;
+    EXPECT_EQ(grown->rows, before->rows + 1);
+
+    const auto back = dir_ / "back.db";
+    ASSERT_TRUE(copy_registry(pg_.issuer, back.string()).ok());
+    Store copy = test::make_store(back);
+    auto home = copy.verify_audit(grown->head_hash);
+    ASSERT_TRUE(home.ok());
+    EXPECT_TRUE(home->intact()) << home->broken->what;
+    EXPECT_EQ(home->head_hash, grown->head_hash);
 }
 
 TEST_F(RegistryCopyTest, PostgresqlHandsOutFreshIdsAfterTheCopy) {

@@ -1,5 +1,6 @@
 #include "registry/postgresql/pg_migrate.h"
 
+#include "registry/postgresql/pg_audit_chain.h"
 #include "registry/postgresql/pg_schema.h"
 
 namespace lscgate {
@@ -43,6 +44,15 @@ Status pg_migrate(PgConnection& conn) {
     for (int v = *version; v < latest; ++v) {
         if (auto r = conn.exec(std::string(kPgMigrations[static_cast<std::size_t>(v)])); !r)
             return Error{"migration " + std::to_string(v + 1) + " failed: " + r.message(), r.kind()};
+        if (v + 1 == kPgAuditChainVersion) {
+            // The rows already present join the chain, oldest first, before the
+            // append-only trigger is enabled again (same transaction).
+            if (auto s = pg_chain_existing_audit_rows(conn); !s)
+                return Error{"migration " + std::to_string(v + 1) + " (chaining the audit rows) failed: " + s.message(),
+                             s.kind()};
+            if (auto r = conn.exec(std::string(kPgAuditChainFinish)); !r)
+                return Error{"migration " + std::to_string(v + 1) + " failed: " + r.message(), r.kind()};
+        }
         if (auto r = conn.exec_params("INSERT INTO lscgate.schema_version(version) VALUES ($1)", {pg_param(v + 1)}); !r)
             return r.error();
     }

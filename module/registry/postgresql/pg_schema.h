@@ -29,7 +29,9 @@
 //    order to other rows can deadlock, which PostgreSQL breaks with SQLSTATE
 //    40P01 (retry the transaction, like 40001);
 //  * `lscgate.audit` refuses UPDATE, DELETE and TRUNCATE (append-only), like
-//    the SQLite triggers;
+//    the SQLite triggers, and (from version 3) each row carries a SHA-256 chained
+//    to the previous row (registry/audit_chain.h), appended under the advisory
+//    lock kPgAuditChainLock;
 //  * `lscgate.schema_version` has one row per applied migration (the SQLite
 //    registry uses PRAGMA user_version).
 //
@@ -60,7 +62,7 @@ inline constexpr std::string_view kPgSchema = "lscgate";
 /// migrate ("lscgate" in ASCII).
 inline constexpr std::int64_t kPgMigrationLock = 0x6c73636761746500;
 
-inline constexpr std::array<std::string_view, 2> kPgMigrations = {
+inline constexpr std::array<std::string_view, 3> kPgMigrations = {
     R"sql(
 CREATE TABLE lscgate.schema_version(
   version integer PRIMARY KEY CHECK (version > 0),
@@ -241,6 +243,30 @@ REVOKE EXECUTE ON FUNCTION lscgate.grant_radius_privileges(), lscgate.audit_appe
   lscgate.registry_changed() FROM PUBLIC;
 SELECT lscgate.grant_radius_privileges();
 )sql",
+    // 3: the tamper-evident audit trail (registry/audit_chain.h): every row gains
+    // prev_hash and hash. The append-only trigger is disabled for the rest of the
+    // migration's transaction so the rows already present can be chained (in C++,
+    // pg_chain_existing_audit_rows in pg_migrate.cpp), then
+    // kPgAuditChainFinish enables it again. ALTER TABLE holds an ACCESS EXCLUSIVE
+    // lock on lscgate.audit until the commit: no row can be appended meanwhile.
+    R"sql(
+ALTER TABLE lscgate.audit ADD COLUMN prev_hash text NOT NULL DEFAULT '',
+                          ADD COLUMN hash text NOT NULL DEFAULT '';
+ALTER TABLE lscgate.audit DISABLE TRIGGER audit_no_update;
+)sql",
 };
+
+/// The version whose migration chains the audit rows already present (see
+/// kPgMigrations[2]); kPgAuditChainFinish runs after the rows are chained.
+inline constexpr int kPgAuditChainVersion = 3;
+inline constexpr std::string_view kPgAuditChainFinish = R"sql(
+ALTER TABLE lscgate.audit ENABLE TRIGGER audit_no_update;
+)sql";
+
+/// Key of the transaction-level advisory lock every audit append takes before it
+/// reads the previous row's hash, so two writers (two `lscgate serve`, a CLI
+/// command) never chain two rows to the same predecessor: the chain is a line,
+/// never a fork ("lscgaudt" in ASCII).
+inline constexpr std::int64_t kPgAuditChainLock = 0x6c73636761756474;
 
 }  // namespace lscgate

@@ -4,7 +4,10 @@
 #include "registry/postgresql/pg_store.h"
 
 #include "pki/certificate.h"
+#include "registry/audit_chain.h"
+#include "registry/postgresql/pg_audit_chain.h"
 #include "registry/postgresql/pg_migrate.h"
+#include "registry/postgresql/pg_schema.h"
 #include "registry/postgresql/pg_store_rows.h"
 
 #include <cctype>
@@ -121,10 +124,26 @@ Status PgStore::check_free_space(std::uint64_t /*min_free_bytes*/) { return {}; 
 
 Status PgStore::insert_audit(const std::string& actor, const std::string& action, const std::string& device,
                              const std::string& detail) {
+    // Always inside a write transaction (write() or the caller's): the advisory
+    // lock is held until the outermost commit, so the next writer reads this
+    // row's hash only once it is committed, and the chain never forks. The id is
+    // taken under the lock too, so id order is chain order.
+    if (auto r = run("audit_chain_lock", "SELECT pg_advisory_xact_lock($1::bigint)", {pg_param(kPgAuditChainLock)}); !r)
+        return r.error();
+    auto last = run("audit_chain_head", "SELECT hash FROM lscgate.audit ORDER BY id DESC LIMIT 1", {});
+    if (!last) return last.error();
+    auto id = run("audit_next_id", "SELECT nextval(pg_get_serial_sequence('lscgate.audit', 'id'))", {});
+    if (!id) return id.error();
+    auto next = id->int64(0, 0);
+    if (!next) return next.error();
+    AuditEvent e{*next, now_utc(), actor, action, device, detail, {}, {}};
+    e.prev_hash = last->rows() == 0 ? std::string(kAuditGenesisHash) : last->text(0, 0);
+    e.hash = audit_row_hash(e.prev_hash, e);
     auto r = run("audit_insert",
-                 "INSERT INTO lscgate.audit(at, actor, action, device, detail) "
-                 "VALUES(to_timestamp($1::bigint), $2, $3, $4, $5)",
-                 {pg_param(now_utc()), pg_param(actor), pg_param(action), pg_param(device), pg_param(detail)});
+                 "INSERT INTO lscgate.audit(id, at, actor, action, device, detail, prev_hash, hash) "
+                 "VALUES($1::bigint, to_timestamp($2::bigint), $3, $4, $5, $6, $7, $8)",
+                 {pg_param(e.id), pg_param(e.at), pg_param(actor), pg_param(action), pg_param(device),
+                  pg_param(detail), pg_param(e.prev_hash), pg_param(e.hash)});
     if (!r) return r.error();
     return {};
 }
@@ -135,18 +154,33 @@ Status PgStore::audit(const std::string& actor, const std::string& action, const
 }
 
 Status PgStore::each_audit_event(int limit, const RowFn<AuditEvent>& row) {
-    auto r = run("audit_list",
-                 "SELECT id, " + pg_epoch("at") + ", actor, action, device, detail FROM lscgate.audit "
-                 "ORDER BY id DESC LIMIT $1",
+    auto r = run("audit_list", "SELECT " + pg_audit_columns() + " FROM lscgate.audit ORDER BY id DESC LIMIT $1",
                  {pg_param(limit)});
     if (!r) return r.error();
     for (int i = 0; i < r->rows(); ++i) {
-        auto id = r->int64(i, 0);
-        auto at = r->int64(i, 1);
-        if (!id || !at) return fail("corrupt audit row");
-        if (auto s = row({*id, *at, r->text(i, 2), r->text(i, 3), r->text(i, 4), r->text(i, 5)}); !s) return s;
+        auto e = pg_audit_row(*r, i);
+        if (!e) return e.error();
+        if (auto s = row(*e); !s) return s;
     }
     return {};
+}
+
+Status PgStore::each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) {
+    // Pages by id: memory stays bounded on a trail of millions of rows.
+    for (std::int64_t after = after_id;;) {
+        auto r = run("audit_page",
+                     "SELECT " + pg_audit_columns() + " FROM lscgate.audit WHERE id > $1::bigint ORDER BY id LIMIT " +
+                         std::to_string(kPgAuditPageRows),
+                     {pg_param(after)});
+        if (!r) return r.error();
+        for (int i = 0; i < r->rows(); ++i) {
+            auto e = pg_audit_row(*r, i);
+            if (!e) return e.error();
+            if (auto s = row(*e); !s) return s;
+            after = e->id;
+        }
+        if (r->rows() < kPgAuditPageRows) return {};
+    }
 }
 
 // ---- devices ----------------------------------------------------------------

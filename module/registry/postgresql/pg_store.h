@@ -96,6 +96,7 @@ public:
     Status audit(const std::string& actor, const std::string& action, const std::string& device,
                  const std::string& detail) override;
     Status each_audit_event(int limit, const RowFn<AuditEvent>& row) override;
+    Status each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) override;
     /// Always succeeds: the registry's disk is the database server's, which this
     /// process cannot see (statvfs here measures the wrong machine). A full server
     /// disk fails the write itself with SQLSTATE 53100, reported as Unavailable,

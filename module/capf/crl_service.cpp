@@ -1,0 +1,132 @@
+#include "capf/crl_service.h"
+
+#include "capf/listen_address.h"
+#include "pki/secure_file.h"
+
+#include <httplib.h>
+
+#include <sys/stat.h>
+
+#include <chrono>
+
+namespace lscgate::capf {
+
+namespace {
+
+std::string describe(const CrlOutcome& o) {
+    return "number=" + std::to_string(o.facts.number) + " entries=" + std::to_string(o.facts.entries.size()) +
+           " next_update=" + format_utc(o.facts.next_update);
+}
+
+}  // namespace
+
+CrlService::CrlService(Config config, CapfAuthority capf, Store store, Log log, Clock clock)
+    : config_(std::move(config)),
+      settings_(crl_settings(config_)),
+      capf_(std::move(capf)),
+      store_(std::move(store)),
+      log_(std::move(log)),
+      clock_(std::move(clock)) {}
+
+Result<std::unique_ptr<CrlService>> CrlService::start(const Config& config, const std::string& http_listen, Log log,
+                                                      Clock clock) {
+    auto capf = CapfAuthority::load(config.resolve(config.capf_cert), config.resolve(config.capf_key),
+                                    config.resolve(config.capf_chain));
+    if (!capf) return capf.error();
+    const std::string database = config.database_location();
+    auto store = Store::open(database);
+    if (!store) return without_database_secrets(store.error(), database);
+    std::unique_ptr<CrlService> service(
+        new CrlService(config, std::move(*capf), std::move(*store), std::move(log), std::move(clock)));
+    auto first = service->refresh_now();
+    if (!first) return fail(first.kind(), "CRL " + service->settings_.file.string() + ": " + first.message());
+    service->log_("crl " + service->settings_.file.string() + (first->renewed ? " renewed " : " current ") +
+                  describe(*first));
+    if (!http_listen.empty()) {
+        if (auto s = service->start_http(http_listen); !s) return s.error();
+    }
+    service->refresher_ = std::thread([raw = service.get()] { raw->refresh_loop(); });
+    return service;
+}
+
+CrlService::~CrlService() {
+    {
+        std::lock_guard lock(wait_mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (refresher_.joinable()) refresher_.join();
+    if (http_thread_.joinable()) {
+        // stop() only acts on a running server: wait (briefly) until it runs or gave up.
+        while (!http_returned_.load() && !http_->is_running()) std::this_thread::yield();
+        http_->stop();
+        http_thread_.join();
+    }
+}
+
+Result<CrlOutcome> CrlService::refresh_now() {
+    std::lock_guard lock(refresh_mutex_);
+    return refresh_crl(store_, capf_, settings_, clock_());
+}
+
+void CrlService::refresh_loop() {
+    std::unique_lock lock(wait_mutex_);
+    while (!stopping_) {
+        wake_.wait_for(lock, std::chrono::seconds(config_.crl_refresh_s), [this] { return stopping_; });
+        if (stopping_) return;
+        lock.unlock();
+        auto r = refresh_now();
+        if (!r) log_("crl renewal failed, serving the previous CRL: " + r.message());
+        else if (r->renewed) log_("crl " + settings_.file.string() + " renewed " + describe(*r));
+        lock.lock();
+    }
+}
+
+std::string CrlService::current_der() {
+    struct stat st {};
+    std::lock_guard lock(served_mutex_);
+    if (::stat(settings_.file.c_str(), &st) != 0) return served_der_;
+    const std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    if (mtime == served_mtime_ns_ && st.st_size == served_size_) return served_der_;
+    auto bytes = read_text_file(settings_.file);
+    if (!bytes) return served_der_;
+    // Only a CRL this CAPF signed is served (never a half-written or foreign file).
+    auto crl = parse_crl(*bytes);
+    if (!crl || !crl_signed_by(crl->get(), capf_.certificate())) return served_der_;
+    served_der_ = std::move(*bytes);
+    served_mtime_ns_ = mtime;
+    served_size_ = st.st_size;
+    return served_der_;
+}
+
+Status CrlService::start_http(const std::string& listen) {
+    // ADDR:0 asks for any free port (parse_host_port wants 1-65535): tests read it from http_port().
+    const bool any_port = listen.size() > 2 && listen.ends_with(":0");
+    auto where = parse_host_port(any_port ? listen.substr(0, listen.size() - 1) + "1" : listen);
+    if (!where) return fail(ErrorKind::Config, "--crl-http: " + where.message());
+    if (any_port) where->port = 0;
+    http_ = std::make_unique<httplib::Server>();
+    http_->Get("/capf.crl", [this](const httplib::Request&, httplib::Response& res) {
+        const std::string der = current_der();
+        if (der.empty()) {
+            res.status = 503;
+            res.set_content("no CRL yet\n", "text/plain");
+            return;
+        }
+        res.set_content(der, "application/pkix-crl");
+    });
+    // Port 0: any free port (tests), reported in the log line.
+    http_port_ = where->port == 0 ? http_->bind_to_any_port(where->host)
+                                  : (http_->bind_to_port(where->host, where->port) ? where->port : -1);
+    if (http_port_ <= 0) return fail(ErrorKind::Unavailable, "--crl-http: cannot listen on " + listen);
+    http_thread_ = std::thread([this] {
+        http_->listen_after_bind();
+        http_returned_.store(true);
+    });
+    const bool v6 = where->host.find(':') != std::string::npos;
+    log_("crl http listening on " + (v6 ? "[" + where->host + "]" : where->host) + ":" + std::to_string(http_port_) +
+         " path=/capf.crl");
+    return {};
+}
+
+}  // namespace lscgate::capf

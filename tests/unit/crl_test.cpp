@@ -1,0 +1,288 @@
+// The CAPF's CRL (issue 12 item 1): the CRL itself (number, AKI, times, reason
+// codes, signature) checked by openssl(1); what it lists from a real registry;
+// when it is renewed, with an injected clock; the CRL Distribution Point in
+// new LSCs; and the HTTP endpoint of `lscgate serve --crl-http`, fetched.
+
+#include "capf/crl_publisher.h"
+#include "capf/crl_service.h"
+#include "pg_cluster.h"
+#include "pki/crl.h"
+#include "pki/keys.h"
+#include "pki/secure_file.h"
+#include "registry/config.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <openssl/x509v3.h>
+
+#include <fstream>
+
+using namespace lscgate;
+using lscgate::test::TempDir;
+
+namespace {
+
+constexpr UnixTime kT0 = 1900000000;  // a fixed "now" for the injected clock
+constexpr int kWeek = 7 * 86400;
+
+class CrlTest : public ::testing::Test {
+protected:
+    TempDir dir;
+    test::TestCa capf = test::make_root_ca("CN=CAPF-crl,OU=Voice,O=Example");
+    CapfAuthority authority = test::authority_from(capf);
+    Store store = test::make_store(dir / "lscgate.db");
+    capf::CrlSettings settings{dir / "capf.crl", kWeek, false};
+
+    // An active LSC for `device`, recorded through the store.
+    X509Ptr enrol(const std::string& device, std::optional<UnixTime> issued_at = std::nullopt) {
+        if (!store.find_device(device)->has_value()) {
+            EXPECT_TRUE(store.add_device(device, "", "", "test"));
+        }
+        auto op = store.schedule_operation(device, OperationRequest{}, "test");
+        EXPECT_TRUE(op) << op.message();
+        auto key = test::make_key("ec:p256");
+        auto cert = authority.issue_lsc(device, key.get(), 30, issued_at);
+        EXPECT_TRUE(cert) << cert.message();
+        EXPECT_TRUE(store.commit_issued_lsc(*op, cert->get()));
+        return std::move(*cert);
+    }
+    std::string serial_of(const X509* cert) { return describe_certificate(cert)->serial_hex; }
+    capf::CrlOutcome refresh(UnixTime now, bool force = false) {
+        auto r = capf::refresh_crl(store, authority, settings, now, force);
+        EXPECT_TRUE(r) << r.message();
+        return r ? std::move(*r) : capf::CrlOutcome{};
+    }
+    std::string write_crl_pem(const std::string& der) {
+        auto crl = parse_crl(der);
+        EXPECT_TRUE(crl) << crl.message();
+        const auto path = dir / "capf.crl.pem";
+        std::ofstream(path) << *crl_pem(crl->get());
+        return path.string();
+    }
+};
+
+TEST_F(CrlTest, ACrlCarriesNumberTimesAkiAndReasonsAndVerifiesWithOpenssl) {
+    CrlRequest request{42, kT0, kT0 + kWeek, {{"0A1B2C", kT0 - 60, CrlReason::KeyCompromise}, {"FF", kT0 - 30, CrlReason::Unspecified}}};
+    auto crl = build_crl(capf.cert.get(), capf.key.get(), request);
+    ASSERT_TRUE(crl) << crl.message();
+    EXPECT_TRUE(crl_signed_by(crl->get(), capf.cert.get()));
+    auto other = test::make_root_ca("CN=CAPF-crl,OU=Voice,O=Example");  // same name, another key
+    EXPECT_FALSE(crl_signed_by(crl->get(), other.cert.get()));
+    auto facts = describe_crl(crl->get());
+    ASSERT_TRUE(facts) << facts.message();
+    EXPECT_EQ(facts->number, 42);
+    EXPECT_EQ(facts->this_update, kT0);
+    EXPECT_EQ(facts->next_update, kT0 + kWeek);
+    ASSERT_EQ(facts->entries.size(), 2u);
+    EXPECT_EQ(facts->entries[0], (CrlEntry{"FF", kT0 - 30, CrlReason::Unspecified}));  // sorted by serial
+    EXPECT_EQ(facts->entries[1], (CrlEntry{"0A1B2C", kT0 - 60, CrlReason::KeyCompromise}));
+
+    // The AKI names the CAPF's SKI.
+    auto* aki = static_cast<AUTHORITY_KEYID*>(X509_CRL_get_ext_d2i(crl->get(), NID_authority_key_identifier, nullptr, nullptr));
+    ASSERT_NE(aki, nullptr);
+    const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(capf.cert.get());
+    ASSERT_NE(ski, nullptr);
+    EXPECT_EQ(ASN1_OCTET_STRING_cmp(aki->keyid, ski), 0);
+    AUTHORITY_KEYID_free(aki);
+
+    // openssl(1): signature, and the fields as an independent parser reads them.
+    test::write_pem(dir / "capf.crt", capf.cert.get());
+    ASSERT_TRUE(write_file_atomically(dir / "test.crl", *crl_der(crl->get()), FileMode::Public));
+    auto verified = test::run_command("openssl crl -inform DER -in " + (dir / "test.crl").string() + " -CAfile " +
+                                      (dir / "capf.crt").string() + " -noout -verify 2>&1");
+    EXPECT_EQ(verified.status, 0) << verified.output;
+    EXPECT_NE(verified.output.find("verify OK"), std::string::npos) << verified.output;
+    auto text = test::run_command("openssl crl -inform DER -in " + (dir / "test.crl").string() + " -noout -text 2>&1");
+    EXPECT_NE(text.output.find("X509v3 CRL Number"), std::string::npos) << text.output;
+    EXPECT_NE(text.output.find("42"), std::string::npos);
+    EXPECT_NE(text.output.find("X509v3 Authority Key Identifier"), std::string::npos);
+    EXPECT_NE(text.output.find("Key Compromise"), std::string::npos);
+    EXPECT_EQ(text.output.find("Unspecified"), std::string::npos) << "reason unspecified is left out (RFC 5280 §5.3.1)";
+}
+
+TEST_F(CrlTest, OpensslVerifyWithCrlCheckRefusesTheRevokedLscAndAcceptsTheValidOne) {
+    auto good = enrol("SEP000000000001");
+    auto bad = enrol("SEP000000000002");
+    ASSERT_TRUE(store.revoke_active_lsc("SEP000000000002", "key-compromise", "test"));
+    auto out = refresh(now_utc());
+    ASSERT_TRUE(out.renewed);
+    ASSERT_EQ(out.facts.entries.size(), 1u);
+    EXPECT_EQ(out.facts.entries[0].serial_hex, serial_of(bad.get()));
+    EXPECT_EQ(out.facts.entries[0].reason, CrlReason::KeyCompromise);
+    const auto crl = write_crl_pem(out.der);
+    test::write_pem(dir / "capf.crt", capf.cert.get());
+    test::write_pem(dir / "good.pem", good.get());
+    test::write_pem(dir / "bad.pem", bad.get());
+    const std::string verify = "openssl verify -crl_check -CAfile " + (dir / "capf.crt").string() + " -CRLfile " + crl + " ";
+    auto ok = test::run_command(verify + (dir / "good.pem").string() + " 2>&1");
+    EXPECT_EQ(ok.status, 0) << ok.output;
+    EXPECT_NE(ok.output.find(": OK"), std::string::npos) << ok.output;
+    auto refused = test::run_command(verify + (dir / "bad.pem").string() + " 2>&1");
+    EXPECT_NE(refused.status, 0) << refused.output;
+    EXPECT_NE(refused.output.find("certificate revoked"), std::string::npos) << refused.output;
+}
+
+TEST_F(CrlTest, RenewedOnRevocationAndOnceHalfItsValidityHasPassed) {
+    enrol("SEP000000000001", kT0);  // valid at the injected times
+    auto first = refresh(kT0);
+    EXPECT_TRUE(first.renewed);
+    EXPECT_EQ(first.facts.number, 1);
+    EXPECT_EQ(first.facts.this_update, kT0);
+    EXPECT_EQ(first.facts.next_update, kT0 + kWeek);
+    EXPECT_TRUE(first.facts.entries.empty());
+
+    auto early = refresh(kT0 + kWeek / 2 - 1);  // one second before half
+    EXPECT_FALSE(early.renewed);
+    EXPECT_EQ(early.facts.number, 1);
+
+    auto half = refresh(kT0 + kWeek / 2);
+    EXPECT_TRUE(half.renewed);
+    EXPECT_EQ(half.facts.number, 2);
+    EXPECT_EQ(half.facts.this_update, kT0 + kWeek / 2);
+    EXPECT_EQ(half.facts.next_update, kT0 + kWeek / 2 + kWeek);
+
+    // A revocation renews it at once, long before half of the new validity.
+    ASSERT_TRUE(store.revoke_active_lsc("SEP000000000001", "cessation-of-operation", "test"));
+    auto revoked = refresh(kT0 + kWeek / 2 + 10);
+    EXPECT_TRUE(revoked.renewed);
+    EXPECT_EQ(revoked.facts.number, 3);
+    ASSERT_EQ(revoked.facts.entries.size(), 1u);
+    EXPECT_EQ(revoked.facts.entries[0].reason, CrlReason::CessationOfOperation);
+    EXPECT_FALSE(refresh(kT0 + kWeek / 2 + 20).renewed);
+    EXPECT_EQ(refresh(kT0 + kWeek / 2 + 20, true).facts.number, 4);  // forced
+}
+
+TEST_F(CrlTest, ACrlOfAnotherSignerIsReplacedAndTheNumberGoesOn) {
+    auto foreign = test::make_root_ca("CN=CAPF-crl,OU=Voice,O=Example");
+    auto crl = build_crl(foreign.cert.get(), foreign.key.get(), CrlRequest{7, kT0, kT0 + kWeek, {}});
+    ASSERT_TRUE(crl);
+    ASSERT_TRUE(write_file_atomically(settings.file, *crl_der(crl->get()), FileMode::Public));
+    auto out = refresh(kT0 + 1);
+    EXPECT_TRUE(out.renewed);
+    EXPECT_EQ(out.facts.number, 8);
+    ASSERT_TRUE(write_file_atomically(settings.file, "garbage", FileMode::Public));
+    EXPECT_TRUE(refresh(kT0 + 2).renewed);
+}
+
+TEST_F(CrlTest, SupersededLscsAreListedOnlyWhenAsked) {
+    auto old_lsc = enrol("SEP000000000001");
+    enrol("SEP000000000001");  // supersedes the first
+    auto without = capf::crl_entries(store, capf.cert.get(), false, now_utc());
+    ASSERT_TRUE(without);
+    EXPECT_TRUE(without->empty());
+    auto with = capf::crl_entries(store, capf.cert.get(), true, now_utc());
+    ASSERT_TRUE(with);
+    ASSERT_EQ(with->size(), 1u);
+    EXPECT_EQ((*with)[0].serial_hex, serial_of(old_lsc.get()));
+    EXPECT_EQ((*with)[0].reason, CrlReason::Superseded);
+    // Expired ones leave the list.
+    auto later = capf::crl_entries(store, capf.cert.get(), true, now_utc() + 31 * 86400);
+    ASSERT_TRUE(later);
+    EXPECT_TRUE(later->empty());
+}
+
+// The same list from a PostgreSQL registry (a revocation made by another
+// issuer on the shared registry reaches this directory's CRL).
+TEST_F(CrlTest, APostgresqlRegistryGivesTheSameList) {
+    auto cluster = test::PgCluster::shared();
+    ASSERT_TRUE(cluster) << cluster.message();
+    auto db = (*cluster)->create_database();
+    ASSERT_TRUE(db) << db.message();
+    auto pg = Store::open(db->issuer, Store::OpenMode::CreateAndMigrate);
+    ASSERT_TRUE(pg) << pg.message();
+    ASSERT_TRUE(pg->add_device("SEP000000000009", "", "", "test"));
+    auto op = pg->schedule_operation("SEP000000000009", OperationRequest{}, "test");
+    ASSERT_TRUE(op) << op.message();
+    auto key = test::make_key("ec:p256");
+    auto lsc = authority.issue_lsc("SEP000000000009", key.get(), 30);
+    ASSERT_TRUE(lsc);
+    ASSERT_TRUE(pg->commit_issued_lsc(*op, lsc->get()));
+    ASSERT_TRUE(pg->revoke_active_lsc("SEP000000000009", "privilege-withdrawn", "test"));
+    auto out = capf::refresh_crl(*pg, authority, settings, now_utc());
+    ASSERT_TRUE(out) << out.message();
+    ASSERT_EQ(out->facts.entries.size(), 1u);
+    EXPECT_EQ(out->facts.entries[0].serial_hex, serial_of(lsc->get()));
+    EXPECT_EQ(out->facts.entries[0].reason, CrlReason::PrivilegeWithdrawn);
+}
+
+TEST_F(CrlTest, TheCrlUrlBecomesADistributionPointOfNewLscs) {
+    ASSERT_TRUE(authority.set_crl_url("http://capf.example.net:8080/capf.crl"));
+    auto key = test::make_key("ec:p256");
+    auto lsc = authority.issue_lsc("SEP000000000001", key.get(), 30);
+    ASSERT_TRUE(lsc);
+    auto* cdp = static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(lsc->get(), NID_crl_distribution_points, nullptr, nullptr));
+    ASSERT_NE(cdp, nullptr);
+    ASSERT_EQ(sk_DIST_POINT_num(cdp), 1);
+    const GENERAL_NAMES* names = sk_DIST_POINT_value(cdp, 0)->distpoint->name.fullname;
+    ASSERT_EQ(sk_GENERAL_NAME_num(names), 1);
+    int type = 0;
+    const auto* uri = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names, 0), &type));
+    EXPECT_EQ(type, GEN_URI);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)), static_cast<std::size_t>(ASN1_STRING_length(uri))),
+              "http://capf.example.net:8080/capf.crl");
+    CRL_DIST_POINTS_free(cdp);
+
+    for (const char* bad : {"ldap://x/capf.crl", "http://a,b/capf.crl", "http://a b/", "http://"})
+        EXPECT_FALSE(authority.set_crl_url(bad)) << bad;
+    ASSERT_TRUE(authority.set_crl_url(""));
+    auto plain = authority.issue_lsc("SEP000000000002", key.get(), 30);
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(X509_get_ext_by_NID(plain->get(), NID_crl_distribution_points, -1), -1);
+}
+
+// `lscgate serve --crl-http`: GET /capf.crl answers the current CRL (DER),
+// and one renewed by another process (lscgate revoke) from the next request on.
+TEST_F(CrlTest, TheHttpEndpointServesTheCurrentCrl) {
+    test::write_pem(dir / "capf.crt", capf.cert.get());
+    ASSERT_TRUE(save_private_key(dir / "capf.key", capf.key.get()));
+    std::ofstream(dir / "lscgate.toml") << default_config_text();
+    auto cfg = load_config(dir.path());
+    ASSERT_TRUE(cfg) << cfg.message();
+    auto bad = enrol("SEP000000000003");
+
+    std::vector<std::string> log;
+    std::mutex log_mutex;
+    auto service = capf::CrlService::start(*cfg, "127.0.0.1:0", [&](const std::string& line) {
+        std::lock_guard lock(log_mutex);
+        log.push_back(line);
+    });
+    ASSERT_TRUE(service) << service.message();
+    const int port = (*service)->http_port();
+    ASSERT_GT(port, 0);
+    // The port is bound and listening once start() returned: no waiting needed.
+    httplib::Client client("127.0.0.1", port);
+    client.set_connection_timeout(10);
+    client.set_read_timeout(10);
+    auto res = client.Get("/capf.crl");
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/pkix-crl");
+    auto crl = parse_crl(res->body);
+    ASSERT_TRUE(crl) << crl.message();
+    EXPECT_TRUE(crl_signed_by(crl->get(), capf.cert.get()));
+    const auto first = describe_crl(crl->get())->number;
+    EXPECT_TRUE(describe_crl(crl->get())->entries.empty());
+
+    // Another process revokes and renews the file.
+    ASSERT_TRUE(store.revoke_active_lsc("SEP000000000003", "key-compromise", "test"));
+    auto renewed = refresh(now_utc());
+    ASSERT_TRUE(renewed.renewed);
+    auto again = client.Get("/capf.crl");
+    ASSERT_TRUE(again);
+    auto crl2 = parse_crl(again->body);
+    ASSERT_TRUE(crl2);
+    auto facts2 = describe_crl(crl2->get());
+    EXPECT_EQ(facts2->number, first + 1);
+    ASSERT_EQ(facts2->entries.size(), 1u);
+    EXPECT_EQ(facts2->entries[0].serial_hex, serial_of(bad.get()));
+
+    EXPECT_EQ(client.Get("/other")->status, 404);
+    service->reset();  // stops the HTTP server and the refresh thread
+    std::lock_guard lock(log_mutex);
+    ASSERT_GE(log.size(), 2u);
+    EXPECT_NE(log[1].find("crl http listening on 127.0.0.1:" + std::to_string(port)), std::string::npos) << log[1];
+}
+
+}  // namespace
