@@ -3,12 +3,10 @@
 #include "capf/crl_service.h"
 
 #include "capf/listen_address.h"
+#include "capf/serving_setup.h"
 #include "capf/session.h"
-#include "capf/tls_context.h"
 #include "capf/tls_stream.h"
 #include "pki/certificate.h"
-#include "pki/issuer.h"
-#include "pki/key_strength.h"
 #include "pki/printable.h"
 #include "registry/store.h"
 #include "registry/registry_files.h"
@@ -135,8 +133,24 @@ public:
     // Rebuilds the set if the registry's CAPF certificates changed. Returns a log
     // line describing the new set, "" when unchanged, or the error (the set in
     // use is kept: the registry being unreadable fails the sessions anyway).
-    Result<std::string> refresh() {
-        auto loaded = loader_.load(*registry_, signature_);
+    Result<std::string> refresh() { return rebuild(loader_, signature_); }
+
+    // A reload: the set built with `loader` (a new CAPF certificate, new
+    // mic_roots) whatever the registry's signature; on success `loader` is kept
+    // for the refreshes that follow, on error nothing changes.
+    Result<std::string> refresh_with(TrustLoader loader) {
+        auto line = rebuild(loader, "");
+        if (line) loader_ = std::move(loader);
+        return line;
+    }
+    std::shared_ptr<const TrustSet> current() const {
+        std::lock_guard lock(mutex_);
+        return current_;
+    }
+
+private:
+    Result<std::string> rebuild(const TrustLoader& loader, const std::string& unchanged_since) {
+        auto loaded = loader.load(*registry_, unchanged_since);
         if (!loaded) return loaded.error();
         if (!*loaded) return std::string();
         const TrustMaterial& m = **loaded;
@@ -152,12 +166,7 @@ public:
                " (current and previous in the registry) extra=" + std::to_string(m.capf.size() - m.registry_capf) +
                " mic_roots=" + std::to_string(m.mic_roots.size());
     }
-    std::shared_ptr<const TrustSet> current() const {
-        std::lock_guard lock(mutex_);
-        return current_;
-    }
 
-private:
     std::unique_ptr<RegistryReader> registry_;
     TrustLoader loader_;
     std::string signature_;  // touched by the accept thread only
@@ -165,16 +174,18 @@ private:
     std::shared_ptr<const TrustSet> current_;
 };
 
+// One line saying what a (re)loaded setup is, for the log and the service manager.
+std::string describe_setup(const ServingSetup& s) {
+    auto facts = describe_certificate(s.authority.certificate());
+    return "tls>=" + s.config.tls_min + " capf=" + quote_for_log(facts ? facts->subject : "?") +
+           " mic_roots=" + std::to_string(s.mic_roots) + " max_sessions=" + std::to_string(s.config.max_sessions) +
+           " lsc_days=" + std::to_string(s.config.lsc_days);
+}
+
 class Server {
 public:
-    Server(const Config& config, CapfAuthority authority, std::unique_ptr<TrustKeeper> trust, SslCtxPtr tls,
-           std::ostream& log)
-        : config_(config),
-          authority_(std::move(authority)),
-          tls_(std::move(tls)),
-          log_(log),
-          stores_(config.database_location()),
-          trust_(std::move(trust)) {}
+    Server(std::shared_ptr<const ServingSetup> setup, std::unique_ptr<TrustKeeper> trust, std::ostream& log)
+        : setup_(std::move(setup)), log_(log), stores_(setup_->config.database_location()), trust_(std::move(trust)) {}
 
     Status run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options);
 
@@ -182,10 +193,15 @@ private:
     void handle(int fd, std::string peer);
     void log_line(const std::string& line);
     void refresh_trust(const char* why);
+    void reload(const ServeOptions& options);
+    std::shared_ptr<const ServingSetup> setup() const {
+        std::lock_guard lock(setup_mutex_);
+        return setup_;
+    }
 
-    const Config& config_;
-    CapfAuthority authority_;
-    SslCtxPtr tls_;
+    // Replaced whole by a reload; each session keeps the one it started with.
+    mutable std::mutex setup_mutex_;
+    std::shared_ptr<const ServingSetup> setup_;
     std::ostream& log_;
     std::mutex mutex_;
     std::condition_variable idle_;
@@ -228,11 +244,12 @@ std::string session_log_line(std::uint32_t sid, const std::string& peer, const S
 void Server::handle(int fd, std::string peer) {
     const auto started = Clock::now();
     const std::uint32_t sid = random_session_id();
+    const auto current = setup();  // this session's configuration, CAPF and TLS context, whatever a reload does
     SessionOutcome outcome;
     {
-        SslPtr ssl(SSL_new(tls_.get()));
+        SslPtr ssl(SSL_new(current->tls.get()));
         TlsStream stream(std::move(ssl), fd);
-        auto hs = stream.accept(Clock::now() + std::chrono::seconds(config_.handshake_timeout_s));
+        auto hs = stream.accept(Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
         if (!hs) {
             outcome.result = "closed";
             outcome.cause = hs.message();
@@ -251,7 +268,7 @@ void Server::handle(int fd, std::string peer) {
                                 "): registry unavailable: " + store.message();
             } else {
                 const auto trust = trust_->current();
-                SessionContext ctx{*store, authority_, *trust, SessionSettings::from(config_)};
+                SessionContext ctx{*store, current->authority, *trust, SessionSettings::from(current->config)};
                 outcome = run_session(channel, ctx, sid);
                 stores_.release(std::move(*store));
             }
@@ -272,13 +289,51 @@ void Server::refresh_trust(const char* why) {
     else if (!r->empty()) log_line(*r + " (" + why + ")");
 }
 
+// A SIGHUP: the configuration, CAPF certificate/key/chain and mic_roots again,
+// checked as at start; applied whole for the sessions that start from now on,
+// or not at all (logged, the running setup kept). The trust set is re-read in
+// any case, as before reloads existed.
+void Server::reload(const ServeOptions& options) {
+    if (options.events != nullptr) options.events->reloading();
+    const auto running = setup();
+    std::string outcome;
+    auto fresh = options.reload_config ? options.reload_config() : Result<Config>(running->config);
+    std::vector<std::string> kept;
+    if (fresh) {
+        apply_command_line(*fresh, options);  // a --listen given at start is no change to report
+        kept = keep_restart_only_settings(running->config, *fresh);
+    }
+    auto plan = fresh ? build_serving_plan(std::move(*fresh), options) : Result<ServingPlan>(fresh.error());
+    if (!plan) {
+        log_line("capf reload failed, keeping the running configuration: " + plan.message());
+        refresh_trust("SIGHUP");
+        outcome = "reload failed, running configuration kept: " + plan.message();
+    } else if (auto trust = trust_->refresh_with(std::move(*plan->loader)); !trust) {
+        log_line("capf reload failed, keeping the running configuration: trust set: " + trust.message());
+        outcome = "reload failed, running configuration kept: " + trust.message();
+    } else {
+        for (const auto& line : plan->setup->warnings) log_line(line);
+        for (const auto& line : kept) log_line("capf reload: " + line);
+        {
+            std::lock_guard lock(setup_mutex_);
+            setup_ = plan->setup;
+        }
+        outcome = describe_setup(*plan->setup);
+        log_line("capf configuration reloaded (SIGHUP): " + outcome);
+        if (!trust->empty()) log_line(*trust + " (SIGHUP)");
+    }
+    if (options.events != nullptr) options.events->reloaded(outcome);
+}
+
 Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {
     const int grace_seconds = options.grace_seconds;
-    const auto interval = std::chrono::seconds(config_.trust_refresh_s);
-    auto next_refresh = Clock::now() + interval;
+    auto next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
     while (!stop.load()) {
+        if (options.events != nullptr) options.events->alive();
+        const auto interval = std::chrono::seconds(setup()->config.trust_refresh_s);
         if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {
-            refresh_trust("SIGHUP");
+            reload(options);
+            next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
         } else if (interval.count() > 0 && Clock::now() >= next_refresh) {
             refresh_trust("trust_refresh");
             next_refresh = Clock::now() + interval;
@@ -295,9 +350,9 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOpti
         std::string peer = peer_name(addr);
         {
             std::lock_guard lock(mutex_);
-            if (running_ >= config_.max_sessions) {
+            if (const int max_sessions = setup()->config.max_sessions; running_ >= max_sessions) {
                 log_line("capf peer=" + peer + " result=refused cause=\"too many concurrent sessions (max_sessions=" +
-                         std::to_string(config_.max_sessions) + ")\"");
+                         std::to_string(max_sessions) + ")\"");
                 ::close(fd);  // after the log line: whoever sees the close can read why
                 continue;
             }
@@ -317,6 +372,7 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOpti
             ::close(fd);
         }
     }
+    if (options.events != nullptr) options.events->stopping();
     std::unique_lock lock(mutex_);
     if (running_ > 0) {
         log_line("capf stopping: waiting up to " + std::to_string(grace_seconds) + "s for " +
@@ -333,44 +389,18 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOpti
 }  // namespace
 
 Status serve(const Config& config, const ServeOptions& options, const std::atomic<bool>& stop, std::ostream& log) {
-    Config effective = config;
-    if (!options.listen.empty()) effective.listen = options.listen;
-    if (!options.tls_min.empty()) effective.tls_min = options.tls_min;
-    if (auto s = effective.validate(); !s) return s;
-
-    auto authority = CapfAuthority::load(effective.resolve(effective.capf_cert), effective.resolve(effective.capf_key),
-                                         effective.resolve(effective.capf_chain));
-    if (!authority) return authority.error();
-    if (auto s = authority->set_backdate_seconds(effective.backdate_seconds); !s) return s;
-    if (auto s = authority->set_crl_url(effective.crl_url); !s) return s;
-    const auto capf_path = effective.resolve(effective.capf_cert).string();
-    if (auto weak = weak_capf_certificate_reason(authority->certificate()); !weak.empty())
-        log << format_utc(now_utc()) << " capf warning: CAPF certificate " << capf_path << ": " << weak
-            << "; rotate to a strong CAPF (README: Rotating the CAPF certificate)" << std::endl;
-    const std::string database = effective.database_location();
+    auto plan = build_serving_plan(config, options);
+    if (!plan) return plan.error();
+    const ServingSetup& setup = *plan->setup;
+    for (const auto& line : setup.warnings) log << format_utc(now_utc()) << " " << line << std::endl;
+    const std::string database = setup.config.database_location();
     if (auto store = Store::open(database); !store) return without_database_secrets(store.error(), database);  // migrated, writable
-    // Trust for LSC proofs: every CAPF certificate still current or previous, so
-    // phones can re-key with an LSC from before a rotation, and our own.
-    std::vector<X509Ptr> own;
-    own.push_back(share(authority->certificate()));
-    auto loader = TrustLoader::create(std::move(own), {}, effective.resolve(effective.mic_roots));
-    if (!loader) return fail(ErrorKind::Config, "[auth] mic_roots: " + loader.message());
-    const std::size_t mic_count = loader->mic_root_count();
-    // Under `require` every session would fail on our side: refuse to start instead.
-    if (effective.sudi == SudiPolicy::Require && mic_count == 0)
-        return fail(ErrorKind::Config, "[auth] sudi = \"require\" needs [auth] mic_roots (the Cisco SUDI/manufacturing CA "
-                                       "certificates); without them no SUDI can be verified");
     auto registry = RegistryReader::open(database, 1);
     if (!registry) return without_database_secrets(registry.error(), database);
-    auto trust = std::make_unique<TrustKeeper>(std::move(*registry), std::move(*loader));
+    auto trust = std::make_unique<TrustKeeper>(std::move(*registry), std::move(*plan->loader));
     auto first = trust->refresh();
     if (!first) return first.error();
-    auto tls = make_server_tls_context(*authority, effective.tls_min);
-    if (!tls) {
-        if (tls.kind() != ErrorKind::Config) return tls.error();
-        return fail(ErrorKind::Config, "CAPF certificate " + capf_path + ": " + tls.message());
-    }
-    auto where = parse_host_port(effective.listen);
+    auto where = parse_host_port(setup.config.listen);
     if (!where) return where.error();
     auto fd = listen_tcp(*where, 128);
     if (!fd) return fd.error();
@@ -378,18 +408,17 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     // The CRL: renewed here from now on; a failure stops the server only when
     // its HTTP endpoint was asked for (otherwise the CAPF still serves phones).
     auto log_crl = [&log](const std::string& line) { log << (format_utc(now_utc()) + " " + line + "\n") << std::flush; };
-    auto crl = CrlService::start(effective, options.crl_http, log_crl);
+    auto crl = CrlService::start(setup.config, options.crl_http, log_crl);
     if (!crl && !options.crl_http.empty()) return crl.error();
     if (!crl) log_crl("crl warning: not renewed by this server: " + crl.message());
 
-    auto facts = describe_certificate(authority->certificate());
-    log << format_utc(now_utc()) << " capf listening on " << effective.listen << " tls>=" << effective.tls_min
-        << " capf=" << quote_for_log(facts ? facts->subject : "?") << " mic_roots=" << mic_count
-        << " max_sessions=" << effective.max_sessions << " database=" << quote_for_log(effective.database_display())
+    const std::string described = describe_setup(setup);
+    log << format_utc(now_utc()) << " capf listening on " << setup.config.listen << " " << described
+        << " database=" << quote_for_log(setup.config.database_display()) << std::endl;
+    log << format_utc(now_utc()) << " " << *first << " (start), trust_refresh=" << setup.config.trust_refresh_s << "s"
         << std::endl;
-    log << format_utc(now_utc()) << " " << *first << " (start), trust_refresh=" << effective.trust_refresh_s << "s"
-        << std::endl;
-    Server server(effective, std::move(*authority), std::move(trust), std::move(*tls), log);
+    if (options.events != nullptr) options.events->ready("listening on " + setup.config.listen + " " + described);
+    Server server(plan->setup, std::move(trust), log);
     auto s = server.run(*fd, stop, options);
     ::close(*fd);
     log << format_utc(now_utc()) << " capf stopped" << std::endl;

@@ -5,26 +5,47 @@
 // sessions finish (aborting them after a grace period). The trusted CAPF
 // certificates (re-key proofs) are re-read from the registry every [capf]
 // trust_refresh seconds and on SIGHUP, through the same TrustLoader as RADIUS.
+// A SIGHUP also re-reads lscgate.toml, the CAPF certificate, key and chain and
+// [auth] mic_roots: new sessions use them, running ones finish with what they
+// started with; a configuration that does not load is logged and the running
+// one kept. [server] listen and the database take effect at the next start.
 
 #include "registry/config.h"
 #include "pki/result.h"
 
 #include <atomic>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
 namespace lscgate::capf {
 
+/// What a service manager is told (systemd's sd_notify(3) in `lscgate serve`):
+/// every call comes from the accepting thread.
+class ServiceEvents {
+public:
+    virtual ~ServiceEvents() = default;
+    virtual void ready(const std::string& status) = 0;  // listening, trust set loaded (READY=1)
+    virtual void reloading() = 0;                       // a SIGHUP is being handled (RELOADING=1)
+    virtual void reloaded(const std::string& status) = 0;  // done, applied or kept (READY=1)
+    virtual void alive() = 0;     // the accept loop turned (at least every 200 ms): WATCHDOG=1 when due
+    virtual void stopping() = 0;  // SIGTERM/SIGINT seen (STOPPING=1)
+};
+
 struct ServeOptions {
-    std::string listen;   // overrides [server] listen when non-empty
-    std::string tls_min;  // overrides [server] tls_min when non-empty
+    std::string listen;   // overrides [server] listen when non-empty (also after a reload)
+    std::string tls_min;  // overrides [server] tls_min when non-empty (also after a reload)
     int grace_seconds = 30;
-    // Set (by the SIGHUP handler) to re-read the trusted CAPF certificates now
-    // rather than at the next [capf] trust_refresh tick; cleared by the server.
+    // Set (by the SIGHUP handler) to reload now (configuration and trust set);
+    // cleared by the server.
     std::atomic<bool>* refresh_trust = nullptr;
     // ADDR:PORT to serve the CRL on over HTTP (/capf.crl); empty: no HTTP. The
     // CRL file is kept current either way (capf/crl_service.h).
     std::string crl_http;
+    // Reads the configuration again for a SIGHUP (the command line's database
+    // precedence included). Unset: a SIGHUP re-reads only the trust set.
+    std::function<Result<Config>()> reload_config;
+    ServiceEvents* events = nullptr;  // not owned; may be null
 };
 
 // Blocks until `stop` becomes true. Every session is logged as one line on `log`.

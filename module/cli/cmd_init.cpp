@@ -82,9 +82,11 @@ int run_init(CliContext& ctx, const InitArgs& args) {
         std::cerr << "lscgate: warning: " << weak << "\n";
     }
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    // Only a directory init creates gets 0750: an existing one keeps its owner and
+    // mode (the packaged /var/lib/lscgate is lscgate:lscgate 2770 so that
+    // FreeRADIUS's user, a member of that group, can read the registry).
+    if (std::filesystem::create_directories(dir, ec)) ::chmod(dir.c_str(), 0750);
     if (ec) return ctx.error("cannot create " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0750);
 
     const auto toml_path = dir / "lscgate.toml";
     if (auto s = write_new_config(ctx, toml_path); !s) return ctx.error(s.message());

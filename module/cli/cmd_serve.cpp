@@ -1,5 +1,6 @@
 #include "capf/server.h"
 #include "cli/commands.h"
+#include "cli/systemd_notify.h"
 
 #include <csignal>
 
@@ -26,6 +27,11 @@ int run_serve(CliContext& ctx, capf::ServeOptions options) {
     sigemptyset(&hup.sa_mask);
     sigaction(SIGHUP, &hup, nullptr);
     options.refresh_trust = &g_refresh_trust;
+    // A SIGHUP reads lscgate.toml again with the same precedence as at start
+    // (--database > LSCGATE_DATABASE > [store] database).
+    options.reload_config = [&ctx] { return ctx.config(); };
+    SystemdNotifier notifier;
+    options.events = &notifier;
     std::signal(SIGPIPE, SIG_IGN);
     if (auto s = capf::serve(*cfg, options, g_stop, std::cerr); !s) return ctx.error(s.message());
     return kExitOk;
@@ -34,7 +40,8 @@ int run_serve(CliContext& ctx, capf::ServeOptions options) {
 }  // namespace
 
 void add_serve_command(CLI::App& app, CliContext& ctx) {
-    auto* cmd = app.add_subcommand("serve", "Run the CAPF server (TCP 3804, TLS) until SIGTERM; SIGHUP re-reads the trusted CAPF certificates");
+    auto* cmd = app.add_subcommand("serve", "Run the CAPF server (TCP 3804, TLS) until SIGTERM; SIGHUP reloads lscgate.toml, the CAPF certificate and key, "
+                                      "mic_roots and the trusted CAPF certificates");
     auto options = std::make_shared<capf::ServeOptions>();
     cmd->add_option("--listen", options->listen, "ADDR:PORT, overrides [server] listen");
     cmd->add_option("--tls-min", options->tls_min, "1.0|1.2|1.3, overrides [server] tls_min")

@@ -19,6 +19,11 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
     if (fd < 0) return fail("cannot create " + tmp + ": " + std::strerror(errno));
     // open() honours the umask; force the exact mode so a key is never wider than 0600.
     ::fchmod(fd, static_cast<mode_t>(mode));
+    if (auto s = give_to_directory_owner(fd, path); !s) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return s;
+    }
     std::size_t done = 0;
     while (done < content.size()) {
         const auto n = ::write(fd, content.data() + done, content.size() - done);
@@ -41,6 +46,37 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
         return fail("cannot rename " + tmp + " to " + path.string() + ": " + why);
     }
     return {};
+}
+
+namespace {
+
+// The directory holding `file` ("." for a bare name).
+std::filesystem::path directory_of(const std::filesystem::path& file) {
+    return file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+}
+
+}  // namespace
+
+Status give_to_directory_owner(int fd, const std::filesystem::path& file) {
+    if (::geteuid() != 0) return {};
+    struct stat dir {};
+    if (::stat(directory_of(file).c_str(), &dir) != 0)
+        return fail("cannot stat the directory of " + file.string() + ": " + std::strerror(errno));
+    if (dir.st_uid == 0) return {};
+    if (::fchown(fd, dir.st_uid, dir.st_gid) != 0)
+        return fail("cannot give " + file.string() + " to the owner of its directory: " + std::strerror(errno));
+    return {};
+}
+
+Status share_new_file_with_directory_group(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return fail("cannot open " + file.string() + ": " + std::strerror(errno));
+    Status s = give_to_directory_owner(fd, file);
+    struct stat dir {};
+    if (s && ::stat(directory_of(file).c_str(), &dir) == 0 && (dir.st_mode & S_IWGRP) != 0 && ::fchmod(fd, 0660) != 0)
+        s = fail("cannot make " + file.string() + " group-writable: " + std::strerror(errno));
+    ::close(fd);
+    return s;
 }
 
 Status check_secret_file_mode(const std::filesystem::path& path) {

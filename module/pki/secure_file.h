@@ -21,6 +21,20 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
 /// ("chmod 600 FILE"); kind Config. A missing file is left to the reader.
 Status check_secret_file_mode(const std::filesystem::path& path);
 
+/// A file root creates in a directory another user owns is handed to that
+/// directory's owner and group, through `fd` (the file's open descriptor):
+/// `sudo lscgate init` in the packaged /var/lib/lscgate (owned by the service's
+/// user `lscgate`) must leave a capf.key the service can read. Nothing happens
+/// for any other user, or for a directory root owns. Errors: stat/fchown failed.
+Status give_to_directory_owner(int fd, const std::filesystem::path& file);
+
+/// The mode and owner of a new shared file: like give_to_directory_owner, and
+/// when the directory is group-writable (the packaged 2770 directory, whose
+/// group holds FreeRADIUS's user) mode 0660, else untouched. For the SQLite
+/// registry: readers of the group open it read-only but must create and remove
+/// its -wal/-shm (SQLite gives those the database file's mode and owner).
+Status share_new_file_with_directory_group(const std::filesystem::path& file);
+
 Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes = 4 * 1024 * 1024);
 
 }  // namespace lscgate

@@ -13,7 +13,10 @@ std::string default_config_text(const std::string& database) {
     // toml++ writes the string with TOML's quoting and escapes (a conninfo may hold quotes and backslashes).
     std::ostringstream quoted;
     quoted << toml::value<std::string>(database);
-    std::string text = R"(# lscgate configuration. Relative paths are relative to this directory.
+    std::string text = R"(# lscgate configuration. Relative paths are relative to the lscgate directory
+# (--dir, $LSCGATE_DIR, default /var/lib/lscgate) where this file is, or is linked
+# from (the Debian package: /var/lib/lscgate/lscgate.toml -> /etc/lscgate/lscgate.toml).
+# `lscgate serve` re-reads it on SIGHUP (systemctl reload lscgate).
 
 [capf]
 cert = "capf.crt"        # CAPF certificate presented to phones and used to sign LSCs

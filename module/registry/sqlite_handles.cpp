@@ -1,5 +1,9 @@
 #include "registry/sqlite_handles.h"
 
+#include "pki/secure_file.h"
+
+#include <filesystem>
+
 #include <iterator>
 #include <list>
 #include <mutex>
@@ -198,11 +202,19 @@ Result<SqliteDatabase> SqliteDatabase::open(const std::string& path, Mode mode, 
         case Mode::ReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
         case Mode::ReadOnly: flags |= SQLITE_OPEN_READONLY; break;
     }
+    std::error_code ec;
+    const bool created = mode == Mode::ReadWriteCreate && !std::filesystem::exists(path, ec) && !ec;
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     SqliteDatabase db(raw);
     if (rc != SQLITE_OK) {
         return fail("cannot open database " + path + ": " + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    }
+    // A new file gets its directory's owner and group (when root creates it) and
+    // 0660 in a group-writable directory, before the first write: SQLite gives the
+    // -wal/-shm it creates later the database file's mode (and, as root, owner).
+    if (created && std::filesystem::exists(path, ec)) {
+        if (auto s = share_new_file_with_directory_group(path); !s) return fail("cannot open database " + path + ": " + s.message());
     }
     sqlite3_busy_timeout(raw, busy_timeout_ms);
     sqlite3_extended_result_codes(raw, 1);
