@@ -5,6 +5,7 @@
 #include "capf/tls_context.h"
 #include "capf/tls_stream.h"
 #include "pki/certificate.h"
+#include "pki/expiry.h"
 #include "pki/issuer.h"
 #include "pki/key_strength.h"
 #include "pki/printable.h"
@@ -26,6 +27,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <system_error>
@@ -33,6 +35,9 @@
 
 namespace lscgate::capf {
 namespace {
+
+// `serve` warns when its CAPF certificate has less than this left.
+constexpr std::int64_t kCapfExpiryWarningSeconds = 60LL * 86400;
 
 std::string peer_name(const sockaddr_storage& addr) {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -166,8 +171,9 @@ private:
 class Server {
 public:
     Server(const Config& config, CapfAuthority authority, std::unique_ptr<TrustKeeper> trust, SslCtxPtr tls,
-           std::ostream& log)
-        : config_(config),
+           std::ostream& log, std::optional<CertificateFacts> capf_facts)
+        : capf_facts_(std::move(capf_facts)),
+          config_(config),
           authority_(std::move(authority)),
           tls_(std::move(tls)),
           log_(log),
@@ -180,7 +186,11 @@ private:
     void handle(int fd, std::string peer);
     void log_line(const std::string& line);
     void refresh_trust(const char* why);
+    void remind_capf_expiry();
 
+    // The CAPF certificate this server presents, for the expiry reminder.
+    std::optional<CertificateFacts> capf_facts_;
+    ExpiryReminder capf_reminder_{kCapfExpiryWarningSeconds};
     const Config& config_;
     CapfAuthority authority_;
     SslCtxPtr tls_;
@@ -270,11 +280,19 @@ void Server::refresh_trust(const char* why) {
     else if (!r->empty()) log_line(*r + " (" + why + ")");
 }
 
+// At start and then once a day while the CAPF certificate is within 60 days of
+// its notAfter (issue 10 item 6): a rotation takes that long to reach every phone.
+void Server::remind_capf_expiry() {
+    if (!capf_facts_) return;
+    if (auto warning = capf_reminder_.due(*capf_facts_, now_utc())) log_line("capf warning: " + *warning);
+}
+
 Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {
     const int grace_seconds = options.grace_seconds;
     const auto interval = std::chrono::seconds(config_.trust_refresh_s);
     auto next_refresh = Clock::now() + interval;
     while (!stop.load()) {
+        remind_capf_expiry();
         if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {
             refresh_trust("SIGHUP");
         } else if (interval.count() > 0 && Clock::now() >= next_refresh) {
@@ -379,7 +397,8 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
         << std::endl;
     log << format_utc(now_utc()) << " " << *first << " (start), trust_refresh=" << effective.trust_refresh_s << "s"
         << std::endl;
-    Server server(effective, std::move(*authority), std::move(trust), std::move(*tls), log);
+    Server server(effective, std::move(*authority), std::move(trust), std::move(*tls), log,
+                  facts ? std::optional<CertificateFacts>(*facts) : std::nullopt);
     auto s = server.run(*fd, stop, options);
     ::close(*fd);
     log << format_utc(now_utc()) << " capf stopped" << std::endl;

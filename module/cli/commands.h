@@ -18,5 +18,7 @@ void add_phone_command(CLI::App& app, CliContext& ctx);
 void add_audit_command(CLI::App& app, CliContext& ctx);
 void add_revoke_command(CLI::App& app, CliContext& ctx);
 void add_registry_command(CLI::App& app, CliContext& ctx);
+// `check`: the expiry monitoring plugin (cmd_check.cpp).
+void add_check_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace lscgate::cli
