@@ -89,7 +89,11 @@ Result<DeviceBatch> resolve_batch(const CliContext& ctx, Store& store, const Bul
     auto batch = o.from.empty() ? batch_from_names(o.names) : batch_from_file(o.from);
     if (!batch) return batch;
     for (const auto& note : batch->duplicate_notes()) std::cerr << "lscgate: note: " << note << "\n";
-    if (auto s = check_registered(store, *batch, rule); !s) return s.error();
+    // From a file, the registry is asked first so that an unknown (or, for add,
+    // an existing) device is named with its line; names from the command line
+    // are checked by the Store's bulk writes themselves (no second lookup each).
+    if (!o.from.empty())
+        if (auto s = check_registered(store, *batch, rule); !s) return s.error();
     return batch;
 }
 

@@ -31,7 +31,7 @@ int run_add(CliContext& ctx, const BulkOptions& bulk, const std::string& model, 
         devices.push_back({d.name, d.model.empty() ? model : d.model, d.description.empty() ? description : d.description});
     if (bulk.dry_run) {
         for (const auto& d : devices)
-            std::cout << "would add " << d.name << (d.model.empty() ? "" : " model=" + d.model)
+            std::cout << "would add " << d.name << (d.model.empty() ? "" : " model=" + quote_for_log(d.model))
                       << (d.description.empty() ? "" : " description=" + quote_for_log(d.description)) << "\n";
         std::cerr << "lscgate: dry run: " << devices.size() << " device(s); nothing was added\n";
         return kExitOk;
@@ -76,9 +76,12 @@ int run_list(CliContext& ctx) {
             json.add(j);
             return {};
         }
-        std::printf("%-20s %-12s %-22s %-12s %s\n", d.name.c_str(), d.model.empty() ? "-" : d.model.c_str(),
+        // Model and description may come from a BAT file: escaped, so a control
+        // character cannot rewrite the terminal or split the row.
+        std::printf("%-20s %-12s %-22s %-12s %s\n", d.name.c_str(), d.model.empty() ? "-" : escape_nonprintable(d.model).c_str(),
                     lsc->has_value() ? format_utc((*lsc)->facts.not_after).c_str() : "no LSC",
-                    op->has_value() ? std::string(to_string((*op)->request.kind)).c_str() : "-", d.description.c_str());
+                    op->has_value() ? std::string(to_string((*op)->request.kind)).c_str() : "-",
+                    escape_nonprintable(d.description).c_str());
         return {};
     });
     if (!walked) return ctx.error(walked.message());
@@ -122,8 +125,9 @@ int run_show(CliContext& ctx, const std::string& raw) {
         return kExitOk;
     }
     const Device& dev = **d;
-    std::cout << dev.name << "\n  model        " << (dev.model.empty() ? "-" : dev.model) << "\n  description  "
-              << (dev.description.empty() ? "-" : dev.description) << "\n  added        " << format_utc(dev.created_at)
+    std::cout << dev.name << "\n  model        " << (dev.model.empty() ? "-" : escape_nonprintable(dev.model))
+              << "\n  description  " << (dev.description.empty() ? "-" : escape_nonprintable(dev.description))
+              << "\n  added        " << format_utc(dev.created_at)
               << "\n  auth failures " << dev.auth_failures;
     if (dev.locked_until && *dev.locked_until > now_utc()) std::cout << " (locked until " << format_utc(*dev.locked_until) << ")";
     std::cout << "\noperations:\n";

@@ -23,7 +23,12 @@ expect_eq "$(count "SELECT model||'|'||description FROM devices WHERE name='SEP0
     'Cisco 8841|Lobby, ground floor "A"' "Device Type and a quoted Description with a comma and doubled quotes"
 expect_eq "$(count "SELECT count(*) FROM devices WHERE description='Two'||char(13,10)||'lines'")" 1 \
     "a quoted line break is kept in the description"
+expect_contains "$(adm device list)" 'SEP001100000002      Cisco 8845   no LSC                 -            Two\r\nlines' \
+    "device list shows it escaped, on the device's own row"
 expect_eq "$(count "SELECT count(*) FROM devices")" 3 "three devices, the lower-case sep… name normalised"
+expect_rc 1 "the same export again" -- adm device add --from "$WORK/export.csv"
+expect_contains "$OUT" "export.csv:2: device SEP001100000001 already exists (nothing was added)" \
+    "an already registered device is named with its line"
 
 # ---- the rules: empty, header-only, blank-only; duplicates; bad line 537 ------
 : >"$WORK/empty.txt"
