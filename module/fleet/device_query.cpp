@@ -218,6 +218,7 @@ Result<std::vector<BatchDevice>> select_devices(Store& store, const DeviceQuery&
         return {};
     });
     if (!walked) return walked.error();
+    if (out.empty() && query.terms.empty()) return fail(ErrorKind::Input, "the registry has no devices");
     if (out.empty()) return fail(ErrorKind::Input, "no device matches " + query.describe());
     return out;
 }

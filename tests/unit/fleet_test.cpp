@@ -176,6 +176,7 @@ TEST_P(FleetOnBackends, SeenMicUsesTheNewestLastSeenOfAnyNode) {
 }
 
 TEST_P(FleetOnBackends, AnEmptySelectionIsAnErrorAndNoTermsMeanAll) {
+    EXPECT_EQ(select({}, now), (Names{"error: the registry has no devices"})) << "--all on an empty registry";
     make_fleet();
     EXPECT_EQ(select({"model=CP-7975"}, now), (Names{"error: no device matches model=CP-7975"}));
     EXPECT_EQ(select({"model=CP-8841", "lsc=revoked"}, now),
