@@ -3,7 +3,9 @@
 // A batch of devices for one bulk command (`device add`, `op install|fetch|
 // delete|cancel`): from a file (device_input.h), from names on the command line,
 // or from a query (device_query.h). Names are normalised as CUCM stores them
-// (registry/device_name.h: "sep0011…" is SEP0011…), each acted on once.
+// (registry/device_name.h: "sep0011…" is SEP0011…), each acted on once and a
+// repeat said so on stderr: a second generated authentication string would
+// silently replace the first, a second add would fail.
 
 #include "fleet/device_input.h"
 #include "pki/result.h"
