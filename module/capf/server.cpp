@@ -7,6 +7,9 @@
 #include "capf/session.h"
 #include "capf/tls_stream.h"
 #include "pki/certificate.h"
+#include "pki/expiry.h"
+#include "pki/issuer.h"
+#include "pki/key_strength.h"
 #include "pki/printable.h"
 #include "registry/store.h"
 #include "registry/registry_files.h"
@@ -26,6 +29,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <system_error>
@@ -33,6 +37,9 @@
 
 namespace lscgate::capf {
 namespace {
+
+// `serve` warns when its CAPF certificate has less than this left.
+constexpr std::int64_t kCapfExpiryWarningSeconds = 60LL * 86400;
 
 std::string peer_name(const sockaddr_storage& addr) {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -202,6 +209,8 @@ private:
     // Replaced whole by a reload; each session keeps the one it started with.
     mutable std::mutex setup_mutex_;
     std::shared_ptr<const ServingSetup> setup_;
+    void remind_capf_expiry();
+    ExpiryReminder capf_reminder_{kCapfExpiryWarningSeconds};
     std::ostream& log_;
     std::mutex mutex_;
     std::condition_variable idle_;
@@ -325,10 +334,20 @@ void Server::reload(const ServeOptions& options) {
     if (options.events != nullptr) options.events->reloaded(outcome);
 }
 
+// At start and then once a day while the CAPF certificate is within 60 days of
+// its notAfter (issue 10 item 6): a rotation takes that long to reach every phone.
+void Server::remind_capf_expiry() {
+    // The certificate of the running setup: a SIGHUP may have rotated it.
+    auto facts = describe_certificate(setup()->authority.certificate());
+    if (!facts) return;
+    if (auto warning = capf_reminder_.due(*facts, now_utc())) log_line("capf warning: " + *warning);
+}
+
 Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {
     const int grace_seconds = options.grace_seconds;
     auto next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
     while (!stop.load()) {
+        remind_capf_expiry();
         if (options.events != nullptr) options.events->alive();
         const auto interval = std::chrono::seconds(setup()->config.trust_refresh_s);
         if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {

@@ -35,8 +35,4 @@ std::string actor_name() {
     return "cli:uid" + std::to_string(::geteuid());
 }
 
-void report_duplicate_names(const std::vector<std::string>& duplicates) {
-    for (const auto& name : duplicates) std::cerr << "lscgate: note: " << name << " was given more than once; acting on it once\n";
-}
-
 }  // namespace lscgate::cli

@@ -40,9 +40,4 @@ struct CliContext {
 
 std::string actor_name();  // who is running the command, for the audit trail
 
-// A device name given more than once in one command (after normalisation) is
-// acted on once and said so once on stderr: a second generated authentication
-// string would silently replace the first, a second add would fail.
-void report_duplicate_names(const std::vector<std::string>& duplicates);
-
 }  // namespace lscgate::cli

@@ -1,5 +1,7 @@
+#include "cli/bulk_source.h"
 #include "cli/commands.h"
 #include "cli/json_array_writer.h"
+#include "pki/printable.h"
 #include "registry/device_name.h"
 
 namespace lscgate::cli {
@@ -16,17 +18,27 @@ nlohmann::json device_json(const Device& d) {
     return j;
 }
 
-int run_add(CliContext& ctx, const std::vector<std::string>& names, const std::string& model, const std::string& description) {
+int run_add(CliContext& ctx, const BulkOptions& bulk, const std::string& model, const std::string& description) {
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
-    // Validate every name before adding any, so a typo in a list adds nothing.
-    auto list = normalize_device_names(names);
-    if (!list) return ctx.error(list.message());
-    report_duplicate_names(list->duplicates);
-    const std::vector<std::string>& normalized = list->names;
+    // Every name is checked (and, from a file, located by its line) before any is added.
+    auto batch = resolve_batch(ctx, *store, bulk, Registered::MustNotExist, {}, now_utc());
+    if (!batch) return ctx.error(batch.message() + " (nothing was added)");
+    // A row's own Device Type / Description (a BAT export) wins over --model / --description.
+    std::vector<Store::NewDevice> devices;
+    devices.reserve(batch->devices.size());
+    for (const auto& d : batch->devices)
+        devices.push_back({d.name, d.model.empty() ? model : d.model, d.description.empty() ? description : d.description});
+    if (bulk.dry_run) {
+        for (const auto& d : devices)
+            std::cout << "would add " << d.name << (d.model.empty() ? "" : " model=" + quote_for_log(d.model))
+                      << (d.description.empty() ? "" : " description=" + quote_for_log(d.description)) << "\n";
+        std::cerr << "lscgate: dry run: " << devices.size() << " device(s); nothing was added\n";
+        return kExitOk;
+    }
     // Added in transactions of kBulkChunkRows, so a long list never holds the
     // writer lock for seconds (the CAPF server would time out recording an LSC).
-    auto result = store->add_devices(normalized, model, description, actor_name());
+    auto result = store->add_devices(devices, actor_name());
     if (ctx.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& d : result.done) out.push_back(device_json(d));
@@ -35,7 +47,7 @@ int run_add(CliContext& ctx, const std::vector<std::string>& names, const std::s
         for (const auto& d : result.done) std::cout << "added " << d.name << "\n";
     }
     if (result.error) {
-        const std::size_t left = normalized.size() - result.done.size();
+        const std::size_t left = devices.size() - result.done.size();
         return ctx.error(result.error->message + (result.done.empty() ? " (nothing was added)"
                                                                        : " (" + std::to_string(result.done.size()) +
                                                                              " added as shown, " + std::to_string(left) +
@@ -64,9 +76,12 @@ int run_list(CliContext& ctx) {
             json.add(j);
             return {};
         }
-        std::printf("%-20s %-12s %-22s %-12s %s\n", d.name.c_str(), d.model.empty() ? "-" : d.model.c_str(),
+        // Model and description may come from a BAT file: escaped, so a control
+        // character cannot rewrite the terminal or split the row.
+        std::printf("%-20s %-12s %-22s %-12s %s\n", d.name.c_str(), d.model.empty() ? "-" : escape_nonprintable(d.model).c_str(),
                     lsc->has_value() ? format_utc((*lsc)->facts.not_after).c_str() : "no LSC",
-                    op->has_value() ? std::string(to_string((*op)->request.kind)).c_str() : "-", d.description.c_str());
+                    op->has_value() ? std::string(to_string((*op)->request.kind)).c_str() : "-",
+                    escape_nonprintable(d.description).c_str());
         return {};
     });
     if (!walked) return ctx.error(walked.message());
@@ -110,8 +125,9 @@ int run_show(CliContext& ctx, const std::string& raw) {
         return kExitOk;
     }
     const Device& dev = **d;
-    std::cout << dev.name << "\n  model        " << (dev.model.empty() ? "-" : dev.model) << "\n  description  "
-              << (dev.description.empty() ? "-" : dev.description) << "\n  added        " << format_utc(dev.created_at)
+    std::cout << dev.name << "\n  model        " << (dev.model.empty() ? "-" : escape_nonprintable(dev.model))
+              << "\n  description  " << (dev.description.empty() ? "-" : escape_nonprintable(dev.description))
+              << "\n  added        " << format_utc(dev.created_at)
               << "\n  auth failures " << dev.auth_failures;
     if (dev.locked_until && *dev.locked_until > now_utc()) std::cout << " (locked until " << format_utc(*dev.locked_until) << ")";
     std::cout << "\noperations:\n";
@@ -130,19 +146,24 @@ int run_show(CliContext& ctx, const std::string& raw) {
     return kExitOk;
 }
 
-int run_remove(CliContext& ctx, const std::vector<std::string>& names) {
-    auto list = normalize_device_names(names);
-    if (!list) return ctx.error(list.message());
-    report_duplicate_names(list->duplicates);
+int run_remove(CliContext& ctx, const BulkOptions& bulk) {
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
+    auto batch = resolve_batch(ctx, *store, bulk, Registered::MustExist, {}, now_utc());
+    if (!batch) return ctx.error(batch.message() + " (nothing was removed)");
+    if (bulk.dry_run) {
+        for (const auto& d : batch->devices) std::cout << "would remove " << d.name << "\n";
+        std::cerr << "lscgate: dry run: " << batch->devices.size() << " device(s); nothing was removed\n";
+        return kExitOk;
+    }
     // All or nothing, like add: one unknown name removes none.
     auto tx = store->transaction();
     if (!tx) return ctx.error(tx.message());
-    for (const auto& name : list->names)
-        if (auto s = store->remove_device(name, actor_name()); !s) return ctx.error(s.message() + " (nothing was removed)");
+    for (const auto& d : batch->devices)
+        if (auto s = store->remove_device(d.name, actor_name()); !s)
+            return ctx.error(batch->where(d) + s.message() + " (nothing was removed)");
     if (auto s = tx->commit(); !s) return ctx.error(s.message());
-    for (const auto& name : list->names) std::cout << "removed " << name << " (its certificates stay in the registry)\n";
+    for (const auto& d : batch->devices) std::cout << "removed " << d.name << " (its certificates stay in the registry)\n";
     return kExitOk;
 }
 
@@ -152,15 +173,15 @@ void add_device_command(CLI::App& app, CliContext& ctx) {
     auto* device = app.add_subcommand("device", "Phones known to the CAPF");
     device->require_subcommand(1);
 
-    auto names = std::make_shared<std::vector<std::string>>();
+    auto add_args = std::make_shared<BulkOptions>();
     auto model = std::make_shared<std::string>();
     auto description = std::make_shared<std::string>();
     auto* add = device->add_subcommand("add", "Add one or more devices (SEP + MAC)");
-    add->add_option("NAME", *names, "device names, e.g. SEP001122334455")->required();
-    add->add_option("--model", *model, "phone model, e.g. CP-8841");
-    add->add_option("--description", *description, "free text");
+    add_bulk_options(*add, *add_args, false);
+    add->add_option("--model", *model, "phone model, e.g. CP-8841 (a file's Device Type column wins)");
+    add->add_option("--description", *description, "free text (a file's Description column wins)");
     add->add_flag("--json", ctx.json, "print as JSON");
-    add->callback([&ctx, names, model, description] { ctx.exit_code = run_add(ctx, *names, *model, *description); });
+    add->callback([&ctx, add_args, model, description] { ctx.exit_code = run_add(ctx, *add_args, *model, *description); });
 
     auto* list = device->add_subcommand("list", "List devices with their LSC and pending operation");
     list->add_flag("--json", ctx.json, "print as JSON");
@@ -172,10 +193,10 @@ void add_device_command(CLI::App& app, CliContext& ctx) {
     show->add_flag("--json", ctx.json, "print as JSON");
     show->callback([&ctx, show_name] { ctx.exit_code = run_show(ctx, *show_name); });
 
-    auto remove_names = std::make_shared<std::vector<std::string>>();
+    auto remove_args = std::make_shared<BulkOptions>();
     auto* remove = device->add_subcommand("remove", "Remove devices (their certificates stay recorded)");
-    remove->add_option("NAME", *remove_names, "device names")->required();
-    remove->callback([&ctx, remove_names] { ctx.exit_code = run_remove(ctx, *remove_names); });
+    add_bulk_options(*remove, *remove_args, true);
+    remove->callback([&ctx, remove_args] { ctx.exit_code = run_remove(ctx, *remove_args); });
 
     add_device_seen_command(*device, ctx);
 }

@@ -1,3 +1,4 @@
+#include "cli/bulk_source.h"
 #include "cli/commands.h"
 #include "cli/json_array_writer.h"
 #include "pki/auth_secret.h"
@@ -12,7 +13,7 @@ namespace lscgate::cli {
 namespace {
 
 struct OpArgs {
-    std::vector<std::string> names;
+    BulkOptions bulk;
     std::string auth = "null";
     std::string key = "rsa:2048";
     std::string by;
@@ -69,6 +70,28 @@ void print_scheduled(CliContext& ctx, OperationKind kind, const OperationRequest
         }
 }
 
+// --dry-run: what would be scheduled, nothing written (no string generated either).
+void print_would_schedule(CliContext& ctx, OperationKind kind, const OperationRequest& req, const DeviceBatch& batch) {
+    const auto by = req.completes_by ? nlohmann::json(format_utc(*req.completes_by)) : nlohmann::json(nullptr);
+    if (ctx.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& d : batch.devices)
+            out.push_back({{"device", d.name},
+                           {"operation", std::string(to_string(kind))},
+                           {"auth", std::string(to_string(req.auth_mode))},
+                           {"key", req.key.to_string()},
+                           {"completes_by", by},
+                           {"dry_run", true}});
+        ctx.print_json(out);
+    } else {
+        for (const auto& d : batch.devices)
+            std::cout << "would schedule " << to_string(kind) << " for " << d.name << ": auth=" << to_string(req.auth_mode)
+                      << " key=" << req.key.to_string()
+                      << (req.completes_by ? " completes-by=" + format_utc(*req.completes_by) : "") << "\n";
+    }
+    std::cerr << "lscgate: dry run: " << batch.devices.size() << " device(s); nothing was scheduled\n";
+}
+
 int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     OperationRequest req;
     req.kind = kind;
@@ -103,10 +126,17 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
         if (*by <= now_utc()) return ctx.error("--by " + escape_nonprintable(args.by) + " is in the past");
         req.completes_by = *by;
     }
-    auto list = normalize_device_names(args.names);
-    if (!list) return ctx.error(list.message());
-    report_duplicate_names(list->duplicates);
-    const std::vector<std::string>& names = list->names;
+    auto store = ctx.store();
+    if (!store) return ctx.error(store.message());
+    auto batch = resolve_batch(ctx, *store, args.bulk, Registered::MustExist, {}, now_utc());
+    if (!batch) return ctx.error(batch.message() + " (nothing was scheduled)");
+    if (args.bulk.dry_run) {
+        print_would_schedule(ctx, kind, req, *batch);
+        return kExitOk;
+    }
+    std::vector<std::string> names;
+    names.reserve(batch->devices.size());
+    for (const auto& d : batch->devices) names.push_back(d.name);
     // Secrets are generated and hashed (PBKDF2, slow on purpose) before any write:
     // the store then schedules in short transactions of kBulkChunkRows.
     std::vector<std::pair<std::string, OperationRequest>> items;
@@ -123,8 +153,6 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
         items.emplace_back(name, std::move(r));
         digits_of.push_back(generate ? digits : "");
     }
-    auto store = ctx.store();
-    if (!store) return ctx.error(store.message());
     auto result = store->schedule_operations(items, actor_name());
     // What was committed is shown even after an error: a generated string is shown only here.
     print_scheduled(ctx, kind, req, result.done, digits_of, generate);
@@ -142,19 +170,25 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     return kExitOk;
 }
 
-int run_cancel(CliContext& ctx, const std::vector<std::string>& raw_names) {
-    auto list = normalize_device_names(raw_names);
-    if (!list) return ctx.error(list.message());
-    report_duplicate_names(list->duplicates);
+int run_cancel(CliContext& ctx, const BulkOptions& bulk) {
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
+    // A query selects only devices with an open operation: "cancel what is pending for these phones".
+    auto batch = resolve_batch(ctx, *store, bulk, Registered::MustExist, {"op=pending"}, now_utc());
+    if (!batch) return ctx.error(batch.message() + " (nothing was cancelled)");
+    if (bulk.dry_run) {
+        for (const auto& d : batch->devices) std::cout << "would cancel the pending operation of " << d.name << "\n";
+        std::cerr << "lscgate: dry run: " << batch->devices.size() << " device(s); nothing was cancelled\n";
+        return kExitOk;
+    }
     // All or nothing, like scheduling: one unknown name cancels none.
     auto tx = store->transaction();
     if (!tx) return ctx.error(tx.message());
-    for (const auto& name : list->names)
-        if (auto s = store->cancel_operation(name, actor_name()); !s) return ctx.error(s.message() + " (nothing was cancelled)");
+    for (const auto& d : batch->devices)
+        if (auto s = store->cancel_operation(d.name, actor_name()); !s)
+            return ctx.error(batch->where(d) + s.message() + " (nothing was cancelled)");
     if (auto s = tx->commit(); !s) return ctx.error(s.message());
-    for (const auto& name : list->names) std::cout << "cancelled the pending operation of " << name << "\n";
+    for (const auto& d : batch->devices) std::cout << "cancelled the pending operation of " << d.name << "\n";
     return kExitOk;
 }
 
@@ -208,7 +242,7 @@ int run_list(CliContext& ctx, bool all, const std::string& device) {
 void add_schedule(CLI::App& op, CliContext& ctx, const char* name, OperationKind kind, const char* help) {
     auto args = std::make_shared<OpArgs>();
     auto* cmd = op.add_subcommand(name, help);
-    cmd->add_option("NAME", args->names, "device names")->required();
+    add_bulk_options(*cmd, args->bulk, true);
     cmd->add_option("--auth", args->auth,
                     "null | string (generate) | string:DIGITS | lsc | mic | lsc-or-mic | mic-or-lsc")
         ->capture_default_str();
@@ -230,10 +264,10 @@ void add_op_command(CLI::App& app, CliContext& ctx) {
     add_schedule(*op, ctx, "fetch", OperationKind::Fetch, "Troubleshoot: fetch the phone's certificate");
     add_schedule(*op, ctx, "delete", OperationKind::Delete, "Delete the phone's LSC");
 
-    auto cancel_names = std::make_shared<std::vector<std::string>>();
+    auto cancel_args = std::make_shared<BulkOptions>();
     auto* cancel = op->add_subcommand("cancel", "Cancel the pending operation of devices");
-    cancel->add_option("NAME", *cancel_names, "device names")->required();
-    cancel->callback([&ctx, cancel_names] { ctx.exit_code = run_cancel(ctx, *cancel_names); });
+    add_bulk_options(*cancel, *cancel_args, true);
+    cancel->callback([&ctx, cancel_args] { ctx.exit_code = run_cancel(ctx, *cancel_args); });
 
     auto all = std::make_shared<bool>(false);
     auto device = std::make_shared<std::string>();

@@ -38,5 +38,7 @@ struct CrlSummary {
 /// registry, signed with the CAPF key (cmd_crl.cpp). Errors: config, CAPF key,
 /// registry, file system.
 Result<CrlSummary> renew_crl(CliContext& ctx, bool force);
+// `check`: the expiry monitoring plugin (cmd_check.cpp).
+void add_check_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace lscgate::cli

@@ -30,11 +30,15 @@ int main(int argc, char** argv) {
     add_itl_command(app, ctx);
     add_doctor_command(app, ctx);
     add_crl_command(app, ctx);
+    add_check_command(app, ctx);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int rc = app.exit(e);
+        // `check` is run by monitoring systems, for which 1 means WARNING: a usage
+        // error there is UNKNOWN (3), as the monitoring-plugin guidelines say.
+        if (rc != 0 && app.get_subcommand("check")->parsed()) return 3;
         return rc == 0 ? 0 : kExitError;
     }
     return ctx.exit_code;

@@ -85,6 +85,15 @@ public:
     BulkResult<Device> add_devices(const std::vector<std::string>& names, const std::string& model,
                                    const std::string& description, const std::string& actor,
                                    std::size_t chunk = kBulkChunkRows);
+    /// The same, each device with its own model and description (a BAT export's
+    /// Device Type and Description columns).
+    struct NewDevice {
+        std::string name;
+        std::string model;
+        std::string description;
+    };
+    BulkResult<Device> add_devices(const std::vector<NewDevice>& devices, const std::string& actor,
+                                   std::size_t chunk = kBulkChunkRows);
 
     // Operations. Scheduling replaces (cancels) any operation still open for the device.
     Result<Operation> schedule_operation(const std::string& device, const OperationRequest& request,

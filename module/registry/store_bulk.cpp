@@ -47,30 +47,37 @@ std::optional<Error> in_chunks(Store& store, std::size_t n, std::size_t chunk, W
 
 BulkResult<Device> Store::add_devices(const std::vector<std::string>& names, const std::string& model,
                                       const std::string& description, const std::string& actor, std::size_t chunk) {
+    std::vector<NewDevice> devices;
+    devices.reserve(names.size());
+    for (const auto& name : names) devices.push_back({name, model, description});
+    return add_devices(devices, actor, chunk);
+}
+
+BulkResult<Device> Store::add_devices(const std::vector<NewDevice>& devices, const std::string& actor, std::size_t chunk) {
     BulkResult<Device> out;
     // Checked before anything is written, outside any write transaction (WAL
     // readers never block the writer): the common mistakes add nothing.
     std::unordered_set<std::string> seen;
-    for (const auto& name : names) {
-        if (!seen.insert(name).second) {
-            out.error = fail(ErrorKind::Input, "device " + name + " is listed twice");
+    for (const auto& d : devices) {
+        if (!seen.insert(d.name).second) {
+            out.error = fail(ErrorKind::Input, "device " + d.name + " is listed twice");
             return out;
         }
-        auto existing = find_device(name);
+        auto existing = find_device(d.name);
         if (!existing) {
             out.error = existing.error();
             return out;
         }
         if (existing->has_value()) {
-            out.error = fail(ErrorKind::Input, "device " + name + " already exists");
+            out.error = fail(ErrorKind::Input, "device " + d.name + " already exists");
             return out;
         }
     }
-    std::vector<Device> added(names.size());
+    std::vector<Device> added(devices.size());
     out.error = in_chunks(
-        *this, names.size(), chunk,
+        *this, devices.size(), chunk,
         [&](std::size_t i) -> Status {
-            auto d = add_device(names[i], model, description, actor);
+            auto d = add_device(devices[i].name, devices[i].model, devices[i].description, actor);
             if (!d) return d.error();
             added[i] = std::move(*d);
             return {};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dependency direction of module/ (issue 8): pki <- registry <- decide,
-# capf -> registry (not decide), freeradius -> decide. The linker refuses a
+# capf -> registry (not decide), freeradius -> decide, fleet -> registry. The linker refuses a
 # missing library, but a header-only include would slip through: this check
 # greps the includes. Prints each offending line and fails if there is one.
 set -u
@@ -15,11 +15,12 @@ refuse() {  # refuse DIR PATTERN WHY
         bad=1
     fi
 }
-refuse pki 'registry|decide|capf|cli|freeradius' 'pki is the bottom layer: OpenSSL only'
-refuse registry 'decide|capf|cli|freeradius' 'registry depends on pki only'
-refuse decide 'capf|cli' 'decide depends on registry and pki'
-refuse capf 'decide|cli|freeradius' 'the CAPF server depends on registry and pki'
-refuse itl 'registry|decide|capf|cli|freeradius' 'ITL/CTL files depend on pki only'
+refuse pki 'registry|decide|capf|cli|freeradius|fleet' 'pki is the bottom layer: OpenSSL only'
+refuse registry 'decide|capf|cli|freeradius|fleet' 'registry depends on pki only'
+refuse decide 'capf|cli|fleet' 'decide depends on registry and pki'
+refuse capf 'decide|cli|freeradius|fleet' 'the CAPF server depends on registry and pki'
+refuse itl 'registry|decide|capf|cli|freeradius|fleet' 'ITL/CTL files depend on pki only'
+refuse fleet 'decide|capf|cli|freeradius' 'fleet operations depend on registry and pki'
 [ -d module/core ] && { echo "layout: module/core is gone (split into pki, registry, decide)"; bad=1; }
-[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; itl -> pki; freeradius -> decide: ok"
+[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; itl -> pki; fleet -> registry; freeradius -> decide: ok"
 exit "$bad"

@@ -1,0 +1,79 @@
+#include "fleet/device_batch.h"
+
+#include "pki/printable.h"
+#include "registry/device_name.h"
+
+#include <unordered_map>
+
+namespace lscgate {
+namespace {
+
+// Adds `d` unless its name is already in `batch`; a repeat is recorded as a duplicate.
+void add_once(DeviceBatch& batch, std::unordered_map<std::string, std::size_t>& index,
+              std::unordered_map<std::string, std::size_t>& dup_index, BatchDevice d) {
+    auto [it, fresh] = index.emplace(d.name, batch.devices.size());
+    if (fresh) {
+        batch.devices.push_back(std::move(d));
+        return;
+    }
+    auto [dit, first_repeat] = dup_index.emplace(d.name, batch.duplicates.size());
+    if (first_repeat) {
+        DuplicateDevice dup{d.name, {}};
+        if (batch.devices[it->second].line != 0) dup.lines.push_back(batch.devices[it->second].line);
+        batch.duplicates.push_back(std::move(dup));
+    }
+    if (d.line != 0) batch.duplicates[dit->second].lines.push_back(d.line);
+}
+
+std::string join_lines(const std::vector<std::size_t>& lines) {
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i > 0) out += i + 1 == lines.size() ? " and " : ", ";
+        out += std::to_string(lines[i]);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string DeviceBatch::where(const BatchDevice& d) const {
+    if (d.line == 0) return "";
+    return source + ":" + std::to_string(d.line) + ": ";
+}
+
+std::vector<std::string> DeviceBatch::duplicate_notes() const {
+    std::vector<std::string> out;
+    for (const auto& d : duplicates) {
+        if (d.lines.empty()) out.push_back(d.name + " was given more than once; acting on it once");
+        else out.push_back(d.name + " is listed on lines " + join_lines(d.lines) + " of " + source + "; acting on it once");
+    }
+    return out;
+}
+
+Result<DeviceBatch> batch_from_input(const DeviceInput& input, const std::string& source) {
+    DeviceBatch batch;
+    batch.source = source;
+    std::unordered_map<std::string, std::size_t> index, dup_index;
+    for (const auto& row : input.rows) {
+        auto name = normalize_device_name(row.name);
+        if (!name) return fail(ErrorKind::Input, source + ":" + std::to_string(row.line) + ": " + name.message());
+        add_once(batch, index, dup_index, BatchDevice{*name, row.line, row.model, row.description});
+    }
+    if (batch.devices.empty())
+        return fail(ErrorKind::Input, source + ": no devices in input");
+    return batch;
+}
+
+Result<DeviceBatch> batch_from_names(const std::vector<std::string>& names) {
+    DeviceBatch batch;
+    std::unordered_map<std::string, std::size_t> index, dup_index;
+    for (const auto& raw : names) {
+        auto name = normalize_device_name(raw);
+        if (!name) return name.error();
+        add_once(batch, index, dup_index, BatchDevice{*name, 0, "", ""});
+    }
+    if (batch.devices.empty()) return fail(ErrorKind::Input, "no devices given");
+    return batch;
+}
+
+}  // namespace lscgate

@@ -1,0 +1,54 @@
+#pragma once
+
+// A batch of devices for one bulk command (`device add`, `op install|fetch|
+// delete|cancel`): from a file (device_input.h), from names on the command line,
+// or from a query (device_query.h). Names are normalised as CUCM stores them
+// (registry/device_name.h: "sep0011…" is SEP0011…), each acted on once and a
+// repeat said so on stderr: a second generated authentication string would
+// silently replace the first, a second add would fail.
+
+#include "fleet/device_input.h"
+#include "pki/result.h"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace lscgate {
+
+/// One device of a batch. `line` is 0 when it did not come from a file.
+struct BatchDevice {
+    std::string name;  ///< normalised
+    std::size_t line = 0;
+    std::string model;
+    std::string description;
+};
+
+/// A name that appeared more than once (after normalisation) and the lines it was on.
+struct DuplicateDevice {
+    std::string name;
+    std::vector<std::size_t> lines;  ///< every line, first one first (empty for command-line names)
+};
+
+struct DeviceBatch {
+    std::string source;  ///< "FILE", "standard input" or "" (command line): prefixes messages
+    std::vector<BatchDevice> devices;  ///< each name once, first occurrence kept, in input order
+    std::vector<DuplicateDevice> duplicates;
+
+    /// "devices.csv:537: " for a device of a file, "" otherwise: the start of a
+    /// message about `d`.
+    std::string where(const BatchDevice& d) const;
+    /// One note per duplicate, e.g. "SEP0011… is listed on lines 3 and 17; acting on it once".
+    std::vector<std::string> duplicate_notes() const;
+};
+
+/// Checks and normalises every row of `input` (read from `source`). Refuses the
+/// whole batch (kind Input), naming the file and line, at the first invalid name;
+/// refuses an input without any device row: "SOURCE: no devices in input" — an
+/// empty selection never means "every device".
+Result<DeviceBatch> batch_from_input(const DeviceInput& input, const std::string& source);
+
+/// The same rules for names given on the command line (no lines).
+Result<DeviceBatch> batch_from_names(const std::vector<std::string>& names);
+
+}  // namespace lscgate
