@@ -177,6 +177,19 @@ not_after=$(openssl x509 -noout -enddate -in "$WORK/phones/$B.lsc.pem" | cut -d=
 days=$(( ($(date -d "$not_after" +%s) - $(date +%s) + 43200) / 86400 ))  # rounded to whole days
 expect_eq "$days" 30 "$B's LSC follows the reloaded lsc_days = 30"
 
+# ---- the daily check, as lscgate-check.service runs it ---------------------------------------
+CHECK_UNIT=/lib/systemd/system/lscgate-check.service
+# (enabled = linked into timers.target.wants, as systemctl enable does; deb-systemd-helper
+# itself refuses to run outside a maintainer script)
+expect_rc 0 "lscgate-check.timer is enabled by the package" -- test -L /etc/systemd/system/timers.target.wants/lscgate-check.timer
+C_ENV=$(sed -n 's/^Environment=//p' "$CHECK_UNIT" | tail -1)
+C_EXEC=$(sed -n 's/^ExecStart=//p' "$CHECK_UNIT" | tail -1)
+# shellcheck disable=SC2086 # as systemd splits them
+CHECK_OUT=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin $C_ENV setpriv --reuid=lscgate --regid=lscgate --init-groups $C_EXEC 2>&1)
+CHECK_RC=$?
+expect_eq "$CHECK_RC" 0 "lscgate check as the unit runs it (user lscgate, the unit's environment): OK"
+expect_contains "$CHECK_OUT" "2 active LSCs" "it read the registry: $(echo "$CHECK_OUT" | head -1)"
+
 # ---- FreeRADIUS loads the packaged module ---------------------------------------------------
 expect_eq "$(setpriv --reuid=freerad --regid=freerad --init-groups sqlite3 -readonly "$DIR/lscgate.db" \
     "SELECT count(*) FROM certificates WHERE status='active'" 2>&1)" 2 "freerad reads the registry (group lscgate)"
