@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -19,8 +21,15 @@ class FileLock {
 public:
     static Result<FileLock> take(const std::filesystem::path& file) {
         const auto path = file.string() + ".lock";
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) return fail(ErrorKind::Unavailable, "cannot open " + path);
+        // Read-only is enough for flock(2), so a lock file root created first
+        // (sudo lscgate revoke) never locks the service user out; never through
+        // a symlink; owned like the directory.
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) return fail(ErrorKind::Unavailable, "cannot open " + path + ": " + std::strerror(errno));
+        if (auto s = give_to_directory_owner(fd, path); !s) {
+            ::close(fd);
+            return fail(ErrorKind::Unavailable, s.message());
+        }
         if (::flock(fd, LOCK_EX) != 0) {
             ::close(fd);
             return fail(ErrorKind::Unavailable, "cannot lock " + path);
@@ -126,10 +135,13 @@ bool crl_due(const std::optional<CrlFacts>& current, const std::vector<CrlEntry>
 
 Result<CrlOutcome> refresh_crl(Store& store, const CapfAuthority& capf, const CrlSettings& settings, UnixTime now,
                                bool force) {
-    auto entries = crl_entries(store, capf.certificate(), settings.include_superseded, now);
-    if (!entries) return entries.error();
+    // The lock first, then the registry: a list read before another process's
+    // renewal (with a revocation it committed meanwhile) must never be
+    // published after it.
     auto lock = FileLock::take(settings.file);
     if (!lock) return lock.error();
+    auto entries = crl_entries(store, capf.certificate(), settings.include_superseded, now);
+    if (!entries) return entries.error();
     OnDisk current = read_current(settings.file, capf.certificate());
     if (!force && !crl_due(current.facts, *entries, now))
         return CrlOutcome{false, std::move(*current.facts), std::move(current.der)};

@@ -106,6 +106,19 @@ Status CrlService::start_http(const std::string& listen) {
     if (!where) return fail(ErrorKind::Config, "--crl-http: " + where.message());
     if (any_port) where->port = 0;
     http_ = std::make_unique<httplib::Server>();
+    // An unauthenticated listener next to the CAPF: nothing but GET/HEAD, no
+    // request body at all (Debian's cpp-httplib would read one of any size into
+    // memory), and bounded waits on slow clients.
+    http_->set_payload_max_length(1024);
+    http_->set_read_timeout(5, 0);
+    http_->set_write_timeout(5, 0);
+    http_->set_keep_alive_max_count(10);
+    http_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+        res.status = 405;
+        res.set_header("Allow", "GET, HEAD");
+        return httplib::Server::HandlerResponse::Handled;
+    });
     http_->Get("/capf.crl", [this](const httplib::Request&, httplib::Response& res) {
         const std::string der = current_der();
         if (der.empty()) {

@@ -3,6 +3,8 @@
 #include "cli/commands.h"
 
 #include <cstdlib>
+#include <exception>
+#include <iostream>
 
 int main(int argc, char** argv) {
     using namespace lscgate::cli;
@@ -40,6 +42,12 @@ int main(int argc, char** argv) {
         // error there is UNKNOWN (3), as the monitoring-plugin guidelines say.
         if (rc != 0 && app.get_subcommand("check")->parsed()) return 3;
         return rc == 0 ? 0 : kExitError;
+    } catch (const std::exception& e) {
+        // Whatever a command let escape (bad_alloc, a JSON dump of bytes that are
+        // not UTF-8): a clear error and the command's failure code, never abort().
+        std::cerr << "lscgate: internal error: " << e.what() << "\n";
+        const auto* check = app.get_subcommand("check");
+        return check != nullptr && check->parsed() ? 3 : kExitError;
     }
     return ctx.exit_code;
 }

@@ -14,8 +14,11 @@ namespace lscgate {
 
 Status write_file_atomically(const std::filesystem::path& path, const std::string& content, FileMode mode,
                              Durability durability) {
-    const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+    // A new file of our own (mkstemp: O_CREAT|O_EXCL, mode 0600): a name planted
+    // in a directory others may write (a symlink to /etc/shadow) is never opened,
+    // so a root CLI can never be made to overwrite or chown another file.
+    std::string tmp = path.string() + ".tmp.XXXXXX";
+    const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
     if (fd < 0) return fail("cannot create " + tmp + ": " + std::strerror(errno));
     // open() honours the umask; force the exact mode so a key is never wider than 0600.
     ::fchmod(fd, static_cast<mode_t>(mode));

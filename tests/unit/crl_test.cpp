@@ -264,6 +264,13 @@ TEST_F(CrlTest, TheHttpEndpointServesTheCurrentCrl) {
     EXPECT_TRUE(crl_signed_by(crl->get(), capf.cert.get()));
     const auto first = describe_crl(crl->get())->number;
     EXPECT_TRUE(describe_crl(crl->get())->entries.empty());
+    // Nothing but GET/HEAD, and no body of any size is read into memory.
+    auto post = client.Post("/capf.crl", std::string(64 * 1024, 'x'), "application/octet-stream");
+    ASSERT_TRUE(post) << httplib::to_string(post.error());
+    EXPECT_TRUE(post->status == 405 || post->status == 413) << post->status;
+    auto head = client.Head("/capf.crl");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->status, 200);
 
     // Another process revokes and renews the file.
     ASSERT_TRUE(store.revoke_active_lsc("SEP000000000003", "key-compromise", "test"));

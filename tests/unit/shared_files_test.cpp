@@ -29,6 +29,29 @@ struct stat stat_of(const std::filesystem::path& p) {
     return st;
 }
 
+// A file written next to names others may plant (a directory the FreeRADIUS
+// group can write): the temporary file is always a new one of our own, never
+// an existing name - the old predictable FILE.tmp.<pid>, planted as a symlink
+// to another file, made a root CLI overwrite (and chown) that file.
+TEST(SharedFiles, AtomicWritesNeverFollowAPlantedTemporaryName) {
+    test::TempDir dir;
+    const auto victim = dir / "victim";
+    {
+        std::ofstream(victim) << "untouched";
+    }
+    const auto target = dir / "capf.crl";
+    const auto planted = target.string() + ".tmp." + std::to_string(::getpid());
+    ASSERT_EQ(::symlink(victim.c_str(), planted.c_str()), 0);
+    ASSERT_TRUE(write_file_atomically(target, "new content", FileMode::Public));
+    std::ifstream v(victim), t(target);
+    std::stringstream vs, ts;
+    vs << v.rdbuf();
+    ts << t.rdbuf();
+    EXPECT_EQ(vs.str(), "untouched");
+    EXPECT_EQ(ts.str(), "new content");
+    EXPECT_EQ(stat_of(target).st_mode & 07777, 0644u);
+}
+
 TEST(SharedFiles, PackagedConfigurationIsWhatInitWrites) {
     std::ifstream in(std::string(LSCGATE_SOURCE_DIR) + "/policy/lscgate.toml");
     ASSERT_TRUE(in) << "policy/lscgate.toml (the Debian conffile /etc/lscgate/lscgate.toml)";
