@@ -75,9 +75,15 @@ void CrlService::refresh_loop() {
         wake_.wait_for(lock, std::chrono::seconds(config_.crl_refresh_s), [this] { return stopping_; });
         if (stopping_) return;
         lock.unlock();
-        auto r = refresh_now();
-        if (!r) log_("crl renewal failed, serving the previous CRL: " + r.message());
-        else if (r->renewed) log_("crl " + settings_.file.string() + " renewed " + describe(*r));
+        try {
+            auto r = refresh_now();
+            if (!r) log_("crl renewal failed, serving the previous CRL: " + r.message());
+            else if (r->renewed) log_("crl " + settings_.file.string() + " renewed " + describe(*r));
+        } catch (const std::exception& e) {
+            // (bad_alloc, a filesystem_error) must not end the CAPF server: the
+            // next turn tries again.
+            log_(std::string("crl renewal failed, serving the previous CRL: ") + e.what());
+        }
         lock.lock();
     }
 }
