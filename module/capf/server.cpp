@@ -211,6 +211,8 @@ private:
     std::shared_ptr<const ServingSetup> setup_;
     void remind_capf_expiry();
     ExpiryReminder capf_reminder_{kCapfExpiryWarningSeconds};
+    std::shared_ptr<const ServingSetup> reminded_setup_;  // the setup reminded_facts_ describes (accept loop only)
+    std::optional<CertificateFacts> reminded_facts_;
     std::ostream& log_;
     std::mutex mutex_;
     std::condition_variable idle_;
@@ -337,10 +339,16 @@ void Server::reload(const ServeOptions& options) {
 // At start and then once a day while the CAPF certificate is within 60 days of
 // its notAfter (issue 10 item 6): a rotation takes that long to reach every phone.
 void Server::remind_capf_expiry() {
-    // The certificate of the running setup: a SIGHUP may have rotated it.
-    auto facts = describe_certificate(setup()->authority.certificate());
-    if (!facts) return;
-    if (auto warning = capf_reminder_.due(*facts, now_utc())) log_line("capf warning: " + *warning);
+    // The certificate of the running setup (a SIGHUP may rotate it), described
+    // once per setup, not at every turn of the accept loop.
+    const auto current = setup();
+    if (current != reminded_setup_) {
+        reminded_setup_ = current;
+        auto facts = describe_certificate(current->authority.certificate());
+        reminded_facts_ = facts ? std::optional<CertificateFacts>(std::move(*facts)) : std::nullopt;
+    }
+    if (!reminded_facts_) return;
+    if (auto warning = capf_reminder_.due(*reminded_facts_, now_utc())) log_line("capf warning: " + *warning);
 }
 
 Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {

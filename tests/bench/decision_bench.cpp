@@ -121,7 +121,8 @@ void BM_DecideEapTls(benchmark::State& state) {
     report_percentiles(state, us);
 }
 
-void BM_DecideVpn(benchmark::State& state) {
+// Timed VPN decisions on `engine` for devices picked at random (seed 9).
+void time_vpn_decisions(benchmark::State& state, DecisionEngine& engine) {
     Fixture& f = fixture();
     std::mt19937 rng(9);
     std::uniform_int_distribution<int> pick(0, kDevices - 1);
@@ -130,7 +131,7 @@ void BM_DecideVpn(benchmark::State& state) {
     for (auto _ : state) {
         const auto& name = f.devices[static_cast<std::size_t>(pick(rng))];
         const auto t0 = std::chrono::steady_clock::now();
-        Decision d = f.engine->decide_vpn(name, 1800000000);
+        Decision d = engine.decide_vpn(name, 1800000000);
         const auto t1 = std::chrono::steady_clock::now();
         benchmark::DoNotOptimize(d);
         if (d.cls != CertClass::LscValid && d.cls != CertClass::LscRevoked) state.SkipWithError(d.reason.c_str());
@@ -138,6 +139,8 @@ void BM_DecideVpn(benchmark::State& state) {
     }
     report_percentiles(state, us);
 }
+
+void BM_DecideVpn(benchmark::State& state) { time_vpn_decisions(state, *fixture().engine); }
 
 // PostgreSQL with registry_change_watch = no: the same VPN decisions, each one
 // reading the change counter (one round trip) instead of trusting the watch.
@@ -152,20 +155,7 @@ void BM_DecideVpnCounterPerRequest(benchmark::State& state) {
         for (const auto& name : f.devices) (void)(*e)->decide_vpn(name, 1800000000);
         return std::move(*e);
     }();
-    std::mt19937 rng(9);
-    std::uniform_int_distribution<int> pick(0, kDevices - 1);
-    std::vector<double> us;
-    us.reserve(1 << 20);
-    for (auto _ : state) {
-        const auto& name = f.devices[static_cast<std::size_t>(pick(rng))];
-        const auto t0 = std::chrono::steady_clock::now();
-        Decision d = exact->decide_vpn(name, 1800000000);
-        const auto t1 = std::chrono::steady_clock::now();
-        benchmark::DoNotOptimize(d);
-        if (d.cls != CertClass::LscValid && d.cls != CertClass::LscRevoked) state.SkipWithError(d.reason.c_str());
-        us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-    }
-    report_percentiles(state, us);
+    time_vpn_decisions(state, *exact);
 }
 
 // The registry part alone: one indexed lookup on an open connection.
