@@ -14,8 +14,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace lscgate::cli::doctor {
 namespace {
@@ -168,6 +171,22 @@ void check_seclevel(const RaddbConfig& raddb, Store* store, Report& report) {
                     "re-key them with --key rsa:2048 (lscgate op install NAME --auth lsc --key rsa:2048); README, Weak keys");
 }
 
+// Whether user `pw` may read (S_IRUSR/S_IRGRP/S_IROTH) or write (the W bits) a
+// file of status `st`: owner, then group (primary or member), then others, as
+// the kernel decides. `want` is 'r' or 'w'.
+bool user_may(const passwd& pw, const struct stat& st, char want) {
+    const bool w = want == 'w';
+    if (st.st_uid == pw.pw_uid) return (st.st_mode & (w ? S_IWUSR : S_IRUSR)) != 0;
+    bool in_group = st.st_gid == pw.pw_gid;
+    if (const group* g = ::getgrgid(st.st_gid); g != nullptr)
+        for (char** m = g->gr_mem; m != nullptr && *m != nullptr; ++m) in_group = in_group || std::string(*m) == pw.pw_name;
+    if (in_group) return (st.st_mode & (w ? S_IWGRP : S_IRGRP)) != 0;
+    return (st.st_mode & (w ? S_IWOTH : S_IROTH)) != 0;
+}
+
+constexpr const char* kRegistryModes =
+    "chgrp lscgate DIR DIR/lscgate.db* && chmod 2750 DIR && chmod 640 DIR/lscgate.db* && adduser freerad lscgate";
+
 void check_database_access(const RaddbConfig& raddb, Report& report) {
     for (const auto& i : raddb.items) {
         if (i.key != "database" || i.file.rfind("mods-enabled/", 0) != 0 || !in_section(i, "lscgate")) continue;
@@ -180,16 +199,29 @@ void check_database_access(const RaddbConfig& raddb, Report& report) {
                         "point database at the lscgate.db of 'lscgate serve'");
             return;
         }
-        bool in_group = st.st_gid == pw->pw_gid;
-        if (const group* g = ::getgrgid(st.st_gid); g != nullptr)
-            for (char** m = g->gr_mem; m != nullptr && *m != nullptr; ++m) in_group = in_group || std::string(*m) == "freerad";
-        const bool readable = (st.st_uid == pw->pw_uid && (st.st_mode & S_IRUSR)) || (in_group && (st.st_mode & S_IRGRP)) ||
-                              (st.st_mode & S_IROTH);
-        if (!readable)
+        if (!user_may(*pw, st, 'r')) {
             report.fail("raddb.database", "`rlm_lscgate (lscgate): …: cannot read the schema version` at startup",
-                        where(i) + ": freerad cannot read " + i.value, "chgrp freerad DIR DIR/lscgate.db && chmod 2770 DIR && chmod 660 DIR/lscgate.db");
-        else
-            report.ok("raddb.database", "freerad can read " + i.value);
+                        where(i) + ": freerad cannot read " + i.value, kRegistryModes);
+            return;
+        }
+        // FreeRADIUS only reads the registry: a freerad that may write the file,
+        // its companions or its directory (replace, delete) could make any
+        // certificate active - the module's trust would be the weakest process's.
+        const std::filesystem::path db(i.value);
+        std::vector<std::string> writable;
+        for (const auto& p : {db, db.parent_path().empty() ? std::filesystem::path(".") : db.parent_path(),
+                              std::filesystem::path(i.value + "-wal"), std::filesystem::path(i.value + "-shm")}) {
+            struct stat ps {};
+            if (::stat(p.c_str(), &ps) == 0 && user_may(*pw, ps, 'w')) writable.push_back(p.string());
+        }
+        if (!writable.empty()) {
+            std::string list;
+            for (const auto& w : writable) list += (list.empty() ? "" : ", ") + w;
+            report.fail("raddb.database", "none at runtime: FreeRADIUS (or anything running as freerad) can change the registry",
+                        where(i) + ": freerad may write " + list, kRegistryModes);
+            return;
+        }
+        report.ok("raddb.database", "freerad can read " + i.value + " and write neither it nor its directory");
         return;
     }
 }

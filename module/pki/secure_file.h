@@ -29,10 +29,12 @@ Status check_secret_file_mode(const std::filesystem::path& path);
 Status give_to_directory_owner(int fd, const std::filesystem::path& file);
 
 /// The mode and owner of a new shared file: like give_to_directory_owner, and
-/// when the directory is group-writable (the packaged 2770 directory, whose
-/// group holds FreeRADIUS's user) mode 0660, else untouched. For the SQLite
-/// registry: readers of the group open it read-only but must create and remove
-/// its -wal/-shm (SQLite gives those the database file's mode and owner).
+/// when the directory's group may read it (the packaged /var/lib/lscgate,
+/// lscgate:lscgate 2750, whose group holds FreeRADIUS's user) mode 0640: the
+/// group reads, never writes. Else the mode is left as created. For the SQLite
+/// registry: SQLite gives the -wal/-shm it creates the database file's mode and
+/// (as root) owner, and the writers keep them (persistent WAL, configure_wal) so
+/// that a reader that may not write the directory never has to create them.
 Status share_new_file_with_directory_group(const std::filesystem::path& file);
 
 Result<std::string> read_text_file(const std::filesystem::path& path, std::size_t max_bytes = 4 * 1024 * 1024);

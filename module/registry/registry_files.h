@@ -10,6 +10,7 @@
 // unixInodeInfo / unixShmNode).
 
 #include "pki/result.h"
+#include "registry/sqlite_handles.h"
 
 #include <sys/types.h>
 
@@ -22,7 +23,24 @@ struct FileId {
     bool present = false;
     dev_t dev = 0;
     ino_t ino = 0;
-    bool operator==(const FileId&) const = default;
+    // Birth time (statx STATX_BTIME, nanoseconds since the epoch; 0 where the file
+    // system does not record it).
+    std::int64_t born_ns = 0;
+    // The file's handle (name_to_handle_at, as NFS names files; on ext4 the inode
+    // number and its generation), hashed; 0: not read, or not supported here. A
+    // file deleted and made anew once nothing holds the old one often gets the
+    // same inode number back at once (ext4 reuses it), within the same coarse
+    // clock tick as well: only the generation, which the file system changes on
+    // every reuse, tells the new -wal/-shm from the old file's. Read without
+    // opening the file: closing any descriptor of a file drops every POSIX lock
+    // this process holds on it, SQLite's included.
+    std::uint64_t handle = 0;
+    /// Same file: device, inode and birth time equal, and the handles too when
+    /// both sides read one.
+    bool operator==(const FileId& o) const {
+        return present == o.present && dev == o.dev && ino == o.ino && born_ns == o.born_ns &&
+               (handle == 0 || o.handle == 0 || handle == o.handle);
+    }
 };
 
 struct RegistryFiles {
@@ -31,8 +49,11 @@ struct RegistryFiles {
     std::int64_t shm_size = 0;    // bytes of -shm: SQLite maps it, so it must never shrink under a reader
     bool operator==(const RegistryFiles&) const = default;
 
-    // Three stat() calls (no open, no read): cheap enough for every request.
-    static RegistryFiles of(const std::string& db_path);
+    // Three statx() calls (no open, no read): cheap enough for every request.
+    // with_handle also reads each file's handle (FileId): for a reader that holds
+    // none of the files open (a file it holds cannot be freed, so its inode
+    // number cannot come back as another file). Nothing is opened either way.
+    static RegistryFiles of(const std::string& db_path, bool with_handle = false);
 };
 
 enum class FilesChange {
@@ -62,7 +83,11 @@ FilesVerdict compare_registry_files(const RegistryFiles& opened, const RegistryF
 // and refuses a file that is not SQLite or is shorter than the page count its
 // header states (when that count is valid: offset 92 equals the change counter
 // at offset 24). A cut-short file otherwise looks fine until a query touches a
-// missing page.
-Status check_registry_header(const std::string& db_path);
+// missing page. Read through `db`'s own descriptor (SQLite's VFS), never a new
+// one: closing a second descriptor of the file would drop the POSIX locks every
+// SQLite connection of this process holds on it (sqlite3 src/os_unix.c, "POSIX
+// advisory locks are broken"), letting another process delete the WAL under it.
+// Errors (kind Unavailable for a short read): not SQLite, cut short.
+Status check_registry_header(SqliteDatabase& db, const std::string& db_path);
 
 }  // namespace lscgate

@@ -256,6 +256,12 @@ Status configure_wal(SqliteDatabase& db) {
     if (!wal) return wal.error();
     if (auto r = wal->step(); !r) return r.error();
     wal->reset();
+    // Persistent WAL: the last writer to close keeps (truncates) -wal and -shm
+    // instead of deleting them, so that readers which may not write the
+    // directory (FreeRADIUS in the packaged layout) never need to create them.
+    // An in-memory database has no file to keep: the answer is ignored.
+    int persist = 1;
+    (void)sqlite3_file_control(db.raw(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     for (const std::string& pragma :
          {std::string("PRAGMA synchronous = NORMAL"),
           "PRAGMA wal_autocheckpoint = " + std::to_string(kWalCheckpointPages),

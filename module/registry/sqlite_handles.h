@@ -106,6 +106,8 @@ private:
 // kWalCheckpointPages pages instead of SQLite's 1000 (4 MiB), and the log file
 // truncated back to kWalSizeLimitBytes when it restarts (journal_size_limit).
 // Without this a registry on a small file system fills it with its own log.
+// The WAL is persistent (SQLITE_FCNTL_PERSIST_WAL): -wal/-shm outlive the last
+// connection, for readers that may not create them (the packaged layout).
 // Errors: the file is not a database, or cannot be switched to WAL.
 inline constexpr int kWalCheckpointPages = 128;
 inline constexpr int kWalSizeLimitBytes = 512 * 1024;

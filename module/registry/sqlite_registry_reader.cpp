@@ -62,6 +62,8 @@ struct Connection {
 Result<std::unique_ptr<Connection>> open_connection(const std::string& path) {
     auto db = SqliteDatabase::open(path, SqliteDatabase::Mode::ReadOnly, 2000);
     if (!db) return db.error();
+    // Before SQLite reads a page: a file cut short is named as such.
+    if (auto s = check_registry_header(*db, path); !s) return s.error();
     // Checking the schema also proves the file is a readable lscgate registry.
     auto v = db->prepare("PRAGMA user_version");
     if (!v) return fail(path + ": " + v.message());
@@ -159,14 +161,14 @@ private:
     Status open_all() {
         const RegistryFiles before = RegistryFiles::of(path_);
         if (!before.db.present) return fail(ErrorKind::Unavailable, "registry " + path_ + " does not exist");
-        if (auto s = check_registry_header(path_); !s) return s;
         for (std::size_t i = 0; i < size_; ++i) {
             auto c = open_connection(path_);
             if (!c) return c.error();
             connections_.push_back(std::move(*c));
         }
-        // The connections hold -wal/-shm now (a read opens them): remember those.
-        const RegistryFiles after = RegistryFiles::of(path_);
+        // The connections hold -wal/-shm now (a read opens them): remember those,
+        // with their handles for the time nothing holds them (reopen).
+        const RegistryFiles after = RegistryFiles::of(path_, true);
         if (after.db != before.db) return fail(ErrorKind::Unavailable, path_ + " was replaced while it was being opened");
         opened_ = after;
         largest_db_.store(after.db_size);
@@ -176,7 +178,9 @@ private:
 
     Status reopen() {
         std::unique_lock lock(state_);  // waits for requests still on the old connections
-        const RegistryFiles now = RegistryFiles::of(path_);
+        // With handles: while broken, nothing holds the old files, and a
+        // -wal/-shm made anew may come back under the old inode number.
+        const RegistryFiles now = RegistryFiles::of(path_, true);
         if (current(now)) return {};  // another thread reopened meanwhile
         if (!broken_.empty() && now == broken_at_) return fail(ErrorKind::Unavailable, broken_);  // unchanged since
         // Against the last files read successfully, even while refusing.

@@ -20,7 +20,8 @@ expect_finding() {
 doctor() { "$LSCGATE" --dir "$D" doctor --json --no-serve --raddb "$R"; }
 
 expect_rc 0 "init" -- "$LSCGATE" init --dir "$D"
-chgrp freerad "$D" "$D/lscgate.db" && chmod 2770 "$D" && chmod 660 "$D/lscgate.db"
+# The packaged layout: freerad (in the directory's group) reads, never writes.
+chgrp freerad "$D" "$D"/lscgate.db* && chmod 2750 "$D" && chmod 640 "$D"/lscgate.db*
 mkdir -p "$R/mods-enabled" "$R/sites-enabled" "$R/certs"
 printf 'prefix = /usr\ncertdir = ${confdir}/certs\n' >"$R/radiusd.conf"
 "$LSCGATE" --dir "$D" capf bundle --mic-roots - -o "$R/certs/ca.pem" >/dev/null
@@ -63,6 +64,8 @@ expect_rc 0 "a raddb wired as README says" -- doctor
 expect_finding raddb.ca-file ok "" "ca_file holds exactly the trusted certificates"
 expect_finding raddb.check-eap-tls ok "" "check-eap-tls calls lscgate"
 expect_finding raddb.database ok "" "freerad can read the registry"
+expect_contains "$(jv "next(f['cause'] for f in d['findings'] if f['check']=='raddb.database')" <<<"$OUT")" \
+    "write neither it nor its directory" "doctor says freerad cannot write it"
 
 write_eap /etc/ssl/certs/ca-certificates.crt no no 'virtual_server = check-eap-tls' 'DEFAULT'
 expect_rc 2 "public CA bundle as ca_file" -- doctor
@@ -100,6 +103,14 @@ expect_rc 0 "a phone enrols with rsa:1024" -- phone SEP0011223344A1
 stop_capf
 expect_rc 2 "rsa:1024 LSC at SECLEVEL=2" -- doctor
 expect_finding raddb.seclevel fail "EE certificate key too weak" "row: weak LSC at the TLS security level"
+
+chmod 2770 "$D"
+expect_rc 2 "registry directory writable by freerad" -- doctor
+expect_finding raddb.database fail "can change the registry" "row: freerad may replace the registry (group-writable directory)"
+chmod 2750 "$D" && chmod 660 "$D/lscgate.db-shm"
+expect_rc 2 "registry -shm writable by freerad" -- doctor
+expect_finding raddb.database fail "can change the registry" "row: freerad may write lscgate.db-shm"
+chmod 640 "$D/lscgate.db-shm"
 
 chmod 600 "$D/lscgate.db"
 expect_rc 2 "registry unreadable by freerad" -- doctor

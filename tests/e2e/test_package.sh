@@ -28,6 +28,10 @@ for tool in dpkg dpkg-query cpack lintian systemd-analyze freeradius setpriv sql
     command -v "$tool" >/dev/null || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then echo "FAIL - prerequisites missing: $missing"; echo "0 passed, 1 failed"; exit 1; fi
+# One package test per machine at a time (it installs system-wide): wait for another
+# checkout's run to finish (bounded), rather than fail on its half-installed state.
+exec 9>/run/lock/lscgate-e2e-package.lock
+flock -w 900 9 || { echo "FAIL - another e2e.package run holds /run/lock/lscgate-e2e-package.lock"; echo "0 passed, 1 failed"; exit 1; }
 for pkg in lscgate freeradius-lscgate; do
     if [ -n "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -v 'not-installed' || true)" ]; then
         echo "FAIL - $pkg is already on this machine ($(dpkg-query -W -f='${Status}' "$pkg")): this test installs and purges"
@@ -91,7 +95,7 @@ if diff -u "$WORK/installed.txt" "$WORK/installed-again.txt" >"$WORK/again.diff"
     pass "a second installation changes nothing"
 else failed "a second installation changed:"; sed 's/^/    | /' "$WORK/again.diff"; fi
 expect_contains "$(getent passwd lscgate)" ":$DIR:/usr/sbin/nologin" "system user lscgate, home $DIR, no shell"
-expect_eq "$(stat_of "$DIR")" "lscgate:lscgate 2770" "$DIR: lscgate's, setgid, group-writable"
+expect_eq "$(stat_of "$DIR")" "lscgate:lscgate 2750" "$DIR: lscgate's, setgid, group-readable (freerad writes nothing there)"
 expect_eq "$(stat_of "$CONF")" "root:lscgate 640" "$CONF readable by the service only"
 expect_eq "$(readlink "$DIR/lscgate.toml")" "$CONF" "$DIR/lscgate.toml links the conffile"
 expect_contains " $(id -nG freerad) " " lscgate " "freerad is a member of group lscgate"
@@ -115,10 +119,13 @@ expect_contains "$(grep -v '^#' /lib/systemd/system/lscgate-check.timer)" "OnCal
 CAPF_PORT=$(free_port)
 sed -i "s/^listen = .*/listen = \"127.0.0.1:$CAPF_PORT\"/" "$CONF"
 expect_rc 0 "lscgate init (root, default directory)" -- env -u LSCGATE_DIR -u LSCGATE_DATABASE /usr/bin/lscgate init
-expect_eq "$(stat_of "$DIR")" "lscgate:lscgate 2770" "$DIR keeps its owner and mode"
+expect_eq "$(stat_of "$DIR")" "lscgate:lscgate 2750" "$DIR keeps its owner and mode"
 expect_eq "$(stat_of "$DIR/capf.key")" "lscgate:lscgate 600" "capf.key: the service's, 0600"
 expect_eq "$(stat_of "$DIR/capf.crt")" "lscgate:lscgate 644" "capf.crt: the service's"
-expect_eq "$(stat_of "$DIR/lscgate.db")" "lscgate:lscgate 660" "lscgate.db: group lscgate (freerad) may read it and its WAL"
+expect_eq "$(stat_of "$DIR/lscgate.db")" "lscgate:lscgate 640" "lscgate.db: group lscgate (freerad) may read it, not write it"
+for companion in -wal -shm; do
+    expect_eq "$(stat_of "$DIR/lscgate.db$companion")" "lscgate:lscgate 640" "lscgate.db$companion: kept by init (persistent WAL), as the database file"
+done
 expect_eq "$(readlink "$DIR/lscgate.toml")" "$CONF" "init kept the link to the conffile"
 
 # ---- serve, the way lscgate.service starts it -----------------------------------------------
@@ -162,12 +169,11 @@ expect_rc 0 "phone $A enrols against the packaged service" -- enrol "$A"
 expect_eq "$(sqlite3 -readonly "$DIR/lscgate.db" "SELECT count(*) FROM certificates WHERE device_name='$A' AND status='active'")" 1 \
     "$A has an active LSC"
 for companion in -wal -shm; do
-    [ ! -e "$DIR/lscgate.db$companion" ] ||
-        expect_eq "$(stat_of "$DIR/lscgate.db$companion")" "lscgate:lscgate 660" "lscgate.db$companion: as the database file"
+    expect_eq "$(stat_of "$DIR/lscgate.db$companion")" "lscgate:lscgate 640" "lscgate.db$companion: as the database file"
 done
 
 # ---- SIGHUP reloads the configuration -------------------------------------------------------
-sed -i 's/^lsc_days = .*/lsc_days = 30/' "$CONF"
+sed -i 's/^lsc_days = .*/lsc_days = 90/' "$CONF"
 kill -HUP "$SERVE_PID"
 wait_log "$NOTIFY_LOG" "READY=1" 2
 expect_eq "$(grep -c RELOADING=1 "$NOTIFY_LOG")" 1 "RELOADING=1 on SIGHUP"
@@ -175,7 +181,7 @@ expect_contains "$(cat "$SERVE_LOG")" "capf configuration reloaded (SIGHUP)" "se
 expect_rc 0 "phone $B enrols after the reload" -- enrol "$B"
 not_after=$(openssl x509 -noout -enddate -in "$WORK/phones/$B.lsc.pem" | cut -d= -f2)
 days=$(( ($(date -d "$not_after" +%s) - $(date +%s) + 43200) / 86400 ))  # rounded to whole days
-expect_eq "$days" 30 "$B's LSC follows the reloaded lsc_days = 30"
+expect_eq "$days" 90 "$B's LSC follows the reloaded lsc_days = 90 (beyond lscgate check's 30-day warning)"
 
 # ---- the daily check, as lscgate-check.service runs it ---------------------------------------
 CHECK_UNIT=/lib/systemd/system/lscgate-check.service
@@ -185,9 +191,12 @@ expect_rc 0 "lscgate-check.timer is enabled by the package" -- test -L /etc/syst
 C_ENV=$(sed -n 's/^Environment=//p' "$CHECK_UNIT" | tail -1)
 C_EXEC=$(sed -n 's/^ExecStart=//p' "$CHECK_UNIT" | tail -1)
 # shellcheck disable=SC2086 # as systemd splits them
-CHECK_OUT=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin $C_ENV setpriv --reuid=lscgate --regid=lscgate --init-groups $C_EXEC 2>&1)
-CHECK_RC=$?
+CHECK_RC=0
+CHECK_OUT=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin $C_ENV setpriv --reuid=lscgate --regid=lscgate --init-groups $C_EXEC 2>&1) ||
+    CHECK_RC=$?
 expect_eq "$CHECK_RC" 0 "lscgate check as the unit runs it (user lscgate, the unit's environment): OK"
+[ "$CHECK_RC" = 0 ] || echo "$CHECK_OUT" | sed 's/^/    | /'
+
 expect_contains "$CHECK_OUT" "2 active LSCs" "it read the registry: $(echo "$CHECK_OUT" | head -1)"
 
 # ---- FreeRADIUS loads the packaged module ---------------------------------------------------
@@ -207,6 +216,30 @@ expect_contains "$OUT" "rlm_lscgate (lscgate): registry $DIR/lscgate.db opened r
     "rlm_lscgate instantiated on the packaged registry (as freerad)"
 expect_contains "$OUT" "Configuration appears to be OK" "the configuration with the module and lscgate-vpn checks out"
 
+# ---- FreeRADIUS decides from the registry it may only read -----------------------------------
+for f in "$DIR" "$DIR/lscgate.db" "$DIR/lscgate.db-wal" "$DIR/lscgate.db-shm" "$DIR/capf.key"; do
+    expect_failure "freerad may not write $f" -- setpriv --reuid=freerad --regid=freerad --init-groups test -w "$f"
+done
+VPN_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "s/^\([[:space:]]*port = \)11812/\1$VPN_PORT/" "$RADDB/sites-available/lscgate-vpn"
+# No 1812/1813 here; eap needs the default site's Auth-Type EAP, so it goes too.
+rm -f "$RADDB/sites-enabled/default" "$RADDB/sites-enabled/inner-tunnel" "$RADDB/mods-enabled/eap"
+FR_LOG=$WORK/freeradius.log
+env -u FR_LIBRARY_PATH freeradius -f -X -d "$RADDB" >"$FR_LOG" 2>&1 &
+FR_PID=$!
+E2E_PIDS+=("$FR_PID")
+wait_log "$FR_LOG" "Ready to process requests"
+vpn() { printf 'User-Name = "%s"\nService-Type = Authorize-Only\n' "$1" | radclient -x -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth testing123; }
+expect_rc 0 "the packaged FreeRADIUS (as freerad) accepts $A's LSC" -- vpn "$A"
+expect_contains "$OUT" "Received Access-Accept" "Access-Accept for $A"
+expect_eq "$(ps -o user= -p "$FR_PID")" freerad "FreeRADIUS runs as freerad"
+expect_rc 0 "lscgate revoke $A" -- adm revoke "$A" --reason key-compromise
+expect_failure "the next request for $A is rejected" -- vpn "$A"
+expect_contains "$OUT" "Received Access-Reject" "Access-Reject for the revoked $A"
+expect_rc 0 "$B is still accepted" -- vpn "$B"
+kill -TERM "$FR_PID"
+wait_until 30 "FreeRADIUS exits after SIGTERM" -- bash -c "! kill -0 $FR_PID"
+
 # ---- stop, purge ----------------------------------------------------------------------------
 kill -TERM "$SERVE_PID"
 wait_log "$NOTIFY_LOG" "STOPPING=1"
@@ -219,8 +252,9 @@ diff "$WORK/before.txt" "$WORK/purged.txt" | grep '^[<>]' >"$WORK/purged.diff" |
 sed 's/^/    | /' "$WORK/purged.diff"
 unexpected=$(grep -vE "^> ($DIR[ /]|passwd lscgate:|group lscgate:)|^< (passwd|group) $" "$WORK/purged.diff" || true)
 expect_eq "$unexpected" "" "after purge only $DIR and its owner (user and group lscgate) are left"
-expect_eq "$(cd "$DIR" && ls | tr '\n' ' ')" "capf.crt capf.key lscgate.db " "the registry and the CAPF key are kept"
-expect_eq "$(stat_of "$DIR/lscgate.db")" "lscgate:lscgate 660" "kept files still belong to lscgate"
+expect_eq "$(cd "$DIR" && ls | tr '\n' ' ')" "capf.crt capf.key lscgate.db lscgate.db-shm lscgate.db-wal " \
+    "the registry (with its kept WAL) and the CAPF key are kept"
+expect_eq "$(stat_of "$DIR/lscgate.db")" "lscgate:lscgate 640" "kept files still belong to lscgate"
 expect_not_contains " $(id -nG freerad) " " lscgate " "freerad left group lscgate"
 
 # ---- reinstall onto the kept registry, then purge it too ------------------------------------

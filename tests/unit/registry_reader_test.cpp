@@ -344,15 +344,59 @@ TEST(RegistryFiles, HeaderCheckSpotsAShortFile) {
         ASSERT_TRUE(s.database().exec("CREATE TABLE filler(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 "
                                       "FROM c WHERE i < 2000) INSERT INTO filler SELECT randomblob(200) FROM c"));
     }
-    EXPECT_TRUE(check_registry_header(db.string()));
+    auto header = [&db] {
+        auto conn = SqliteDatabase::open(db.string(), SqliteDatabase::Mode::ReadOnly, 100);
+        return conn ? check_registry_header(*conn, db.string()) : Status(conn.error());
+    };
+    EXPECT_TRUE(header());
     std::filesystem::resize_file(db, std::filesystem::file_size(db) - 4096);
-    auto s = check_registry_header(db.string());
+    auto s = header();
     ASSERT_FALSE(s);
     EXPECT_NE(s.message().find("cut short"), std::string::npos) << s.message();
     std::filesystem::resize_file(db, 50);
-    s = check_registry_header(db.string());
+    s = header();
     ASSERT_FALSE(s);
     EXPECT_NE(s.message().find("not an SQLite database"), std::string::npos) << s.message();
+}
+
+// A -wal deleted once nothing held it and made anew: ext4 hands the same inode
+// number back at once, often within the same clock tick (equal birth times).
+// Only the file handle (inode generation) tells them apart; a reader that took it for the old
+// file's would refuse a correctly restored registry for ever.
+TEST(RegistryFiles, ACompanionMadeAnewOnTheSameInodeIsNotTheOldOne) {
+    TempDir dir;
+    const auto db = dir / "r.db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::ofstream(db.string() + suffix) << "x";
+    const RegistryFiles before = RegistryFiles::of(db.string(), true);
+    if (before.wal.handle == 0) GTEST_SKIP() << "this file system gives no file handles";
+    std::filesystem::remove(db.string() + "-wal");
+    std::ofstream(db.string() + "-wal") << "x";
+    const RegistryFiles after = RegistryFiles::of(db.string(), true);
+    EXPECT_NE(before.wal, after.wal) << "same inode: " << (before.wal.ino == after.wal.ino);
+    EXPECT_EQ(before.db, after.db);
+    EXPECT_EQ(compare_registry_files(before, before, after).change, FilesChange::Reopen);
+    // Without generations (the per-request path) an unchanged file still compares equal.
+    EXPECT_EQ(RegistryFiles::of(db.string()).db, before.db);
+}
+
+// The reader's checks of the files (handles, the header) never open a second
+// descriptor of them: closing one drops every POSIX lock this process holds on the
+// file, SQLite's included. `lscgate serve` keeps its writer open beside a reader
+// for the trust set; with its lock gone, another process closing the registry
+// (sqlite3, an lscgate command) took itself for the last user, checkpointed and
+// deleted the -wal the writer still appended to: later commits were lost.
+TEST_F(RegistryFaults, AReaderBesideTheWriterLeavesTheWritersLocksAlone) {
+    build(1);
+    Store writer = test::make_store(db);
+    ASSERT_TRUE(writer.add_device("SEP0000000000B1", "", "", "test"));
+    auto reader = RegistryReader::open(db.string(), 2);
+    ASSERT_TRUE(reader) << reader.message();
+    ASSERT_TRUE((*reader)->current_lsc(device(0), now));
+    sql(db, "SELECT count(*) FROM devices");  // another process opens and closes the registry
+    EXPECT_TRUE(std::filesystem::exists(dir / "lscgate.db-wal")) << "the WAL was deleted under its writer";
+    ASSERT_TRUE(writer.add_device("SEP0000000000B2", "", "", "test"));
+    auto r = test::run_command("sqlite3 " + db.string() + " \"SELECT count(*) FROM devices WHERE name='SEP0000000000B2'\"");
+    EXPECT_EQ(r.output, "1\n") << "a commit after the other process closed is lost";
 }
 
 // Item 2: a backup in which A is revoked moved over the registry. The old -wal
