@@ -224,8 +224,8 @@ private:
     std::mutex log_mutex_;
     StorePool stores_;
     // Declared after stores_ so its read-only connection closes first: the last
-    // connection to close checkpoints the WAL into lscgate.db and removes it, and
-    // a read-only one cannot.
+    // connection to close checkpoints the WAL into lscgate.db and truncates it
+    // (persistent WAL: the empty -wal and the -shm stay), and a read-only one cannot.
     std::unique_ptr<TrustKeeper> trust_;
 };
 

@@ -83,7 +83,7 @@ int run_init(CliContext& ctx, const InitArgs& args) {
     }
     std::error_code ec;
     // Only a directory init creates gets 0750: an existing one keeps its owner and
-    // mode (the packaged /var/lib/lscgate is lscgate:lscgate 2770 so that
+    // mode (the packaged /var/lib/lscgate is lscgate:lscgate 2750 so that
     // FreeRADIUS's user, a member of that group, can read the registry).
     if (std::filesystem::create_directories(dir, ec)) ::chmod(dir.c_str(), 0750);
     if (ec) return ctx.error("cannot create " + dir.string() + ": " + ec.message());

@@ -4,12 +4,11 @@
 
 #include "cli/doctor_checks.h"
 #include "cli/raddb_reader.h"
+#include "cli/registry_access.h"
 #include "pki/key_strength.h"
 #include "registry/database_kind.h"
 #include "registry/store.h"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -171,57 +171,64 @@ void check_seclevel(const RaddbConfig& raddb, Store* store, Report& report) {
                     "re-key them with --key rsa:2048 (lscgate op install NAME --auth lsc --key rsa:2048); README, Weak keys");
 }
 
-// Whether user `pw` may read (S_IRUSR/S_IRGRP/S_IROTH) or write (the W bits) a
-// file of status `st`: owner, then group (primary or member), then others, as
-// the kernel decides. `want` is 'r' or 'w'.
-bool user_may(const passwd& pw, const struct stat& st, char want) {
-    const bool w = want == 'w';
-    if (st.st_uid == pw.pw_uid) return (st.st_mode & (w ? S_IWUSR : S_IRUSR)) != 0;
-    bool in_group = st.st_gid == pw.pw_gid;
-    if (const group* g = ::getgrgid(st.st_gid); g != nullptr)
-        for (char** m = g->gr_mem; m != nullptr && *m != nullptr; ++m) in_group = in_group || std::string(*m) == pw.pw_name;
-    if (in_group) return (st.st_mode & (w ? S_IWGRP : S_IRGRP)) != 0;
-    return (st.st_mode & (w ? S_IWOTH : S_IROTH)) != 0;
+constexpr const char* kRegistryModes =
+    "chown lscgate:lscgate DIR DIR/lscgate.db* && chmod 2750 DIR && chmod 640 DIR/lscgate.db* && adduser freerad lscgate";
+
+// The paths of `a` a FreeRADIUS user may write (any one lets it change the registry).
+std::string writable_paths(const RegistryAccess& a, const std::string& db) {
+    std::string list;
+    const std::filesystem::path p(db);
+    const std::pair<bool, std::string> all[] = {{a.write_dir, p.has_parent_path() ? p.parent_path().string() : "."},
+                                                {a.write_db, db},
+                                                {a.write_wal, db + "-wal"},
+                                                {a.write_shm, db + "-shm"}};
+    for (const auto& [may, path] : all)
+        if (may) list += (list.empty() ? "" : ", ") + path;
+    return list;
 }
 
-constexpr const char* kRegistryModes =
-    "chgrp lscgate DIR DIR/lscgate.db* && chmod 2750 DIR && chmod 640 DIR/lscgate.db* && adduser freerad lscgate";
-
 void check_database_access(const RaddbConfig& raddb, Report& report) {
+    constexpr const char* kStartup = "`rlm_lscgate (lscgate): …: cannot read the schema version` at startup";
     for (const auto& i : raddb.items) {
         if (i.key != "database" || i.file.rfind("mods-enabled/", 0) != 0 || !in_section(i, "lscgate")) continue;
         if (is_postgresql_database(i.value)) return;
-        const passwd* pw = ::getpwnam("freerad");
+        const std::string& user = raddb.run_user;
         struct stat st {};
-        if (pw == nullptr || ::stat(i.value.c_str(), &st) != 0) {
-            report.fail("raddb.database", "`rlm_lscgate (lscgate): …: cannot read the schema version` at startup",
-                        where(i) + ": database " + i.value + (pw == nullptr ? ": no freerad user on this host" : ": does not exist"),
+        if (::stat(i.value.c_str(), &st) != 0) {
+            report.fail("raddb.database", kStartup, where(i) + ": database " + i.value + ": does not exist",
                         "point database at the lscgate.db of 'lscgate serve'");
             return;
         }
-        if (!user_may(*pw, st, 'r')) {
-            report.fail("raddb.database", "`rlm_lscgate (lscgate): …: cannot read the schema version` at startup",
-                        where(i) + ": freerad cannot read " + i.value, kRegistryModes);
+        auto a = registry_access_of(user, i.value);
+        if (!a) {
+            report.fail("raddb.database", kStartup, where(i) + ": " + a.message(), "check radiusd.conf security { user }");
             return;
         }
-        // FreeRADIUS only reads the registry: a freerad that may write the file,
-        // its companions or its directory (replace, delete) could make any
+        if (!a->read_db || !a->search_dir) {
+            report.fail("raddb.database", kStartup, where(i) + ": " + user + " cannot read " + i.value, kRegistryModes);
+            return;
+        }
+        // FreeRADIUS may create nothing beside the registry, so WAL mode needs
+        // both companions to exist already, readable.
+        if (!a->wal_present || !a->shm_present || !a->read_wal || !a->read_shm) {
+            report.fail("raddb.database", "FreeRADIUS does not start: `rlm_lscgate (lscgate): …: unable to open database file`",
+                        where(i) + ": " + i.value + "-wal/-shm " +
+                            (!a->wal_present || !a->shm_present ? "are missing" : "are not readable by " + user) +
+                            " (SQLite's WAL mode needs them; " + user + " may not create them)",
+                        "sudo -u lscgate lscgate check (any lscgate command that opens the registry makes them)");
+            return;
+        }
+        // FreeRADIUS only reads the registry: one that may write the file, its
+        // companions or its directory (replace, delete) could make any
         // certificate active - the module's trust would be the weakest process's.
-        const std::filesystem::path db(i.value);
-        std::vector<std::string> writable;
-        for (const auto& p : {db, db.parent_path().empty() ? std::filesystem::path(".") : db.parent_path(),
-                              std::filesystem::path(i.value + "-wal"), std::filesystem::path(i.value + "-shm")}) {
-            struct stat ps {};
-            if (::stat(p.c_str(), &ps) == 0 && user_may(*pw, ps, 'w')) writable.push_back(p.string());
-        }
-        if (!writable.empty()) {
-            std::string list;
-            for (const auto& w : writable) list += (list.empty() ? "" : ", ") + w;
-            report.fail("raddb.database", "none at runtime: FreeRADIUS (or anything running as freerad) can change the registry",
-                        where(i) + ": freerad may write " + list, kRegistryModes);
+        if (const std::string w = writable_paths(*a, i.value); !w.empty()) {
+            report.fail("raddb.database", "none at runtime: FreeRADIUS (or anything running as " + user + ") can change the registry",
+                        where(i) + ": " + user + " may write " + w + (a->by_kernel ? "" : " (from the mode bits; run doctor as root to include ACLs)"),
+                        kRegistryModes);
             return;
         }
-        report.ok("raddb.database", "freerad can read " + i.value + " and write neither it nor its directory");
+        report.ok("raddb.database", user + " can read " + i.value + " and write neither it nor its directory" +
+                                        (a->by_kernel ? "" : " (from the mode bits; run doctor as root to include ACLs)"));
         return;
     }
 }

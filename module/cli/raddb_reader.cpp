@@ -103,8 +103,12 @@ Result<RaddbConfig> read_raddb(const std::filesystem::path& dir) {
     cfg.variables = {{"raddbdir", dir.string()}, {"confdir", dir.string()}, {"certdir", (dir / "certs").string()},
                      {"cadir", (dir / "certs").string()}};
     if (auto text = read_text_file(dir / "radiusd.conf", 1024 * 1024); text) {
-        std::vector<RaddbItem> ignored;
-        parse_text(*text, "radiusd.conf", cfg.variables, true, ignored);
+        std::vector<RaddbItem> top;
+        parse_text(*text, "radiusd.conf", cfg.variables, true, top);
+        // Without `user` FreeRADIUS keeps the identity it was started with (root).
+        cfg.run_user = "root";
+        for (const auto& i : top)
+            if (i.key == "user" && i.sections.size() == 1 && i.sections[0] == "security") cfg.run_user = i.value;
     }
     bool any = false;
     for (const char* sub : {"mods-enabled", "sites-enabled"}) {

@@ -29,6 +29,9 @@ struct RaddbConfig {
     std::filesystem::path dir;
     std::map<std::string, std::string> variables;  ///< radiusd.conf top level (confdir, certdir, …)
     std::vector<RaddbItem> items;                  ///< mods-enabled/* and sites-enabled/*, in file order
+    /// The user FreeRADIUS switches to (radiusd.conf `security { user = … }`):
+    /// "freerad" when there is no radiusd.conf (Debian's), "root" when it sets none.
+    std::string run_user = "freerad";
 };
 
 /// Reads DIR/radiusd.conf (variables, optional), then every file in

@@ -76,9 +76,12 @@ Status share_new_file_with_directory_group(const std::filesystem::path& file) {
     if (fd < 0) return fail("cannot open " + file.string() + ": " + std::strerror(errno));
     Status s = give_to_directory_owner(fd, file);
     struct stat dir {};
-    // Group read only, whatever the directory allows: a reader (FreeRADIUS) that
-    // could write the registry could activate any certificate.
-    if (s && ::stat(directory_of(file).c_str(), &dir) == 0 && (dir.st_mode & S_IRGRP) != 0 && ::fchmod(fd, 0640) != 0)
+    // Only a setgid directory shares its files with its group on purpose (the
+    // packaged 2750): group read only, whatever else the directory allows - a
+    // reader (FreeRADIUS) that could write the registry could activate any
+    // certificate. Any other directory keeps the mode the umask gave.
+    if (s && ::stat(directory_of(file).c_str(), &dir) == 0 && (dir.st_mode & S_ISGID) != 0 &&
+        (dir.st_mode & S_IRGRP) != 0 && ::fchmod(fd, 0640) != 0)
         s = fail("cannot make " + file.string() + " group-readable: " + std::strerror(errno));
     ::close(fd);
     return s;

@@ -29,9 +29,9 @@ Status check_secret_file_mode(const std::filesystem::path& path);
 Status give_to_directory_owner(int fd, const std::filesystem::path& file);
 
 /// The mode and owner of a new shared file: like give_to_directory_owner, and
-/// when the directory's group may read it (the packaged /var/lib/lscgate,
-/// lscgate:lscgate 2750, whose group holds FreeRADIUS's user) mode 0640: the
-/// group reads, never writes. Else the mode is left as created. For the SQLite
+/// when the directory is setgid and its group may read it (the packaged
+/// /var/lib/lscgate, lscgate:lscgate 2750, whose group holds FreeRADIUS's user)
+/// mode 0640: the group reads, never writes. Else the mode is left as created. For the SQLite
 /// registry: SQLite gives the -wal/-shm it creates the database file's mode and
 /// (as root) owner, and the writers keep them (persistent WAL, configure_wal) so
 /// that a reader that may not write the directory never has to create them.

@@ -16,14 +16,15 @@ namespace lscgate {
 namespace {
 
 // The hashed handle of `path` (0: unknown), FNV-1a over the handle type and
-// bytes. name_to_handle_at neither opens the file nor follows a symlink.
+// bytes. name_to_handle_at does not open the file; AT_SYMLINK_FOLLOW makes it
+// name the file statx (and SQLite) reach through a symlinked path.
 std::uint64_t handle_of(const std::string& path) {
     // struct file_handle ends in a flexible array: room for the largest handle after it.
     alignas(file_handle) unsigned char storage[sizeof(file_handle) + MAX_HANDLE_SZ] = {};
     auto* h = reinterpret_cast<file_handle*>(storage);
     h->handle_bytes = MAX_HANDLE_SZ;
     int mount_id = 0;
-    if (::name_to_handle_at(AT_FDCWD, path.c_str(), h, &mount_id, 0) != 0) return 0;
+    if (::name_to_handle_at(AT_FDCWD, path.c_str(), h, &mount_id, AT_SYMLINK_FOLLOW) != 0) return 0;
     std::uint64_t hash = 14695981039346656037ULL;
     auto mix = [&hash](unsigned char b) { hash = (hash ^ b) * 1099511628211ULL; };
     for (int i = 0; i < 4; ++i) mix(static_cast<unsigned char>(static_cast<unsigned>(h->handle_type) >> (8 * i)));

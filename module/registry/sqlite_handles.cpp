@@ -211,8 +211,10 @@ Result<SqliteDatabase> SqliteDatabase::open(const std::string& path, Mode mode, 
         return fail("cannot open database " + path + ": " + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     }
     // A new file gets its directory's owner and group (when root creates it) and
-    // 0660 in a group-writable directory, before the first write: SQLite gives the
-    // -wal/-shm it creates later the database file's mode (and, as root, owner).
+    // 0640 in a setgid group-readable directory, before the first write: SQLite
+    // gives the -wal/-shm it creates later the database file's mode (and, as
+    // root, owner). The descriptor opened here is closed before any lock exists
+    // on the new file (closing it would drop this process's locks on it).
     if (created && std::filesystem::exists(path, ec)) {
         if (auto s = share_new_file_with_directory_group(path); !s) return fail("cannot open database " + path + ": " + s.message());
     }

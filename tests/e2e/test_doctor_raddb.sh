@@ -19,11 +19,12 @@ expect_finding() {
 }
 doctor() { "$LSCGATE" --dir "$D" doctor --json --no-serve --raddb "$R"; }
 
+chmod 755 "$WORK"  # freerad reaches the registry below it, as FreeRADIUS would
 expect_rc 0 "init" -- "$LSCGATE" init --dir "$D"
 # The packaged layout: freerad (in the directory's group) reads, never writes.
 chgrp freerad "$D" "$D"/lscgate.db* && chmod 2750 "$D" && chmod 640 "$D"/lscgate.db*
 mkdir -p "$R/mods-enabled" "$R/sites-enabled" "$R/certs"
-printf 'prefix = /usr\ncertdir = ${confdir}/certs\n' >"$R/radiusd.conf"
+printf 'prefix = /usr\ncertdir = ${confdir}/certs\nsecurity {\n\tuser = freerad\n\tgroup = freerad\n}\n' >"$R/radiusd.conf"
 "$LSCGATE" --dir "$D" capf bundle --mic-roots - -o "$R/certs/ca.pem" >/dev/null
 write_eap() {  # write_eap CA_FILE CACHE REJECT_UNKNOWN VIRTUAL_SERVER_LINE CIPHERS
     cat >"$R/mods-enabled/eap" <<EOT
@@ -111,6 +112,21 @@ chmod 2750 "$D" && chmod 660 "$D/lscgate.db-shm"
 expect_rc 2 "registry -shm writable by freerad" -- doctor
 expect_finding raddb.database fail "can change the registry" "row: freerad may write lscgate.db-shm"
 chmod 640 "$D/lscgate.db-shm"
+# A registry copied without its -wal/-shm (doctor's own registry would be healed by
+# doctor opening it): the module would fail to open it, freerad may not create them.
+O=$WORK/other
+mkdir "$O" && chgrp freerad "$O" && chmod 2750 "$O"
+sqlite3 "$D/lscgate.db" ".backup $O/lscgate.db"
+rm -f "$O/lscgate.db-wal" "$O/lscgate.db-shm"
+chgrp freerad "$O/lscgate.db" && chmod 640 "$O/lscgate.db"
+sed -i "s|database = \"$D/lscgate.db\"|database = \"$O/lscgate.db\"|" "$R/mods-enabled/lscgate"
+expect_rc 2 "registry -wal/-shm missing" -- doctor
+expect_finding raddb.database fail "unable to open database file" "row: -wal/-shm missing, freerad may not create them"
+sed -i "s|database = \"$O/lscgate.db\"|database = \"$D/lscgate.db\"|" "$R/mods-enabled/lscgate"
+sed -i 's/^\tuser = freerad$/\tuser = root/' "$R/radiusd.conf"
+expect_rc 2 "FreeRADIUS running as root" -- doctor
+expect_finding raddb.database fail "can change the registry" "row: radiusd.conf keeps FreeRADIUS root"
+sed -i 's/^\tuser = root$/\tuser = freerad/' "$R/radiusd.conf"
 
 chmod 600 "$D/lscgate.db"
 expect_rc 2 "registry unreadable by freerad" -- doctor

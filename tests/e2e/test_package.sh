@@ -225,10 +225,17 @@ sed -i "s/^\([[:space:]]*port = \)11812/\1$VPN_PORT/" "$RADDB/sites-available/ls
 # No 1812/1813 here; eap needs the default site's Auth-Type EAP, so it goes too.
 rm -f "$RADDB/sites-enabled/default" "$RADDB/sites-enabled/inner-tunnel" "$RADDB/mods-enabled/eap"
 FR_LOG=$WORK/freeradius.log
-env -u FR_LIBRARY_PATH freeradius -f -X -d "$RADDB" >"$FR_LOG" 2>&1 &
-FR_PID=$!
-E2E_PIDS+=("$FR_PID")
-wait_log "$FR_LOG" "Ready to process requests"
+start_fr() {
+    env -u FR_LIBRARY_PATH freeradius -f -X -d "$RADDB" >"$FR_LOG" 2>&1 &
+    FR_PID=$!
+    E2E_PIDS+=("$FR_PID")
+    wait_log "$FR_LOG" "Ready to process requests"
+}
+stop_fr() {
+    kill -TERM "$FR_PID"
+    wait_until 30 "FreeRADIUS exits after SIGTERM" -- bash -c "! kill -0 $FR_PID"
+}
+start_fr
 vpn() { printf 'User-Name = "%s"\nService-Type = Authorize-Only\n' "$1" | radclient -x -r 1 -t 5 "127.0.0.1:$VPN_PORT" auth testing123; }
 expect_rc 0 "the packaged FreeRADIUS (as freerad) accepts $A's LSC" -- vpn "$A"
 expect_contains "$OUT" "Received Access-Accept" "Access-Accept for $A"
@@ -237,14 +244,26 @@ expect_rc 0 "lscgate revoke $A" -- adm revoke "$A" --reason key-compromise
 expect_failure "the next request for $A is rejected" -- vpn "$A"
 expect_contains "$OUT" "Received Access-Reject" "Access-Reject for the revoked $A"
 expect_rc 0 "$B is still accepted" -- vpn "$B"
-kill -TERM "$FR_PID"
-wait_until 30 "FreeRADIUS exits after SIGTERM" -- bash -c "! kill -0 $FR_PID"
+stop_fr
 
-# ---- stop, purge ----------------------------------------------------------------------------
+# ---- stop serve; an upgrade from the group-writable layout; FreeRADIUS with no writer ----------
 kill -TERM "$SERVE_PID"
 wait_log "$NOTIFY_LOG" "STOPPING=1"
 wait_until 30 "serve exits after SIGTERM" -- bash -c "! kill -0 $SERVE_PID"
 SERVE_PID=""
+# The layout of the earlier packages: 2770, 0660, and a -shm FreeRADIUS made for itself.
+chmod 2770 "$DIR" && chmod 660 "$DIR"/lscgate.db* && chown freerad "$DIR/lscgate.db-shm"
+expect_rc 0 "dpkg -i lscgate over the group-writable layout (an upgrade's configure)" -- dpkg -i "$LSC_DEB"
+expect_eq "$(stat_of "$DIR")" "lscgate:lscgate 2750" "the upgrade takes group write from $DIR"
+for companion in "" -wal -shm; do
+    expect_eq "$(stat_of "$DIR/lscgate.db$companion")" "lscgate:lscgate 640" "the upgrade gives lscgate.db$companion back to lscgate, 0640"
+done
+start_fr
+expect_rc 0 "with no lscgate process running, FreeRADIUS (freerad) still accepts $B" -- vpn "$B"
+expect_failure "and still rejects the revoked $A" -- vpn "$A"
+stop_fr
+
+# ---- purge ----------------------------------------------------------------------------------
 expect_rc 0 "dpkg --purge freeradius-lscgate lscgate" -- dpkg --purge freeradius-lscgate lscgate
 expect_contains "$OUT" "kept $DIR" "purge says what it kept and how to remove it"
 snapshot >"$WORK/purged.txt"
