@@ -199,6 +199,10 @@ public:
 private:
     void handle(int fd, std::string peer);
     void log_line(const std::string& line);
+    void count_ended(const SessionOutcome& outcome, Clock::time_point started) {
+        if (observer_ != nullptr)
+            observer_->session_ended(outcome, std::chrono::duration<double>(Clock::now() - started).count());
+    }
     void refresh_trust(const char* why);
     void reload(const ServeOptions& options);
     std::shared_ptr<const ServingSetup> setup() const {
@@ -214,6 +218,7 @@ private:
     std::shared_ptr<const ServingSetup> reminded_setup_;  // the setup reminded_facts_ describes (accept loop only)
     std::optional<CertificateFacts> reminded_facts_;
     std::ostream& log_;
+    SessionObserver* observer_ = nullptr;  // set by run() before the first session
     std::mutex mutex_;
     std::condition_variable idle_;
     // Sockets of running sessions, for aborting stragglers at shutdown. A socket
@@ -257,6 +262,7 @@ void Server::handle(int fd, std::string peer) {
     const std::uint32_t sid = random_session_id();
     const auto current = setup();  // this session's configuration, CAPF and TLS context, whatever a reload does
     SessionOutcome outcome;
+    if (observer_ != nullptr) observer_->session_started();
     {
         SslPtr ssl(SSL_new(current->tls.get()));
         TlsStream stream(std::move(ssl), fd);
@@ -265,6 +271,7 @@ void Server::handle(int fd, std::string peer) {
             outcome.result = "closed";
             outcome.cause = hs.message();
             log_line(session_log_line(sid, peer, outcome, started));
+            count_ended(outcome, started);
         } else {
             auto store = stores_.acquire();
             FrameChannel channel(stream);
@@ -284,6 +291,7 @@ void Server::handle(int fd, std::string peer) {
                 stores_.release(std::move(*store));
             }
             log_line(session_log_line(sid, peer, outcome, started));
+            count_ended(outcome, started);  // before the phone can see the end, like the log line
             stream.shutdown();
         }
         std::lock_guard lock(mutex_);
@@ -353,6 +361,7 @@ void Server::remind_capf_expiry() {
 
 Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {
     const int grace_seconds = options.grace_seconds;
+    observer_ = options.observer;
     auto next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
     while (!stop.load()) {
         remind_capf_expiry();
@@ -381,6 +390,7 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOpti
                 log_line("capf peer=" + peer + " result=refused cause=\"too many concurrent sessions (max_sessions=" +
                          std::to_string(max_sessions) + ")\"");
                 ::close(fd);  // after the log line: whoever sees the close can read why
+                if (observer_ != nullptr) observer_->connection_refused();
                 continue;
             }
             active_fds_.insert(fd);
@@ -397,6 +407,7 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOpti
             }
             log_line("capf peer=" + peer + " result=refused cause=\"cannot start a session thread: " + e.what() + "\"");
             ::close(fd);
+            if (observer_ != nullptr) observer_->connection_refused();
         }
     }
     if (options.events != nullptr) options.events->stopping();

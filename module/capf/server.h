@@ -10,6 +10,7 @@
 // started with; a configuration that does not load is logged and the running
 // one kept. [server] listen and the database take effect at the next start.
 
+#include "capf/session.h"
 #include "registry/config.h"
 #include "pki/result.h"
 
@@ -32,6 +33,21 @@ public:
     virtual void stopping() = 0;  // SIGTERM/SIGINT seen (STOPPING=1)
 };
 
+/// Told of every phone connection `serve` handles, for metrics. Called from the
+/// session threads (session_started/session_ended, possibly at once) and the
+/// accept thread (connection_refused): implementations lock for themselves and
+/// must not throw or block.
+class SessionObserver {
+public:
+    virtual ~SessionObserver() = default;
+    virtual void session_started() = 0;
+    /// `outcome.result` is one of run_session's results or "closed" (TLS
+    /// handshake failed); `seconds` from accept to the session's end.
+    virtual void session_ended(const SessionOutcome& outcome, double seconds) = 0;
+    /// A connection closed without a session: over max_sessions, or no thread.
+    virtual void connection_refused() = 0;
+};
+
 struct ServeOptions {
     std::string listen;   // overrides [server] listen when non-empty (also after a reload)
     std::string tls_min;  // overrides [server] tls_min when non-empty (also after a reload)
@@ -46,6 +62,7 @@ struct ServeOptions {
     // precedence included). Unset: a SIGHUP re-reads only the trust set.
     std::function<Result<Config>()> reload_config;
     ServiceEvents* events = nullptr;  // not owned; may be null
+    SessionObserver* observer = nullptr;  // not owned; may be null (no metrics)
 };
 
 // Blocks until `stop` becomes true. Every session is logged as one line on `log`.

@@ -1,8 +1,11 @@
 #include "capf/server.h"
 #include "cli/commands.h"
+#include "cli/serve_metrics.h"
 #include "cli/systemd_notify.h"
 
 #include <csignal>
+#include <iostream>
+#include <memory>
 
 namespace lscgate::cli {
 namespace {
@@ -14,7 +17,7 @@ std::atomic<bool> g_refresh_trust{false};
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 extern "C" void on_hup_signal(int) { g_refresh_trust.store(true); }
 
-int run_serve(CliContext& ctx, capf::ServeOptions options) {
+int run_serve(CliContext& ctx, capf::ServeOptions options, const std::string& metrics_listen) {
     auto cfg = ctx.config();
     if (!cfg) return ctx.error(cfg.message());
     struct sigaction sa {};
@@ -32,6 +35,15 @@ int run_serve(CliContext& ctx, capf::ServeOptions options) {
     options.reload_config = [&ctx] { return ctx.config(); };
     SystemdNotifier notifier;
     options.events = &notifier;
+    std::unique_ptr<ServeMetrics> metrics;
+    if (!metrics_listen.empty()) {
+        const std::string database = cfg->database_location();
+        auto started = ServeMetrics::start(metrics_listen, [database] { return Store::open(database); });
+        if (!started) return ctx.error(started.message());
+        metrics = std::move(*started);
+        options.observer = metrics.get();
+        std::cerr << "metrics on http://" << metrics_listen << "/metrics\n";
+    }
     std::signal(SIGPIPE, SIG_IGN);
     if (auto s = capf::serve(*cfg, options, g_stop, std::cerr); !s) return ctx.error(s.message());
     return kExitOk;
@@ -51,7 +63,11 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
         ->check(CLI::Range(0, 3600));
     cmd->add_option("--crl-http", options->crl_http,
                     "ADDR:PORT: serve the CAPF's CRL over HTTP at /capf.crl (for [capf] crl_url, the ASA, FreeRADIUS)");
-    cmd->callback([&ctx, options] { ctx.exit_code = run_serve(ctx, *options); });
+    auto metrics = std::make_shared<std::string>();
+    cmd->add_option("--metrics", *metrics,
+                    "ADDR:PORT: Prometheus metrics at /metrics (sessions by result, in progress, enrollment time, "
+                    "LSCs by status, CAPF and earliest LSC expiry); keep it on loopback or a management network");
+    cmd->callback([&ctx, options, metrics] { ctx.exit_code = run_serve(ctx, *options, *metrics); });
 }
 
 }  // namespace lscgate::cli
