@@ -198,11 +198,13 @@ public:
 
 private:
     void handle(int fd, std::string peer);
+    void serve_connection(int fd, const std::string& peer, std::uint32_t sid, Clock::time_point started, bool& ended);
+    // The session's one log line and its count for the observer; sets `ended`.
+    void end_session(std::uint32_t sid, const std::string& peer, const SessionOutcome& outcome,
+                     Clock::time_point started, bool& ended);
+    void fail_unended(std::uint32_t sid, const std::string& peer, Clock::time_point started, bool& ended,
+                      const std::string& what);
     void log_line(const std::string& line);
-    void count_ended(const SessionOutcome& outcome, Clock::time_point started) {
-        if (observer_ != nullptr)
-            observer_->session_ended(outcome, std::chrono::duration<double>(Clock::now() - started).count());
-    }
     void refresh_trust(const char* why);
     void reload(const ServeOptions& options);
     std::shared_ptr<const ServingSetup> setup() const {
@@ -260,46 +262,79 @@ std::string session_log_line(std::uint32_t sid, const std::string& peer, const S
 void Server::handle(int fd, std::string peer) {
     const auto started = Clock::now();
     const std::uint32_t sid = random_session_id();
-    const auto current = setup();  // this session's configuration, CAPF and TLS context, whatever a reload does
-    SessionOutcome outcome;
     if (observer_ != nullptr) observer_->session_started();
-    {
-        SslPtr ssl(SSL_new(current->tls.get()));
-        TlsStream stream(std::move(ssl), fd);
-        auto hs = stream.accept(Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
-        if (!hs) {
-            outcome.result = "closed";
-            outcome.cause = hs.message();
-            log_line(session_log_line(sid, peer, outcome, started));
-            count_ended(outcome, started);
-        } else {
-            auto store = stores_.acquire();
-            FrameChannel channel(stream);
-            if (!store) {
-                // Fail closed, but tell the phone: END_SESSION(7) rather than a silent drop.
-                Message end(Command::EndSession, sid);
-                end.add_u8(Tag::Reason, reason::kInvalidElement);
-                (void)channel.send(end);
-                outcome.result = "failed";
-                outcome.end_reason = reason::kInvalidElement;
-                outcome.cause = std::string("server error (") + to_string(store.kind()) +
-                                "): registry unavailable: " + store.message();
-            } else {
-                const auto trust = trust_->current();
-                SessionContext ctx{*store, current->authority, *trust, SessionSettings::from(current->config)};
-                outcome = run_session(channel, ctx, sid);
-                stores_.release(std::move(*store));
-            }
-            log_line(session_log_line(sid, peer, outcome, started));
-            count_ended(outcome, started);  // before the phone can see the end, like the log line
-            stream.shutdown();
-        }
-        std::lock_guard lock(mutex_);
-        active_fds_.erase(fd);
-    }  // TlsStream closes the socket here
+    bool ended = false;  // logged and counted: the session's end is told once
+    // A session thread must never take serve down: an exception from anywhere in
+    // a session (OpenSSL glue, the registry, a bug) ends that session only.
+    try {
+        serve_connection(fd, peer, sid, started, ended);
+    } catch (const std::exception& e) {
+        fail_unended(sid, peer, started, ended, e.what());
+    } catch (...) {
+        fail_unended(sid, peer, started, ended, "unknown exception");
+    }
     std::lock_guard lock(mutex_);
     --running_;
     idle_.notify_all();  // nothing of *this is touched after this
+}
+
+void Server::fail_unended(std::uint32_t sid, const std::string& peer, Clock::time_point started, bool& ended,
+                          const std::string& what) {
+    if (ended) return;
+    SessionOutcome outcome;
+    outcome.result = "failed";
+    outcome.cause = "server error (internal): " + what;
+    end_session(sid, peer, outcome, started, ended);
+}
+
+void Server::end_session(std::uint32_t sid, const std::string& peer, const SessionOutcome& outcome,
+                         Clock::time_point started, bool& ended) {
+    ended = true;
+    log_line(session_log_line(sid, peer, outcome, started));
+    if (observer_ != nullptr)
+        observer_->session_ended(outcome, std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+void Server::serve_connection(int fd, const std::string& peer, std::uint32_t sid, Clock::time_point started, bool& ended) {
+    const auto current = setup();  // this session's configuration, CAPF and TLS context, whatever a reload does
+    SessionOutcome outcome;
+    SslPtr ssl(SSL_new(current->tls.get()));
+    TlsStream stream(std::move(ssl), fd);
+    // Destroyed before `stream` closes the socket: the fd leaves active_fds_
+    // first, so a reused fd number is never shut down at stop by mistake.
+    struct ForgetFd {
+        Server& server;
+        int fd;
+        ~ForgetFd() {
+            std::lock_guard lock(server.mutex_);
+            server.active_fds_.erase(fd);
+        }
+    } forget{*this, fd};
+    auto hs = stream.accept(Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
+    if (!hs) {
+        outcome.result = "closed";
+        outcome.cause = hs.message();
+        end_session(sid, peer, outcome, started, ended);
+        return;
+    }
+    auto store = stores_.acquire();
+    FrameChannel channel(stream);
+    if (!store) {
+        // Fail closed, but tell the phone: END_SESSION(7) rather than a silent drop.
+        Message end(Command::EndSession, sid);
+        end.add_u8(Tag::Reason, reason::kInvalidElement);
+        (void)channel.send(end);
+        outcome.result = "failed";
+        outcome.end_reason = reason::kInvalidElement;
+        outcome.cause = std::string("server error (") + to_string(store.kind()) + "): registry unavailable: " + store.message();
+    } else {
+        const auto trust = trust_->current();
+        SessionContext ctx{*store, current->authority, *trust, SessionSettings::from(current->config)};
+        outcome = run_session(channel, ctx, sid);
+        stores_.release(std::move(*store));
+    }
+    end_session(sid, peer, outcome, started, ended);  // before the phone can see the end
+    stream.shutdown();
 }
 
 void Server::refresh_trust(const char* why) {

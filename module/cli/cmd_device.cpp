@@ -156,14 +156,18 @@ int run_remove(CliContext& ctx, const BulkOptions& bulk) {
         std::cerr << "lscgate: dry run: " << batch->devices.size() << " device(s); nothing was removed\n";
         return kExitOk;
     }
-    // All or nothing, like add: one unknown name removes none.
-    auto tx = store->transaction();
-    if (!tx) return ctx.error(tx.message());
-    for (const auto& d : batch->devices)
-        if (auto s = store->remove_device(d.name, actor_name()); !s)
-            return ctx.error(batch->where(d) + s.message() + " (nothing was removed)");
-    if (auto s = tx->commit(); !s) return ctx.error(s.message());
-    for (const auto& d : batch->devices) std::cout << "removed " << d.name << " (its certificates stay in the registry)\n";
+    // The batch was checked whole (one unknown name removes none); written in
+    // transactions of kBulkChunkRows so the CAPF server never waits seconds.
+    std::vector<std::string> names;
+    for (const auto& d : batch->devices) names.push_back(d.name);
+    auto result = store->remove_devices(names, actor_name());
+    for (const auto& n : result.done) std::cout << "removed " << n << " (its certificates stay in the registry)\n";
+    if (result.error)
+        return ctx.error((result.failed_at ? batch->where(batch->devices[*result.failed_at]) : std::string()) +
+                         result.error->message + (result.done.empty() ? " (nothing was removed)"
+                                                                       : " (" + std::to_string(result.done.size()) +
+                                                                             " removed as shown, " +
+                                                                             std::to_string(names.size() - result.done.size()) + " not)"));
     return kExitOk;
 }
 

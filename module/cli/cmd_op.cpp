@@ -181,14 +181,18 @@ int run_cancel(CliContext& ctx, const BulkOptions& bulk) {
         std::cerr << "lscgate: dry run: " << batch->devices.size() << " device(s); nothing was cancelled\n";
         return kExitOk;
     }
-    // All or nothing, like scheduling: one unknown name cancels none.
-    auto tx = store->transaction();
-    if (!tx) return ctx.error(tx.message());
-    for (const auto& d : batch->devices)
-        if (auto s = store->cancel_operation(d.name, actor_name()); !s)
-            return ctx.error(batch->where(d) + s.message() + " (nothing was cancelled)");
-    if (auto s = tx->commit(); !s) return ctx.error(s.message());
-    for (const auto& d : batch->devices) std::cout << "cancelled the pending operation of " << d.name << "\n";
+    // The batch was checked whole (one unknown name cancels none); written in
+    // transactions of kBulkChunkRows so the CAPF server never waits seconds.
+    std::vector<std::string> names;
+    for (const auto& d : batch->devices) names.push_back(d.name);
+    auto result = store->cancel_operations(names, actor_name());
+    for (const auto& n : result.done) std::cout << "cancelled the pending operation of " << n << "\n";
+    if (result.error)
+        return ctx.error((result.failed_at ? batch->where(batch->devices[*result.failed_at]) : std::string()) +
+                         result.error->message + (result.done.empty() ? " (nothing was cancelled)"
+                                                                       : " (" + std::to_string(result.done.size()) +
+                                                                             " cancelled as shown, " +
+                                                                             std::to_string(names.size() - result.done.size()) + " not)"));
     return kExitOk;
 }
 

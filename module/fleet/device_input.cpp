@@ -107,6 +107,11 @@ public:
 
     void field(const void* data, std::size_t len) {
         if (error) return;
+        if (fields_.size() >= kMaxDeviceInputFieldsPerRow) {
+            error = at(line, "more than " + std::to_string(kMaxDeviceInputFieldsPerRow) +
+                                 " fields in one row: not a device list or a BAT export");
+            return;
+        }
         try {
             fields_.emplace_back(data != nullptr ? static_cast<const char*>(data) : "", data != nullptr ? len : 0);
             field_lines_.push_back(line);

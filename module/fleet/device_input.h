@@ -40,6 +40,10 @@ struct DeviceInput {
 inline constexpr std::size_t kMaxDeviceInputBytes = 256u * 1024 * 1024;
 /// Longest single CSV field; longer ones are refused, never buffered without bound.
 inline constexpr std::size_t kMaxDeviceInputField = 64u * 1024;
+/// Most fields in one CSV row (a CUCM BAT phone export has a few hundred columns
+/// with every line and speed dial). Bounds a row's memory: a 256 MiB input of
+/// commas would otherwise be 256 Mi field objects (gigabytes) before any check.
+inline constexpr std::size_t kMaxDeviceInputFieldsPerRow = 4096;
 
 /// Parses a whole input. The format is decided by the first non-blank row: a
 /// field reading "Device Name" (any case) makes it a CSV header, anything else
@@ -47,7 +51,8 @@ inline constexpr std::size_t kMaxDeviceInputField = 64u * 1024;
 /// where a line is at fault: malformed quoting (RFC 4180 §2), a quoted field left
 /// open, a UTF-16 file, a NUL byte, bytes that are not UTF-8, a list line with
 /// more than one value, a CSV row without its Device Name, a header naming a
-/// column twice, a field longer than kMaxDeviceInputField. An input without any
+/// column twice, a field longer than kMaxDeviceInputField, a row of more than
+/// kMaxDeviceInputFieldsPerRow fields. An input without any
 /// device row is not an error here (rows is empty): the caller decides.
 Result<DeviceInput> parse_device_input(std::string_view text);
 

@@ -37,6 +37,7 @@ template <class T>
 struct BulkResult {
     std::vector<T> done;
     std::optional<Error> error;
+    std::optional<std::size_t> failed_at;  ///< the input item the error is about, when it is one item's
 };
 
 /// A transaction over several Store calls: rolled back when destroyed
@@ -78,6 +79,12 @@ public:
     Result<std::vector<Device>> list_devices();
     Status each_device(const RowFn<Device>& row) { return impl_->each_device(row); }  // ordered by name
     Status remove_device(const std::string& name, const std::string& actor) { return impl_->remove_device(name, actor); }
+    // Removes many devices in transactions of `chunk` (their certificates stay),
+    // so a long list never holds the writer lock for seconds. Every name is
+    // checked first (an unknown one removes none, failed_at names it); a later
+    // error (I/O) stops at its chunk, earlier chunks staying removed.
+    BulkResult<std::string> remove_devices(const std::vector<std::string>& names, const std::string& actor,
+                                           std::size_t chunk = kBulkChunkRows);
     // Adds many devices in transactions of `chunk` rows. Names must be normalized.
     // Checked first, before anything is written: a duplicate in the list or a name
     // already registered adds none. A failure after that (another writer added one
@@ -114,6 +121,10 @@ public:
     Status cancel_operation(const std::string& device, const std::string& actor) {
         return impl_->cancel_operation(device, actor);
     }
+    // cancel_operation for many devices, in transactions of `chunk` as
+    // remove_devices; every device must have an open operation (checked first).
+    BulkResult<std::string> cancel_operations(const std::vector<std::string>& devices, const std::string& actor,
+                                              std::size_t chunk = kBulkChunkRows);
     Status set_operation_state(std::int64_t operation_id, OperationState state, const std::string& error) {
         return impl_->set_operation_state(operation_id, state, error);
     }

@@ -113,4 +113,45 @@ BulkResult<Operation> Store::schedule_operations(const std::vector<std::pair<std
     return out;
 }
 
+// Checks every name before anything is written: each must be a registered
+// device, and with `open_operation_needed` have an open operation.
+template <class T>
+static bool all_present(Store& store, const std::vector<std::string>& names, bool open_operation_needed, BulkResult<T>& out) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        auto dev = store.find_device(names[i]);
+        if (dev && !dev->has_value()) dev = fail(ErrorKind::Input, "no such device: " + names[i]);
+        if (dev && open_operation_needed) {
+            auto op = store.open_operation((*dev)->id);
+            if (!op) dev = op.error();
+            else if (!op->has_value()) dev = fail(ErrorKind::Input, "device " + names[i] + " has no pending operation");
+        }
+        if (!dev) {
+            out.error = dev.error();
+            out.failed_at = i;
+            return false;
+        }
+    }
+    return true;
+}
+
+BulkResult<std::string> Store::remove_devices(const std::vector<std::string>& names, const std::string& actor,
+                                              std::size_t chunk) {
+    BulkResult<std::string> out;
+    if (!all_present(*this, names, false, out)) return out;
+    out.error = in_chunks(
+        *this, names.size(), chunk, [&](std::size_t i) { return remove_device(names[i], actor); },
+        [&](std::size_t i) { out.done.push_back(names[i]); });
+    return out;
+}
+
+BulkResult<std::string> Store::cancel_operations(const std::vector<std::string>& devices, const std::string& actor,
+                                                 std::size_t chunk) {
+    BulkResult<std::string> out;
+    if (!all_present(*this, devices, true, out)) return out;
+    out.error = in_chunks(
+        *this, devices.size(), chunk, [&](std::size_t i) { return cancel_operation(devices[i], actor); },
+        [&](std::size_t i) { out.done.push_back(devices[i]); });
+    return out;
+}
+
 }  // namespace lscgate

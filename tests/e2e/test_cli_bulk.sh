@@ -138,7 +138,9 @@ expect_not_contains "$(cat "$CAPF_LOG")" "capf warning: CAPF certificate" "no ex
 # ---- serve warns when its CAPF certificate is within 60 days of expiry --------
 start_capf "$CHECK_DIR"
 wait_log "$CAPF_LOG" "capf warning: CAPF certificate CN="
-expect_contains "$(cat "$CAPF_LOG")" "expires in 39 days" "the warning says how long is left"
+# 40 days from init, in whole days: 40 when serve starts within the second init ran, else 39.
+if grep -qE "expires in (39|40) days" "$CAPF_LOG"; then pass "the warning says how long is left"
+else failed "the warning says how long is left: no 'expires in 39|40 days'"; grep "capf warning" "$CAPF_LOG" | sed 's/^/    | /'; fi
 stop_capf
 
 finish

@@ -129,6 +129,7 @@ TEST(DeviceInput, MalformedFilesAreRefusedNamingTheLine) {
              {"SEP001122334455\nDevice Name\n\"Caf\xE9\"\n", "line 3: not UTF-8"},
              {"Device Name,Description\nSEP001122334455,\"" + std::string(kMaxDeviceInputField + 10, 'x') + "\"\n",
               "line 2: a field longer than"},
+             {"Device Name\n" + std::string(kMaxDeviceInputFieldsPerRow + 1, ',') + "\n", "line 2: more than 4096 fields"},
          }) {
         auto r = parse_device_input(c.text);
         ASSERT_FALSE(r) << "accepted: " << c.text.substr(0, 60);
