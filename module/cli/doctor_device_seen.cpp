@@ -107,8 +107,8 @@ void check_last_seen(const Config& cfg, const std::string& name, const std::opti
     // The LSC must have been recorded before that request: a MIC seen before enrolment says nothing.
     if (mic && lsc && lsc->created_at <= e.at) {
         report.fail("device.seen-mic",
-                    "switch port in the MIC/guest VLAN (policy mic = \"restrict\") or Access-Reject; FreeRADIUS log "
-                    "`restrict [mic] " + name + "` / `reject [mic] " + name + "`",
+                    "switch port in the MIC/guest VLAN (policy mic = \"restrict\": Access-Accept with the restrict VLAN) "
+                    "or Access-Reject (FreeRADIUS log `reject [mic] " + name + "`)",
                     what + ", although it holds active LSC serial " + lsc->facts.serial_hex + " since " +
                         format_utc(lsc->created_at) + ": the phone does not use its LSC for 802.1X",
                     "make the phone present its LSC: its 802.1X EAP-TLS certificate setting (on the phone, or CUCM's "

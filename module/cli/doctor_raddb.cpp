@@ -52,9 +52,16 @@ bool older_than_3_2_7(const std::string& v) {
     return a < 3 || (a == 3 && (b < 2 || (b == 2 && c < 7)));
 }
 
+// An existing directory with no entries: as ca_path it adds no CA (radius-lab points
+// Debian's ca_path = ${cadir} at one to switch it off).
+bool is_empty_directory(const std::filesystem::path& dir) {
+    std::error_code ec;
+    return std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec) && !ec;
+}
+
 void check_ca_file(const Config& cfg, const RaddbConfig& raddb, Store* store, Report& report) {
     for (const auto* p : eap_items(raddb, "ca_path"))
-        if (!p->value.empty())
+        if (!p->value.empty() && !is_empty_directory(resolve_path(raddb, p->value)))
             report.fail("raddb.ca-path", "phones with a certificate from any public CA pass TLS (then `reject [unknown-issuer]` at best)",
                         where(*p) + ": eap's ca_path = " + p->value + " trusts a whole CA directory",
                         "remove ca_path; set ca_file to 'lscgate capf bundle -o FILE'");

@@ -176,6 +176,10 @@ sed -i 's/^accept_expired_mic = true/accept_expired_mic = false/' "$D/lscgate.to
 write_eap '${certdir}/ca.pem' no no 'virtual_server = check-eap-tls' 'DEFAULT' "ca_path = $WORK/mic"
 expect_rc 2 "eap's ca_path is the MIC roots directory" -- doctor
 expect_finding raddb.ca-path-mic-roots fail "any Cisco phone" "row: ca_path at the MIC roots"
+mkdir -p "$WORK/empty-capath"
+write_eap '${certdir}/ca.pem' no no 'virtual_server = check-eap-tls' 'DEFAULT' "ca_path = $WORK/empty-capath"
+OUT=$(doctor) || true
+expect_eq "$(finding raddb.ca-path)" none "an empty ca_path directory (trusts nothing) is not flagged"
 write_eap "$WORK/mic/mfg-ca.pem" no no 'virtual_server = check-eap-tls' 'DEFAULT'
 expect_rc 2 "eap's ca_file is the MIC roots bundle" -- doctor
 expect_finding raddb.ca-file-mic-roots fail "unable to get local issuer certificate" "row: ca_file at the MIC roots"
