@@ -123,6 +123,14 @@ printf '[expiry]\ngrace_days = 7\n' >"$WORK/grace.toml"
 write_module "policy = \"$WORK/grace.toml\""
 expect_rc 1 "policy grace_days = 7" -- doctor
 expect_finding raddb.policy-grace warn "although the policy grants a grace" "row: expiry grace TLS makes impossible"
+printf '[actions]\nlsc-expired = "accept"\n' >"$WORK/accept-expired.toml"
+write_module "policy = \"$WORK/accept-expired.toml\""
+expect_rc 1 "policy lsc-expired = accept" -- doctor
+expect_finding raddb.policy-lsc-expired warn "certificate has expired" "row: lsc-expired action TLS makes impossible"
+printf '[actions]\nmic = "restrict"\n' >"$WORK/mic-no-roots.toml"
+write_module "policy = \"$WORK/mic-no-roots.toml\""
+expect_rc 1 "mic = restrict without mic_roots" -- doctor
+expect_finding raddb.policy-mic-no-roots warn "never the MIC action" "row: MIC allowance without MIC roots"
 
 # MIC roots: a stand-in manufacturing CA (RSA-2048, SHA-256), one that expired, one RSA-1024/SHA-1.
 make_mic_pki "$WORK/mic"
