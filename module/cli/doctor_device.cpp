@@ -63,7 +63,11 @@ constexpr std::size_t kRecentSessions = 5;
 
 void check_sessions(Store& store, const std::string& name, Report& report) {
     auto ops = store.list_operations(name, true);
-    if (!ops || ops->empty()) return;
+    if (!ops) {
+        report.warn("device.sessions", "(not checked: the phone's recent CAPF sessions)", ops.message(), "");
+        return;
+    }
+    if (ops->empty()) return;
     std::vector<const Operation*> recent;
     for (const auto& o : *ops) recent.push_back(&o);
     std::sort(recent.begin(), recent.end(), [](const Operation* a, const Operation* b) { return a->id > b->id; });
