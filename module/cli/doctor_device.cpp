@@ -74,15 +74,23 @@ void check_sessions(Store& store, const std::string& name, Report& report) {
     if (recent.size() > kRecentSessions) recent.resize(kRecentSessions);
     std::string list;
     for (const auto* o : recent) list += (list.empty() ? "" : "; ") + outcome(*o);
-    const Operation* last = nullptr;  // the newest finished one
-    for (const auto* o : recent)
-        if (is_finished(o->state)) {
-            last = o;
-            break;
-        }
-    if (last != nullptr && last->state != OperationState::Succeeded && !last->last_error.empty())
-        report.warn("device.last-session", "the phone's last CAPF session ended with " + std::string(to_string(last->state)),
+    // The last session failed: the newest operation is still pending with the cause
+    // its last attempt left, or the newest finished one did not succeed. (An
+    // in-progress operation's last_error names the server holding it, not a cause.)
+    const Operation* failed = nullptr;
+    if (recent.front()->state == OperationState::Pending && !recent.front()->last_error.empty()) failed = recent.front();
+    if (failed == nullptr)
+        for (const auto* o : recent)
+            if (is_finished(o->state)) {  // the newest finished one
+                if (o->state != OperationState::Succeeded && !o->last_error.empty()) failed = o;
+                break;
+            }
+    if (failed != nullptr) {
+        const std::string ended = failed->state == OperationState::Pending ? std::string("a failure (the operation stays pending)")
+                                                                           : std::string(to_string(failed->state));
+        report.warn("device.last-session", "the phone's last CAPF session ended with " + ended,
                     "recent operations, newest first: " + list, "see README, Troubleshooting, for that cause");
+    }
     else
         report.ok("device.sessions", "recent operations, newest first: " + list);
 }

@@ -65,9 +65,15 @@ expect_contains "$OUT" "fix:     make the phone present its LSC" "text output gi
 
 # ---- recent operations with their causes ----------------------------------------------------
 OUT=$(adm doctor --json --no-serve --device "$A" --last-seen "$SEEN") || true
-expect_finding device.sessions ok "pending" "row: the open operation is listed"
-expect_finding device.sessions ok "phone returned rsa:1024 but ec:p256 was requested" "with its failed session's cause"
-expect_finding device.sessions ok "(install, auth null) succeeded" "and the earlier successful enrolment"
+expect_finding device.last-session warn "the operation stays pending" "row: the last CAPF session failed"
+expect_finding device.last-session warn "phone returned rsa:1024 but ec:p256 was requested" "with its cause"
+expect_finding device.last-session warn "(install, auth null) succeeded" "and the earlier successful enrolment"
+# The phone tries again and succeeds (a new LSC; the first one is superseded).
+start_capf "$CAPF_DIR"
+expect_rc 0 "A's next session succeeds" -- phone "$A"
+stop_capf
+OUT=$(adm doctor --json --no-serve --device "$A" --last-seen "$SEEN") || true
+expect_finding device.sessions ok "operation 2 (install, auth null) succeeded" "row: last session succeeded, listed with the others"
 
 # ---- the phone presents its LSC: nothing wrong on the RADIUS side -----------------------------
 eapol_conf lsc "$A" "$WORK/phones/$A.lsc.pem" "$WORK/phones/$A.lsc.key"
