@@ -191,6 +191,9 @@ expect_eq "$(finding raddb.ca-path)" none "an empty ca_path directory (trusts no
 write_eap "$WORK/mic/mfg-ca.pem" no no 'virtual_server = check-eap-tls' 'DEFAULT'
 expect_rc 2 "eap's ca_file is the MIC roots bundle" -- doctor
 expect_finding raddb.ca-file-mic-roots fail "unable to get local issuer certificate" "row: ca_file at the MIC roots"
+write_module "mic_roots = \"$WORK/mic/no-such-roots.pem\""
+expect_rc 2 "the module's mic_roots does not load" -- doctor
+expect_finding raddb.mic-roots fail "FreeRADIUS does not start" "row: mic_roots unreadable"
 write_module
 bundle_with ""
 write_eap '${certdir}/ca.pem' no no 'virtual_server = check-eap-tls' 'DEFAULT'
