@@ -23,6 +23,14 @@ inline constexpr int kExitRefused = 2;
 // inserted or reordered rows).
 inline constexpr int kExitTampered = 3;
 
+/// `j` as JSON text (`indent` < 0: one line). Strings from outside (file names,
+/// ITL names, a registry row) may hold invalid UTF-8, on which nlohmann-json's
+/// default dump throws (type_error 316): such bytes are written as U+FFFD
+/// instead, so every JSON output is valid and never stops half-way.
+inline std::string json_text(const nlohmann::json& j, int indent = -1) {
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 struct CliContext {
     std::string dir;
     std::optional<std::string> database;  // --database: overrides LSCGATE_DATABASE and [store] database
@@ -35,7 +43,7 @@ struct CliContext {
     /// The registry of config(), opened read-write; messages never show a password.
     Result<Store> store() const;
     int error(const std::string& message);  // prints "lscgate: message" to stderr, returns kExitError
-    void print_json(const nlohmann::json& j) const { std::cout << j.dump(2) << std::endl; }
+    void print_json(const nlohmann::json& j) const { std::cout << json_text(j, 2) << std::endl; }
 };
 
 std::string actor_name();  // who is running the command, for the audit trail

@@ -76,7 +76,7 @@ int run_export(CliContext& ctx, std::int64_t after, bool lines) {
     if (!store) return ctx.error(store.message());
     JsonArrayWriter array(std::cout);
     auto walked = store->each_audit_row(after, [&](const AuditEvent& e) -> Status {
-        if (lines) std::cout << export_row(e).dump() << '\n';
+        if (lines) std::cout << json_text(export_row(e)) << '\n';
         else array.add(export_row(e));
         return {};
     });

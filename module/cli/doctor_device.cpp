@@ -9,6 +9,9 @@
 
 #include "pki/printable.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace lscgate::cli::doctor {
 namespace {
 
@@ -42,9 +45,59 @@ void check_operation(const Operation& op, const std::optional<CertificateRecord>
     report.ok("device.operation", what + " is " + std::string(to_string(effective_state(op, now))));
 }
 
+// One operation's outcome as `op list` shows it: "operation 7 (install, auth null)
+// failed 2026-11-30T10:00:00Z: <cause>".
+std::string outcome(const Operation& op) {
+    std::string s = "operation " + std::to_string(op.id) + " (" + std::string(to_string(op.request.kind)) + ", auth " +
+                    std::string(to_string(op.request.auth_mode)) + ") " + std::string(to_string(op.state));
+    s += " " + format_utc(op.finished_at ? *op.finished_at : op.updated_at);
+    if (!op.last_error.empty()) s += ": " + escape_nonprintable(op.last_error);
+    return s;
+}
+
+// The registry keeps no table of CAPF sessions: each operation holds the
+// outcome of its last session (state, last_error, finished_at; an open one the
+// cause of its last failed attempt). The last kRecentSessions operations, newest
+// first, are what doctor can show of the phone's recent sessions.
+constexpr std::size_t kRecentSessions = 5;
+
+void check_sessions(Store& store, const std::string& name, Report& report) {
+    auto ops = store.list_operations(name, true);
+    if (!ops) {
+        report.warn("device.sessions", "(not checked: the phone's recent CAPF sessions)", ops.message(), "");
+        return;
+    }
+    if (ops->empty()) return;
+    std::vector<const Operation*> recent;
+    for (const auto& o : *ops) recent.push_back(&o);
+    std::sort(recent.begin(), recent.end(), [](const Operation* a, const Operation* b) { return a->id > b->id; });
+    if (recent.size() > kRecentSessions) recent.resize(kRecentSessions);
+    std::string list;
+    for (const auto* o : recent) list += (list.empty() ? "" : "; ") + outcome(*o);
+    // The last session failed: the newest operation is still pending with the cause
+    // its last attempt left, or the newest finished one did not succeed. (An
+    // in-progress operation's last_error names the server holding it, not a cause.)
+    const Operation* failed = nullptr;
+    if (recent.front()->state == OperationState::Pending && !recent.front()->last_error.empty()) failed = recent.front();
+    if (failed == nullptr)
+        for (const auto* o : recent)
+            if (is_finished(o->state)) {  // the newest finished one
+                if (o->state != OperationState::Succeeded && !o->last_error.empty()) failed = o;
+                break;
+            }
+    if (failed != nullptr) {
+        const std::string ended = failed->state == OperationState::Pending ? std::string("a failure (the operation stays pending)")
+                                                                           : std::string(to_string(failed->state));
+        report.warn("device.last-session", "the phone's last CAPF session ended with " + ended,
+                    "recent operations, newest first: " + list, "see README, Troubleshooting, for that cause");
+    }
+    else
+        report.ok("device.sessions", "recent operations, newest first: " + list);
+}
+
 }  // namespace
 
-void check_device(const Config& cfg, const std::string& raw_name, UnixTime now, Report& report) {
+void check_device(const Config& cfg, const std::string& raw_name, const SeenSource& seen, UnixTime now, Report& report) {
     auto normalized = normalize_device_name(raw_name);
     if (!normalized) {
         report.fail("device.name", "server log result=unknown-device end=9", normalized.message(), "give the name as CUCM does (SEP + 12 hex digits)");
@@ -91,16 +144,8 @@ void check_device(const Config& cfg, const std::string& raw_name, UnixTime now, 
     else if (!*lsc)
         report.warn("device.no-operation", "\"Operation Pending\" never completes; server log result=no-operation end=0",
                     name + " has neither an LSC nor a scheduled operation", "lscgate op install " + name + " …");
-    if (auto ops = store->list_operations(name, true); ops && !ops->empty()) {
-        const Operation* latest = &ops->front();
-        for (const auto& o : *ops)
-            if (o.id > latest->id) latest = &o;
-        const Operation& last = *latest;
-        if (is_finished(last.state) && last.state != OperationState::Succeeded && !last.last_error.empty())
-            report.warn("device.last-session", "the phone's last CAPF session ended with " + std::string(to_string(last.state)),
-                        "operation " + std::to_string(last.id) + ": " + escape_nonprintable(last.last_error),
-                        "see README, Troubleshooting, for that cause");
-    }
+    check_sessions(*store, name, report);
+    check_last_seen(cfg, name, *lsc, seen, report);
     if (*lsc)
         report.ok("device.lsc", name + " holds LSC serial " + (*lsc)->facts.serial_hex + " (" + std::string(to_string((*lsc)->status)) +
                                     "), valid until " + format_utc((*lsc)->facts.not_after));

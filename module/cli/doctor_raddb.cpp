@@ -3,9 +3,11 @@
 // Weak keys; Which path honours what).
 
 #include "cli/doctor_checks.h"
+#include "cli/doctor_raddb_tls.h"
 #include "cli/raddb_reader.h"
 #include "cli/registry_access.h"
 #include "pki/key_strength.h"
+#include "pki/trust_set.h"
 #include "registry/database_kind.h"
 #include "registry/store.h"
 
@@ -24,13 +26,8 @@ namespace lscgate::cli::doctor {
 namespace {
 
 std::vector<const RaddbItem*> eap_items(const RaddbConfig& raddb, const std::string& key) {
-    std::vector<const RaddbItem*> out;
-    for (const auto& i : raddb.items)
-        if (i.key == key && i.file.rfind("mods-enabled/", 0) == 0 && in_section(i, "eap")) out.push_back(&i);
-    return out;
+    return module_items(raddb, "eap", key);
 }
-
-std::string where(const RaddbItem& i) { return i.file + ":" + std::to_string(i.line); }
 
 bool yes(const std::string& v) { return v == "yes" || v == "true" || v == "1"; }
 
@@ -55,9 +52,16 @@ bool older_than_3_2_7(const std::string& v) {
     return a < 3 || (a == 3 && (b < 2 || (b == 2 && c < 7)));
 }
 
+// An existing directory with no entries: as ca_path it adds no CA (radius-lab points
+// Debian's ca_path = ${cadir} at one to switch it off).
+bool is_empty_directory(const std::filesystem::path& dir) {
+    std::error_code ec;
+    return std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec) && !ec;
+}
+
 void check_ca_file(const Config& cfg, const RaddbConfig& raddb, Store* store, Report& report) {
     for (const auto* p : eap_items(raddb, "ca_path"))
-        if (!p->value.empty())
+        if (!p->value.empty() && !is_empty_directory(resolve_path(raddb, p->value)))
             report.fail("raddb.ca-path", "phones with a certificate from any public CA pass TLS (then `reject [unknown-issuer]` at best)",
                         where(*p) + ": eap's ca_path = " + p->value + " trusts a whole CA directory",
                         "remove ca_path; set ca_file to 'lscgate capf bundle -o FILE'");
@@ -80,8 +84,12 @@ void check_ca_file(const Config& cfg, const RaddbConfig& raddb, Store* store, Re
     if (store != nullptr)
         if (auto all = store->list_capf_certificates(); all)
             for (const auto& r : *all) (r.status == CapfStatus::Retired ? retired : trusted).insert(r.facts.sha256);
-    if (!cfg.mic_roots.empty())
-        if (auto roots = load_certificate_bundle(cfg.resolve(cfg.mic_roots)); roots)
+    // The MIC roots of serve ([auth] mic_roots) and of the module (its mic_roots).
+    std::vector<std::filesystem::path> mic_paths;
+    if (!cfg.mic_roots.empty()) mic_paths.push_back(cfg.resolve(cfg.mic_roots));
+    if (const auto m = module_setting(raddb, "lscgate", "mic_roots"); !m.empty()) mic_paths.push_back(resolve_path(raddb, m));
+    for (const auto& p : mic_paths)
+        if (auto roots = load_certificates_from(p); roots)
             for (const auto& c : *roots)
                 if (auto f = describe_certificate(c.get()); f) trusted.insert(f->sha256);
     int foreign = 0, old = 0;
@@ -145,15 +153,7 @@ void check_tls_settings(const RaddbConfig& raddb, const std::string& version, Re
 }
 
 void check_seclevel(const RaddbConfig& raddb, Store* store, Report& report) {
-    int level = kDebianSecurityLevel;
-    std::string from = "Debian's default";
-    for (const auto* i : eap_items(raddb, "cipher_list")) {
-        std::smatch m;
-        if (std::regex_search(i->value, m, std::regex("@SECLEVEL=([0-9])"))) {
-            level = std::stoi(m[1].str());
-            from = where(*i);
-        }
-    }
+    const auto [level, from] = eap_security_level(raddb);
     if (store == nullptr || level < 2) return;
     int weak = 0;
     std::string example;
@@ -235,7 +235,7 @@ void check_database_access(const RaddbConfig& raddb, Report& report) {
 
 }  // namespace
 
-void check_raddb(const Config& cfg, const std::string& dir, Report& report) {
+void check_raddb(const Config& cfg, const std::string& dir, UnixTime now, Report& report) {
     auto raddb = read_raddb(dir);
     if (!raddb) {
         report.fail("raddb.read", "(not checked)", raddb.message(), "give the FreeRADIUS configuration directory");
@@ -247,6 +247,8 @@ void check_raddb(const Config& cfg, const std::string& dir, Report& report) {
     check_ca_file(cfg, *raddb, s, report);
     check_tls_settings(*raddb, version, report);
     check_seclevel(*raddb, s, report);
+    check_lsc_expiry(s, now, report);
+    check_mic_roots_and_policy(cfg, *raddb, now, report);
     check_database_access(*raddb, report);
 }
 

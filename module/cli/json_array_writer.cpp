@@ -1,5 +1,7 @@
 #include "cli/json_array_writer.h"
 
+#include "cli/cli_context.h"
+
 #include <string>
 
 namespace lscgate::cli {
@@ -9,7 +11,7 @@ void JsonArrayWriter::add(const nlohmann::json& element) {
     any_ = true;
     // An element inside dump(2)'s array is its own dump(2) shifted by one level.
     // JSON strings escape newlines, so every '\n' here is layout.
-    const std::string text = element.dump(2);
+    const std::string text = json_text(element, 2);
     std::string shifted;
     shifted.reserve(text.size() + text.size() / 8);
     for (char c : text) {

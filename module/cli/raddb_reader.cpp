@@ -1,8 +1,10 @@
 #include "cli/raddb_reader.h"
 
+#include "pki/key_strength.h"
 #include "pki/secure_file.h"
 
 #include <algorithm>
+#include <regex>
 #include <sstream>
 
 namespace lscgate::cli::doctor {
@@ -92,6 +94,42 @@ bool in_section(const RaddbItem& item, const std::string& name) {
     return std::any_of(item.sections.begin(), item.sections.end(), [&](const std::string& s) {
         return s.substr(0, s.find(' ')) == name;
     });
+}
+
+std::vector<const RaddbItem*> module_items(const RaddbConfig& raddb, const std::string& module, const std::string& key) {
+    std::vector<const RaddbItem*> out;
+    for (const auto& i : raddb.items)
+        if (i.key == key && i.file.rfind("mods-enabled/", 0) == 0 && in_section(i, module)) out.push_back(&i);
+    return out;
+}
+
+std::string module_setting(const RaddbConfig& raddb, const std::string& module, const std::string& key) {
+    const auto items = module_items(raddb, module, key);
+    return items.empty() ? std::string() : items.front()->value;
+}
+
+std::filesystem::path resolve_path(const RaddbConfig& raddb, const std::string& value) {
+    const std::filesystem::path p(value);
+    return p.is_absolute() ? p : raddb.dir / p;
+}
+
+std::string where(const RaddbItem& item) { return item.file + ":" + std::to_string(item.line); }
+
+SecurityLevel eap_security_level(const RaddbConfig& raddb) {
+    SecurityLevel out{kDebianSecurityLevel, "Debian's default"};
+    for (const auto* i : module_items(raddb, "eap", "cipher_list")) {
+        std::smatch m;
+        if (std::regex_search(i->value, m, std::regex("@SECLEVEL=([0-9])"))) {
+            out.level = std::stoi(m[1].str());
+            out.from = where(*i);
+        }
+    }
+    return out;
+}
+
+int security_bits_required(int level) {
+    constexpr int kBits[] = {0, 80, 112, 128, 192, 256};
+    return kBits[std::clamp(level, 0, 5)];
 }
 
 Result<RaddbConfig> read_raddb(const std::filesystem::path& dir) {

@@ -3,6 +3,7 @@
 #include "itl/itl_tags.h"
 #include "itl/itl_values.h"
 #include "pki/certificate.h"
+#include "pki/printable.h"
 
 namespace lscgate::itl {
 
@@ -20,13 +21,15 @@ namespace {
 CapfRecordFinding judge(const Record& r, std::size_t index, ByteView capf_der, const std::string& expected) {
     CapfRecordFinding f;
     f.index = index;
-    if (const Field* s = r.find(tags::kSubjectName); s != nullptr) f.subject = field_text(*s);
+    // Names are the file's bytes: escaped here so no caller prints them raw (a
+    // terminal escape, a forged line) or hands invalid UTF-8 to a JSON writer.
+    if (const Field* s = r.find(tags::kSubjectName); s != nullptr) f.subject = escape_nonprintable(field_text(*s));
     if (const Field* c = r.find(tags::kCertificate); c != nullptr) {
         f.sha256 = digest_hex(c->value, "SHA256");
         f.matches = f.sha256 == expected;
         if (f.subject.empty())
             if (auto cert = parse_certificate_der(c->value); cert)
-                if (auto facts = describe_certificate(cert->get()); facts) f.subject = facts->subject;
+                if (auto facts = describe_certificate(cert->get()); facts) f.subject = escape_nonprintable(facts->subject);
         f.detail = f.matches ? "this CAPF certificate" : "another certificate (SHA-256 " + f.sha256 + ")";
         return f;
     }
@@ -39,7 +42,7 @@ CapfRecordFinding judge(const Record& r, std::size_t index, ByteView capf_der, c
     }
     const Field* dns = r.find(tags::kDnsName);
     f.detail = "no certificate and no CERTHASH, only " +
-               (dns != nullptr ? "DNSNAME '" + field_text(*dns) + "'" : std::string("a name-less server entry"));
+               (dns != nullptr ? "DNSNAME '" + escape_nonprintable(field_text(*dns)) + "'" : std::string("a name-less server entry"));
     return f;
 }
 

@@ -26,9 +26,9 @@ const char* to_string(CapfMatch match);
 struct CapfRecordFinding {
     std::size_t index = 0;   ///< into File::records
     std::string sha256;      ///< of its CERTIFICATE; "" when it has none
-    std::string subject;     ///< its SUBJECTNAME text, or the certificate's subject
+    std::string subject;     ///< its SUBJECTNAME text, or the certificate's subject; escaped (pki/printable.h)
     bool matches = false;
-    std::string detail;      ///< e.g. "no certificate, only DNSNAME 10.0.0.5"
+    std::string detail;      ///< e.g. "no certificate, only DNSNAME 10.0.0.5"; file text in it escaped
 };
 
 struct CapfCheck {

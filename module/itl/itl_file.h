@@ -17,6 +17,11 @@ namespace lscgate::itl {
 /// Largest file the parser accepts (real ITLs and CTLs are tens of KiB).
 inline constexpr std::size_t kMaxFileBytes = 2u * 1024 * 1024;
 
+/// Deepest header nesting a file may have: SIGNATUREALGOINFO's values sit at 2
+/// (SIGNATUREINFO > SIGNATUREALGOINFO > value, FORMAT.md). A container at depth 2
+/// would nest deeper than any ITL/CTL writer does: refused (FaultKind::TooDeep).
+inline constexpr int kMaxDepth = 2;
+
 /// One TLV as found in the file.
 struct Field {
     std::size_t offset = 0;   ///< file offset of the tag byte
@@ -25,7 +30,7 @@ struct Field {
     Bytes value;              ///< empty for containers and PADDING
     bool container = false;   ///< header tags 3, 7, 9
     bool padding = false;     ///< header PADDING (tag 13): one byte, no length field
-    int depth = 0;            ///< header nesting: 0 top level, 1 inside SIGNERID/SIGNATUREINFO, 2 inside SIGNATUREALGOINFO
+    int depth = 0;            ///< header nesting: 0 top level, 1 inside SIGNERID/SIGNATUREINFO, 2 inside SIGNATUREALGOINFO (at most kMaxDepth)
 
     /// Bytes this TLV occupies in the file (1 for PADDING, 3 for a container's own tag and length).
     std::size_t wire_size() const;
@@ -63,6 +68,7 @@ enum class FaultKind {
     MissingField,    ///< VERSION/HEADERLENGTH/RECORDLENGTH not where they must be
     DuplicateField,  ///< a second SIGNATURE in the header
     TooLarge,        ///< the file exceeds kMaxFileBytes
+    TooDeep,         ///< a header container nested deeper than kMaxDepth allows
 };
 
 /// Short stable name ("truncated", "bad-length", ...).

@@ -43,6 +43,7 @@ const char* to_string(FaultKind kind) {
         case FaultKind::MissingField: return "missing-field";
         case FaultKind::DuplicateField: return "duplicate-field";
         case FaultKind::TooLarge: return "too-large";
+        case FaultKind::TooDeep: return "too-deep";
     }
     return "bad-value";
 }
@@ -141,6 +142,14 @@ struct Parser {
             }
             if (!read_tlv(at, limit, limit_name, Where::Header, f)) return false;
             if (is_container(f.tag)) {
+                // A container here would put its values deeper than any ITL/CTL
+                // has them; the stack of open containers stays bounded too.
+                if (f.depth >= kMaxDepth)
+                    return stop(at, FaultKind::TooDeep,
+                                std::string(tag_label(f.tag, Where::Header)) + " (tag " + std::to_string(f.tag) +
+                                    ") opens a container at depth " + std::to_string(f.depth) + ": its values would nest " +
+                                    std::to_string(f.depth + 1) + " deep, ITL/CTL headers nest at most " +
+                                    std::to_string(kMaxDepth) + " (SIGNATUREINFO > SIGNATUREALGOINFO)");
                 f.container = true;
                 open.push_back(at + 3 + f.length);
                 file.header.push_back(std::move(f));

@@ -71,6 +71,18 @@ sqlite3 "$D/lscgate.db" "UPDATE devices SET auth_failures = 5, locked_until = st
 expect_rc 2 "locked device" -- doctor --no-serve --device SEP00112233440D
 expect_finding device.locked fail "LSC: Failed" "row: device locked out"
 
+# The phone's recent operations with their causes: an enrolment cancelled, then one scheduled anew.
+"$LSCGATE" --dir "$D" device add SEP00112233440E >/dev/null
+"$LSCGATE" --dir "$D" op install SEP00112233440E --auth null --by +2h >/dev/null
+"$LSCGATE" --dir "$D" op cancel SEP00112233440E >/dev/null
+"$LSCGATE" --dir "$D" op install SEP00112233440E --auth string:13572468 --by +2h >/dev/null
+expect_rc 1 "last operation cancelled, a new one pending" -- doctor --no-serve --device SEP00112233440E
+expect_finding device.last-session warn "ended with cancelled" "row: the last finished operation was cancelled"
+cause=$(jv "next(f['cause'] for f in d['findings'] if f['check']=='device.last-session')" <<<"$OUT")
+expect_contains "$cause" "(install, auth string) pending" "the newest operation is listed first"
+expect_contains "$cause" "(install, auth null) cancelled" "then the cancelled one"
+expect_contains "$cause" "cancelled by administrator" "with its cause"
+
 # ---- serve rows -------------------------------------------------------------------
 kill -TERM "$SERVE_PID"
 wait_until 30 "serve stopped" -- bash -c "! kill -0 $SERVE_PID"

@@ -165,6 +165,11 @@ if adm device seen --help >/dev/null 2>&1; then
     expect_contains "$OUT" "node-a" "device seen shows node-a"
     expect_contains "$OUT" "node-b" "device seen shows node-b"
 fi
+# doctor --device reads the same shared last-seen (no --last-seen needed with a PostgreSQL registry).
+OUT=$(adm doctor --json --no-serve --device "$R") || true
+expect_contains "$(python3 -c 'import json,sys; print(next(f["severity"]+" "+f["cause"] for f in json.load(sys.stdin)["findings"] if f["check"]=="device.seen"))' <<<"$OUT")" \
+    "ok RADIUS last saw $R at" "doctor --device: R last seen (PostgreSQL lscgate.last_seen)"
+expect_contains "$OUT" "on node node-a" "doctor names the node that saw it"
 
 # ---- PostgreSQL stopped: each node follows its outage policy ----------------------------
 # The grace runs from the registry's last answer to node B: one just before the outage.

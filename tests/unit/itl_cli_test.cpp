@@ -210,5 +210,48 @@ TEST_F(ItlCli, VerifyAndCheckCapfExitCodes) {
     EXPECT_NE(m.output.find("No valid CAPF server"), std::string::npos) << m.output;
 }
 
+// A file whose names carry terminal escapes and bytes that are not UTF-8, under a
+// file name that is not UTF-8 either: text output shows them escaped, JSON output
+// stays valid JSON (nlohmann's default dump would throw on the invalid UTF-8).
+TEST_F(ItlCli, HostileNamesAreEscapedAndJsonStaysValid) {
+    const std::string hostile = "CN=capf\x1b[2J\x1b]0;owned\x07\xff";
+    test::ItlSpec spec = test::real_shapes_spec(pki, pki.other_capf.get());
+    spec.records.push_back(test::server_record(hostile, 4, {10, 0, 0, 9}));
+    const std::filesystem::path file = dir / "ITL\xff\xfe.tlv";
+    write_file(file, test::build_itl(spec, pki.sast_key.get()));
+    test::write_pem(dir / "capf.pem", pki.capf.get());
+    const std::string cert = "--cert " + shell_quote((dir / "capf.pem").string());
+
+    const auto text = lscgate("itl show " + shell_quote(file.string()));
+    ASSERT_EQ(text.status, 0) << text.output;
+    EXPECT_EQ(text.output.find('\x1b'), std::string::npos) << "a raw ESC reached the terminal";
+    EXPECT_NE(text.output.find("CN=capf\\x1B[2J\\x1B]0;owned\\x07\\xFF"), std::string::npos) << text.output;
+
+    const auto shown = lscgate("itl show --json " + shell_quote(file.string()));
+    ASSERT_EQ(shown.status, 0) << shown.output;
+    json parsed;
+    ASSERT_NO_THROW(parsed = json::parse(shown.output)) << shown.output;
+    EXPECT_EQ(parsed["file"], (dir / "ITL").string() + "\xEF\xBF\xBD\xEF\xBF\xBD.tlv");  // U+FFFD for each invalid byte
+    EXPECT_EQ(parsed["records"][5]["fields"][1]["value"], "CN=capf\\x1B[2J\\x1B]0;owned\\x07\\xFF");
+
+    const auto capf = lscgate("itl check-capf " + cert + " " + shell_quote(file.string()));
+    EXPECT_EQ(capf.status, 2) << capf.output;
+    EXPECT_EQ(capf.output.find('\x1b'), std::string::npos) << capf.output;
+    EXPECT_NE(capf.output.find("only DNSNAME 'CN=capf\\x1B[2J"), std::string::npos) << capf.output;
+    const auto capf_json = lscgate("itl check-capf --json " + cert + " " + shell_quote(file.string()));
+    EXPECT_EQ(capf_json.status, 2) << capf_json.output;
+    ASSERT_NO_THROW(parsed = json::parse(capf_json.output)) << capf_json.output;
+    EXPECT_EQ(parsed["capf_records"][1]["detail"], "no certificate and no CERTHASH, only DNSNAME 'CN=capf\\x1B[2J\\x1B]0;owned\\x07\\xFF'");
+}
+
+// Containers nested 3 deep: refused with the byte offset, not walked into.
+TEST_F(ItlCli, NestingTooDeepIsAnErrorWithTheOffset) {
+    const Bytes three = {1, 0, 2, 1, 2, 2, 0, 2, 0, 23, 7, 0, 10, 9, 0, 7, 3, 0, 4, 4, 0, 1, 'x'};
+    write_file(dir / "deep.tlv", three);
+    const auto r = lscgate("itl show " + shell_quote((dir / "deep.tlv").string()));
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("not a valid ITL/CTL file: byte offset 16: too-deep: "), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace lscgate

@@ -3,6 +3,7 @@
 
 #include "itl/itl_capf_check.h"
 #include "itl/itl_file.h"
+#include "itl/itl_show.h"
 #include "itl/itl_signature.h"
 #include "itl/itl_tags.h"
 #include "itl/itl_values.h"
@@ -11,6 +12,8 @@
 #include "test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <string>
 
@@ -286,6 +289,84 @@ TEST_F(ItlParser, ChecksTheCapfRecord) {
     auto bare_check = itl::check_capf(*e.file, capf_der);
     EXPECT_EQ(bare_check.match, itl::CapfMatch::Other);
     EXPECT_NE(bare_check.records.at(0).detail.find("capf.example.net"), std::string::npos);
+}
+
+// VERSION 1.2 and HEADERLENGTH, then `body` as the rest of the header: a file with no records.
+Bytes header_only(const Bytes& body) {
+    const std::size_t length = 10 + body.size();
+    const std::uint8_t start[10] = {1, 0, 2, 1, 2, 2, 0, 2, static_cast<std::uint8_t>(length >> 8),
+                                    static_cast<std::uint8_t>(length & 0xFF)};
+    Bytes out(length);
+    for (std::size_t i = 0; i < length; ++i) out[i] = i < 10 ? start[i] : body[i - 10];
+    return out;
+}
+
+TEST(ItlDepth, ContainersNestAtMostTwoDeep) {
+    // SIGNATUREINFO > SIGNATUREALGOINFO > SIGNATUREALGORITHM: values at depth 2, as real files have them.
+    const Bytes two = header_only({7, 0, 7, 9, 0, 4, 10, 0, 1, 0});
+    auto ok = itl::parse(two);
+    ASSERT_TRUE(ok) << ok.fault.message();
+    EXPECT_EQ(ok.file->header.back().depth, 2);
+
+    // One more container inside SIGNATUREALGOINFO (at offset 16): its values would sit at depth 3.
+    const Bytes three = header_only({7, 0, 10, 9, 0, 7, 3, 0, 4, 4, 0, 1, 'x'});
+    auto deep = itl::parse(three);
+    ASSERT_FALSE(deep);
+    EXPECT_EQ(deep.fault.kind, FaultKind::TooDeep);
+    EXPECT_EQ(deep.fault.offset, 16u);
+    EXPECT_NE(deep.fault.message().find("byte offset 16: too-deep: SIGNERID (tag 3) opens a container at depth 2"),
+              std::string::npos)
+        << deep.fault.message();
+
+    // Thousands of nested containers: refused at the third, not kept on a stack.
+    Bytes body;
+    for (std::size_t i = 0; i < 5000; ++i) {
+        const std::size_t inner = (5000 - i - 1) * 3;
+        body.insert(body.end(), {7, static_cast<std::uint8_t>(inner >> 8), static_cast<std::uint8_t>(inner & 0xFF)});
+    }
+    auto many = itl::parse(header_only(body));
+    ASSERT_FALSE(many);
+    EXPECT_EQ(many.fault.kind, FaultKind::TooDeep);
+    EXPECT_EQ(many.fault.offset, 16u);
+}
+
+// Names as a hostile or broken file may write them: a terminal escape, a line
+// break, a CSI, bytes that are not UTF-8.
+TEST_F(ItlParser, NamesAreEscapedInTextAndJson) {
+    const std::string hostile = "CN=capf\x1b]0;owned\x07\n\x9b" "2J\xff\xfe;O=x";
+    test::ItlSpec spec = test::real_shapes_spec(*pki_, nullptr);
+    spec.records.push_back(test::server_record(hostile, 4, {10, 0, 0, 9}));  // a CAPF entry named by DNSNAME only
+    test::ItlRecordSpec named;
+    named.fields.push_back({3, test::text_value(hostile)});  // SUBJECTNAME
+    named.fields.push_back({4, test::u16_value(4)});
+    spec.records.push_back(named);
+    spec.filename = hostile;
+    const Bytes data = test::build_itl(spec, pki_->sast_key.get());
+    auto out = itl::parse(data);
+    ASSERT_TRUE(out) << out.fault.message();
+
+    const std::string text = itl::file_text(*out.file);
+    for (char c : text) {
+        const auto b = static_cast<unsigned char>(c);
+        ASSERT_TRUE(c == '\n' || (b >= 0x20 && b < 0x7F)) << "raw byte 0x" << std::hex << int(b) << " in:\n" << text;
+    }
+    EXPECT_NE(text.find("CN=capf\\x1B]0;owned\\x07\\n\\x9B2J\\xFF\\xFE;O=x"), std::string::npos) << text;
+
+    // JSON: every string is printable ASCII already, so even nlohmann's strict dump cannot throw.
+    std::string dumped;
+    ASSERT_NO_THROW(dumped = itl::file_json(*out.file).dump());
+    EXPECT_TRUE(nlohmann::json::accept(dumped));
+    EXPECT_NE(dumped.find("CN=capf\\\\x1B]0;owned"), std::string::npos);
+
+    const auto check = itl::check_capf(*out.file, certificate_der(pki_->capf.get()));
+    ASSERT_EQ(check.records.size(), 2u);
+    EXPECT_EQ(check.records[0].detail, "no certificate and no CERTHASH, only DNSNAME 'CN=capf\\x1B]0;owned\\x07\\n\\x9B2J\\xFF\\xFE;O=x'");
+    EXPECT_EQ(check.records[1].subject, "CN=capf\\x1B]0;owned\\x07\\n\\x9B2J\\xFF\\xFE;O=x");
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& r : check.records) records.push_back({{"subject", r.subject}, {"detail", r.detail}});
+    std::string records_text;
+    EXPECT_NO_THROW(records_text = records.dump());
+    EXPECT_TRUE(nlohmann::json::accept(records_text));
 }
 
 }  // namespace
