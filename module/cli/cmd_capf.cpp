@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "pki/certificate.h"
+#include "pki/crl.h"
 #include "pki/issuer.h"
 #include "pki/key_strength.h"
 #include "pki/keys.h"
@@ -90,6 +91,11 @@ int run_import(CliContext& ctx, const std::string& cert_file, const std::string&
                              "--allow-weak-capf to import it anyway");
         std::cerr << "lscgate: warning: " << cert_file << ": " << weak << std::endl;
     }
+    // Not refused (phones and RADIUS work without a CRL), but said now rather
+    // than at the first `lscgate crl` or revoke.
+    if (auto why = crl_signer_problem(cert->get()); !why.empty())
+        std::cerr << "lscgate: warning: " << cert_file << ": lscgate cannot publish a CRL signed by it: " << why
+                  << std::endl;
     std::string chain_pem;
     if (!chain_file.empty()) {
         auto chain = load_certificate_bundle(chain_file);

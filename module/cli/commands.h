@@ -24,7 +24,7 @@ void add_itl_command(CLI::App& app, CliContext& ctx);
 void add_doctor_command(CLI::App& app, CliContext& ctx);
 void add_crl_command(CLI::App& app, CliContext& ctx);
 
-/// What renew_crl left in [crl] file.
+/// What renew_crl left in one CRL file.
 struct CrlSummary {
     bool renewed = false;
     std::int64_t number = 0;
@@ -33,10 +33,16 @@ struct CrlSummary {
     UnixTime next_update = 0;
     std::string file;
     std::string der;
+    std::string capf;  ///< "current CAPF CN=… (SHA-256 …)" (capf/crl_scope.h CrlIssuer::label)
+    /// The previous CAPFs' CRLs (in the current one's summary only).
+    std::vector<CrlSummary> previous;
+    /// The CAPFs that get no CRL: which revocations cannot be published, and why.
+    std::vector<std::string> unpublished;
 };
-/// Renews the CAPF's CRL of ctx's directory when due (or `force`), from the
-/// registry, signed with the CAPF key (cmd_crl.cpp). Errors: config, CAPF key,
-/// registry, file system.
+/// Renews the CRLs of ctx's directory when due (or `force`), from the
+/// registry, each signed by its own CAPF's key (cmd_crl.cpp): the current
+/// CAPF's ([crl] file) and each previous CAPF's. Errors: config, CAPF key,
+/// registry, file system, a current CAPF certificate that cannot sign CRLs.
 Result<CrlSummary> renew_crl(CliContext& ctx, bool force);
 // `check`: the expiry monitoring plugin (cmd_check.cpp).
 void add_check_command(CLI::App& app, CliContext& ctx);
