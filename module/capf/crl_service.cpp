@@ -131,16 +131,16 @@ void CrlService::refresh_loop() {
     }
 }
 
-std::string CrlService::current_der() { return der_named("capf.crl"); }
+std::string CrlService::current_der() { return der_named("capf.crl").value_or(""); }
 
-std::string CrlService::der_named(const std::string& name) {
+std::optional<std::string> CrlService::der_named(const std::string& name) {
     std::lock_guard lock(served_mutex_);
     return read_served(name);
 }
 
-std::string CrlService::read_served(const std::string& name) {
+std::optional<std::string> CrlService::read_served(const std::string& name) {
     auto it = served_.find(name);
-    if (it == served_.end()) return {};
+    if (it == served_.end()) return std::nullopt;
     Served& s = it->second;
     struct stat st {};
     if (::stat(s.file.c_str(), &st) != 0) return s.der;
@@ -179,13 +179,18 @@ Status CrlService::start_http(const std::string& listen) {
     });
     // /capf.crl and /capf-<SHA16>.crl (16 hex digits): nothing else is looked up.
     http_->Get(R"(/(capf\.crl|capf-[0-9A-F]{16}\.crl))", [this](const httplib::Request& req, httplib::Response& res) {
-        const std::string der = der_named(req.matches[1].str());
-        if (der.empty()) {
+        const auto der = der_named(req.matches[1].str());
+        if (!der) {
+            res.status = 404;
+            res.set_content("no CRL of that name: not a CAPF this server publishes for\n", "text/plain");
+            return;
+        }
+        if (der->empty()) {
             res.status = 503;
             res.set_content("no CRL yet\n", "text/plain");
             return;
         }
-        res.set_content(der, "application/pkix-crl");
+        res.set_content(*der, "application/pkix-crl");
     });
     // Port 0: any free port (tests), reported in the log line.
     http_port_ = where->port == 0 ? http_->bind_to_any_port(where->host)

@@ -53,8 +53,10 @@ public:
     Result<CrlOutcome> adopt(const Config& config, const CapfAuthority& capf);
     /// The current CAPF's CRL to serve (DER): its file's current content.
     std::string current_der();
-    /// The CRL served as /NAME ("capf.crl", "capf-<SHA16>.crl"); "" when none.
-    std::string der_named(const std::string& name);
+    /// The CRL served as /NAME ("capf.crl", "capf-<SHA16>.crl"): nullopt when
+    /// no CAPF of the last renewal has that name (HTTP 404), "" when its file
+    /// holds no CRL it signed yet (503).
+    std::optional<std::string> der_named(const std::string& name);
     /// The bound HTTP port (0 without HTTP; the port chosen when asked for port 0).
     int http_port() const { return http_port_; }
 
@@ -78,7 +80,7 @@ private:
     Status start_http(const std::string& listen);
     void refresh_loop();
     void note_published(const CrlOutcome& outcome);
-    std::string read_served(const std::string& name);
+    std::optional<std::string> read_served(const std::string& name);
 
     mutable std::mutex state_mutex_;
     std::shared_ptr<const State> state_;

@@ -174,6 +174,8 @@ cp "$WORK/fresh.crl" "$CAPF_DIR/capf.crl"
 CN=$(openssl x509 -in "$CAPF_DIR/capf.crt" -noout -subject -nameopt RFC2253 | sed 's/.*CN=\([^,]*\).*/\1/')
 capf_cert same "/O=Example/OU=Voice/CN=$CN" "digitalSignature,keyCertSign,cRLSign"
 ROTATED_SHA16=$(sha16 "$CAPF_DIR/capf.crt")
+expect_eq "$(openssl x509 -in "$WORK/same.crt" -noout -subject_hash)" "$(openssl x509 -in "$CAPF_DIR/capf.crt" -noout -subject_hash)" \
+    "the re-keyed CAPF has its predecessor's name (canonical subject hash)"
 expect_rc 0 "import a CAPF with the current one's name and another key" -- \
     adm capf import --cert "$WORK/same.crt" --key "$WORK/same.key"
 expect_not_contains "$OUT" "cRLSign" "no cRLSign warning for a CAPF that has it"

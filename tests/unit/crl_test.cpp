@@ -33,7 +33,7 @@ protected:
     test::TestCa capf = test::make_root_ca("CN=CAPF-crl,OU=Voice,O=Example");
     CapfAuthority authority = test::authority_from(capf);
     Store store = test::make_store(dir / "lscgate.db");
-    capf::CrlSettings settings{dir / "capf.crl", kWeek, false};
+    capf::CrlSettings settings{dir / "capf.crl", kWeek, false, dir.path()};
 
     // An active LSC for `device` signed by `by` (the fixture's CAPF when null), recorded through the store.
     X509Ptr enrol(const std::string& device, std::optional<UnixTime> issued_at = std::nullopt,
