@@ -454,6 +454,10 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     if (!where) return where.error();
     auto fd = listen_tcp(*where, 128);
     if (!fd) return fd.error();
+    // Closed on every way out: a CRL service that cannot start returns early,
+    // and a caller that tries again (a test, a supervisor in-process) must be
+    // able to bind the port again.
+    std::unique_ptr<int, void (*)(int*)> listening(&*fd, [](int* f) { ::close(*f); });
 
     // The CRL: renewed here from now on; a failure stops the server only when
     // its HTTP endpoint was asked for (otherwise the CAPF still serves phones).
@@ -471,7 +475,7 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
         Server server(plan->setup, std::move(trust), sink, crl ? std::move(*crl) : nullptr);
         return server.run(*fd, stop, options);
     }();  // the CRL service (HTTP, refresh thread) has stopped here
-    ::close(*fd);
+    listening.reset();
     sink.line("capf stopped");
     return s;
 }

@@ -3,6 +3,8 @@
 // - a SIGHUP that rotates the CAPF (a new capf.crt/capf.key, as `lscgate init
 //   --force` or `capf import` leave them) moves the CRL service to the new
 //   CAPF: /capf.crl is signed by it from the reload on;
+// - a CAPF whose keyUsage lacks cRLSign is flagged (serve --crl-http refuses to
+//   start, plain serve logs why);
 // - the CRL service's log lines go through the server's one log: a line is
 //   never written while another thread is inside one.
 
@@ -15,6 +17,8 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+
+#include <openssl/x509v3.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -253,6 +257,45 @@ TEST_F(ServeCrlTest, CrlLinesNeverInterleaveWithTheServersLines) {
         EXPECT_TRUE(std::regex_search(text.substr(begin, 21), std::regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z ")))
             << "a line that does not start with its time stamp:\n" << text;
     }
+}
+
+// `capf` re-signed with a keyUsage without cRLSign (read back from DER).
+test::TestCa without_crl_sign(const test::TestCa& capf) {
+    X509Ptr copy(X509_dup(capf.cert.get()));
+    X509_EXTENSION_free(X509_delete_ext(copy.get(), X509_get_ext_by_NID(copy.get(), NID_key_usage, -1)));
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, copy.get(), copy.get(), nullptr, nullptr, 0);
+    X509ExtensionPtr usage(X509V3_EXT_conf_nid(nullptr, &ctx, NID_key_usage, "critical,digitalSignature,keyCertSign"));
+    EXPECT_TRUE(usage && X509_add_ext(copy.get(), usage.get(), -1) == 1);
+    EXPECT_GT(X509_sign(copy.get(), capf.key.get(), EVP_sha256()), 0);
+    auto again = parse_certificate_der(certificate_der(copy.get()));
+    EXPECT_TRUE(again) << again.message();
+    return {std::move(*again), share(capf.key.get())};
+}
+
+// Item 3: serve flags a CAPF whose keyUsage lacks cRLSign: with --crl-http it
+// does not start (it could serve no valid CRL), without it the log says why
+// and how to fix it; phones are served either way.
+TEST_F(ServeCrlTest, ACapfWithoutCrlSignIsFlaggedByServe) {
+    install_capf(without_crl_sign(first));
+    auto cfg = load_config(dir.path());
+    ASSERT_TRUE(cfg) << cfg.message();
+    capf::ServeOptions options;
+    options.listen = "127.0.0.1:" + std::to_string(free_port());
+    options.crl_http = "127.0.0.1:0";
+    const std::atomic<bool> never{false};
+    auto refused = capf::serve(*cfg, options, never, log);
+    ASSERT_FALSE(refused) << "serve --crl-http started with a CAPF that cannot sign CRLs";
+    EXPECT_NE(refused.message().find("keyUsage lacks cRLSign"), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find("keyCertSign, cRLSign"), std::string::npos) << refused.message();
+
+    options.crl_http.clear();
+    options.listen = "127.0.0.1:" + std::to_string(free_port());
+    server = std::thread([this, c = *cfg, options] { served = capf::serve(c, options, stop, log); });
+    ASSERT_TRUE(watched.wait_for("capf listening on")) << watched.text();
+    EXPECT_TRUE(watched.wait_for("crl warning: not renewed by this server: ")) << watched.text();
+    EXPECT_NE(watched.text().find("keyUsage lacks cRLSign"), std::string::npos) << watched.text();
 }
 
 }  // namespace
