@@ -15,8 +15,8 @@ namespace {
 
 // A previous CAPF's key, when settings.key_dir holds one for it.
 EvpPkeyPtr find_key(CrlIssuer& issuer, const CrlSettings& settings) {
-    const auto dir = settings.key_dir.empty() ? settings.file.parent_path() : settings.key_dir;
-    const auto path = dir / (capf_name_stem(issuer.facts) + ".key");
+    const auto path =
+        kept_capf_key_file(settings.key_dir.empty() ? settings.file.parent_path() : settings.key_dir, issuer.facts);
     std::error_code ec;
     const std::string why = "its key is not available (" + path.string();
     if (!std::filesystem::exists(path, ec)) {
@@ -78,6 +78,10 @@ Result<std::vector<Lsc>> read_lscs(Store& store, bool include_superseded, UnixTi
 }  // namespace
 
 std::string capf_name_stem(const CertificateFacts& capf) { return "capf-" + capf.sha256.substr(0, 16); }
+
+std::filesystem::path kept_capf_key_file(const std::filesystem::path& key_dir, const CertificateFacts& capf) {
+    return key_dir / (capf_name_stem(capf) + ".key");
+}
 
 std::filesystem::path previous_crl_file(const CrlSettings& settings, const CertificateFacts& capf) {
     // capf.crl -> capf-<SHA16>.crl: a renamed [crl] file keeps its name.

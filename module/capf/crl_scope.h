@@ -45,6 +45,12 @@ struct CrlSettings {
 /// CAPF's CRL over HTTP ("/capf-<SHA16>.crl") and of its kept key.
 std::string capf_name_stem(const CertificateFacts& capf);
 
+/// Where the key of a CAPF that is no longer the configured one is kept so it
+/// can still sign the CRL of its LSCs: KEY_DIR/capf-<SHA16>.key (a rotation by
+/// `lscgate init --force` or `capf import` puts it there; `capf retire`
+/// deletes it).
+std::filesystem::path kept_capf_key_file(const std::filesystem::path& key_dir, const CertificateFacts& capf);
+
 /// Where a previous CAPF's CRL lives: [crl] file's stem, "-", the first 16 hex
 /// digits of its SHA-256, [crl] file's extension ("capf-0A1B2C3D4E5F6071.crl").
 std::filesystem::path previous_crl_file(const CrlSettings& settings, const CertificateFacts& capf);

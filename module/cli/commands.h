@@ -44,6 +44,14 @@ struct CrlSummary {
 /// CAPF's ([crl] file) and each previous CAPF's. Errors: config, CAPF key,
 /// registry, file system, a current CAPF certificate that cannot sign CRLs.
 Result<CrlSummary> renew_crl(CliContext& ctx, bool force);
+/// Before a rotation replaces [capf] key (`init --force`, `capf import`):
+/// keeps the CAPF key that is about to become previous as capf-<SHA16>.key
+/// (0600) beside it, so that CAPF still signs the CRL of its LSCs until `capf
+/// retire` (capf/crl_scope.h). `replacing_with`: the SHA-256 of the incoming
+/// certificate (nothing is kept when it is the same one). Returns the line to
+/// print: where the key was kept, or why not (missing, another certificate's,
+/// unwritable); "" when there was no CAPF yet. Never stops the rotation.
+std::string keep_previous_capf_key(const Config& cfg, const std::string& replacing_with);
 // `check`: the expiry monitoring plugin (cmd_check.cpp).
 void add_check_command(CLI::App& app, CliContext& ctx);
 

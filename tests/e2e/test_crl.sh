@@ -113,8 +113,10 @@ expect_rc 0 "openssl verify -crl_check accepts the valid LSC" -- \
 # ---- a SIGHUP rotation: the CRL follows the new CAPF --------------------------------
 OLD_SHA16=$(sha16 "$CAPF_DIR/capf.crt")
 cp "$CAPF_DIR/capf.crt" "$WORK/old.crt"
-cp "$CAPF_DIR/capf.key" "$WORK/old.key"
 expect_rc 0 "rotate the CAPF (init --force) while serve runs" -- "$LSCGATE" init --dir "$CAPF_DIR" --force
+expect_contains "$OUT" "kept the previous CAPF key as $CAPF_DIR/capf-$OLD_SHA16.key (0600)" \
+    "the rotation keeps the old CAPF's key for its CRL"
+expect_eq "$(stat -c %a "$CAPF_DIR/capf-$OLD_SHA16.key")" 600 "the kept key is 0600"
 kill -HUP "$CAPF_PID"
 wait_log "$CAPF_LOG" "capf configuration reloaded (SIGHUP)"
 expect_rc 0 "GET /capf.crl after the reload" -- fetch "$URL" "$WORK/rotated.crl"
@@ -124,17 +126,24 @@ expect_rc 0 "[crl] file is signed by the new CAPF" -- \
     openssl crl -inform DER -in "$CAPF_DIR/capf.crl" -CAfile "$CAPF_DIR/capf.crt" -noout -verify
 expect_not_contains "$(openssl crl -inform DER -in "$WORK/rotated.crl" -noout -text)" "Serial Number: $SERIAL2" \
     "the new CAPF's CRL does not list the old CAPF's LSC"
-wait_log "$CAPF_LOG" "crl warning: previous CAPF CN=CAPF-crl-e2e,OU=Voice,O=Example (SHA-256 $OLD_SHA16): 1 revocation cannot be published ($SERIAL2 SEP0011223344C2): its key is not available"
-expect_failure "no CRL is served for the old CAPF without its key" -- fetch "http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" "$WORK/x"
-install -m 600 "$WORK/old.key" "$CAPF_DIR/capf-$OLD_SHA16.key"
-wait_until 30 "the old CAPF's CRL is served under its own name" -- fetch "http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" "$WORK/old.crl" &&
-    pass "the old CAPF's CRL is served once its key is kept as capf-$OLD_SHA16.key"
+expect_rc 0 "the old CAPF's CRL is served under its own name" -- fetch "http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" "$WORK/old.crl"
 expect_rc 0 "signed by the old CAPF" -- openssl crl -inform DER -in "$WORK/old.crl" -CAfile "$WORK/old.crt" -noout -verify
 openssl crl -inform DER -in "$WORK/old.crl" -out "$WORK/old.pem"
 expect_failure "openssl verify -crl_check refuses the old CAPF's revoked LSC with its CRL" -- \
     openssl verify -crl_check -CAfile "$WORK/old.crt" -CRLfile "$WORK/old.pem" "$LSC2"
 expect_contains "$OUT" "certificate revoked" "saying it is revoked"
 expect_rc 0 "the file is capf-<SHA16>.crl beside capf.crl" -- test -f "$CAPF_DIR/capf-$OLD_SHA16.crl"
+# Without its key the old CAPF gets no CRL, and serve says which revocations are left out.
+mv "$CAPF_DIR/capf-$OLD_SHA16.key" "$WORK/old.key"
+wait_log "$CAPF_LOG" "crl warning: previous CAPF CN=CAPF-crl-e2e,OU=Voice,O=Example (SHA-256 $OLD_SHA16): 1 revocation cannot be published ($SERIAL2 SEP0011223344C2): its key is not available"
+expect_rc 0 "lscgate crl says the same" -- adm crl
+expect_contains "$OUT" "1 revocation cannot be published ($SERIAL2 SEP0011223344C2)" "naming the revocation left out"
+wait_until 30 "no CRL is served for the old CAPF without its key" -- \
+    bash -c "! python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=10)' http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" &&
+    pass "no CRL is served for the old CAPF without its key"
+install -m 600 "$WORK/old.key" "$CAPF_DIR/capf-$OLD_SHA16.key"
+wait_until 30 "the old CAPF's CRL is served again with its key back" -- fetch "http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" "$WORK/old.crl" &&
+    pass "the old CAPF's CRL is served again with its key back"
 
 # An LSC of the new CAPF, revoked, for the same-name re-key below.
 adm device add SEP0011223344C3 >/dev/null
@@ -174,21 +183,28 @@ cp "$WORK/fresh.crl" "$CAPF_DIR/capf.crl"
 CN=$(openssl x509 -in "$CAPF_DIR/capf.crt" -noout -subject -nameopt RFC2253 | sed 's/.*CN=\([^,]*\).*/\1/')
 capf_cert same "/O=Example/OU=Voice/CN=$CN" "digitalSignature,keyCertSign,cRLSign"
 ROTATED_SHA16=$(sha16 "$CAPF_DIR/capf.crt")
+cp "$CAPF_DIR/capf.crt" "$WORK/rotated.crt"
 expect_eq "$(openssl x509 -in "$WORK/same.crt" -noout -subject_hash)" "$(openssl x509 -in "$CAPF_DIR/capf.crt" -noout -subject_hash)" \
     "the re-keyed CAPF has its predecessor's name (canonical subject hash)"
 expect_rc 0 "import a CAPF with the current one's name and another key" -- \
     adm capf import --cert "$WORK/same.crt" --key "$WORK/same.key"
 expect_not_contains "$OUT" "cRLSign" "no cRLSign warning for a CAPF that has it"
+expect_contains "$OUT" "kept the previous CAPF key as $CAPF_DIR/capf-$ROTATED_SHA16.key" "import keeps the replaced CAPF's key too"
 expect_rc 0 "lscgate crl --force after the same-name re-key" -- adm crl --force --out "$WORK/same.crl"
 expect_not_contains "$(openssl crl -inform DER -in "$WORK/same.crl" -noout -text)" "Serial Number: $SERIAL3" \
     "the re-keyed CAPF's CRL does not list the LSC of its same-name predecessor"
 expect_rc 0 "its CRL verifies with the re-keyed CAPF" -- \
     openssl crl -inform DER -in "$WORK/same.crl" -CAfile "$WORK/same.crt" -noout -verify
 expect_contains "$OUT" "verify OK" "signed by the re-keyed CAPF"
-expect_rc 0 "lscgate crl says what it cannot publish" -- adm crl
-expect_contains "$OUT" "warning: previous CAPF CN=$CN,OU=Voice,O=Example (SHA-256 $ROTATED_SHA16): 1 revocation cannot be published ($SERIAL3 SEP0011223344C3)" \
-    "the predecessor's revocation is reported, not signed with the wrong key"
-expect_contains "$OUT" "capf-$ROTATED_SHA16.key" "naming where its key would be looked for"
+expect_rc 0 "the predecessor's CRL is signed by the predecessor" -- \
+    openssl crl -inform DER -in "$CAPF_DIR/capf-$ROTATED_SHA16.crl" -CAfile "$WORK/rotated.crt" -noout -verify
+expect_contains "$(openssl crl -inform DER -in "$CAPF_DIR/capf-$ROTATED_SHA16.crl" -noout -text)" "Serial Number: $SERIAL3" \
+    "and lists its revoked LSC"
+expect_rc 0 "retire the predecessor" -- adm capf retire "$ROTATED_SHA16"
+expect_contains "$OUT" "deleted its kept key $CAPF_DIR/capf-$ROTATED_SHA16.key" "retire deletes its kept key"
+expect_rc 1 "the kept key is gone" -- test -e "$CAPF_DIR/capf-$ROTATED_SHA16.key"
+expect_rc 0 "lscgate crl after the retirement" -- adm crl
+expect_not_contains "$OUT" "capf-$ROTATED_SHA16" "a retired CAPF gets no CRL"
 
 # ---- a CAPF without cRLSign ---------------------------------------------------------
 capf_cert nocrl "/O=Example/OU=Voice/CN=CAPF-no-crlsign" "digitalSignature,keyCertSign"
