@@ -61,6 +61,8 @@ PY
 }
 
 expect_rc 0 "init" -- "$LSCGATE" init --dir "$CAPF_DIR" --subject "CN=CAPF-crl-e2e,OU=Voice,O=Example"
+expect_contains "$(openssl x509 -in "$CAPF_DIR/capf.crt" -noout -ext keyUsage)" "Certificate Sign, CRL Sign" \
+    "init's CAPF may sign CRLs (keyUsage keyCertSign, cRLSign)"
 sed -i 's/^refresh = 60 /refresh = 1 /' "$CAPF_DIR/lscgate.toml"  # serve checks the registry every second
 expect_contains "$(cat "$CAPF_DIR/lscgate.toml")" "refresh = 1 " "[crl] refresh = 1"
 CRL_PORT=$(free_port)
