@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <utility>
 
 namespace lscgate::capf {
@@ -47,7 +46,7 @@ private:
     int fd_;
 };
 
-// The CRL on disk, when it is one this CAPF signed; its number either way.
+// A CRL on disk, when it is one its CAPF signed; its number either way.
 struct OnDisk {
     std::optional<CrlFacts> facts;  // nullopt: missing, unreadable or another signer
     std::int64_t number = 0;
@@ -71,59 +70,59 @@ OnDisk read_current(const std::filesystem::path& file, const X509* capf) {
     return out;
 }
 
+// "2 revocations cannot be published (0A1B SEP…, …)": at most 10 named.
+std::string unpublished_line(const CrlIssuer& issuer, const std::vector<ListedLsc>& listed) {
+    std::string line = issuer.label() + ": ";
+    if (listed.empty()) {
+        line += "no CRL (nothing of it is revoked now)";
+    } else {
+        line += std::to_string(listed.size()) + " revocation" + (listed.size() == 1 ? "" : "s") +
+                " cannot be published (";
+        for (std::size_t i = 0; i < listed.size() && i < 10; ++i)
+            line += (i ? ", " : "") + listed[i].entry.serial_hex + " " + listed[i].device;
+        if (listed.size() > 10) line += ", and " + std::to_string(listed.size() - 10) + " more";
+        line += ")";
+    }
+    line += ": " + issuer.problem;
+    if (issuer.key == nullptr)
+        line += ". Keep its key as " + capf_name_stem(issuer.facts) +
+                ".key (0600) beside [capf] key to publish its CRL, or re-key its phones and retire it "
+                "(lscgate capf retire " + issuer.facts.sha256.substr(0, 16) + ")";
+    return line;
+}
+
+// Renews `issuer`'s CRL when due; `number` is the directory's highest so far.
+Result<PublishedCrl> publish(CrlIssuer& issuer, std::vector<ListedLsc> listed, const OnDisk& on_disk,
+                             std::int64_t& number, const CrlSettings& settings, UnixTime now, bool force) {
+    PublishedCrl out{std::move(issuer.cert), issuer.label(), issuer.current, issuer.file,
+                     capf_name_stem(issuer.facts) + ".crl", false, {}, {}};
+    std::vector<CrlEntry> entries;
+    for (auto& l : listed) entries.push_back(std::move(l.entry));
+    if (!force && !crl_due(on_disk.facts, entries, now)) {
+        out.facts = *on_disk.facts;
+        out.der = on_disk.der;
+        return out;
+    }
+    CrlRequest request{++number, now, now + settings.validity_s, std::move(entries)};
+    auto crl = build_crl(out.capf.get(), issuer.key.get(), request);
+    if (!crl) return crl.error();
+    auto der = crl_der(crl->get());
+    if (!der) return der.error();
+    if (auto s = write_file_atomically(issuer.file, *der, FileMode::Public); !s)
+        return fail(s.kind(), issuer.file.string() + ": " + s.message());
+    auto facts = describe_crl(crl->get());
+    if (!facts) return facts.error();
+    out.renewed = true;
+    out.facts = std::move(*facts);
+    out.der = std::move(*der);
+    return out;
+}
+
 }  // namespace
 
 CrlSettings crl_settings(const Config& config) {
-    return CrlSettings{config.resolve(config.crl_file), config.crl_validity_s, config.crl_include_superseded};
-}
-
-Result<std::vector<CrlEntry>> crl_entries(Store& store, const X509* capf, bool include_superseded, UnixTime now) {
-    auto capf_facts = describe_certificate(capf);
-    if (!capf_facts) return capf_facts.error();
-    // This CAPF's LSCs, only what the CRL needs (no PEM: a fleet of 100 000
-    // would otherwise hold ~300 MB for a moment at every check).
-    struct Lsc {
-        std::int64_t id;
-        std::string device_name;
-        CertificateStatus status;
-        std::string serial_hex;
-        UnixTime not_after;
-        std::optional<UnixTime> revoked_at;
-        std::string revocation_reason;
-        UnixTime created_at;
-    };
-    std::vector<Lsc> lscs;
-    auto walked = store.each_certificate(std::nullopt, [&](const CertificateRecord& c) -> Status {
-        if (c.kind == CertificateKind::Lsc && c.facts.issuer == capf_facts->subject)
-            lscs.push_back({c.id, c.device_name, c.status, c.facts.serial_hex, c.facts.not_after, c.revoked_at,
-                            c.revocation_reason, c.created_at});
-        return {};
-    });
-    if (!walked) return walked.error();
-    std::sort(lscs.begin(), lscs.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    // A superseded LSC stopped counting when the device's next LSC was recorded.
-    std::map<std::string, UnixTime> next_recorded;
-    std::vector<CrlEntry> entries;
-    for (auto it = lscs.rbegin(); it != lscs.rend(); ++it) {
-        const Lsc& c = *it;
-        const auto later = next_recorded.find(c.device_name);
-        if (c.not_after >= now) {
-            if (c.status == CertificateStatus::Revoked)
-                entries.push_back({c.serial_hex, c.revoked_at.value_or(c.created_at),
-                                   crl_reason_from_name(c.revocation_reason)});
-            else if (c.status == CertificateStatus::Superseded && include_superseded)
-                entries.push_back({c.serial_hex, later != next_recorded.end() ? later->second : c.created_at,
-                                   CrlReason::Superseded});
-        }
-        next_recorded[c.device_name] = c.created_at;
-    }
-    // The CRL's own order (X509_CRL_sort: by serial as a number), so a list read
-    // back from a CRL compares equal.
-    std::sort(entries.begin(), entries.end(), [](const CrlEntry& a, const CrlEntry& b) {
-        if (a.serial_hex.size() != b.serial_hex.size()) return a.serial_hex.size() < b.serial_hex.size();
-        return a.serial_hex < b.serial_hex;
-    });
-    return entries;
+    return CrlSettings{config.resolve(config.crl_file), config.crl_validity_s, config.crl_include_superseded,
+                       config.resolve(config.capf_key).parent_path()};
 }
 
 bool crl_due(const std::optional<CrlFacts>& current, const std::vector<CrlEntry>& entries, UnixTime now) {
@@ -140,21 +139,41 @@ Result<CrlOutcome> refresh_crl(Store& store, const CapfAuthority& capf, const Cr
     // published after it.
     auto lock = FileLock::take(settings.file);
     if (!lock) return lock.error();
-    auto entries = crl_entries(store, capf.certificate(), settings.include_superseded, now);
-    if (!entries) return entries.error();
-    OnDisk current = read_current(settings.file, capf.certificate());
-    if (!force && !crl_due(current.facts, *entries, now))
-        return CrlOutcome{false, std::move(*current.facts), std::move(current.der)};
-    CrlRequest request{current.number + 1, now, now + settings.validity_s, std::move(*entries)};
-    auto crl = build_crl(capf.certificate(), capf.key(), request);
-    if (!crl) return crl.error();
-    auto der = crl_der(crl->get());
-    if (!der) return der.error();
-    if (auto s = write_file_atomically(settings.file, *der, FileMode::Public); !s)
-        return fail(s.kind(), settings.file.string() + ": " + s.message());
-    auto facts = describe_crl(crl->get());
-    if (!facts) return facts.error();
-    return CrlOutcome{true, std::move(*facts), std::move(*der)};
+    auto issuers = crl_issuers(store, capf, settings);
+    if (!issuers) return issuers.error();
+    std::vector<const X509*> certs;
+    for (const auto& i : *issuers) certs.push_back(i.cert.get());
+    auto listings = crl_listings(store, certs, settings.include_superseded, now);
+    if (!listings) return listings.error();
+    std::vector<OnDisk> on_disk;
+    std::int64_t number = 0;
+    for (const auto& i : *issuers) {
+        on_disk.push_back(read_current(i.file, i.cert.get()));
+        number = std::max(number, on_disk.back().number);
+    }
+    CrlOutcome out;
+    std::string current_problem;
+    for (std::size_t i = 0; i < issuers->size(); ++i) {
+        CrlIssuer& issuer = (*issuers)[i];
+        if (!issuer.problem.empty() && issuer.current) {
+            const auto n = (*listings)[i].size();
+            current_problem = "the " + issuer.label() + " cannot sign a CRL: " + issuer.problem +
+                              (n == 0 ? "" : " (" + std::to_string(n) + " of its revocations are not published)");
+            continue;
+        }
+        if (!issuer.problem.empty()) {
+            out.unpublished.push_back(unpublished_line(issuer, (*listings)[i]));
+            continue;
+        }
+        auto published = publish(issuer, std::move((*listings)[i]), on_disk[i], number, settings, now, force);
+        if (!published) return published.error();
+        out.crls.push_back(std::move(*published));
+    }
+    if (!current_problem.empty()) return fail(ErrorKind::Config, current_problem);
+    out.renewed = out.crls.front().renewed;
+    out.facts = out.crls.front().facts;
+    out.der = out.crls.front().der;
+    return out;
 }
 
 }  // namespace lscgate::capf

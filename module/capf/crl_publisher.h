@@ -1,22 +1,20 @@
 #pragma once
 
-// The CAPF's CRL (pki/crl.h) kept current: what it lists, when it must be
-// renewed, and renewing the file every process of one lscgate directory shares
-// (`lscgate revoke`, `lscgate crl`, `lscgate serve`).
+// The CAPF's CRLs (pki/crl.h) kept current: renewing the files every process
+// of one lscgate directory shares (`lscgate revoke`, `lscgate crl`,
+// `lscgate serve`). Which CRLs there are and what each lists:
+// capf/crl_scope.h (one per non-retired CAPF certificate, each signed by its
+// own key).
 //
-// Listed: every LSC in the registry issued by the CAPF (issuer name = the CAPF
-// certificate's subject) with status revoked (reason from `revoke --reason`),
-// and with [crl] include_superseded the superseded ones (reason superseded,
-// dated when the device's next LSC was recorded). Not listed: certificates past
-// notAfter (RFC 5280 §3.3: an expired certificate may leave the CRL; every
-// verifier refuses it anyway), MICs, other issuers' certificates.
-//
-// Renewed when: there is no CRL yet, it was not signed by this CAPF, the list
-// differs from the registry's, or half of its validity (thisUpdate to
-// nextUpdate, [crl] validity) has passed, so a head-end that fetches it at any
-// time holds one that stays valid long enough to fetch the next. The cRLNumber
-// is the previous file's plus one.
+// A CRL is renewed when: there is none yet, its file was not signed by its
+// CAPF, the list differs from the registry's, or half of its validity
+// (thisUpdate to nextUpdate, [crl] validity) has passed, so a head-end that
+// fetches it at any time holds one that stays valid long enough to fetch the
+// next. The cRLNumber is one more than the highest number of every CRL file of
+// the directory, so it only grows for every issuer (RFC 5280 §5.2.3), also when
+// a rotation moves a CAPF's CRL from [crl] file to its own file.
 
+#include "capf/crl_scope.h"
 #include "pki/crl.h"
 #include "pki/issuer.h"
 #include "registry/config.h"
@@ -29,37 +27,47 @@
 
 namespace lscgate::capf {
 
-struct CrlSettings {
-    std::filesystem::path file;  ///< absolute, or relative to the current directory
-    int validity_s = 7 * 86400;
-    bool include_superseded = false;
-};
-
-/// The [crl] settings of `config`, the file resolved against its directory.
+/// The [crl] settings of `config`, the files resolved against its directory;
+/// previous CAPF keys are looked for beside [capf] key.
 CrlSettings crl_settings(const Config& config);
-
-/// What the CRL of `capf` lists at `now` (see the file comment), sorted by
-/// serial. Errors: the registry's.
-Result<std::vector<CrlEntry>> crl_entries(Store& store, const X509* capf, bool include_superseded, UnixTime now);
 
 /// Whether `current` (nullopt: no usable CRL) must be replaced at `now` by a
 /// CRL listing `entries`: the list differs, or now ≥ thisUpdate + (nextUpdate −
 /// thisUpdate) / 2.
 bool crl_due(const std::optional<CrlFacts>& current, const std::vector<CrlEntry>& entries, UnixTime now);
 
-struct CrlOutcome {
-    bool renewed = false;  ///< false: the file on disk was current and is returned as is
+/// One CAPF's CRL as it is on disk after a refresh.
+struct PublishedCrl {
+    X509Ptr capf;               ///< the CAPF certificate that signed it
+    std::string label;          ///< CrlIssuer::label()
+    bool current = false;       ///< the configured CAPF's: [crl] file, served at /capf.crl
+    std::filesystem::path file;
+    std::string http_name;      ///< "capf-<SHA16>.crl" (also served under this name)
+    bool renewed = false;       ///< false: the file was current and is returned as is
     CrlFacts facts;
     std::string der;
 };
 
-/// Reads the registry and renews settings.file when crl_due (or `force`):
-/// number = the file's + 1, thisUpdate = now, nextUpdate = now + validity,
-/// signed by `capf`; written DER, mode 0644, through a temporary file and a
-/// rename, under an exclusive lock on FILE.lock so two processes never issue
-/// two CRLs with one number. A file not signed by this CAPF, or unreadable, is
-/// replaced. Errors: the registry's, the CAPF certificate lacking a
-/// subjectKeyIdentifier, the file system's.
+struct CrlOutcome {
+    // The current CAPF's CRL ([crl] file).
+    bool renewed = false;
+    CrlFacts facts;
+    std::string der;
+    std::vector<PublishedCrl> crls;  ///< every CRL published, the current CAPF's first
+    /// One line per CAPF that gets no CRL (a previous CAPF whose key is not
+    /// available): which revocations cannot be published and why.
+    std::vector<std::string> unpublished;
+};
+
+/// Reads the registry and renews every CRL of crl_issuers() that is due (or
+/// all with `force`): thisUpdate = now, nextUpdate = now + validity, signed by
+/// its own CAPF; written DER, mode 0644, through a temporary file and a rename,
+/// all under an exclusive lock on [crl] file + ".lock" so two processes never
+/// issue two CRLs with one number. A file not signed by its CAPF, or
+/// unreadable, is replaced. Errors: the registry's, the file system's, and the
+/// current CAPF certificate unable to sign CRLs (no cRLSign in its keyUsage, no
+/// subjectKeyIdentifier: pki/crl.h crl_signer_problem), after the previous
+/// CAPFs' CRLs were renewed.
 Result<CrlOutcome> refresh_crl(Store& store, const CapfAuthority& capf, const CrlSettings& settings, UnixTime now,
                                bool force = false);
 

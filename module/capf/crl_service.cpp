@@ -13,20 +13,19 @@ namespace lscgate::capf {
 
 namespace {
 
-std::string describe(const CrlOutcome& o) {
+std::string describe(const PublishedCrl& o) {
     return "number=" + std::to_string(o.facts.number) + " entries=" + std::to_string(o.facts.entries.size()) +
            " next_update=" + format_utc(o.facts.next_update);
 }
 
+CapfAuthority copy_of(const CapfAuthority& capf) {
+    return CapfAuthority(share(capf.certificate()), share(capf.key()), {});
+}
+
 }  // namespace
 
-CrlService::CrlService(Config config, CapfAuthority capf, Store store, Log log, Clock clock)
-    : config_(std::move(config)),
-      settings_(crl_settings(config_)),
-      capf_(std::move(capf)),
-      store_(std::move(store)),
-      log_(std::move(log)),
-      clock_(std::move(clock)) {}
+CrlService::CrlService(std::shared_ptr<const State> state, Store store, Log log, Clock clock)
+    : state_(std::move(state)), store_(std::move(store)), log_(std::move(log)), clock_(std::move(clock)) {}
 
 Result<std::unique_ptr<CrlService>> CrlService::start(const Config& config, const std::string& http_listen, Log log,
                                                       Clock clock) {
@@ -36,12 +35,10 @@ Result<std::unique_ptr<CrlService>> CrlService::start(const Config& config, cons
     const std::string database = config.database_location();
     auto store = Store::open(database);
     if (!store) return without_database_secrets(store.error(), database);
-    std::unique_ptr<CrlService> service(
-        new CrlService(config, std::move(*capf), std::move(*store), std::move(log), std::move(clock)));
+    auto state = std::make_shared<const State>(State{config, crl_settings(config), std::move(*capf)});
+    std::unique_ptr<CrlService> service(new CrlService(std::move(state), std::move(*store), std::move(log), std::move(clock)));
     auto first = service->refresh_now();
-    if (!first) return fail(first.kind(), "CRL " + service->settings_.file.string() + ": " + first.message());
-    service->log_("crl " + service->settings_.file.string() + (first->renewed ? " renewed " : " current ") +
-                  describe(*first));
+    if (!first) return fail(first.kind(), "CRL " + service->state()->settings.file.string() + ": " + first.message());
     if (!http_listen.empty()) {
         if (auto s = service->start_http(http_listen); !s) return s.error();
     }
@@ -64,21 +61,67 @@ CrlService::~CrlService() {
     }
 }
 
+std::shared_ptr<const CrlService::State> CrlService::state() const {
+    std::lock_guard lock(state_mutex_);
+    return state_;
+}
+
 Result<CrlOutcome> CrlService::refresh_now() {
     std::lock_guard lock(refresh_mutex_);
-    return refresh_crl(store_, capf_, settings_, clock_());
+    const auto now = state();
+    auto r = refresh_crl(store_, now->capf, now->settings, clock_());
+    if (r) {
+        for (const auto& crl : r->crls)
+            if (crl.renewed || !refreshed_once_)
+                log_("crl " + crl.file.string() + (crl.renewed ? " renewed " : " current ") + describe(crl));
+        note_published(*r);
+        refreshed_once_ = true;
+        // The CAPFs without a CRL, each time that list changes (not at every turn).
+        if (r->unpublished != unpublished_)
+            for (const auto& line : r->unpublished) log_("crl warning: " + line);
+        unpublished_ = r->unpublished;
+    }
+    return r;
+}
+
+Result<CrlOutcome> CrlService::adopt(const Config& config, const CapfAuthority& capf) {
+    auto next = std::make_shared<const State>(State{config, crl_settings(config), copy_of(capf)});
+    {
+        std::lock_guard lock(state_mutex_);
+        state_ = std::move(next);
+    }
+    return refresh_now();  // a new [crl] refresh applies from the refresh thread's next turn
+}
+
+// What may be served from now on: the files of this renewal, each checked
+// against the CAPF that signs it whenever it is read.
+void CrlService::note_published(const CrlOutcome& outcome) {
+    std::lock_guard lock(served_mutex_);
+    std::map<std::string, Served> next;
+    for (const auto& crl : outcome.crls) {
+        const auto keep = [&](const std::string& name) {
+            auto old = served_.find(name);
+            if (old != served_.end() && old->second.file == crl.file &&
+                X509_cmp(old->second.capf.get(), crl.capf.get()) == 0)
+                next.emplace(name, std::move(old->second));
+            else
+                next.emplace(name, Served{crl.file, share(crl.capf.get()), {}, -1, -1});
+        };
+        if (crl.current) keep("capf.crl");
+        keep(crl.http_name);
+    }
+    served_ = std::move(next);
 }
 
 void CrlService::refresh_loop() {
     std::unique_lock lock(wait_mutex_);
     while (!stopping_) {
-        wake_.wait_for(lock, std::chrono::seconds(config_.crl_refresh_s), [this] { return stopping_; });
+        wake_.wait_for(lock, std::chrono::seconds(state()->config.crl_refresh_s), [this] { return stopping_; });
         if (stopping_) return;
         lock.unlock();
         try {
             auto r = refresh_now();
             if (!r) log_("crl renewal failed, serving the previous CRL: " + r.message());
-            else if (r->renewed) log_("crl " + settings_.file.string() + " renewed " + describe(*r));
         } catch (const std::exception& e) {
             // (bad_alloc, a filesystem_error) must not end the CAPF server: the
             // next turn tries again.
@@ -88,21 +131,30 @@ void CrlService::refresh_loop() {
     }
 }
 
-std::string CrlService::current_der() {
-    struct stat st {};
+std::string CrlService::current_der() { return der_named("capf.crl").value_or(""); }
+
+std::optional<std::string> CrlService::der_named(const std::string& name) {
     std::lock_guard lock(served_mutex_);
-    if (::stat(settings_.file.c_str(), &st) != 0) return served_der_;
+    return read_served(name);
+}
+
+std::optional<std::string> CrlService::read_served(const std::string& name) {
+    auto it = served_.find(name);
+    if (it == served_.end()) return std::nullopt;
+    Served& s = it->second;
+    struct stat st {};
+    if (::stat(s.file.c_str(), &st) != 0) return s.der;
     const std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    if (mtime == served_mtime_ns_ && st.st_size == served_size_) return served_der_;
-    auto bytes = read_text_file(settings_.file);
-    if (!bytes) return served_der_;
-    // Only a CRL this CAPF signed is served (never a half-written or foreign file).
+    if (mtime == s.mtime_ns && st.st_size == s.size) return s.der;
+    auto bytes = read_text_file(s.file);
+    if (!bytes) return s.der;
+    // Only a CRL its CAPF signed is served (never a half-written or foreign file).
     auto crl = parse_crl(*bytes);
-    if (!crl || !crl_signed_by(crl->get(), capf_.certificate())) return served_der_;
-    served_der_ = std::move(*bytes);
-    served_mtime_ns_ = mtime;
-    served_size_ = st.st_size;
-    return served_der_;
+    if (!crl || !crl_signed_by(crl->get(), s.capf.get())) return s.der;
+    s.der = std::move(*bytes);
+    s.mtime_ns = mtime;
+    s.size = st.st_size;
+    return s.der;
 }
 
 Status CrlService::start_http(const std::string& listen) {
@@ -125,14 +177,20 @@ Status CrlService::start_http(const std::string& listen) {
         res.set_header("Allow", "GET, HEAD");
         return httplib::Server::HandlerResponse::Handled;
     });
-    http_->Get("/capf.crl", [this](const httplib::Request&, httplib::Response& res) {
-        const std::string der = current_der();
-        if (der.empty()) {
+    // /capf.crl and /capf-<SHA16>.crl (16 hex digits): nothing else is looked up.
+    http_->Get(R"(/(capf\.crl|capf-[0-9A-F]{16}\.crl))", [this](const httplib::Request& req, httplib::Response& res) {
+        const auto der = der_named(req.matches[1].str());
+        if (!der) {
+            res.status = 404;
+            res.set_content("no CRL of that name: not a CAPF this server publishes for\n", "text/plain");
+            return;
+        }
+        if (der->empty()) {
             res.status = 503;
             res.set_content("no CRL yet\n", "text/plain");
             return;
         }
-        res.set_content(der, "application/pkix-crl");
+        res.set_content(*der, "application/pkix-crl");
     });
     // Port 0: any free port (tests), reported in the log line.
     http_port_ = where->port == 0 ? http_->bind_to_any_port(where->host)

@@ -1,6 +1,7 @@
 #include "capf/server.h"
 
 #include "capf/crl_service.h"
+#include "capf/serve_log.h"
 
 #include "capf/listen_address.h"
 #include "capf/serving_setup.h"
@@ -191,8 +192,13 @@ std::string describe_setup(const ServingSetup& s) {
 
 class Server {
 public:
-    Server(std::shared_ptr<const ServingSetup> setup, std::unique_ptr<TrustKeeper> trust, std::ostream& log)
-        : setup_(std::move(setup)), log_(log), stores_(setup_->config.database_location()), trust_(std::move(trust)) {}
+    Server(std::shared_ptr<const ServingSetup> setup, std::unique_ptr<TrustKeeper> trust, ServeLog& log,
+           std::unique_ptr<CrlService> crl)
+        : setup_(std::move(setup)),
+          log_(log),
+          stores_(setup_->config.database_location()),
+          trust_(std::move(trust)),
+          crl_(std::move(crl)) {}
 
     Status run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options);
 
@@ -207,6 +213,7 @@ private:
     void log_line(const std::string& line);
     void refresh_trust(const char* why);
     void reload(const ServeOptions& options);
+    void reload_crl(const ServingSetup& setup);
     std::shared_ptr<const ServingSetup> setup() const {
         std::lock_guard lock(setup_mutex_);
         return setup_;
@@ -219,7 +226,7 @@ private:
     ExpiryReminder capf_reminder_{kCapfExpiryWarningSeconds};
     std::shared_ptr<const ServingSetup> reminded_setup_;  // the setup reminded_facts_ describes (accept loop only)
     std::optional<CertificateFacts> reminded_facts_;
-    std::ostream& log_;
+    ServeLog& log_;
     SessionObserver* observer_ = nullptr;  // set by run() before the first session
     std::mutex mutex_;
     std::condition_variable idle_;
@@ -228,18 +235,16 @@ private:
     // down by mistake; `running_` counts session threads until their very end.
     std::set<int> active_fds_;
     int running_ = 0;
-    std::mutex log_mutex_;
     StorePool stores_;
     // Declared after stores_ so its read-only connection closes first: the last
     // connection to close checkpoints the WAL into lscgate.db and truncates it
     // (persistent WAL: the empty -wal and the -shm stay), and a read-only one cannot.
     std::unique_ptr<TrustKeeper> trust_;
+    // The CRLs (null when they could not be started): follows every reload.
+    std::unique_ptr<CrlService> crl_;
 };
 
-void Server::log_line(const std::string& line) {
-    std::lock_guard lock(log_mutex_);
-    log_ << format_utc(now_utc()) << " " << line << std::endl;
-}
+void Server::log_line(const std::string& line) { log_.line(line); }
 
 // One line per session, written before the socket is closed so that whoever
 // sees the connection end (a phone, a test) can rely on the line being there.
@@ -372,11 +377,28 @@ void Server::reload(const ServeOptions& options) {
             std::lock_guard lock(setup_mutex_);
             setup_ = plan->setup;
         }
+        reload_crl(*plan->setup);
         outcome = describe_setup(*plan->setup);
         log_line("capf configuration reloaded (SIGHUP): " + outcome);
         if (!trust->empty()) log_line(*trust + " (SIGHUP)");
     }
     if (options.events != nullptr) options.events->reloaded(outcome);
+}
+
+// The CRLs follow the reloaded CAPF certificate and key (a rotation by
+// `lscgate init --force` or `capf import`): signed and served for the new
+// current CAPF from now on, the old one's CRL kept on as a previous CAPF's. A
+// service that could not start (no CRL HTTP was asked for) is tried again.
+void Server::reload_crl(const ServingSetup& setup) {
+    const auto log = [this](const std::string& line) { log_line(line); };
+    if (!crl_) {
+        auto started = CrlService::start(setup.config, "", log);
+        if (!started) log_line("crl warning: not renewed by this server: " + started.message());
+        else crl_ = std::move(*started);
+        return;
+    }
+    auto adopted = crl_->adopt(setup.config, setup.authority);
+    if (!adopted) log_line("crl warning: after the reload: " + adopted.message());
 }
 
 // At start and then once a day while the CAPF certificate is within 60 days of
@@ -465,7 +487,8 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     auto plan = build_serving_plan(config, options);
     if (!plan) return plan.error();
     const ServingSetup& setup = *plan->setup;
-    for (const auto& line : setup.warnings) log << format_utc(now_utc()) << " " << line << std::endl;
+    ServeLog sink(log);  // every line from here on, from every thread
+    for (const auto& line : setup.warnings) sink.line(line);
     const std::string database = setup.config.database_location();
     if (auto store = Store::open(database); !store) return without_database_secrets(store.error(), database);  // migrated, writable
     auto registry = RegistryReader::open(database, 1);
@@ -477,24 +500,29 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     if (!where) return where.error();
     auto fd = listen_tcp(*where, 128);
     if (!fd) return fd.error();
+    // Closed on every way out: a CRL service that cannot start returns early,
+    // and a caller that tries again (a test, a supervisor in-process) must be
+    // able to bind the port again.
+    std::unique_ptr<int, void (*)(int*)> listening(&*fd, [](int* f) { ::close(*f); });
 
     // The CRL: renewed here from now on; a failure stops the server only when
     // its HTTP endpoint was asked for (otherwise the CAPF still serves phones).
-    auto log_crl = [&log](const std::string& line) { log << (format_utc(now_utc()) + " " + line + "\n") << std::flush; };
+    auto log_crl = [&sink](const std::string& line) { sink.line(line); };
     auto crl = CrlService::start(setup.config, options.crl_http, log_crl);
     if (!crl && !options.crl_http.empty()) return crl.error();
-    if (!crl) log_crl("crl warning: not renewed by this server: " + crl.message());
+    if (!crl) sink.line("crl warning: not renewed by this server: " + crl.message());
 
     const std::string described = describe_setup(setup);
-    log << format_utc(now_utc()) << " capf listening on " << setup.config.listen << " " << described
-        << " database=" << quote_for_log(setup.config.database_display()) << std::endl;
-    log << format_utc(now_utc()) << " " << *first << " (start), trust_refresh=" << setup.config.trust_refresh_s << "s"
-        << std::endl;
+    sink.line("capf listening on " + setup.config.listen + " " + described +
+              " database=" + quote_for_log(setup.config.database_display()));
+    sink.line(*first + " (start), trust_refresh=" + std::to_string(setup.config.trust_refresh_s) + "s");
     if (options.events != nullptr) options.events->ready("listening on " + setup.config.listen + " " + described);
-    Server server(plan->setup, std::move(trust), log);
-    auto s = server.run(*fd, stop, options);
-    ::close(*fd);
-    log << format_utc(now_utc()) << " capf stopped" << std::endl;
+    auto s = [&] {
+        Server server(plan->setup, std::move(trust), sink, crl ? std::move(*crl) : nullptr);
+        return server.run(*fd, stop, options);
+    }();  // the CRL service (HTTP, refresh thread) has stopped here
+    listening.reset();
+    sink.line("capf stopped");
     return s;
 }
 

@@ -1,5 +1,7 @@
+#include "capf/crl_scope.h"
 #include "cli/commands.h"
 #include "pki/certificate.h"
+#include "pki/crl.h"
 #include "pki/issuer.h"
 #include "pki/key_strength.h"
 #include "pki/keys.h"
@@ -14,6 +16,27 @@
 #include <cctype>
 
 namespace lscgate::cli {
+
+std::string keep_previous_capf_key(const Config& cfg, const std::string& replacing_with) {
+    const auto cert_path = cfg.resolve(cfg.capf_cert);
+    const auto key_path = cfg.resolve(cfg.capf_key);
+    std::error_code ec;
+    if (!std::filesystem::exists(cert_path, ec)) return {};
+    auto cert = load_certificate(cert_path);
+    auto facts = cert ? describe_certificate(cert->get()) : Result<CertificateFacts>(cert.error());
+    if (!facts) return "the previous CAPF key was not kept (" + facts.message() + "): no CRL can be signed for its LSCs";
+    if (facts->sha256 == replacing_with) return {};
+    auto key = load_private_key(key_path);
+    if (!key || !same_public_key(X509_get0_pubkey(cert->get()), key->get()))
+        return "the previous CAPF key was not kept (" + (key ? key_path.string() + " is another certificate's key" : key.message()) +
+               "): no CRL can be signed for its LSCs";
+    const auto kept = capf::kept_capf_key_file(key_path.parent_path(), *facts);
+    if (auto s = save_private_key(kept, key->get()); !s)
+        return "the previous CAPF key was not kept (" + s.message() + "): no CRL can be signed for its LSCs";
+    return "kept the previous CAPF key as " + kept.string() +
+           " (0600): it signs the CRL of that CAPF's LSCs until 'lscgate capf retire' deletes it";
+}
+
 namespace {
 
 nlohmann::json facts_json(const CertificateFacts& f, UnixTime now) {
@@ -90,6 +113,11 @@ int run_import(CliContext& ctx, const std::string& cert_file, const std::string&
                              "--allow-weak-capf to import it anyway");
         std::cerr << "lscgate: warning: " << cert_file << ": " << weak << std::endl;
     }
+    // Not refused (phones and RADIUS work without a CRL), but said now rather
+    // than at the first `lscgate crl` or revoke.
+    if (auto why = crl_signer_problem(cert->get()); !why.empty())
+        std::cerr << "lscgate: warning: " << cert_file << ": lscgate cannot publish a CRL signed by it: " << why
+                  << std::endl;
     std::string chain_pem;
     if (!chain_file.empty()) {
         auto chain = load_certificate_bundle(chain_file);
@@ -102,6 +130,9 @@ int run_import(CliContext& ctx, const std::string& cert_file, const std::string&
     }
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
+    const auto incoming = describe_certificate(cert->get());
+    if (auto kept = keep_previous_capf_key(*cfg, incoming ? incoming->sha256 : ""); !kept.empty())
+        std::cerr << "lscgate: " << kept << std::endl;
     if (auto s = save_private_key(cfg->resolve(cfg->capf_key), key->get()); !s) return ctx.error(s.message());
     if (auto s = write_file_atomically(cfg->resolve(cfg->capf_cert), certificate_pem(cert->get()), FileMode::Public); !s)
         return ctx.error(s.message());
@@ -133,6 +164,13 @@ int run_retire(CliContext& ctx, const std::string& fingerprint) {
               << "): its LSCs are no longer trusted (rlm_lscgate and lscgate serve within their trust_refresh "
                  "seconds; rebuild eap's ca_file with 'lscgate capf bundle')"
               << std::endl;
+    // A retired CAPF signs nothing any more, not even its CRL: its kept key goes.
+    if (auto cfg = ctx.config()) {
+        const auto kept = capf::kept_capf_key_file(cfg->resolve(cfg->capf_key).parent_path(), retired->facts);
+        std::error_code ec;
+        if (std::filesystem::remove(kept, ec)) std::cout << "deleted its kept key " << kept.string() << std::endl;
+        else if (ec) std::cerr << "lscgate: warning: cannot delete " << kept.string() << ": " << ec.message() << std::endl;
+    }
     return kExitOk;
 }
 

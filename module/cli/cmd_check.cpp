@@ -1,10 +1,12 @@
 // `lscgate check [--warn 30d] [--crit 7d] [--json]`: a monitoring plugin over the
-// expiry of the CAPF certificate(s), every active LSC and the MIC roots
-// (fleet/expiry_check.h). Exit codes follow the monitoring-plugin guidelines
+// expiry of the CAPF certificate(s), every active LSC, the MIC roots and the
+// nextUpdate of the published CRLs (fleet/expiry_check.h). Exit codes follow the monitoring-plugin guidelines
 // (Nagios plugin guidelines, "Plugin Return Codes"): 0 OK, 1 WARNING,
 // 2 CRITICAL, 3 UNKNOWN when the check cannot be made; one summary line on stdout.
 
+#include "capf/crl_publisher.h"
 #include "cli/commands.h"
+#include "pki/secure_file.h"
 #include "fleet/expiry_check.h"
 #include "pki/certificate.h"
 #include "pki/expiry.h"
@@ -60,6 +62,30 @@ Result<std::vector<RoleCertificate>> certificates_to_check(const Config& cfg, St
     return out;
 }
 
+// The CRLs lscgate publishes here ([crl] file, and each non-retired previous
+// CAPF's beside it), those that exist: a CRL that was never made is no
+// expiry. Errors: a file that is not a readable CRL (UNKNOWN: not checked).
+Result<std::vector<CrlToCheck>> crls_to_check(const Config& cfg, Store& store, const std::string& own_sha256) {
+    const auto settings = capf::crl_settings(cfg);
+    std::vector<std::filesystem::path> files{settings.file};
+    auto registry = store.list_capf_certificates();
+    if (!registry) return registry.error();
+    for (const auto& r : *registry)
+        if (r.status != CapfStatus::Retired && r.facts.sha256 != own_sha256)
+            files.push_back(capf::previous_crl_file(settings, r.facts));
+    std::vector<CrlToCheck> out;
+    for (const auto& file : files) {
+        std::error_code ec;
+        if (!std::filesystem::exists(file, ec)) continue;
+        auto bytes = read_text_file(file);
+        auto crl = bytes ? parse_crl(*bytes) : Result<X509CrlPtr>(bytes.error());
+        auto facts = crl ? describe_crl(crl->get()) : Result<CrlFacts>(crl.error());
+        if (!facts) return fail(facts.kind(), "CRL " + file.string() + ": " + facts.message());
+        out.push_back({file.string(), std::move(*facts)});
+    }
+    return out;
+}
+
 nlohmann::json item_json(const ExpiryItem& i, UnixTime now) {
     return {{"role", i.role},
             {"name", i.name},
@@ -78,6 +104,8 @@ nlohmann::json check_json(const ExpiryCheck& c, const std::string& summary, Unix
                         {"crit_days", t.crit_seconds / 86400}};
     j["capf"] = nlohmann::json::array();
     for (const auto& i : c.capf) j["capf"].push_back(item_json(i, now));
+    j["crl"] = nlohmann::json::array();
+    for (const auto& i : c.crls) j["crl"].push_back(item_json(i, now));
     j["mic_roots"] = nlohmann::json::array();
     for (const auto& i : c.mic_roots) j["mic_roots"].push_back(item_json(i, now));
     nlohmann::json flagged = nlohmann::json::array();
@@ -106,8 +134,10 @@ int run_check(CliContext& ctx, const CheckArgs& args) {
     if (!store) return unknown(store.message());
     auto cas = certificates_to_check(*cfg, *store);
     if (!cas) return unknown(cas.message());
+    auto crls = crls_to_check(*cfg, *store, cas->front().facts.sha256);
+    if (!crls) return unknown(crls.message());
     const UnixTime now = now_utc();
-    auto checked = check_expiry(*store, *cas, now, thresholds);
+    auto checked = check_expiry(*store, *cas, now, thresholds, *crls);
     if (!checked) return unknown(checked.message());
     const std::string summary = checked->summary(now, thresholds);
     if (ctx.json) ctx.print_json(check_json(*checked, summary, now, thresholds));
@@ -120,7 +150,7 @@ int run_check(CliContext& ctx, const CheckArgs& args) {
 void add_check_command(CLI::App& app, CliContext& ctx) {
     auto args = std::make_shared<CheckArgs>();
     auto* cmd = app.add_subcommand(
-        "check", "Monitoring plugin: expiry of the CAPF certificate(s), every active LSC and the MIC roots "
+        "check", "Monitoring plugin: expiry of the CAPF certificate(s), every active LSC, the MIC roots and the CRLs' nextUpdate "
                  "(exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)");
     cmd->add_option("--warn", args->warn, "WARNING when something expires within this span (30d, 12h, 2w)")
         ->capture_default_str();

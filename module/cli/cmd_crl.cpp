@@ -1,5 +1,8 @@
-// `lscgate crl`: renews the CAPF's CRL ([crl] file) when due and writes a copy
-// in DER or PEM (capf/crl_publisher.h says what it lists and when it is due).
+// `lscgate crl`: renews the CAPFs' CRLs when due (the current CAPF's in [crl]
+// file, each previous CAPF's beside it) and writes a copy of the current one in
+// DER or PEM (capf/crl_scope.h says what each lists, capf/crl_publisher.h when
+// it is due). A previous CAPF whose CRL cannot be signed is a warning naming
+// the revocations left out; a current CAPF that cannot sign CRLs is an error.
 
 #include "capf/crl_publisher.h"
 #include "cli/commands.h"
@@ -8,6 +11,15 @@
 #include <memory>
 
 namespace lscgate::cli {
+
+namespace {
+
+CrlSummary summary_of(capf::PublishedCrl& crl) {
+    return CrlSummary{crl.renewed,       crl.facts.number, crl.facts.entries.size(), crl.facts.this_update,
+                      crl.facts.next_update, crl.file.string(), std::move(crl.der), crl.label, {}, {}};
+}
+
+}  // namespace
 
 Result<CrlSummary> renew_crl(CliContext& ctx, bool force) {
     auto cfg = ctx.config();
@@ -19,9 +31,10 @@ Result<CrlSummary> renew_crl(CliContext& ctx, bool force) {
     const auto settings = capf::crl_settings(*cfg);
     auto outcome = capf::refresh_crl(*store, *capf, settings, now_utc(), force);
     if (!outcome) return outcome.error();
-    return CrlSummary{outcome->renewed,          outcome->facts.number,      outcome->facts.entries.size(),
-                      outcome->facts.this_update, outcome->facts.next_update, settings.file.string(),
-                      std::move(outcome->der)};
+    CrlSummary out = summary_of(outcome->crls.front());
+    for (std::size_t i = 1; i < outcome->crls.size(); ++i) out.previous.push_back(summary_of(outcome->crls[i]));
+    out.unpublished = std::move(outcome->unpublished);
+    return out;
 }
 
 namespace {
@@ -33,9 +46,26 @@ struct CrlOptions {
     bool force = false;
 };
 
+nlohmann::json crl_json(const CrlSummary& crl) {
+    return {{"file", crl.file},
+            {"capf", crl.capf},
+            {"renewed", crl.renewed},
+            {"number", crl.number},
+            {"entries", crl.entries},
+            {"this_update", format_utc(crl.this_update)},
+            {"next_update", format_utc(crl.next_update)}};
+}
+
+void print_crl_line(const CrlSummary& crl) {
+    std::cout << "CRL " << crl.file << (crl.renewed ? " renewed" : " current") << ": number " << crl.number << ", "
+              << crl.entries << " entries, this update " << format_utc(crl.this_update) << ", next update "
+              << format_utc(crl.next_update) << " (" << crl.capf << ")" << std::endl;
+}
+
 int run_crl(CliContext& ctx, const CrlOptions& o) {
     auto crl = renew_crl(ctx, o.force);
     if (!crl) return ctx.error(crl.message());
+    for (const auto& line : crl->unpublished) std::cerr << "lscgate: warning: " << line << std::endl;
     if (!o.out.empty()) {
         std::string bytes = crl->der;
         if (o.pem) {
@@ -52,16 +82,14 @@ int run_crl(CliContext& ctx, const CrlOptions& o) {
         if (auto s = write_file_atomically(o.out, bytes, FileMode::Public); !s) return ctx.error(o.out + ": " + s.message());
     }
     if (ctx.json) {
-        ctx.print_json({{"file", crl->file},
-                        {"renewed", crl->renewed},
-                        {"number", crl->number},
-                        {"entries", crl->entries},
-                        {"this_update", format_utc(crl->this_update)},
-                        {"next_update", format_utc(crl->next_update)}});
+        nlohmann::json j = crl_json(*crl);
+        j["previous"] = nlohmann::json::array();
+        for (const auto& p : crl->previous) j["previous"].push_back(crl_json(p));
+        j["unpublished"] = crl->unpublished;
+        ctx.print_json(j);
     } else {
-        std::cout << "CRL " << crl->file << (crl->renewed ? " renewed" : " current") << ": number " << crl->number
-                  << ", " << crl->entries << " entries, this update " << format_utc(crl->this_update)
-                  << ", next update " << format_utc(crl->next_update) << std::endl;
+        print_crl_line(*crl);
+        for (const auto& p : crl->previous) print_crl_line(p);
     }
     return kExitOk;
 }

@@ -126,6 +126,9 @@ int run_init(CliContext& ctx, const InitArgs& args) {
     request.backdate_seconds = cfg->backdate_seconds;
     auto cert = create_capf_certificate(key->get(), request);
     if (!cert) return ctx.error(cert.message());
+    // The CAPF becoming previous keeps signing the CRL of its LSCs.
+    std::string kept;
+    if (args.force) kept = keep_previous_capf_key(*cfg, "");
     // Key first: a certificate without its key on disk would be useless.
     if (auto s = save_private_key(key_path, key->get()); !s) return ctx.error(s.message());
     if (auto s = write_file_atomically(cert_path, certificate_pem(cert->get()), FileMode::Public); !s)
@@ -140,7 +143,8 @@ int run_init(CliContext& ctx, const InitArgs& args) {
                         {"database", cfg->database_display()},
                         {"subject", facts->subject},
                         {"sha256", facts->sha256},
-                        {"not_after", format_utc(facts->not_after)}});
+                        {"not_after", format_utc(facts->not_after)},
+                        {"previous_capf_key", kept}});
     } else {
         std::cout << "initialised " << dir.string() << "\n"
                   << "  CAPF certificate  " << cert_path.string() << "\n"
@@ -155,6 +159,7 @@ int run_init(CliContext& ctx, const InitArgs& args) {
             std::cout << "note: the database comes from " << kDatabaseEnvironment
                       << "; lscgate.toml's [store] database is not changed by it (set it there, or keep "
                       << kDatabaseEnvironment << " set for every lscgate command and the service)\n";
+        if (!kept.empty()) std::cout << kept << "\n";
         if (!previous_subject.empty())
             std::cout << "rotated: the previous CAPF certificate (" << previous_subject
                       << ") stays trusted as 'previous' so phones can re-key with their old LSC.\n"

@@ -51,6 +51,8 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
     if (!crl)
         std::cerr << "lscgate: warning: the CRL was not renewed (" << crl.message()
                   << "); lscgate serve renews it within [crl] refresh seconds, or run 'lscgate crl'" << std::endl;
+    else
+        for (const auto& line : crl->unpublished) std::cerr << "lscgate: warning: " << line << std::endl;
     if (ctx.json) {
         ctx.print_json({{"device", revoked->device_name},
                         {"serial", revoked->facts.serial_hex},

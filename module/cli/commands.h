@@ -24,7 +24,7 @@ void add_itl_command(CLI::App& app, CliContext& ctx);
 void add_doctor_command(CLI::App& app, CliContext& ctx);
 void add_crl_command(CLI::App& app, CliContext& ctx);
 
-/// What renew_crl left in [crl] file.
+/// What renew_crl left in one CRL file.
 struct CrlSummary {
     bool renewed = false;
     std::int64_t number = 0;
@@ -33,11 +33,25 @@ struct CrlSummary {
     UnixTime next_update = 0;
     std::string file;
     std::string der;
+    std::string capf;  ///< "current CAPF CN=… (SHA-256 …)" (capf/crl_scope.h CrlIssuer::label)
+    /// The previous CAPFs' CRLs (in the current one's summary only).
+    std::vector<CrlSummary> previous;
+    /// The CAPFs that get no CRL: which revocations cannot be published, and why.
+    std::vector<std::string> unpublished;
 };
-/// Renews the CAPF's CRL of ctx's directory when due (or `force`), from the
-/// registry, signed with the CAPF key (cmd_crl.cpp). Errors: config, CAPF key,
-/// registry, file system.
+/// Renews the CRLs of ctx's directory when due (or `force`), from the
+/// registry, each signed by its own CAPF's key (cmd_crl.cpp): the current
+/// CAPF's ([crl] file) and each previous CAPF's. Errors: config, CAPF key,
+/// registry, file system, a current CAPF certificate that cannot sign CRLs.
 Result<CrlSummary> renew_crl(CliContext& ctx, bool force);
+/// Before a rotation replaces [capf] key (`init --force`, `capf import`):
+/// keeps the CAPF key that is about to become previous as capf-<SHA16>.key
+/// (0600) beside it, so that CAPF still signs the CRL of its LSCs until `capf
+/// retire` (capf/crl_scope.h). `replacing_with`: the SHA-256 of the incoming
+/// certificate (nothing is kept when it is the same one). Returns the line to
+/// print: where the key was kept, or why not (missing, another certificate's,
+/// unwritable); "" when there was no CAPF yet. Never stops the rotation.
+std::string keep_previous_capf_key(const Config& cfg, const std::string& replacing_with);
 // `check`: the expiry monitoring plugin (cmd_check.cpp).
 void add_check_command(CLI::App& app, CliContext& ctx);
 

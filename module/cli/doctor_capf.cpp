@@ -29,6 +29,11 @@ void check_extensions(X509* cert, Report& report) {
         report.fail("capf.key-usage", "FreeRADIUS: \"key usage does not include certificate signing\" for every LSC",
                     "the CAPF certificate's keyUsage lacks keyCertSign",
                     "issue a CAPF certificate with keyUsage keyCertSign, then 'lscgate capf import'");
+    if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0 && (X509_get_key_usage(cert) & KU_CRL_SIGN) == 0)
+        report.warn("capf.crl-sign", "the ASA (revocation-check crl) and FreeRADIUS check_crl refuse every CRL it signs",
+                    "the CAPF certificate's keyUsage lacks cRLSign: 'lscgate crl' refuses to sign a CRL with it",
+                    "issue a CAPF certificate with keyUsage keyCertSign, cRLSign ('lscgate init --force' does), then "
+                    "'lscgate capf import'");
 }
 
 }  // namespace

@@ -56,14 +56,37 @@ std::string ExpiryCheck::summary(UnixTime now, const ExpiryThresholds& t) const 
                         first.name + " " + expiry_phrase(first.not_after, now));
         data += " " + perf("mic_root_min_days", days_left(first.not_after, now), t);
     }
+    if (!crls.empty()) {
+        // The worst CRL first (a past nextUpdate before one merely close to it).
+        const ExpiryItem* worst = &crls.front();
+        for (const auto& c : crls)
+            if (c.level > worst->level) worst = &c;
+        const std::int64_t left = worst->not_after - now;
+        const std::string when = " (" + format_utc(worst->not_after) + ")";
+        parts.push_back("CRL " + worst->name +
+                        (left <= 0 ? " nextUpdate passed " + std::to_string(-left / 3600) + "h ago" + when +
+                                         ": head-ends refuse every LSC of its CAPF; run lscgate serve or lscgate crl"
+                                   : " next update in " + std::to_string(left / 3600) + "h" + when +
+                                         (worst->level == ExpiryLevel::Warning ? ": it is not being renewed" : "")));
+        data += " crl_min_hours=" + std::to_string((crls.front().not_after - now) / 3600);
+    }
     std::string text;
     for (const auto& p : parts) text += (text.empty() ? "" : "; ") + p;
     return "LSCGATE " + std::string(to_string(level)) + " - " + text + " | " + data;
 }
 
+ExpiryLevel crl_level(const CrlFacts& crl, UnixTime now, const ExpiryThresholds& thresholds) {
+    if (now >= crl.next_update) return ExpiryLevel::Critical;
+    const std::int64_t warn = std::min<std::int64_t>(thresholds.warn_seconds, (crl.next_update - crl.this_update) / 4);
+    return crl.next_update - now < warn ? ExpiryLevel::Warning : ExpiryLevel::Ok;
+}
+
 Result<ExpiryCheck> check_expiry(Store& store, const std::vector<RoleCertificate>& cas, UnixTime now,
-                                 const ExpiryThresholds& thresholds) {
+                                 const ExpiryThresholds& thresholds, const std::vector<CrlToCheck>& crls) {
     ExpiryCheck out;
+    for (const auto& crl : crls)
+        out.crls.push_back({"CRL", crl.name, std::to_string(crl.facts.number), crl.facts.next_update,
+                            crl_level(crl.facts, now, thresholds)});
     for (const auto& ca : cas) {
         auto item = grade(ca.role, ca.facts.subject, ca.facts, now, thresholds);
         (ca.role == "MIC root" ? out.mic_roots : out.capf).push_back(std::move(item));
@@ -80,7 +103,8 @@ Result<ExpiryCheck> check_expiry(Store& store, const std::vector<RoleCertificate
     sort_by_expiry(out.capf);
     sort_by_expiry(out.mic_roots);
     sort_by_expiry(out.lscs_flagged);
-    for (const auto* list : {&out.capf, &out.mic_roots, &out.lscs_flagged})
+    sort_by_expiry(out.crls);
+    for (const auto* list : {&out.capf, &out.mic_roots, &out.lscs_flagged, &out.crls})
         for (const auto& i : *list) out.level = std::max(out.level, i.level);
     return out;
 }

@@ -157,4 +157,28 @@ bool crl_signed_by(const X509_CRL* crl, const X509* issuer) {
            X509_CRL_verify(const_cast<X509_CRL*>(crl), key) == 1;
 }
 
+std::string crl_signer_problem(const X509* capf) {
+    auto* cert = const_cast<X509*>(capf);  // the getters cache the extensions: logically const
+    const uint32_t usage = X509_get_key_usage(cert);
+    if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0 && (usage & KU_CRL_SIGN) == 0)
+        return "its keyUsage lacks cRLSign: head-ends (the ASA) and OpenSSL (FreeRADIUS check_crl) refuse a CRL it "
+               "signs; re-issue the CAPF certificate with keyUsage keyCertSign, cRLSign (lscgate init --force makes one) "
+               "or have the CA that signs it include cRLSign, then import it (lscgate capf import)";
+    if (X509_get0_subject_key_id(cert) == nullptr)
+        return "it has no subjectKeyIdentifier, which a CRL's authorityKeyIdentifier needs (RFC 5280 §5.2.1); "
+               "re-issue the CAPF certificate with one";
+    return {};
+}
+
+bool certificate_issued_by(const X509* cert, const X509* capf) {
+    auto* c = const_cast<X509*>(cert);
+    auto* ca = const_cast<X509*>(capf);
+    if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(ca)) != 0) return false;
+    const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(c);
+    const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(ca);
+    if (aki != nullptr && ski != nullptr) return ASN1_OCTET_STRING_cmp(aki, ski) == 0;
+    EVP_PKEY* key = X509_get0_pubkey(ca);
+    return key != nullptr && X509_verify(c, key) == 1;
+}
+
 }  // namespace lscgate

@@ -76,4 +76,20 @@ Result<CrlFacts> describe_crl(const X509_CRL* crl);
 /// True when `crl` carries a valid signature by `issuer`'s key and names it as issuer.
 bool crl_signed_by(const X509_CRL* crl, const X509* issuer);
 
+/// Why `capf` cannot sign a CRL that verifiers accept ("" when it can): a
+/// keyUsage extension without cRLSign (RFC 5280 §4.2.1.3: "the cRLSign bit is
+/// asserted for verifying signatures on CRLs"; OpenSSL refuses such a CRL with
+/// X509_V_ERR_KEYUSAGE_NO_CRL_SIGN, the ASA refuses it too), or no
+/// subjectKeyIdentifier (the CRL's authorityKeyIdentifier is made from it,
+/// §5.2.1). A certificate without keyUsage may sign CRLs (§4.2.1.3).
+std::string crl_signer_problem(const X509* capf);
+
+/// Whether `capf` issued `cert` (RFC 5280 §4.2.1.1, §6.1.3): `cert`'s issuer
+/// name equals `capf`'s subject (DER-canonical comparison, not the RFC 2253
+/// string) and, when both carry them, `cert`'s authorityKeyIdentifier keyid
+/// equals `capf`'s subjectKeyIdentifier; without them, `cert`'s signature
+/// verifies with `capf`'s public key. Two CAPF certificates with one subject
+/// (a re-key under the same name) are told apart by their keys.
+bool certificate_issued_by(const X509* cert, const X509* capf);
+
 }  // namespace lscgate

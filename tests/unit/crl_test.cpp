@@ -33,17 +33,18 @@ protected:
     test::TestCa capf = test::make_root_ca("CN=CAPF-crl,OU=Voice,O=Example");
     CapfAuthority authority = test::authority_from(capf);
     Store store = test::make_store(dir / "lscgate.db");
-    capf::CrlSettings settings{dir / "capf.crl", kWeek, false};
+    capf::CrlSettings settings{dir / "capf.crl", kWeek, false, dir.path()};
 
-    // An active LSC for `device`, recorded through the store.
-    X509Ptr enrol(const std::string& device, std::optional<UnixTime> issued_at = std::nullopt) {
+    // An active LSC for `device` signed by `by` (the fixture's CAPF when null), recorded through the store.
+    X509Ptr enrol(const std::string& device, std::optional<UnixTime> issued_at = std::nullopt,
+                  const CapfAuthority* by = nullptr) {
         if (!store.find_device(device)->has_value()) {
             EXPECT_TRUE(store.add_device(device, "", "", "test"));
         }
         auto op = store.schedule_operation(device, OperationRequest{}, "test");
         EXPECT_TRUE(op) << op.message();
         auto key = test::make_key("ec:p256");
-        auto cert = authority.issue_lsc(device, key.get(), 30, issued_at);
+        auto cert = (by != nullptr ? *by : authority).issue_lsc(device, key.get(), 30, issued_at);
         EXPECT_TRUE(cert) << cert.message();
         EXPECT_TRUE(store.commit_issued_lsc(*op, cert->get()));
         return std::move(*cert);
@@ -54,14 +55,33 @@ protected:
         EXPECT_TRUE(r) << r.message();
         return r ? std::move(*r) : capf::CrlOutcome{};
     }
-    std::string write_crl_pem(const std::string& der) {
+    std::string write_crl_pem(const std::string& der, const std::string& name = "capf.crl.pem") {
         auto crl = parse_crl(der);
         EXPECT_TRUE(crl) << crl.message();
-        const auto path = dir / "capf.crl.pem";
+        const auto path = dir / name;
         std::ofstream(path) << *crl_pem(crl->get());
         return path.string();
     }
 };
+
+// `cert` with extension `nid` replaced by `value` (or removed when null),
+// signed again by `key`; read back from DER so nothing cached is left.
+X509Ptr with_extension(const X509* cert, int nid, const char* value, const X509* issuer, EVP_PKEY* key) {
+    X509Ptr copy(X509_dup(const_cast<X509*>(cert)));
+    const int at = X509_get_ext_by_NID(copy.get(), nid, -1);
+    if (at >= 0) X509_EXTENSION_free(X509_delete_ext(copy.get(), at));
+    if (value != nullptr) {
+        X509V3_CTX ctx;
+        X509V3_set_ctx_nodb(&ctx);
+        X509V3_set_ctx(&ctx, const_cast<X509*>(issuer), copy.get(), nullptr, nullptr, 0);
+        X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+        EXPECT_TRUE(ext && X509_add_ext(copy.get(), ext.get(), -1) == 1);
+    }
+    EXPECT_GT(X509_sign(copy.get(), key, EVP_sha256()), 0);
+    auto again = parse_certificate_der(certificate_der(copy.get()));
+    EXPECT_TRUE(again) << again.message();
+    return std::move(*again);
+}
 
 TEST_F(CrlTest, ACrlCarriesNumberTimesAkiAndReasonsAndVerifiesWithOpenssl) {
     CrlRequest request{42, kT0, kT0 + kWeek, {{"0A1B2C", kT0 - 60, CrlReason::KeyCompromise}, {"FF", kT0 - 30, CrlReason::Unspecified}}};
@@ -290,6 +310,107 @@ TEST_F(CrlTest, TheHttpEndpointServesTheCurrentCrl) {
     std::lock_guard lock(log_mutex);
     ASSERT_GE(log.size(), 2u);
     EXPECT_NE(log[1].find("crl http listening on 127.0.0.1:" + std::to_string(port)), std::string::npos) << log[1];
+}
+
+// Issue 12 review: two CAPF certificates with one subject (re-keyed under the
+// same name). Each revoked LSC goes on the CRL of the CAPF that issued it, and
+// each CRL is signed by its own CAPF; without the previous CAPF's key its
+// revocations are reported, never signed by the current key.
+TEST_F(CrlTest, ACapfReKeyedUnderTheSameNameListsOnlyItsOwnLscs) {
+    auto old_capf = test::make_root_ca("CN=CAPF-crl,OU=Voice,O=Example");  // the fixture's subject, another key
+    auto old_authority = test::authority_from(old_capf);
+    ASSERT_TRUE(store.add_capf_certificate(old_capf.cert.get(), "test"));
+    ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));  // the old one becomes previous
+    auto old_lsc = enrol("SEP0000000000A1", std::nullopt, &old_authority);
+    auto new_lsc = enrol("SEP0000000000A2");
+    ASSERT_TRUE(store.revoke_active_lsc("SEP0000000000A1", "key-compromise", "test"));
+    ASSERT_TRUE(store.revoke_active_lsc("SEP0000000000A2", "key-compromise", "test"));
+    settings.key_dir = dir.path();
+
+    // The previous CAPF's key is gone: its revocation is reported, not signed by the current key.
+    auto out = refresh(now_utc());
+    ASSERT_EQ(out.facts.entries.size(), 1u) << "the current CAPF's CRL lists its own LSC only";
+    EXPECT_EQ(out.facts.entries[0].serial_hex, serial_of(new_lsc.get()));
+    ASSERT_EQ(out.crls.size(), 1u);
+    ASSERT_EQ(out.unpublished.size(), 1u);
+    EXPECT_NE(out.unpublished[0].find("previous CAPF CN=CAPF-crl"), std::string::npos) << out.unpublished[0];
+    EXPECT_NE(out.unpublished[0].find("1 revocation cannot be published (" + serial_of(old_lsc.get()) + " SEP0000000000A1)"),
+              std::string::npos) << out.unpublished[0];
+    EXPECT_NE(out.unpublished[0].find("its key is not available"), std::string::npos) << out.unpublished[0];
+
+    // With its key kept beside the current one, the previous CAPF signs its own CRL.
+    const auto old_facts = describe_certificate(old_capf.cert.get());
+    ASSERT_TRUE(save_private_key(dir / (capf::capf_name_stem(*old_facts) + ".key"), old_capf.key.get()));
+    auto both = refresh(now_utc());
+    EXPECT_TRUE(both.unpublished.empty()) << both.unpublished.front();
+    ASSERT_EQ(both.crls.size(), 2u);
+    const auto& previous = both.crls[1];
+    EXPECT_EQ(previous.file, capf::previous_crl_file(settings, *old_facts));
+    EXPECT_EQ(previous.file.filename().string(), "capf-" + old_facts->sha256.substr(0, 16) + ".crl");
+    EXPECT_TRUE(std::filesystem::exists(previous.file));
+    ASSERT_EQ(previous.facts.entries.size(), 1u);
+    EXPECT_EQ(previous.facts.entries[0].serial_hex, serial_of(old_lsc.get()));
+    EXPECT_GT(previous.facts.number, out.facts.number) << "one numbering for every CRL of the directory";
+    auto parsed = parse_crl(previous.der);
+    ASSERT_TRUE(parsed);
+    EXPECT_TRUE(crl_signed_by(parsed->get(), old_capf.cert.get()));
+    EXPECT_FALSE(crl_signed_by(parsed->get(), capf.cert.get()));
+
+    // openssl: each LSC is refused with its own CAPF's CRL.
+    test::write_pem(dir / "old.crt", old_capf.cert.get());
+    test::write_pem(dir / "old_lsc.pem", old_lsc.get());
+    const auto old_crl = write_crl_pem(previous.der, "old.crl.pem");
+    auto refused = test::run_command("openssl verify -crl_check -CAfile " + (dir / "old.crt").string() + " -CRLfile " +
+                                     old_crl + " " + (dir / "old_lsc.pem").string() + " 2>&1");
+    EXPECT_NE(refused.status, 0) << refused.output;
+    EXPECT_NE(refused.output.find("certificate revoked"), std::string::npos) << refused.output;
+}
+
+// An LSC without authorityKeyIdentifier is told apart by its signature.
+TEST_F(CrlTest, AnLscWithoutAuthorityKeyIdIsMatchedByItsSignature) {
+    auto old_capf = test::make_root_ca("CN=CAPF-crl,OU=Voice,O=Example");
+    auto old_authority = test::authority_from(old_capf);
+    ASSERT_TRUE(store.add_capf_certificate(old_capf.cert.get(), "test"));
+    ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
+    auto issued = old_authority.issue_lsc("SEP0000000000B1", test::make_key("ec:p256").get(), 30);
+    ASSERT_TRUE(issued);
+    auto bare = with_extension(issued->get(), NID_authority_key_identifier, nullptr, old_capf.cert.get(), old_capf.key.get());
+    ASSERT_EQ(X509_get0_authority_key_id(bare.get()), nullptr);
+    EXPECT_TRUE(certificate_issued_by(bare.get(), old_capf.cert.get()));
+    EXPECT_FALSE(certificate_issued_by(bare.get(), capf.cert.get())) << "same issuer name, another key";
+    ASSERT_TRUE(store.add_device("SEP0000000000B1", "", "", "test"));
+    auto op = store.schedule_operation("SEP0000000000B1", OperationRequest{}, "test");
+    ASSERT_TRUE(op);
+    ASSERT_TRUE(store.commit_issued_lsc(*op, bare.get()));
+    ASSERT_TRUE(store.revoke_active_lsc("SEP0000000000B1", "key-compromise", "test"));
+    auto listed = capf::crl_listings(store, {capf.cert.get(), old_capf.cert.get()}, false, now_utc());
+    ASSERT_TRUE(listed) << listed.message();
+    EXPECT_TRUE((*listed)[0].empty()) << "not on the current CAPF's CRL";
+    ASSERT_EQ((*listed)[1].size(), 1u);
+    EXPECT_EQ((*listed)[1][0].entry.serial_hex, serial_of(bare.get()));
+}
+
+// Issue 12 review: a CAPF certificate whose keyUsage lacks cRLSign signs no
+// CRL (the ASA and OpenSSL refuse it); the error says how to fix it.
+TEST_F(CrlTest, ACapfWithoutCrlSignIsRefusedWithTheFix) {
+    auto no_crl_sign = with_extension(capf.cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign",
+                                      capf.cert.get(), capf.key.get());
+    EXPECT_NE(crl_signer_problem(no_crl_sign.get()).find("cRLSign"), std::string::npos);
+    CapfAuthority weak(std::move(no_crl_sign), share(capf.key.get()), {});
+    auto r = capf::refresh_crl(store, weak, settings, now_utc());
+    ASSERT_FALSE(r) << "a CRL signed without cRLSign is refused by every verifier";
+    EXPECT_NE(r.message().find("keyUsage lacks cRLSign"), std::string::npos) << r.message();
+    EXPECT_NE(r.message().find("keyCertSign, cRLSign"), std::string::npos) << r.message();
+    EXPECT_FALSE(std::filesystem::exists(settings.file));
+}
+
+// `lscgate init` makes a CAPF that may sign CRLs.
+TEST_F(CrlTest, InitsCapfCertificateCarriesCrlSign) {
+    auto key = test::make_key("ec:p256");
+    auto cert = create_capf_certificate(key.get(), CapfCertificateRequest{});
+    ASSERT_TRUE(cert) << cert.message();
+    EXPECT_NE(X509_get_key_usage(cert->get()) & KU_CRL_SIGN, 0u);
+    EXPECT_EQ(crl_signer_problem(cert->get()), "");
 }
 
 }  // namespace

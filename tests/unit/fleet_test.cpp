@@ -277,4 +277,41 @@ TEST_P(FleetOnBackends, CheckGradesCapfLscsAndMicRootsIntoExitCodes) {
     EXPECT_EQ(capf_expired.capf.front().level, ExpiryLevel::Critical);
 }
 
+// Issue 12 review: the CRL's nextUpdate. CRITICAL from nextUpdate on (every
+// head-end then refuses every LSC of the CAPF); WARNING within --warn, capped at
+// a quarter of the CRL's validity (a CRL renewed on time has more than half left).
+TEST(CrlExpiry, NextUpdateGradesCriticalWhenPastAndWarningWhenRenewalStopped) {
+    const UnixTime t = 1900000000;
+    const CrlFacts week{5, t, t + 7 * kDay, {}};
+    const ExpiryThresholds thirty{30 * kDay, 7 * kDay};
+    EXPECT_EQ(crl_level(week, t, thirty), ExpiryLevel::Ok) << "a fresh 7-day CRL under a 30-day --warn";
+    EXPECT_EQ(crl_level(week, t + 7 * kDay / 2 + 3600, thirty), ExpiryLevel::Ok) << "just past half: renewal is due, not late";
+    EXPECT_EQ(crl_level(week, t + 7 * kDay - 7 * kDay / 4 + 1, thirty), ExpiryLevel::Warning);
+    EXPECT_EQ(crl_level(week, t + 7 * kDay - 1, thirty), ExpiryLevel::Warning);
+    EXPECT_EQ(crl_level(week, t + 7 * kDay, thirty), ExpiryLevel::Critical);
+    EXPECT_EQ(crl_level(week, t + 9 * kDay, thirty), ExpiryLevel::Critical);
+    EXPECT_EQ(crl_level(week, t + 6 * kDay, {12 * 3600, 0}), ExpiryLevel::Ok) << "a --warn shorter than the cap wins";
+
+    const CrlFacts year{6, t, t + 365 * kDay, {}};
+    EXPECT_EQ(crl_level(year, t + 335 * kDay + 1, thirty), ExpiryLevel::Warning) << "30 days before, under the cap";
+    EXPECT_EQ(crl_level(year, t + 300 * kDay, thirty), ExpiryLevel::Ok);
+}
+
+TEST(CrlExpiry, TheSummaryNamesTheWorstCrl) {
+    test::TempDir dir;
+    Store store = test::make_store(dir / "lscgate.db");
+    const UnixTime t = 1900000000;
+    std::vector<CrlToCheck> crls = {{"/x/capf.crl", {9, t - 8 * kDay, t - kDay, {}}},
+                                    {"/x/capf-0A1B2C3D4E5F6071.crl", {8, t, t + 7 * kDay, {}}}};
+    auto c = check_expiry(store, {}, t, {30 * kDay, 7 * kDay}, crls);
+    ASSERT_TRUE(c) << c.message();
+    EXPECT_EQ(c->level, ExpiryLevel::Critical);
+    ASSERT_EQ(c->crls.size(), 2u);
+    EXPECT_EQ(c->crls.front().name, "/x/capf.crl");
+    const std::string line = c->summary(t, {30 * kDay, 7 * kDay});
+    EXPECT_NE(line.find("LSCGATE CRITICAL - "), std::string::npos) << line;
+    EXPECT_NE(line.find("CRL /x/capf.crl nextUpdate passed 24h ago"), std::string::npos) << line;
+    EXPECT_NE(line.find("crl_min_hours=-24"), std::string::npos) << line;
+}
+
 }  // namespace
