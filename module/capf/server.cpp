@@ -1,5 +1,7 @@
 #include "capf/server.h"
 
+#include "pki/crl.h"
+
 #include "capf/crl_service.h"
 #include "capf/serve_log.h"
 
@@ -34,6 +36,7 @@
 #include <ostream>
 #include <set>
 #include <system_error>
+#include <stdexcept>
 #include <thread>
 
 namespace lscgate::capf {
@@ -286,24 +289,41 @@ void Server::handle(int fd, std::string peer) {
 void Server::fail_unended(std::uint32_t sid, const std::string& peer, Clock::time_point started, bool& ended,
                           const std::string& what) {
     if (ended) return;
-    SessionOutcome outcome;
-    outcome.result = "failed";
-    outcome.cause = "server error (internal): " + what;
-    end_session(sid, peer, outcome, started, ended);
+    try {
+        SessionOutcome outcome;
+        outcome.result = "failed";
+        outcome.cause = "server error (internal): " + what;
+        end_session(sid, peer, outcome, started, ended);
+    } catch (...) {
+    }
 }
 
 void Server::end_session(std::uint32_t sid, const std::string& peer, const SessionOutcome& outcome,
                          Clock::time_point started, bool& ended) {
-    ended = true;
-    log_line(session_log_line(sid, peer, outcome, started));
-    if (observer_ != nullptr)
-        observer_->session_ended(outcome, std::chrono::duration<double>(Clock::now() - started).count());
+    if (ended) return;
+    ended = true;  // told once, even if telling fails half-way
+    try {
+        // Counted first, then logged: whoever waits for the log line finds the count too.
+        if (observer_ != nullptr)
+            observer_->session_ended(outcome, std::chrono::duration<double>(Clock::now() - started).count());
+        log_line(session_log_line(sid, peer, outcome, started));
+    } catch (...) {
+        // Nothing more can be told about this session; the thread still ends cleanly.
+    }
 }
 
 void Server::serve_connection(int fd, const std::string& peer, std::uint32_t sid, Clock::time_point started, bool& ended) {
     const auto current = setup();  // this session's configuration, CAPF and TLS context, whatever a reload does
     SessionOutcome outcome;
     SslPtr ssl(SSL_new(current->tls.get()));
+    if (!ssl) {  // out of memory: no TLS object to close the socket through
+        {
+            std::lock_guard lock(mutex_);
+            active_fds_.erase(fd);  // before the close, as ForgetFd does
+        }
+        ::close(fd);
+        throw std::runtime_error("SSL_new failed");
+    }
     TlsStream stream(std::move(ssl), fd);
     // Destroyed before `stream` closes the socket: the fd leaves active_fds_
     // first, so a reused fd number is never shut down at stop by mistake.
@@ -363,6 +383,11 @@ void Server::reload(const ServeOptions& options) {
         kept = keep_restart_only_settings(running->config, *fresh);
     }
     auto plan = fresh ? build_serving_plan(std::move(*fresh), options) : Result<ServingPlan>(fresh.error());
+    // As at start: with --crl-http a CAPF that cannot sign CRLs is refused, or
+    // head-ends would be served a CRL nobody renews any more.
+    if (plan && !options.crl_http.empty())
+        if (const auto problem = crl_signer_problem(plan->setup->authority.certificate()); !problem.empty())
+            plan = fail(ErrorKind::Config, "--crl-http is on and the new CAPF certificate cannot sign CRLs: " + problem);
     if (!plan) {
         log_line("capf reload failed, keeping the running configuration: " + plan.message());
         refresh_trust("SIGHUP");

@@ -1,5 +1,7 @@
 #include "cli/serve_metrics.h"
 
+#include "capf/listen_address.h"
+
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
@@ -42,17 +44,34 @@ class RegistryCollector final : public prometheus::Collectable {
 public:
     explicit RegistryCollector(std::function<Result<Store>()> open_store) : open_store_(std::move(open_store)) {}
 
+    // Called from civetweb's C code through prometheus-cpp, which catch nothing:
+    // an exception here would end the whole `serve` (std::terminate). Any
+    // failure reads as lscgate_registry_up 0.
     std::vector<prometheus::MetricFamily> Collect() const override {
-        std::lock_guard lock(mutex_);
-        const UnixTime now = now_utc();
-        if (!read_at_ || now - *read_at_ >= kRegistryRefreshSeconds) {
-            families_ = read(now);
-            read_at_ = now;
+        try {
+            std::lock_guard lock(mutex_);
+            const auto tick = std::chrono::steady_clock::now();  // a stepped wall clock never freezes the cache
+            if (!read_at_ || tick - *read_at_ >= std::chrono::seconds(kRegistryRefreshSeconds)) {
+                try {
+                    families_ = read(now_utc());
+                } catch (...) {
+                    families_ = registry_down();
+                }
+                read_at_ = tick;
+            }
+            return families_;
+        } catch (...) {
+            return {};
         }
-        return families_;
     }
 
 private:
+    static std::vector<prometheus::MetricFamily> registry_down() {
+        auto up = gauge_family("lscgate_registry_up", "1 when the last read of the registry for these metrics worked");
+        add_gauge(up, 0);
+        return {std::move(up)};
+    }
+
     std::vector<prometheus::MetricFamily> read(UnixTime now) const {
         auto up = gauge_family("lscgate_registry_up", "1 when the last read of the registry for these metrics worked");
         std::vector<prometheus::MetricFamily> out;
@@ -101,7 +120,7 @@ private:
 
     std::function<Result<Store>()> open_store_;
     mutable std::mutex mutex_;
-    mutable std::optional<UnixTime> read_at_;
+    mutable std::optional<std::chrono::steady_clock::time_point> read_at_;
     mutable std::vector<prometheus::MetricFamily> families_;
 };
 
@@ -134,11 +153,17 @@ struct ServeMetrics::Impl {
 
 Result<std::unique_ptr<ServeMetrics>> ServeMetrics::start(const std::string& listen,
                                                           std::function<Result<Store>()> open_store) {
+    // Parsed as --listen and --crl-http are: civetweb's own syntax would take a
+    // bare port as every interface, and suffixes such as "s" or "r".
+    auto where = capf::parse_host_port(listen);
+    if (!where) return fail(ErrorKind::Config, "--metrics " + listen + ": " + where.message());
+    const std::string bind = (where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host) + ":" +
+                             std::to_string(where->port);
     auto impl = std::make_unique<Impl>();
     impl->from_registry = std::make_shared<RegistryCollector>(std::move(open_store));
     try {
         // One thread: a scrape is small, and nothing else is served here.
-        impl->exposer = std::make_unique<prometheus::Exposer>(listen, 1);
+        impl->exposer = std::make_unique<prometheus::Exposer>(bind, 1);
     } catch (const std::exception& e) {
         return fail(ErrorKind::Config, "--metrics " + listen + ": cannot listen: " + e.what());
     }

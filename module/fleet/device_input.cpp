@@ -107,12 +107,12 @@ public:
 
     void field(const void* data, std::size_t len) {
         if (error) return;
-        if (fields_.size() >= kMaxDeviceInputFieldsPerRow) {
-            error = at(line, "more than " + std::to_string(kMaxDeviceInputFieldsPerRow) +
-                                 " fields in one row: not a device list or a BAT export");
-            return;
-        }
         try {
+            if (fields_.size() >= kMaxDeviceInputFieldsPerRow) {
+                error = at(line, "more than " + std::to_string(kMaxDeviceInputFieldsPerRow) +
+                                     " fields in one row: not a device list or a BAT export");
+                return;
+            }
             fields_.emplace_back(data != nullptr ? static_cast<const char*>(data) : "", data != nullptr ? len : 0);
             field_lines_.push_back(line);
         } catch (const std::exception& e) {

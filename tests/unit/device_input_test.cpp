@@ -129,13 +129,22 @@ TEST(DeviceInput, MalformedFilesAreRefusedNamingTheLine) {
              {"SEP001122334455\nDevice Name\n\"Caf\xE9\"\n", "line 3: not UTF-8"},
              {"Device Name,Description\nSEP001122334455,\"" + std::string(kMaxDeviceInputField + 10, 'x') + "\"\n",
               "line 2: a field longer than"},
-             {"Device Name\n" + std::string(kMaxDeviceInputFieldsPerRow + 1, ',') + "\n", "line 2: more than 4096 fields"},
+             // n commas are n + 1 fields: 4097 is one too many.
+             {"Device Name\n" + std::string(kMaxDeviceInputFieldsPerRow, ',') + "\n", "line 2: more than 4096 fields"},
          }) {
         auto r = parse_device_input(c.text);
         ASSERT_FALSE(r) << "accepted: " << c.text.substr(0, 60);
         EXPECT_EQ(r.kind(), ErrorKind::Input);
         EXPECT_TRUE(contains(r.message(), c.want)) << r.message() << " (wanted: " << c.want << ")";
     }
+}
+
+TEST(DeviceInput, ARowOfExactlyTheMostFieldsIsRead) {
+    // 4095 commas: 4096 fields, the name in the first.
+    auto r = parse_device_input("Device Name\nSEP001122334455" + std::string(kMaxDeviceInputFieldsPerRow - 1, ',') + "\n");
+    ASSERT_TRUE(r) << r.message();
+    ASSERT_EQ(r->rows.size(), 1u);
+    EXPECT_EQ(r->rows[0].name, "SEP001122334455");
 }
 
 TEST(DeviceInput, ASpreadsheetsTrailingEmptyColumnIsNotASecondValue) {
