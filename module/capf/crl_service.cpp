@@ -71,10 +71,12 @@ Result<CrlOutcome> CrlService::refresh_now() {
     const auto now = state();
     auto r = refresh_crl(store_, now->capf, now->settings, clock_());
     if (r) {
+        // Published before it is logged: whoever waits for a "renewed" line
+        // (an admin, a test) can fetch that CRL over HTTP at once.
+        note_published(*r);
         for (const auto& crl : r->crls)
             if (crl.renewed || !refreshed_once_)
                 log_("crl " + crl.file.string() + (crl.renewed ? " renewed " : " current ") + describe(crl));
-        note_published(*r);
         refreshed_once_ = true;
         // The CAPFs without a CRL, each time that list changes (not at every turn).
         if (r->unpublished != unpublished_)
@@ -84,13 +86,21 @@ Result<CrlOutcome> CrlService::refresh_now() {
     return r;
 }
 
-Result<CrlOutcome> CrlService::adopt(const Config& config, const CapfAuthority& capf) {
+void CrlService::adopt(const Config& config, const CapfAuthority& capf) {
     auto next = std::make_shared<const State>(State{config, crl_settings(config), copy_of(capf)});
     {
         std::lock_guard lock(state_mutex_);
         state_ = std::move(next);
     }
-    return refresh_now();  // a new [crl] refresh applies from the refresh thread's next turn
+    // The renewal runs on the refresh thread, not on the caller's (serve's
+    // accept loop): it may wait for the CRL file's lock held by `lscgate
+    // revoke`, and the accept loop must keep accepting and telling systemd it
+    // is alive meanwhile.
+    {
+        std::lock_guard lock(wait_mutex_);
+        adopted_ = true;
+    }
+    wake_.notify_all();
 }
 
 // What may be served from now on: the files of this renewal, each checked
@@ -116,16 +126,21 @@ void CrlService::note_published(const CrlOutcome& outcome) {
 void CrlService::refresh_loop() {
     std::unique_lock lock(wait_mutex_);
     while (!stopping_) {
-        wake_.wait_for(lock, std::chrono::seconds(state()->config.crl_refresh_s), [this] { return stopping_; });
+        wake_.wait_for(lock, std::chrono::seconds(state()->config.crl_refresh_s),
+                       [this] { return stopping_ || adopted_; });
         if (stopping_) return;
+        const bool after_reload = adopted_;
+        adopted_ = false;
         lock.unlock();
+        const std::string failed = after_reload ? "crl warning: after the reload: "
+                                                : "crl renewal failed, serving the previous CRL: ";
         try {
             auto r = refresh_now();
-            if (!r) log_("crl renewal failed, serving the previous CRL: " + r.message());
+            if (!r) log_(failed + r.message());
         } catch (const std::exception& e) {
             // (bad_alloc, a filesystem_error) must not end the CAPF server: the
             // next turn tries again.
-            log_(std::string("crl renewal failed, serving the previous CRL: ") + e.what());
+            log_(failed + e.what());
         }
         lock.lock();
     }

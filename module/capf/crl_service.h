@@ -48,9 +48,12 @@ public:
     /// the CAPFs that get no CRL when that list changed.
     Result<CrlOutcome> refresh_now();
     /// Takes the configuration and CAPF of a reload (a rotated CAPF certificate
-    /// and key, another [crl] file or validity) and renews at once. Errors: the
-    /// renewal's (the service keeps the new CAPF and tries again every refresh).
-    Result<CrlOutcome> adopt(const Config& config, const CapfAuthority& capf);
+    /// and key, another [crl] file or validity) and wakes the refresh thread,
+    /// which renews at once and logs the outcome ("crl … renewed …", or "crl
+    /// warning: after the reload: …"; the service keeps the new CAPF and tries
+    /// again every refresh). Returns at once: the caller (serve's accept loop)
+    /// never waits for the registry or the CRL file's lock.
+    void adopt(const Config& config, const CapfAuthority& capf);
     /// The current CAPF's CRL to serve (DER): its file's current content.
     std::string current_der();
     /// The CRL served as /NAME ("capf.crl", "capf-<SHA16>.crl"): nullopt when
@@ -97,6 +100,7 @@ private:
     std::mutex wait_mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    bool adopted_ = false;  // under wait_mutex_: adopt() asks the refresh thread to renew now
     std::thread refresher_;
 
     std::unique_ptr<httplib::Server> http_;

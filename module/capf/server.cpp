@@ -422,8 +422,7 @@ void Server::reload_crl(const ServingSetup& setup) {
         else crl_ = std::move(*started);
         return;
     }
-    auto adopted = crl_->adopt(setup.config, setup.authority);
-    if (!adopted) log_line("crl warning: after the reload: " + adopted.message());
+    crl_->adopt(setup.config, setup.authority);  // renewed on the CRL service's own thread
 }
 
 // At start and then once a day while the CAPF certificate is within 60 days of

@@ -121,6 +121,9 @@ expect_contains "$OUT" "kept the previous CAPF key as $CAPF_DIR/capf-$OLD_SHA16.
 expect_eq "$(stat -c %a "$CAPF_DIR/capf-$OLD_SHA16.key")" 600 "the kept key is 0600"
 kill -HUP "$CAPF_PID"
 wait_log "$CAPF_LOG" "capf configuration reloaded (SIGHUP)"
+# The CRL service renews on its own thread after the reload; a line is logged
+# once its CRL is published (the old CAPF's file is new, so it is "renewed").
+wait_log "$CAPF_LOG" "crl $CAPF_DIR/capf-$OLD_SHA16.crl renewed"
 expect_rc 0 "GET /capf.crl after the reload" -- fetch "$URL" "$WORK/rotated.crl"
 expect_rc 0 "the served CRL is signed by the new CAPF" -- \
     openssl crl -inform DER -in "$WORK/rotated.crl" -CAfile "$CAPF_DIR/capf.crt" -noout -verify
