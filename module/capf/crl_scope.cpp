@@ -13,13 +13,21 @@ namespace lscgate::capf {
 
 namespace {
 
-// A previous CAPF's key, when settings.key_dir holds one for it.
-EvpPkeyPtr find_key(CrlIssuer& issuer, const CrlSettings& settings) {
+// A previous CAPF's key: the configured key when the certificate carries the
+// same public key (a renewal that kept its key), else the one settings.key_dir
+// holds for it.
+EvpPkeyPtr find_key(CrlIssuer& issuer, const CrlSettings& settings, EVP_PKEY* current_key) {
+    if (current_key != nullptr && X509_check_private_key(issuer.cert.get(), current_key) == 1) return share(current_key);
     const auto path =
         kept_capf_key_file(settings.key_dir.empty() ? settings.file.parent_path() : settings.key_dir, issuer.facts);
     std::error_code ec;
     const std::string why = "its key is not available (" + path.string();
-    if (!std::filesystem::exists(path, ec)) {
+    const bool exists = std::filesystem::exists(path, ec);
+    if (ec) {  // e.g. EACCES on the directory: say so, not "no such file"
+        issuer.problem = why + ": " + ec.message() + ")";
+        return nullptr;
+    }
+    if (!exists) {
         issuer.problem = why + ": no such file); a CRL must be signed by the CAPF that issued the LSCs";
         return nullptr;
     }
@@ -109,7 +117,7 @@ Result<std::vector<CrlIssuer>> crl_issuers(Store& store, const CapfAuthority& cu
         auto cert = parse_certificate_pem(r.pem);
         if (!cert) return fail(cert.kind(), "CAPF certificate " + r.facts.subject + " in the registry: " + cert.message());
         CrlIssuer issuer{std::move(*cert), nullptr, r.facts, false, previous_crl_file(settings, r.facts), {}};
-        issuer.key = find_key(issuer, settings);
+        issuer.key = find_key(issuer, settings, current.key());
         if (issuer.problem.empty()) issuer.problem = crl_signer_problem(issuer.cert.get());
         out.push_back(std::move(issuer));
     }

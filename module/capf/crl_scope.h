@@ -7,10 +7,12 @@
 // certificate of the registry. Each is signed by that CAPF's own key: a CRL
 // names its issuer and verifiers check it with the issuer's key (§6.3.3), so a
 // CRL signed by another CAPF, even one with the same subject, is worthless for
-// its LSCs. The configured key signs the current CAPF's CRL; a previous CAPF's
-// key is looked for as KEY_DIR/capf-<SHA16>.key (SHA16: the first 16 hex
-// digits of that CAPF certificate's SHA-256). Without it, that CAPF gets no CRL
-// and the revocations of its LSCs are reported as not published.
+// its LSCs. The configured key signs the current CAPF's CRL, and the CRL of a
+// previous CAPF certificate that carries the same key (a renewal that kept
+// it); another previous CAPF's key is looked for as KEY_DIR/capf-<SHA16>.key
+// (SHA16: the first 16 hex digits of that CAPF certificate's SHA-256). Without
+// it, that CAPF gets no CRL and the revocations of its LSCs are reported as
+// not published.
 //
 // An LSC belongs to the CAPF that issued it (pki/crl.h certificate_issued_by:
 // issuer name as DER, then authorityKeyIdentifier against subjectKeyIdentifier,

@@ -17,22 +17,38 @@
 
 namespace lscgate::cli {
 
-std::string keep_previous_capf_key(const Config& cfg, const std::string& replacing_with) {
+Result<std::string> keep_previous_capf_key(const Config& cfg, const X509* incoming_cert, const EVP_PKEY* incoming_key,
+                                           bool discard) {
     const auto cert_path = cfg.resolve(cfg.capf_cert);
     const auto key_path = cfg.resolve(cfg.capf_key);
     std::error_code ec;
-    if (!std::filesystem::exists(cert_path, ec)) return {};
+    if (!std::filesystem::exists(cert_path, ec) && !ec) return std::string();  // no CAPF yet: nothing is replaced
+    const std::string refuse_tail =
+        "; nothing was changed. Without that key no CRL can ever be signed for the LSCs of the CAPF being replaced "
+        "(head-ends would keep accepting its revoked LSCs): fix it, or, if that key is lost or compromised, rotate "
+        "with --discard-previous-key and re-key or revoke those phones under the new CAPF";
     auto cert = load_certificate(cert_path);
-    auto facts = cert ? describe_certificate(cert->get()) : Result<CertificateFacts>(cert.error());
-    if (!facts) return "the previous CAPF key was not kept (" + facts.message() + "): no CRL can be signed for its LSCs";
-    if (facts->sha256 == replacing_with) return {};
+    if (!cert) return fail(ErrorKind::Config, "the current CAPF certificate cannot be read (" + cert.message() + ")" + refuse_tail);
+    auto facts = describe_certificate(cert->get());
+    if (!facts) return fail(ErrorKind::Config, "the current CAPF certificate cannot be read (" + facts.message() + ")" + refuse_tail);
+    if (incoming_cert != nullptr && X509_cmp(cert->get(), incoming_cert) == 0) return std::string();  // the same CAPF again
+    if (discard)
+        return "the previous CAPF key was discarded (--discard-previous-key): the revocations of " + facts->subject +
+               "'s LSCs can no longer be published in a CRL; re-key or revoke those phones under the new CAPF";
     auto key = load_private_key(key_path);
-    if (!key || !same_public_key(X509_get0_pubkey(cert->get()), key->get()))
-        return "the previous CAPF key was not kept (" + (key ? key_path.string() + " is another certificate's key" : key.message()) +
-               "): no CRL can be signed for its LSCs";
+    if (!key) return fail(ErrorKind::Config, "the previous CAPF key cannot be kept (" + key.message() + ")" + refuse_tail);
+    if (!same_public_key(X509_get0_pubkey(cert->get()), key->get()))
+        return fail(ErrorKind::Config, "the previous CAPF key cannot be kept (" + key_path.string() +
+                                           " is another certificate's key)" + refuse_tail);
+    // A renewal with the same key (capf import of a re-issued certificate): the
+    // configured key goes on signing that CAPF's CRL too (capf/crl_scope.cpp),
+    // so no second copy of it is written.
+    if (incoming_key != nullptr && same_public_key(X509_get0_pubkey(cert->get()), incoming_key))
+        return std::string(
+            "the previous CAPF certificate has the same key as the new one: that key signs its CRL too (nothing kept)");
     const auto kept = capf::kept_capf_key_file(key_path.parent_path(), *facts);
     if (auto s = save_private_key(kept, key->get()); !s)
-        return "the previous CAPF key was not kept (" + s.message() + "): no CRL can be signed for its LSCs";
+        return fail(ErrorKind::Config, "the previous CAPF key cannot be kept (" + s.message() + ")" + refuse_tail);
     return "kept the previous CAPF key as " + kept.string() +
            " (0600): it signs the CRL of that CAPF's LSCs until 'lscgate capf retire' deletes it";
 }
@@ -94,7 +110,7 @@ int run_show(CliContext& ctx) {
 }
 
 int run_import(CliContext& ctx, const std::string& cert_file, const std::string& key_file, const std::string& chain_file,
-               bool allow_weak) {
+               bool allow_weak, bool discard_previous_key) {
     auto cfg = ctx.config();
     if (!cfg) return ctx.error(cfg.message());
     auto cert = load_certificate(cert_file);
@@ -130,9 +146,9 @@ int run_import(CliContext& ctx, const std::string& cert_file, const std::string&
     }
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
-    const auto incoming = describe_certificate(cert->get());
-    if (auto kept = keep_previous_capf_key(*cfg, incoming ? incoming->sha256 : ""); !kept.empty())
-        std::cerr << "lscgate: " << kept << std::endl;
+    auto kept = keep_previous_capf_key(*cfg, cert->get(), key->get(), discard_previous_key);
+    if (!kept) return ctx.error(kept.message());
+    if (!kept->empty()) std::cerr << "lscgate: " << *kept << std::endl;
     if (auto s = save_private_key(cfg->resolve(cfg->capf_key), key->get()); !s) return ctx.error(s.message());
     if (auto s = write_file_atomically(cfg->resolve(cfg->capf_cert), certificate_pem(cert->get()), FileMode::Public); !s)
         return ctx.error(s.message());
@@ -165,12 +181,17 @@ int run_retire(CliContext& ctx, const std::string& fingerprint) {
                  "seconds; rebuild eap's ca_file with 'lscgate capf bundle')"
               << std::endl;
     // A retired CAPF signs nothing any more, not even its CRL: its kept key goes.
-    if (auto cfg = ctx.config()) {
-        const auto kept = capf::kept_capf_key_file(cfg->resolve(cfg->capf_key).parent_path(), retired->facts);
-        std::error_code ec;
-        if (std::filesystem::remove(kept, ec)) std::cout << "deleted its kept key " << kept.string() << std::endl;
-        else if (ec) std::cerr << "lscgate: warning: cannot delete " << kept.string() << ": " << ec.message() << std::endl;
+    const std::string stem = capf::capf_name_stem(retired->facts) + ".key";
+    auto cfg = ctx.config();
+    if (!cfg) {
+        std::cerr << "lscgate: warning: its kept key " << stem << " (beside [capf] key) was not deleted: "
+                  << cfg.message() << "; delete it by hand" << std::endl;
+        return kExitOk;
     }
+    const auto kept = capf::kept_capf_key_file(cfg->resolve(cfg->capf_key).parent_path(), retired->facts);
+    std::error_code ec;
+    if (std::filesystem::remove(kept, ec)) std::cout << "deleted its kept key " << kept.string() << std::endl;
+    else if (ec) std::cerr << "lscgate: warning: cannot delete " << kept.string() << ": " << ec.message() << std::endl;
     return kExitOk;
 }
 
@@ -232,8 +253,12 @@ void add_capf_command(CLI::App& app, CliContext& ctx) {
     auto allow_weak = std::make_shared<bool>(false);
     import->add_flag("--allow-weak-capf", *allow_weak,
                      "import a key below RSA-2048/EC-256 or a SHA-1 signature (OpenSSL security level 2 refuses them)");
-    import->callback([&ctx, cert, key, chain, allow_weak] {
-        ctx.exit_code = run_import(ctx, *cert, *key, *chain, *allow_weak);
+    auto discard = std::make_shared<bool>(false);
+    import->add_flag("--discard-previous-key", *discard,
+                     "do not keep the replaced CAPF's key for its CRL (it is lost or compromised): its LSCs' "
+                     "revocations can then no longer be published");
+    import->callback([&ctx, cert, key, chain, allow_weak, discard] {
+        ctx.exit_code = run_import(ctx, *cert, *key, *chain, *allow_weak, *discard);
     });
 
     auto* retire = capf->add_subcommand("retire", "Stop trusting a previous CAPF certificate (after all phones re-keyed)");

@@ -70,6 +70,7 @@ struct InitArgs {
     int days = 3650;
     std::string subject;
     bool force = false;
+    bool discard_previous_key = false;
     bool allow_weak_capf = false;
 };
 
@@ -126,9 +127,14 @@ int run_init(CliContext& ctx, const InitArgs& args) {
     request.backdate_seconds = cfg->backdate_seconds;
     auto cert = create_capf_certificate(key->get(), request);
     if (!cert) return ctx.error(cert.message());
-    // The CAPF becoming previous keeps signing the CRL of its LSCs.
+    // The CAPF becoming previous keeps signing the CRL of its LSCs; when its key
+    // cannot be kept, nothing is rotated (unless --discard-previous-key).
     std::string kept;
-    if (args.force) kept = keep_previous_capf_key(*cfg, "");
+    if (args.force) {
+        auto k = keep_previous_capf_key(*cfg, cert->get(), key->get(), args.discard_previous_key);
+        if (!k) return ctx.error(k.message());
+        kept = std::move(*k);
+    }
     // Key first: a certificate without its key on disk would be useless.
     if (auto s = save_private_key(key_path, key->get()); !s) return ctx.error(s.message());
     if (auto s = write_file_atomically(cert_path, certificate_pem(cert->get()), FileMode::Public); !s)
@@ -182,6 +188,8 @@ void add_init_command(CLI::App& app, CliContext& ctx) {
         ->check(CLI::Range(1, 10950));
     cmd->add_option("--subject", args->subject, "CAPF subject DN, e.g. \"CN=CAPF-lab,OU=Voice,O=Example\"");
     cmd->add_flag("--force", args->force, "replace an existing CAPF certificate (rotation)");
+    cmd->add_flag("--discard-previous-key", args->discard_previous_key,
+                  "with --force: do not keep the replaced CAPF's key for its CRL (it is lost or compromised)");
     cmd->add_flag("--allow-weak-capf", args->allow_weak_capf,
                   "allow a key below rsa:2048 (refused by OpenSSL security level 2: serve and FreeRADIUS fail)");
     cmd->add_flag("--json", ctx.json, "print the result as JSON");

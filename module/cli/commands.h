@@ -47,11 +47,17 @@ Result<CrlSummary> renew_crl(CliContext& ctx, bool force);
 /// Before a rotation replaces [capf] key (`init --force`, `capf import`):
 /// keeps the CAPF key that is about to become previous as capf-<SHA16>.key
 /// (0600) beside it, so that CAPF still signs the CRL of its LSCs until `capf
-/// retire` (capf/crl_scope.h). `replacing_with`: the SHA-256 of the incoming
-/// certificate (nothing is kept when it is the same one). Returns the line to
-/// print: where the key was kept, or why not (missing, another certificate's,
-/// unwritable); "" when there was no CAPF yet. Never stops the rotation.
-std::string keep_previous_capf_key(const Config& cfg, const std::string& replacing_with);
+/// retire` (capf/crl_scope.h). `incoming_cert`/`incoming_key`: what replaces
+/// it (null when not known yet): nothing is kept when it is the same
+/// certificate, or a certificate with the same key (that key signs both CRLs).
+/// `discard` (--discard-previous-key: the old key is lost or compromised): not
+/// kept, on purpose. Returns the line to print ("" when there was no CAPF yet).
+/// Errors (kind Config): the old certificate or key cannot be read, the key is
+/// another certificate's, the copy cannot be written: the rotation must stop
+/// before it changes anything, or that CAPF's revocations could never be
+/// published again.
+Result<std::string> keep_previous_capf_key(const Config& cfg, const X509* incoming_cert, const EVP_PKEY* incoming_key,
+                                           bool discard);
 // `check`: the expiry monitoring plugin (cmd_check.cpp).
 void add_check_command(CLI::App& app, CliContext& ctx);
 
