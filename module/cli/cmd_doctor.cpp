@@ -26,6 +26,7 @@ int run_doctor(CliContext& ctx, const DoctorArgs& args) {
     } else {
         const UnixTime now = now_utc();
         doctor::check_capf_certificate(*cfg, now, report);
+        doctor::check_kept_capf_keys(*cfg, report);
         if (!args.skip_serve) doctor::check_serve(*cfg, report);
         if (!args.capf_host.empty()) doctor::check_capf_host(*cfg, args.capf_host, report);
         if (!args.itl.empty()) doctor::check_itl(*cfg, args.itl, report);

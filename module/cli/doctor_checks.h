@@ -19,6 +19,12 @@ namespace lscgate::cli::doctor {
 /// weak key or SHA-1 signature (OpenSSL security level 2, pki/key_strength.h).
 void check_capf_certificate(const Config& cfg, UnixTime now, Report& report);
 
+/// The keys kept for previous CAPFs' CRLs, capf-<SHA16>.key beside [capf] key
+/// (doctor_kept_keys.cpp, capf/crl_scope.h): one of a retired CAPF or of none
+/// in the registry (warning: delete it), one readable by others (failure), a
+/// previous CAPF without one (warning: it gets no CRL).
+void check_kept_capf_keys(const Config& cfg, Report& report);
+
 /// --itl FILE (doctor_itl.cpp): parses; signed and the signature checks out; its CAPF
 /// record is the configured CAPF certificate ("No valid CAPF server" /
 /// "LSC: Connection Failed" when not).

@@ -75,4 +75,25 @@ expect_rc 0 "the renewed certificate's predecessor has its CRL" -- test -f "$CAP
 expect_rc 0 "signed with the shared key (verified with the old certificate)" -- \
     openssl crl -inform DER -in "$CAPF_DIR/capf-$D_SHA16.crl" -CAfile "$WORK/d.crt" -noout -verify
 
+# ---- doctor names the kept keys' troubles ------------------------------------------------------
+doctor_checks() { "$LSCGATE" --dir "$CAPF_DIR" doctor --no-serve --json | python3 -c '
+import json, sys
+for f in json.load(sys.stdin)["findings"]:
+    print(f["check"], f.get("severity", ""), f.get("cause", ""))'; }
+expect_contains "$(doctor_checks)" "capf.previous-key-missing" "doctor: a previous CAPF without its key gets no CRL"
+expect_contains "$(doctor_checks | grep previous-key-missing)" "$A_SHA16" "naming the first CAPF"
+expect_not_contains "$(doctor_checks | grep previous-key-missing)" "$D_SHA16" \
+    "not the renewed certificate, whose key is the configured one"
+cp "$CAPF_DIR/capf-$C_SHA16.key" "$CAPF_DIR/capf-00000000000000AB.key"
+expect_contains "$(doctor_checks)" "capf.kept-key-unknown" "doctor: a kept key of no CAPF in the registry"
+rm "$CAPF_DIR/capf-00000000000000AB.key"
+chmod 644 "$CAPF_DIR/capf-$C_SHA16.key"
+expect_contains "$(doctor_checks)" "capf.kept-key-mode" "doctor: a kept key others can read"
+chmod 600 "$CAPF_DIR/capf-$C_SHA16.key"
+cp "$CAPF_DIR/capf-$C_SHA16.key" "$WORK/c.key"
+expect_rc 0 "retire the rotated CAPF" -- adm capf retire "$C_SHA16"
+expect_contains "$OUT" "deleted its kept key $CAPF_DIR/capf-$C_SHA16.key" "retire deletes its kept key"
+install -m 600 "$WORK/c.key" "$CAPF_DIR/capf-$C_SHA16.key"
+expect_contains "$(doctor_checks)" "capf.kept-key-retired" "doctor: a kept key of a retired CAPF"
+
 finish
