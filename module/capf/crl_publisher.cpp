@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <utility>
 
 namespace lscgate::capf {
@@ -91,6 +92,29 @@ std::string unpublished_line(const CrlIssuer& issuer, const std::vector<ListedLs
     return line;
 }
 
+// One line per cause for the revocations no CRL lists (crl_scope.h
+// crl_listings): "2 revocations are in no CRL (0A1B SEP…, …): issued by no CAPF
+// that is current or previous …", at most 10 named per line.
+std::vector<std::string> unlisted_lines(const std::vector<UnlistedLsc>& unlisted) {
+    std::map<std::string, std::vector<const ListedLsc*>> by_cause;
+    for (const auto& u : unlisted) by_cause[u.why].push_back(&u.lsc);
+    std::vector<std::string> lines;
+    for (const auto& [why, lscs] : by_cause) {
+        std::string line = std::to_string(lscs.size()) + " revocation" + (lscs.size() == 1 ? " is" : "s are") +
+                           " in no CRL (";
+        for (std::size_t i = 0; i < lscs.size() && i < 10; ++i)
+            line += (i ? ", " : "") + lscs[i]->entry.serial_hex + " " + lscs[i]->device;
+        if (lscs.size() > 10) line += ", and " + std::to_string(lscs.size() - 10) + " more";
+        line += "): " + why;
+        line += why.find("no CAPF") != std::string::npos
+                    ? " (a retired or unknown CAPF signs no CRL): a head-end that still trusts their issuer accepts "
+                      "them; remove that CAPF from its trustpoints"
+                    : ": check the registry ('lscgate cert list')";
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
 // Renews `issuer`'s CRL when due; `number` is the directory's highest so far.
 Result<PublishedCrl> publish(CrlIssuer& issuer, std::vector<ListedLsc> listed, const OnDisk& on_disk,
                              std::int64_t& number, const CrlSettings& settings, UnixTime now, bool force) {
@@ -143,7 +167,8 @@ Result<CrlOutcome> refresh_crl(Store& store, const CapfAuthority& capf, const Cr
     if (!issuers) return issuers.error();
     std::vector<const X509*> certs;
     for (const auto& i : *issuers) certs.push_back(i.cert.get());
-    auto listings = crl_listings(store, certs, settings.include_superseded, now);
+    std::vector<UnlistedLsc> unlisted;
+    auto listings = crl_listings(store, certs, settings.include_superseded, now, &unlisted);
     if (!listings) return listings.error();
     std::vector<OnDisk> on_disk;
     std::int64_t number = 0;
@@ -169,6 +194,7 @@ Result<CrlOutcome> refresh_crl(Store& store, const CapfAuthority& capf, const Cr
         if (!published) return published.error();
         out.crls.push_back(std::move(*published));
     }
+    for (auto& line : unlisted_lines(unlisted)) out.unpublished.push_back(std::move(line));
     if (!current_problem.empty()) return fail(ErrorKind::Config, current_problem);
     out.renewed = out.crls.front().renewed;
     out.facts = out.crls.front().facts;

@@ -55,7 +55,9 @@ struct CrlOutcome {
     std::string der;
     std::vector<PublishedCrl> crls;  ///< every CRL published, the current CAPF's first
     /// One line per CAPF that gets no CRL (a previous CAPF whose key is not
-    /// available): which revocations cannot be published and why.
+    /// available): which revocations cannot be published and why; and one per
+    /// cause for revocations no CRL lists (a retired or unknown issuer, an
+    /// unreadable registry row).
     std::vector<std::string> unpublished;
 };
 

@@ -125,7 +125,8 @@ Result<std::vector<CrlIssuer>> crl_issuers(Store& store, const CapfAuthority& cu
 }
 
 Result<std::vector<std::vector<ListedLsc>>> crl_listings(Store& store, const std::vector<const X509*>& capfs,
-                                                         bool include_superseded, UnixTime now) {
+                                                         bool include_superseded, UnixTime now,
+                                                         std::vector<UnlistedLsc>* unlisted) {
     auto lscs = read_lscs(store, include_superseded, now);
     if (!lscs) return lscs.error();
     std::vector<std::vector<ListedLsc>> out(capfs.size());
@@ -139,9 +140,18 @@ Result<std::vector<std::vector<ListedLsc>>> crl_listings(Store& store, const std
         next_recorded[c.device_name] = c.created_at;
         if (!c.candidate) continue;
         auto cert = parse_certificate_pem(c.pem);
-        if (!cert) continue;  // an unreadable row is no LSC of ours to list
+        if (!cert) {  // listed nowhere: no serial can be trusted from an unreadable row
+            if (unlisted != nullptr) unlisted->push_back({{c.entry, c.device_name}, "unreadable in the registry"});
+            continue;
+        }
+        bool listed = false;
         for (std::size_t i = 0; i < capfs.size(); ++i)
-            if (certificate_issued_by(cert->get(), capfs[i])) out[i].push_back({c.entry, c.device_name});
+            if (certificate_issued_by(cert->get(), capfs[i])) {
+                out[i].push_back({c.entry, c.device_name});
+                listed = true;
+            }
+        if (!listed && unlisted != nullptr)
+            unlisted->push_back({{c.entry, c.device_name}, "issued by no CAPF that is current or previous"});
     }
     for (auto& list : out) sort_as_in_a_crl(list);
     return out;

@@ -83,11 +83,22 @@ struct ListedLsc {
     std::string device;
 };
 
+/// A revoked (or, when asked, superseded) LSC that no CRL of `capfs` lists.
+struct UnlistedLsc {
+    ListedLsc lsc;
+    std::string why;  ///< "unreadable in the registry", "issued by no CAPF that is current or previous"
+};
+
 /// What the CRL of each of `capfs` lists at `now` (see the file comment), in
 /// the same order, each sorted as a CRL is (by serial as a number). An LSC is
-/// listed by every CAPF that issued it. Errors: the registry's.
+/// listed by every CAPF that issued it. `unlisted` (when not null) receives
+/// every LSC that should be listed but is listed by none: its row's PEM does not
+/// parse, or its issuer is a retired or unknown CAPF — a head-end that still
+/// trusts that issuer would go on accepting it, so callers say so.
+/// Errors: the registry's.
 Result<std::vector<std::vector<ListedLsc>>> crl_listings(Store& store, const std::vector<const X509*>& capfs,
-                                                         bool include_superseded, UnixTime now);
+                                                         bool include_superseded, UnixTime now,
+                                                         std::vector<UnlistedLsc>* unlisted = nullptr);
 
 /// The entries of `capf`'s CRL alone (crl_listings for one CAPF).
 Result<std::vector<CrlEntry>> crl_entries(Store& store, const X509* capf, bool include_superseded, UnixTime now);

@@ -10,6 +10,7 @@
 #include "pki/keys.h"
 #include "pki/secure_file.h"
 #include "registry/config.h"
+#include "registry/sqlite_handles.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -388,6 +389,39 @@ TEST_F(CrlTest, AnLscWithoutAuthorityKeyIdIsMatchedByItsSignature) {
     EXPECT_TRUE((*listed)[0].empty()) << "not on the current CAPF's CRL";
     ASSERT_EQ((*listed)[1].size(), 1u);
     EXPECT_EQ((*listed)[1][0].entry.serial_hex, serial_of(bare.get()));
+}
+
+// Issue 12 review: a revocation no CRL can list is said, not left out in
+// silence: an LSC of a retired CAPF, and a registry row whose PEM is unreadable.
+TEST_F(CrlTest, RevocationsInNoCrlAreReportedWithTheirCause) {
+    auto old_capf = test::make_root_ca("CN=CAPF-crl-retired,OU=Voice,O=Example");
+    ASSERT_TRUE(store.add_capf_certificate(old_capf.cert.get(), "test"));
+    ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
+    auto old_lsc = test::authority_from(old_capf).issue_lsc("SEP0000000000D1", test::make_key("ec:p256").get(), 30);
+    ASSERT_TRUE(old_lsc);
+    ASSERT_TRUE(store.add_device("SEP0000000000D1", "", "", "test"));
+    auto op = store.schedule_operation("SEP0000000000D1", OperationRequest{}, "test");
+    ASSERT_TRUE(op);
+    ASSERT_TRUE(store.commit_issued_lsc(*op, old_lsc->get()));
+    ASSERT_TRUE(store.revoke_active_lsc("SEP0000000000D1", "key-compromise", "test"));
+    const auto old_facts = describe_certificate(old_capf.cert.get());
+    ASSERT_TRUE(store.retire_capf_certificate(old_facts->sha256, "test"));
+
+    auto out = refresh(now_utc());
+    const std::string serial = serial_of(old_lsc->get());
+    ASSERT_EQ(out.unpublished.size(), 1u);
+    EXPECT_NE(out.unpublished[0].find("1 revocation is in no CRL (" + serial + " SEP0000000000D1)"), std::string::npos)
+        << out.unpublished[0];
+    EXPECT_NE(out.unpublished[0].find("issued by no CAPF that is current or previous"), std::string::npos)
+        << out.unpublished[0];
+    EXPECT_TRUE(out.facts.entries.empty()) << "never listed on another CAPF's CRL";
+
+    // A row whose PEM no longer parses (a damaged registry) is named too.
+    ASSERT_TRUE(store.database().exec("UPDATE certificates SET pem = 'garbage' WHERE device_name = 'SEP0000000000D1'"));
+    auto damaged = refresh(now_utc());
+    ASSERT_EQ(damaged.unpublished.size(), 1u);
+    EXPECT_NE(damaged.unpublished[0].find(serial + " SEP0000000000D1): unreadable in the registry"), std::string::npos)
+        << damaged.unpublished[0];
 }
 
 // Issue 12 review: a CAPF certificate whose keyUsage lacks cRLSign signs no
