@@ -64,7 +64,8 @@ Result<std::vector<RoleCertificate>> certificates_to_check(const Config& cfg, St
 
 // The CRLs lscgate publishes here ([crl] file, and each non-retired previous
 // CAPF's beside it), those that exist: a CRL that was never made is no
-// expiry. Errors: a file that is not a readable CRL (UNKNOWN: not checked).
+// expiry. A file that is not a readable CRL is returned with its problem
+// (graded CRITICAL, so it never hides behind UNKNOWN). Errors: the registry's.
 Result<std::vector<CrlToCheck>> crls_to_check(const Config& cfg, Store& store, const std::string& own_sha256) {
     const auto settings = capf::crl_settings(cfg);
     std::vector<std::filesystem::path> files{settings.file};
@@ -80,8 +81,11 @@ Result<std::vector<CrlToCheck>> crls_to_check(const Config& cfg, Store& store, c
         auto bytes = read_text_file(file);
         auto crl = bytes ? parse_crl(*bytes) : Result<X509CrlPtr>(bytes.error());
         auto facts = crl ? describe_crl(crl->get()) : Result<CrlFacts>(crl.error());
-        if (!facts) return fail(facts.kind(), "CRL " + file.string() + ": " + facts.message());
-        out.push_back({file.string(), std::move(*facts)});
+        if (!facts) {
+            out.push_back({file.string(), {}, facts.message()});
+            continue;
+        }
+        out.push_back({file.string(), std::move(*facts), ""});
     }
     return out;
 }
@@ -92,7 +96,8 @@ nlohmann::json item_json(const ExpiryItem& i, UnixTime now) {
             {"serial", i.serial},
             {"not_after", format_utc(i.not_after)},
             {"days_left", days_left(i.not_after, now)},
-            {"status", std::string(to_string(i.level))}};
+            {"status", std::string(to_string(i.level))},
+            {"problem", i.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(i.problem)}};
 }
 
 nlohmann::json check_json(const ExpiryCheck& c, const std::string& summary, UnixTime now, const ExpiryThresholds& t) {

@@ -7,7 +7,7 @@ namespace {
 
 ExpiryItem grade(std::string role, std::string name, const CertificateFacts& f, UnixTime now, const ExpiryThresholds& t) {
     return {std::move(role), std::move(name), f.serial_hex, f.not_after,
-            expiry_level(f.not_after, now, t.warn_seconds, t.crit_seconds)};
+            expiry_level(f.not_after, now, t.warn_seconds, t.crit_seconds), ""};
 }
 
 void sort_by_expiry(std::vector<ExpiryItem>& items) {
@@ -63,11 +63,15 @@ std::string ExpiryCheck::summary(UnixTime now, const ExpiryThresholds& t) const 
             if (c.level > worst->level) worst = &c;
         const std::int64_t left = worst->not_after - now;
         const std::string when = " (" + format_utc(worst->not_after) + ")";
-        parts.push_back("CRL " + worst->name +
-                        (left <= 0 ? " nextUpdate passed " + std::to_string(-left / 3600) + "h ago" + when +
-                                         ": head-ends refuse every LSC of its CAPF; run lscgate serve or lscgate crl"
-                                   : " next update in " + std::to_string(left / 3600) + "h" + when +
-                                         (worst->level == ExpiryLevel::Warning ? ": it is not being renewed" : "")));
+        if (!worst->problem.empty())
+            parts.push_back("CRL " + worst->name + " unreadable (" + worst->problem +
+                            "): head-ends and FreeRADIUS check_crl cannot use it; run lscgate crl --force");
+        else
+            parts.push_back("CRL " + worst->name +
+                            (left <= 0 ? " nextUpdate passed " + std::to_string(-left / 3600) + "h ago" + when +
+                                             ": head-ends refuse every LSC of its CAPF; run lscgate serve or lscgate crl"
+                                       : " next update in " + std::to_string(left / 3600) + "h" + when +
+                                             (worst->level == ExpiryLevel::Warning ? ": it is not being renewed" : "")));
         data += " crl_min_hours=" + std::to_string((crls.front().not_after - now) / 3600);
     }
     std::string text;
@@ -84,9 +88,14 @@ ExpiryLevel crl_level(const CrlFacts& crl, UnixTime now, const ExpiryThresholds&
 Result<ExpiryCheck> check_expiry(Store& store, const std::vector<RoleCertificate>& cas, UnixTime now,
                                  const ExpiryThresholds& thresholds, const std::vector<CrlToCheck>& crls) {
     ExpiryCheck out;
-    for (const auto& crl : crls)
+    for (const auto& crl : crls) {
+        if (!crl.problem.empty()) {  // sorted first: an unusable CRL is worse than any expiry
+            out.crls.push_back({"CRL", crl.name, "", now, ExpiryLevel::Critical, crl.problem});
+            continue;
+        }
         out.crls.push_back({"CRL", crl.name, std::to_string(crl.facts.number), crl.facts.next_update,
-                            crl_level(crl.facts, now, thresholds)});
+                            crl_level(crl.facts, now, thresholds), ""});
+    }
     for (const auto& ca : cas) {
         auto item = grade(ca.role, ca.facts.subject, ca.facts, now, thresholds);
         (ca.role == "MIC root" ? out.mic_roots : out.capf).push_back(std::move(item));

@@ -26,6 +26,7 @@ struct ExpiryItem {
     std::string serial;  ///< the cRLNumber for a CRL
     UnixTime not_after = 0;  ///< nextUpdate for a CRL
     ExpiryLevel level = ExpiryLevel::Ok;
+    std::string problem;  ///< why it could not be read (a CRL file that is not a CRL): then CRITICAL
 };
 
 struct ExpiryThresholds {
@@ -53,10 +54,12 @@ struct RoleCertificate {
     CertificateFacts facts;
 };
 
-/// A CRL lscgate publishes: its file and what it says.
+/// A CRL lscgate publishes: its file and what it says, or why it cannot be read.
 struct CrlToCheck {
     std::string name;
     CrlFacts facts;
+    std::string problem;  ///< non-empty: the file is not a readable CRL (graded CRITICAL, not UNKNOWN:
+                          ///< head-ends and FreeRADIUS check_crl cannot use it either)
 };
 
 /// The level of a CRL at `now`. CRITICAL from its nextUpdate on: the ASA and

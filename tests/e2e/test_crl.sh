@@ -182,6 +182,10 @@ old_crl "$CAPF_DIR/capf.crl" "$(date -u -d '-6 days' +%Y%m%d%H%M%SZ)" "$(date -u
 expect_rc 1 "lscgate check: a CRL within a quarter of its validity of nextUpdate is WARNING" -- adm check
 expect_contains "$OUT" "LSCGATE WARNING - " "WARNING"
 expect_contains "$OUT" "it is not being renewed" "saying it is not being renewed"
+echo "not a CRL" >"$CAPF_DIR/capf.crl"
+expect_rc 2 "lscgate check: an unreadable CRL is CRITICAL, not UNKNOWN" -- adm check
+expect_contains "$OUT" "LSCGATE CRITICAL - " "CRITICAL"
+expect_contains "$OUT" "CRL $CAPF_DIR/capf.crl unreadable (" "naming the file"
 cp "$WORK/fresh.crl" "$CAPF_DIR/capf.crl"
 
 # ---- a CAPF re-keyed under the same name: each CRL lists its own LSCs -------------------

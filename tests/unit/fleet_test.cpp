@@ -301,8 +301,8 @@ TEST(CrlExpiry, TheSummaryNamesTheWorstCrl) {
     test::TempDir dir;
     Store store = test::make_store(dir / "lscgate.db");
     const UnixTime t = 1900000000;
-    std::vector<CrlToCheck> crls = {{"/x/capf.crl", {9, t - 8 * kDay, t - kDay, {}}},
-                                    {"/x/capf-0A1B2C3D4E5F6071.crl", {8, t, t + 7 * kDay, {}}}};
+    std::vector<CrlToCheck> crls = {{"/x/capf.crl", {9, t - 8 * kDay, t - kDay, {}}, ""},
+                                    {"/x/capf-0A1B2C3D4E5F6071.crl", {8, t, t + 7 * kDay, {}}, ""}};
     auto c = check_expiry(store, {}, t, {30 * kDay, 7 * kDay}, crls);
     ASSERT_TRUE(c) << c.message();
     EXPECT_EQ(c->level, ExpiryLevel::Critical);
@@ -312,6 +312,24 @@ TEST(CrlExpiry, TheSummaryNamesTheWorstCrl) {
     EXPECT_NE(line.find("LSCGATE CRITICAL - "), std::string::npos) << line;
     EXPECT_NE(line.find("CRL /x/capf.crl nextUpdate passed 24h ago"), std::string::npos) << line;
     EXPECT_NE(line.find("crl_min_hours=-24"), std::string::npos) << line;
+}
+
+// Issue 12 review: a CRL file that is not a CRL is CRITICAL (head-ends cannot
+// use it either), and never hides a CRITICAL elsewhere behind UNKNOWN.
+TEST(CrlExpiry, AnUnreadableCrlIsCriticalAndNamed) {
+    test::TempDir dir;
+    Store store = test::make_store(dir / "lscgate.db");
+    const UnixTime t = 1900000000;
+    std::vector<CrlToCheck> crls = {{"/x/capf-0A1B2C3D4E5F6071.crl", {8, t, t + 7 * kDay, {}}, ""},
+                                    {"/x/capf.crl", {}, "not a CRL (PEM or DER)"}};
+    auto c = check_expiry(store, {}, t, {30 * kDay, 7 * kDay}, crls);
+    ASSERT_TRUE(c) << c.message();
+    EXPECT_EQ(c->level, ExpiryLevel::Critical);
+    ASSERT_EQ(c->crls.size(), 2u);
+    EXPECT_EQ(c->crls.front().name, "/x/capf.crl") << "the unreadable one first";
+    const std::string line = c->summary(t, {30 * kDay, 7 * kDay});
+    EXPECT_NE(line.find("LSCGATE CRITICAL - "), std::string::npos) << line;
+    EXPECT_NE(line.find("CRL /x/capf.crl unreadable (not a CRL (PEM or DER))"), std::string::npos) << line;
 }
 
 }  // namespace
