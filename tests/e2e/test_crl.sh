@@ -143,9 +143,19 @@ mv "$CAPF_DIR/capf-$OLD_SHA16.key" "$WORK/old.key"
 wait_log "$CAPF_LOG" "crl warning: previous CAPF CN=CAPF-crl-e2e,OU=Voice,O=Example (SHA-256 $OLD_SHA16): 1 revocation cannot be published ($SERIAL2 SEP0011223344C2): its key is not available"
 expect_rc 0 "lscgate crl says the same" -- adm crl
 expect_contains "$OUT" "1 revocation cannot be published ($SERIAL2 SEP0011223344C2)" "naming the revocation left out"
-wait_until 30 "no CRL is served for the old CAPF without its key" -- \
-    bash -c "! python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=10)' http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" &&
-    pass "no CRL is served for the old CAPF without its key"
+status_of() {  # status_of URL: the HTTP status a GET gets (a refused connection is no status)
+    python3 - "$1" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=10).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+}
+export -f status_of
+wait_until 30 "no CRL is served for the old CAPF without its key (404)" -- \
+    bash -c '[ "$("$1" "$2")" = 404 ]' _ status_of "http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" &&
+    pass "no CRL is served for the old CAPF without its key (404)"
 install -m 600 "$WORK/old.key" "$CAPF_DIR/capf-$OLD_SHA16.key"
 wait_until 30 "the old CAPF's CRL is served again with its key back" -- fetch "http://127.0.0.1:$CRL_PORT/capf-$OLD_SHA16.crl" "$WORK/old.crl" &&
     pass "the old CAPF's CRL is served again with its key back"
