@@ -48,7 +48,9 @@ int run_add(CliContext& ctx, const BulkOptions& bulk, const std::string& model, 
     }
     if (result.error) {
         const std::size_t left = devices.size() - result.done.size();
-        return ctx.error(result.error->message + (result.done.empty() ? " (nothing was added)"
+        // A name another writer added meanwhile is pointed at by its input line.
+        const std::string where = result.failed_at ? batch->where(batch->devices[*result.failed_at]) : std::string();
+        return ctx.error(where + result.error->message + (result.done.empty() ? " (nothing was added)"
                                                                        : " (" + std::to_string(result.done.size()) +
                                                                              " added as shown, " + std::to_string(left) +
                                                                              " not)"));

@@ -158,7 +158,9 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     print_scheduled(ctx, kind, req, result.done, digits_of, generate);
     if (result.error) {
         const std::size_t left = items.size() - result.done.size();
-        return ctx.error(result.error->message + (result.done.empty() ? " (nothing was scheduled)"
+        // A device removed meanwhile is pointed at by its input line.
+        const std::string where = result.failed_at ? batch->where(batch->devices[*result.failed_at]) : std::string();
+        return ctx.error(where + result.error->message + (result.done.empty() ? " (nothing was scheduled)"
                                                                        : " (" + std::to_string(result.done.size()) +
                                                                              " scheduled as shown, " + std::to_string(left) +
                                                                              " not)"));

@@ -22,9 +22,12 @@ namespace {
 constexpr std::chrono::milliseconds kLongestBusyRetry{100};
 
 // Runs `write(i)` for i in [0, n) in transactions of `chunk` items; `done(i)`
-// after each chunk commits, for every item of it. Stops at the first error.
+// after each chunk commits, for every item of it. Stops at the first error; when
+// one item's write failed (a name another writer added meanwhile), `failed_at`
+// names it, so the caller can point at its input line.
 template <class Write, class Done>
-std::optional<Error> in_chunks(Store& store, std::size_t n, std::size_t chunk, Write write, Done done) {
+std::optional<Error> in_chunks(Store& store, std::size_t n, std::size_t chunk, Write write, Done done,
+                               std::optional<std::size_t>& failed_at) {
     chunk = std::max<std::size_t>(1, chunk);
     for (std::size_t start = 0; start < n; start += chunk) {
         const std::size_t end = std::min(n, start + chunk);
@@ -32,7 +35,10 @@ std::optional<Error> in_chunks(Store& store, std::size_t n, std::size_t chunk, W
         auto tx = store.transaction();
         if (!tx) return tx.error();
         for (std::size_t i = start; i < end; ++i)
-            if (auto s = write(i); !s) return s.error();
+            if (auto s = write(i); !s) {
+                failed_at = i;
+                return s.error();
+            }
         if (auto s = tx->commit(); !s) return s.error();
         for (std::size_t i = start; i < end; ++i) done(i);
         if (end < n) {
@@ -58,7 +64,9 @@ BulkResult<Device> Store::add_devices(const std::vector<NewDevice>& devices, con
     // Checked before anything is written, outside any write transaction (WAL
     // readers never block the writer): the common mistakes add nothing.
     std::unordered_set<std::string> seen;
-    for (const auto& d : devices) {
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+        const auto& d = devices[i];
+        out.failed_at = i;  // cleared below when every device passes
         if (!seen.insert(d.name).second) {
             out.error = fail(ErrorKind::Input, "device " + d.name + " is listed twice");
             return out;
@@ -73,6 +81,7 @@ BulkResult<Device> Store::add_devices(const std::vector<NewDevice>& devices, con
             return out;
         }
     }
+    out.failed_at.reset();
     std::vector<Device> added(devices.size());
     out.error = in_chunks(
         *this, devices.size(), chunk,
@@ -82,21 +91,24 @@ BulkResult<Device> Store::add_devices(const std::vector<NewDevice>& devices, con
             added[i] = std::move(*d);
             return {};
         },
-        [&](std::size_t i) { out.done.push_back(std::move(added[i])); });
+        [&](std::size_t i) { out.done.push_back(std::move(added[i])); }, out.failed_at);
     return out;
 }
 
 BulkResult<Operation> Store::schedule_operations(const std::vector<std::pair<std::string, OperationRequest>>& items,
                                                  const std::string& actor, std::size_t chunk) {
     BulkResult<Operation> out;
-    for (const auto& [name, request] : items) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::string& name = items[i].first;
         auto dev = find_device(name);
         if (!dev) {
             out.error = dev.error();
+            out.failed_at = i;
             return out;
         }
         if (!dev->has_value()) {
             out.error = fail(ErrorKind::Input, "no such device: " + name + " (add it with 'lscgate device add')");
+            out.failed_at = i;
             return out;
         }
     }
@@ -109,7 +121,7 @@ BulkResult<Operation> Store::schedule_operations(const std::vector<std::pair<std
             scheduled[i] = std::move(*op);
             return {};
         },
-        [&](std::size_t i) { out.done.push_back(std::move(scheduled[i])); });
+        [&](std::size_t i) { out.done.push_back(std::move(scheduled[i])); }, out.failed_at);
     return out;
 }
 
@@ -140,7 +152,7 @@ BulkResult<std::string> Store::remove_devices(const std::vector<std::string>& na
     if (!all_present(*this, names, false, out)) return out;
     out.error = in_chunks(
         *this, names.size(), chunk, [&](std::size_t i) { return remove_device(names[i], actor); },
-        [&](std::size_t i) { out.done.push_back(names[i]); });
+        [&](std::size_t i) { out.done.push_back(names[i]); }, out.failed_at);
     return out;
 }
 
@@ -150,7 +162,7 @@ BulkResult<std::string> Store::cancel_operations(const std::vector<std::string>&
     if (!all_present(*this, devices, true, out)) return out;
     out.error = in_chunks(
         *this, devices.size(), chunk, [&](std::size_t i) { return cancel_operation(devices[i], actor); },
-        [&](std::size_t i) { out.done.push_back(devices[i]); });
+        [&](std::size_t i) { out.done.push_back(devices[i]); }, out.failed_at);
     return out;
 }
 
