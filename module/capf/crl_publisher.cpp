@@ -85,7 +85,7 @@ std::string unpublished_line(const CrlIssuer& issuer, const std::vector<ListedLs
         line += ")";
     }
     line += ": " + issuer.problem;
-    if (issuer.key == nullptr)
+    if (issuer.key == nullptr && !issuer.newer)
         line += ". Keep its key as " + capf_name_stem(issuer.facts) +
                 ".key (0600) beside [capf] key to publish its CRL, or re-key its phones and retire it "
                 "(lscgate capf retire " + issuer.facts.sha256.substr(0, 16) + ")";

@@ -98,14 +98,15 @@ std::filesystem::path previous_crl_file(const CrlSettings& settings, const Certi
 }
 
 std::string CrlIssuer::label() const {
-    return std::string(current ? "current" : "previous") + " CAPF " + facts.subject + " (SHA-256 " +
-           facts.sha256.substr(0, 16) + ")";
+    return std::string(current ? "current" : newer ? "new current (not loaded here)" : "previous") + " CAPF " +
+           facts.subject + " (SHA-256 " + facts.sha256.substr(0, 16) + ")";
 }
 
 Result<std::vector<CrlIssuer>> crl_issuers(Store& store, const CapfAuthority& current, const CrlSettings& settings) {
     std::vector<CrlIssuer> out;
     auto own = describe_certificate(current.certificate());
     if (!own) return own.error();
+    const std::string first_subject = own->subject;
     CrlIssuer first{share(current.certificate()), share(current.key()), std::move(*own), true, settings.file, {}};
     first.problem = crl_signer_problem(first.cert.get());
     std::set<std::string> seen{first.facts.sha256};
@@ -117,7 +118,14 @@ Result<std::vector<CrlIssuer>> crl_issuers(Store& store, const CapfAuthority& cu
         auto cert = parse_certificate_pem(r.pem);
         if (!cert) return fail(cert.kind(), "CAPF certificate " + r.facts.subject + " in the registry: " + cert.message());
         CrlIssuer issuer{std::move(*cert), nullptr, r.facts, false, previous_crl_file(settings, r.facts), {}};
+        issuer.newer = r.status == CapfStatus::Current;
         issuer.key = find_key(issuer, settings, current.key());
+        // The registry's current CAPF is not the one this process runs: a
+        // rotation (`init --force`, `capf import`) that `serve` has not been
+        // reloaded for. Its key is in [capf] key, not kept: say what to do.
+        if (issuer.newer && !issuer.key)
+            issuer.problem = "this process still runs the CAPF it replaced (" + first_subject +
+                             "): reload it (SIGHUP, systemctl reload lscgate) to sign this CAPF's CRL";
         if (issuer.problem.empty()) issuer.problem = crl_signer_problem(issuer.cert.get());
         out.push_back(std::move(issuer));
     }

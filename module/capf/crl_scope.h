@@ -65,6 +65,9 @@ struct CrlIssuer {
     bool current = false;         ///< the configured [capf] cert
     std::filesystem::path file;   ///< [crl] file for the current one, FILESTEM-<SHA16>.EXT beside it otherwise
     std::string problem;          ///< why no CRL can be signed for it; "" when one can
+    /// The registry's current CAPF while this process runs another (a rotation
+    /// it has not been reloaded for): labelled as such, never as "previous".
+    bool newer = false;
     /// "current CAPF CN=… (SHA-256 0A1B2C3D4E5F6071)".
     std::string label() const;
 };

@@ -424,6 +424,22 @@ TEST_F(CrlTest, RevocationsInNoCrlAreReportedWithTheirCause) {
         << damaged.unpublished[0];
 }
 
+// Issue 12 review: a process that still runs the CAPF a rotation replaced (serve
+// not reloaded yet) calls the registry's new current CAPF what it is, and says
+// to reload, instead of asking for a kept key of a "previous" CAPF.
+TEST_F(CrlTest, TheRegistrysNewCurrentCapfIsNotCalledPrevious) {
+    ASSERT_TRUE(store.add_capf_certificate(capf.cert.get(), "test"));
+    auto rotated = test::make_root_ca("CN=CAPF-crl-rotated,OU=Voice,O=Example");
+    ASSERT_TRUE(store.add_capf_certificate(rotated.cert.get(), "test"));  // `init --force` elsewhere
+    auto out = refresh(now_utc());  // still signing with the fixture's CAPF
+    ASSERT_EQ(out.unpublished.size(), 1u);
+    const std::string& line = out.unpublished[0];
+    EXPECT_NE(line.find("new current (not loaded here) CAPF CN=CAPF-crl-rotated"), std::string::npos) << line;
+    EXPECT_NE(line.find("reload it (SIGHUP"), std::string::npos) << line;
+    EXPECT_EQ(line.find("previous CAPF"), std::string::npos) << line;
+    EXPECT_EQ(line.find("Keep its key as"), std::string::npos) << line;
+}
+
 // Issue 12 review: a CAPF certificate whose keyUsage lacks cRLSign signs no
 // CRL (the ASA and OpenSSL refuse it); the error says how to fix it.
 TEST_F(CrlTest, ACapfWithoutCrlSignIsRefusedWithTheFix) {
