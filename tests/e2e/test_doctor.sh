@@ -15,7 +15,7 @@ expect_finding() {
     local got
     got=$(finding "$1")
     if [ "${got%%|*}" = "$2" ] && grep -qF -- "$3" <<<"$got"; then pass "$4: $1 ($2) \"$3\""
-    else failed "$4: expected $1 $2 with '$3', got '$got'"; echo "$OUT" | sed 's/^/    | /' | head -40; fi
+    else failed "$4: expected $1 $2 with '$3', got '$got'"; echo "$OUT" | sed -n '1,40s/^/    | /p'; fi
 }
 doctor() { "$LSCGATE" --dir "$D" doctor --json "$@"; }
 

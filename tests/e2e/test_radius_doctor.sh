@@ -21,7 +21,7 @@ expect_finding() {  # CHECK SEVERITY WORDS ROW: WORDS in the symptom or the caus
     local got
     got=$(finding "$1")
     if [ "${got%%|*}" = "$2" ] && grep -qF -- "$3" <<<"$got"; then pass "$4: $1 ($2) \"$3\""
-    else failed "$4: expected $1 $2 with '$3', got '$got'"; echo "$OUT" | sed 's/^/    | /' | head -40; fi
+    else failed "$4: expected $1 $2 with '$3', got '$got'"; echo "$OUT" | sed -n '1,40s/^/    | /p'; fi
 }
 # seen_class CLASS: the node's last-seen file holds A with that class (the writer flushes every second).
 seen_class() { [ "$(sqlite3 -readonly "$SEEN" "SELECT class FROM last_seen WHERE device='$A'" 2>/dev/null)" = "$1" ]; }

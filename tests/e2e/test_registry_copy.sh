@@ -75,7 +75,7 @@ snapshot "$WORK/back.db" >"$WORK/after.json" || failed "snapshot of the copied-b
 if cmp -s "$WORK/before.json" "$WORK/after.json"; then
     pass "device list, cert list, op list and audit are identical after the round trip"
 else
-    failed "the round trip changed what the CLI shows"; diff "$WORK/before.json" "$WORK/after.json" | head -20
+    failed "the round trip changed what the CLI shows"; { diff "$WORK/before.json" "$WORK/after.json" || true; } | sed -n '1,20p'
 fi
 expect_rc 0 "audit verify on the copied-back file" -- adm --database "$WORK/back.db" audit verify --anchor "$SQLITE_HEAD"
 
