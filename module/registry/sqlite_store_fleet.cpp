@@ -173,9 +173,8 @@ Result<Rollout> SqliteStore::create_rollout(const Rollout& plan, const std::vect
     if (auto found = find_rollout(plan.name); !found) {
         return found.error();
     } else if (found->has_value()) {
-        return fail(ErrorKind::Config, "a rollout named " + plan.name +
-                                           " already exists (created " + format_utc((*found)->created_at) +
-                                           "): choose another name");
+        return fail(ErrorKind::Config, "a rollout named " + plan.name + " already exists (created " +
+                                           format_utc((*found)->created_at) + "): choose another name");
     }
     auto st = db_.prepare(
         "INSERT INTO rollouts(name, kind, auth_mode, auth_secret, generate_strings, key_type, rsa_bits, ec_curve, "
