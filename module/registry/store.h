@@ -257,6 +257,45 @@ public:
     /// carry. Errors: the registry's only; a broken chain is a report, not an error.
     Result<AuditChainReport> verify_audit(const std::optional<std::string>& anchor = std::nullopt);
 
+    // CAPF sessions (issue 10 item 4; the rows are in registry/fleet_records.h).
+    /// Records one session's outcome; keeps the newest `keep_rows` rows ([capf]
+    /// session_history), deleting older ones in the same transaction.
+    Status record_capf_session(const CapfSessionRecord& session, std::int64_t keep_rows = kDefaultSessionHistory) {
+        return impl_->record_capf_session(session, keep_rows);
+    }
+    /// Newest first, as `filter` says.
+    Status each_capf_session(const CapfSessionFilter& filter, const RowFn<CapfSessionRecord>& row) {
+        return impl_->each_capf_session(filter, row);
+    }
+
+    // Rollouts (issue 10 item 3; the workflow is module/fleet/rollout.h).
+    Result<Rollout> create_rollout(const Rollout& plan, const std::vector<std::string>& devices,
+                                   const std::string& actor) {
+        return impl_->create_rollout(plan, devices, actor);
+    }
+    Result<std::optional<Rollout>> find_rollout(const std::string& name) { return impl_->find_rollout(name); }
+    Status each_rollout(const RowFn<Rollout>& row) { return impl_->each_rollout(row); }
+    Status each_rollout_wave(std::int64_t rollout_id, const RowFn<RolloutWave>& row) {
+        return impl_->each_rollout_wave(rollout_id, row);
+    }
+    Status each_rollout_member(std::int64_t rollout_id, std::optional<int> wave, const RowFn<RolloutMember>& row) {
+        return impl_->each_rollout_member(rollout_id, wave, row);
+    }
+    Status set_rollout_member(std::int64_t rollout_id, const std::string& device,
+                              std::optional<std::int64_t> operation_id, const std::string& skipped) {
+        return impl_->set_rollout_member(rollout_id, device, operation_id, skipped);
+    }
+    Status mark_rollout_wave_scheduled(std::int64_t rollout_id, int wave, UnixTime at,
+                                       std::optional<UnixTime> completes_by, const std::string& actor) {
+        return impl_->mark_rollout_wave_scheduled(rollout_id, wave, at, completes_by, actor);
+    }
+
+    /// A fetched LSC becomes the device's active LSC (`lscgate cert adopt`, issue
+    /// 10 item 8); the caller checked that it chains to a trusted CAPF.
+    Result<CertificateRecord> adopt_fetched_lsc(std::int64_t certificate_id, const std::string& actor) {
+        return impl_->adopt_fetched_lsc(certificate_id, actor);
+    }
+
     /// Refuses (kind Unavailable) when the file system holding the registry has
     /// less than `min_free_bytes` available to this process, so a CAPF session
     /// that would have to write is turned away before anything is issued,

@@ -10,6 +10,7 @@
 // calls all-or-nothing. Errors are values with a kind (pki/result.h); nothing
 // throws. Times are Unix seconds (UTC).
 
+#include "registry/fleet_records.h"
 #include "registry/records.h"
 
 #include <openssl/x509.h>
@@ -106,6 +107,38 @@ public:
     /// Every audit row with id > `after_id`, oldest first (id order: the chain's
     /// order), with its prev_hash and hash.
     virtual Status each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) = 0;
+
+    // CAPF sessions (issue 10 item 4): one row per session, the newest
+    // `keep_rows` kept (older rows are deleted in the same transaction).
+    virtual Status record_capf_session(const CapfSessionRecord& session, std::int64_t keep_rows) = 0;
+    /// Newest first, filtered as `filter` says.
+    virtual Status each_capf_session(const CapfSessionFilter& filter, const RowFn<CapfSessionRecord>& row) = 0;
+
+    // Rollouts (issue 10 item 3). create_rollout writes the rollout, its waves
+    // (none scheduled yet) and its devices in input order, device i in wave
+    // i / wave_size + 1, in one transaction; a name already used is refused
+    // (kind Config). `plan.id`, `waves`, `devices`, `next_wave` are computed.
+    virtual Result<Rollout> create_rollout(const Rollout& plan, const std::vector<std::string>& devices,
+                                           const std::string& actor) = 0;
+    virtual Result<std::optional<Rollout>> find_rollout(const std::string& name) = 0;
+    virtual Status each_rollout(const RowFn<Rollout>& row) = 0;  // by creation
+    virtual Status each_rollout_wave(std::int64_t rollout_id, const RowFn<RolloutWave>& row) = 0;
+    /// Devices in input order, every wave or only `wave`, each with its operation
+    /// and that operation's newest CAPF session joined.
+    virtual Status each_rollout_member(std::int64_t rollout_id, std::optional<int> wave,
+                                       const RowFn<RolloutMember>& row) = 0;
+    /// Records what scheduling a wave did for one device: its operation, or why it was skipped.
+    virtual Status set_rollout_member(std::int64_t rollout_id, const std::string& device,
+                                      std::optional<std::int64_t> operation_id, const std::string& skipped) = 0;
+    /// Marks `wave` scheduled at `at` with its deadline, and moves next_wave past it (audited).
+    virtual Status mark_rollout_wave_scheduled(std::int64_t rollout_id, int wave, UnixTime at,
+                                               std::optional<UnixTime> completes_by, const std::string& actor) = 0;
+
+    /// Makes a fetched LSC (status fetched, kind lsc) the device's active LSC,
+    /// superseding any other active or unconfirmed one (issue 10 item 8, audited).
+    /// The caller has checked that it chains to a trusted CAPF. Errors: no such
+    /// certificate, not a fetched LSC (kind Config).
+    virtual Result<CertificateRecord> adopt_fetched_lsc(std::int64_t certificate_id, const std::string& actor) = 0;
 
     /// Refuses (kind Unavailable) when the registry cannot take a session's
     /// writes now (SQLite: too little free space on its file system).

@@ -7,7 +7,7 @@ namespace lscgate {
 
 // Migration N brings a database from PRAGMA user_version N to N+1. Never edit a
 // shipped migration: append a new one.
-inline constexpr std::array<std::string_view, 3> kStoreMigrations = {
+inline constexpr std::array<std::string_view, 4> kStoreMigrations = {
     R"sql(
 CREATE TABLE devices(
   id INTEGER PRIMARY KEY,
@@ -129,6 +129,61 @@ CREATE UNIQUE INDEX certificates_one_active_lsc ON certificates(device_name) WHE
 DROP TRIGGER audit_no_update;
 ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+)sql",
+    // 4: fleet operations (issue 10): each CAPF session's outcome (a bounded
+    // table: `lscgate serve` keeps the newest [capf] session_history rows), and
+    // rollouts in waves. rollout_devices.position keeps the input's order.
+    R"sql(
+CREATE TABLE capf_sessions(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  device TEXT NOT NULL DEFAULT '',
+  operation_id INTEGER,
+  operation TEXT NOT NULL DEFAULT '',
+  auth_mode TEXT NOT NULL DEFAULT '',
+  result TEXT NOT NULL,
+  cause_class TEXT NOT NULL DEFAULT '',
+  cause TEXT NOT NULL DEFAULT '',
+  peer TEXT NOT NULL DEFAULT '',
+  serial TEXT NOT NULL DEFAULT '',
+  duration_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX capf_sessions_device ON capf_sessions(device, id);
+CREATE INDEX capf_sessions_operation ON capf_sessions(operation_id, id);
+CREATE TABLE rollouts(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK(kind IN ('install','delete','fetch')),
+  auth_mode TEXT NOT NULL CHECK(auth_mode IN ('null','string','lsc','mic','lsc-or-mic','mic-or-lsc')),
+  auth_secret TEXT NOT NULL DEFAULT '',
+  generate_strings INTEGER NOT NULL DEFAULT 0,
+  key_type TEXT NOT NULL CHECK(key_type IN ('rsa','ec')),
+  rsa_bits INTEGER NOT NULL,
+  ec_curve TEXT NOT NULL,
+  by_seconds INTEGER,
+  wave_size INTEGER NOT NULL CHECK(wave_size > 0),
+  waves INTEGER NOT NULL,
+  next_wave INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL
+);
+CREATE TABLE rollout_waves(
+  rollout_id INTEGER NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+  wave INTEGER NOT NULL,
+  scheduled_at INTEGER,
+  completes_by INTEGER,
+  PRIMARY KEY(rollout_id, wave)
+);
+CREATE TABLE rollout_devices(
+  rollout_id INTEGER NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  wave INTEGER NOT NULL,
+  device TEXT NOT NULL,
+  operation_id INTEGER,
+  skipped TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(rollout_id, device)
+);
+CREATE INDEX rollout_devices_wave ON rollout_devices(rollout_id, wave, position);
 )sql",
 };
 
