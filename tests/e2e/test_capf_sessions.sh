@@ -3,7 +3,8 @@
 # in the registry before its log line (class, cause, peer, operation), and
 # `lscgate capf sessions` lists them newest first; [capf] session_history bounds
 # the table (3 here: after 5 recorded sessions exactly 3 rows remain). A
-# connection that never gets past TLS is logged but not recorded.
+# connection that never gets past TLS is logged but not recorded; a row that
+# cannot be written never fails the session.
 source "$(dirname "$0")/lib.sh"
 
 CAPF_DIR=$WORK/capf
@@ -75,6 +76,16 @@ expect_rc 0 "--since -1h keeps them all" -- adm capf sessions --since -1h --json
 expect_eq "$(jv 'len(d)' <<<"$OUT")" 3 "--since -1h: 3 rows"
 expect_rc 0 "--since +1h (in the future) keeps none" -- adm capf sessions --since +1h --json
 expect_eq "$OUT" "[]" "--since in the future: none"
+
+# A session whose row cannot be written still succeeds; its log line says so.
+sqlite3 "$DB" "ALTER TABLE capf_sessions RENAME TO capf_sessions_away"
+adm op install SEP0000000030A2 --auth null >/dev/null 2>&1
+expect_rc 0 "a session that cannot be recorded still enrols" -- phone SEP0000000030A2
+wait_log "$CAPF_LOG" "device=SEP0000000030A2 " 2
+expect_contains "$(grep 'device=SEP0000000030A2 ' "$CAPF_LOG" | tail -1)" "result=succeeded" "the session succeeded"
+expect_contains "$(grep 'device=SEP0000000030A2 ' "$CAPF_LOG" | tail -1)" "session not recorded: " "its note says it was not recorded"
+sqlite3 "$DB" "ALTER TABLE capf_sessions_away RENAME TO capf_sessions"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM capf_sessions")" 3 "the table is as it was"
 
 stop_capf
 finish
