@@ -32,20 +32,6 @@ Result<std::vector<std::string>> unhandled_members(Store& store, std::int64_t ro
     return out;
 }
 
-// Why the wave does not schedule `device` now, or "" when it does. An operation
-// past its completes-by is not open any more (effective_state: timed out): it
-// is nothing to protect, and scheduling replaces it.
-Result<std::string> skip_reason(Store& store, const std::string& device, bool replace, UnixTime now) {
-    auto dev = store.find_device(device);
-    if (!dev) return dev.error();
-    if (!dev->has_value()) return std::string("no longer registered");
-    if (replace) return std::string();
-    auto op = store.open_operation((*dev)->id);
-    if (!op) return op.error();
-    if (!op->has_value() || is_finished(effective_state(**op, now))) return std::string();
-    return "had an open " + std::string(to_string((*op)->request.kind)) + " operation " + std::to_string((*op)->id);
-}
-
 // One chunk in one transaction: each device's operation (or skip) and its
 // rollout row together, so an interrupted run leaves every device either
 // handled completely or not at all. Outcomes are appended once committed.
@@ -57,7 +43,7 @@ Status schedule_chunk(Store& store, std::int64_t rollout_id, const std::vector<s
     std::vector<WaveMemberOutcome> chunk;
     chunk.reserve(devices.size());
     for (std::size_t i = 0; i < devices.size(); ++i) {
-        auto why = skip_reason(store, devices[i], options.replace, now);
+        auto why = rollout_skip_reason(store, devices[i], options.replace, now);
         if (!why) return why.error();
         WaveMemberOutcome m{devices[i], std::nullopt, *why};
         if (why->empty()) {
@@ -107,6 +93,19 @@ std::optional<Error> schedule_members(Store& store, std::int64_t rollout_id, con
 }
 
 }  // namespace
+
+Result<std::string> rollout_skip_reason(Store& store, const std::string& device, bool replace, UnixTime now) {
+    auto dev = store.find_device(device);
+    if (!dev) return dev.error();
+    if (!dev->has_value()) return std::string("no longer registered");
+    if (replace) return std::string();
+    auto op = store.open_operation((*dev)->id);
+    if (!op) return op.error();
+    // One past its completes-by is timed out (effective_state): nothing left to
+    // protect, and scheduling replaces it.
+    if (!op->has_value() || is_finished(effective_state(**op, now))) return std::string();
+    return "had an open " + std::string(to_string((*op)->request.kind)) + " operation " + std::to_string((*op)->id);
+}
 
 Status validate_rollout_name(std::string_view name) {
     const auto bad = [&](const std::string& why) {

@@ -118,6 +118,12 @@ Result<Rollout> create_rollout(Store& store, const RolloutPlan& plan, const std:
 Result<WaveRun> schedule_next_wave(Store& store, const std::string& name, const MemberRequestFn& request,
                                    const WaveOptions& options, const std::string& actor, UnixTime now);
 
+/// Why a wave would not schedule `device` at `now`, or "" when it would: "no
+/// longer registered"; "had an open KIND operation ID" (pending or in progress
+/// and not past its completes-by: effective_state) unless `replace`.
+/// Errors: the registry's.
+Result<std::string> rollout_skip_reason(Store& store, const std::string& device, bool replace, UnixTime now);
+
 /// Every rollout, by creation. Errors: the registry's.
 Result<std::vector<Rollout>> list_rollouts(Store& store);
 
