@@ -26,6 +26,8 @@ void add_itl_command(CLI::App& app, CliContext& ctx);
 // `doctor` (cmd_doctor.cpp, checks in doctor_*.cpp).
 void add_doctor_command(CLI::App& app, CliContext& ctx);
 void add_crl_command(CLI::App& app, CliContext& ctx);
+// `rollout create / next / list / status` (cmd_rollout.cpp, shown by rollout_view.cpp).
+void add_rollout_command(CLI::App& app, CliContext& ctx);
 
 /// What renew_crl left in one CRL file.
 struct CrlSummary {

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     add_serve_command(app, ctx);
     add_device_command(app, ctx);
     add_op_command(app, ctx);
+    add_rollout_command(app, ctx);
     add_cert_command(app, ctx);
     add_phone_command(app, ctx);
     add_audit_command(app, ctx);
