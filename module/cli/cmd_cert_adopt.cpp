@@ -29,9 +29,17 @@ Result<std::vector<std::string>> adopt_targets(Store& store, const AdoptArgs& ar
     if (args.all_fetched) {
         auto all = devices_with_fetched_lsc(store);
         if (!all) return all.error();
-        if (all->empty())
+        // A removed device keeps its certificate rows; it gets no active LSC.
+        std::vector<std::string> registered;
+        for (const auto& n : *all) {
+            auto known = store.find_device(n);
+            if (!known) return known.error();
+            if (known->has_value()) registered.push_back(n);
+            else std::cerr << "lscgate: note: " << n << " has a fetched LSC but is no longer registered; skipped\n";
+        }
+        if (registered.empty())
             return fail(ErrorKind::Input, "no device has a fetched LSC: schedule 'lscgate op fetch' for the phones first");
-        return all;
+        return registered;
     }
     auto names = normalize_device_names(args.names);
     if (!names) return names.error();
