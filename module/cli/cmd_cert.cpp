@@ -55,6 +55,8 @@ void add_cert_command(CLI::App& app, CliContext& ctx) {
     list->add_option("--device", *device, "only this device");
     list->add_flag("--json", ctx.json, "print as JSON");
     list->callback([&ctx, device] { ctx.exit_code = run_list(ctx, *device); });
+    add_cert_purge_stale_command(*cert, ctx);
+    add_cert_adopt_command(*cert, ctx);
 }
 
 }  // namespace lscgate::cli

@@ -17,6 +17,12 @@ void add_device_command(CLI::App& app, CliContext& ctx);
 void add_device_seen_command(CLI::App& device, CliContext& ctx);
 void add_op_command(CLI::App& app, CliContext& ctx);
 void add_cert_command(CLI::App& app, CliContext& ctx);
+/// `cert purge-stale` (cmd_report.cpp): revokes stale (unconfirmed) LSCs, issue 10 item 5.
+void add_cert_purge_stale_command(CLI::App& cert, CliContext& ctx);
+/// `cert adopt` (cmd_cert_adopt.cpp): a fetched LSC becomes the device's active LSC, issue 10 item 8.
+void add_cert_adopt_command(CLI::App& cert, CliContext& ctx);
+/// `report lsc|stale|foreign` (cmd_report.cpp): the fleet reports, issue 10 item 5.
+void add_report_command(CLI::App& app, CliContext& ctx);
 void add_phone_command(CLI::App& app, CliContext& ctx);
 void add_audit_command(CLI::App& app, CliContext& ctx);
 void add_revoke_command(CLI::App& app, CliContext& ctx);

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     add_doctor_command(app, ctx);
     add_crl_command(app, ctx);
     add_check_command(app, ctx);
+    add_report_command(app, ctx);
 
     try {
         app.parse(argc, argv);
