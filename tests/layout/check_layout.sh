@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dependency direction of module/ (issue 8): pki <- registry <- decide,
-# capf -> registry (not decide), freeradius -> decide, fleet -> registry. The linker refuses a
+# capf -> registry (not decide), freeradius -> decide, fleet -> registry, coa -> registry. The linker refuses a
 # missing library, but a header-only include would slip through: this check
 # greps the includes. Prints each offending line and fails if there is one.
 set -u
@@ -15,12 +15,14 @@ refuse() {  # refuse DIR PATTERN WHY
         bad=1
     fi
 }
-refuse pki 'registry|decide|capf|cli|freeradius|fleet' 'pki is the bottom layer: OpenSSL only'
-refuse registry 'decide|capf|cli|freeradius|fleet' 'registry depends on pki only'
-refuse decide 'capf|cli|fleet' 'decide depends on registry and pki'
+refuse pki 'registry|decide|capf|cli|freeradius|fleet|coa' 'pki is the bottom layer: OpenSSL only'
+refuse registry 'decide|capf|cli|freeradius|fleet|coa' 'registry depends on pki only'
+refuse decide 'capf|cli|fleet|coa' 'decide depends on registry and pki'
+refuse freeradius 'coa|cli' 'rlm_lscgate runs inside radiusd: never the CoA client or the CLI'
 refuse capf 'decide|cli|freeradius|fleet' 'the CAPF server depends on registry and pki'
 refuse itl 'registry|decide|capf|cli|freeradius|fleet' 'ITL/CTL files depend on pki only'
 refuse fleet 'decide|capf|cli|freeradius' 'fleet operations depend on registry and pki'
+refuse coa 'decide|capf|cli|freeradius|fleet|itl' 'the CoA client depends on registry and pki'
 [ -d module/core ] && { echo "layout: module/core is gone (split into pki, registry, decide)"; bad=1; }
-[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; itl -> pki; fleet -> registry; freeradius -> decide: ok"
+[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; itl -> pki; fleet -> registry; coa -> registry; freeradius -> decide: ok"
 exit "$bad"
