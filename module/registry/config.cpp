@@ -54,6 +54,17 @@ lockout_seconds = 900
 allow_sha1_only_proof = false  # accept certificate proofs without SHA2_SIGNED_DATA (old firmware)
 accept_expired_mic = false     # accept MICs past notAfter (older phone models)
 sudi = "verify-if-present"     # ignore | verify-if-present | require
+
+[coa]
+# Change of Authorization (RFC 5176) after `lscgate revoke NAME --disconnect`: each switch
+# the phone last authenticated through (last-seen) ends or re-authenticates its session.
+on_revoke = false        # send it on every revoke, without --disconnect
+port = 1700              # the switches' CoA port: Cisco IOS 1700 (aaa server radius dynamic-author); RFC 5176: 3799
+mode = "reauthenticate"  # reauthenticate (CoA-Request, subscriber:command=reauthenticate) | disconnect (Disconnect-Request)
+timeout = 3              # seconds to wait for an answer after each send (1-60)
+retries = 2              # retransmissions after the first send (0-10)
+secrets_file = "coa-secrets"  # lines "NAS-ADDRESS SECRET [PORT]", mode 0600; never secrets in this file
+last_seen = ""           # SQLite registry: the RADIUS node's last_seen_database file ("" with PostgreSQL)
 )";
     const auto at = text.find("@DATABASE@");
     text.replace(at, std::string_view("@DATABASE@").size(), quoted.str());
@@ -70,6 +81,10 @@ constexpr std::int64_t kMaxLockoutSeconds = 86400 * 30;
 // more than a year lets a revocation wait that long at a head-end that caches it.
 constexpr std::int64_t kMinCrlValidity = 3600;
 constexpr std::int64_t kMaxCrlValidity = 86400 * 365;
+// A CoA answer comes within a second or two; a minute per try is already a NAS
+// that is not there. Ten retransmissions cover any lossy path (RFC 5080 §2.2.1).
+constexpr std::int64_t kMaxCoaTimeout = 60;
+constexpr std::int64_t kMaxCoaRetries = 10;
 
 }  // namespace
 
@@ -96,6 +111,12 @@ Status Config::validate() const {
     if (crl_validity_s < kMinCrlValidity || crl_validity_s > kMaxCrlValidity)
         return fail(ErrorKind::Config, "[crl] validity must be 3600 to 31536000 seconds");
     if (crl_refresh_s < 1 || crl_refresh_s > 86400) return fail(ErrorKind::Config, "[crl] refresh must be 1 to 86400 seconds");
+    if (coa_port < 1 || coa_port > 65535) return fail(ErrorKind::Config, "[coa] port must be 1 to 65535");
+    if (coa_mode != "reauthenticate" && coa_mode != "disconnect")
+        return fail(ErrorKind::Config, "[coa] mode must be reauthenticate or disconnect");
+    if (coa_timeout_s < 1 || coa_timeout_s > kMaxCoaTimeout)
+        return fail(ErrorKind::Config, "[coa] timeout must be 1 to 60 seconds");
+    if (coa_retries < 0 || coa_retries > kMaxCoaRetries) return fail(ErrorKind::Config, "[coa] retries must be 0 to 10");
     return validate_database_setting(database, database_origin);
 }
 
@@ -122,7 +143,12 @@ Status read_all(TomlReader& r, Config& cfg, std::string& sudi) {
                    r.integer("auth", "lockout_failures", 1, 1000, cfg.lockout_failures),
                    r.integer("auth", "lockout_seconds", 0, kMaxLockoutSeconds, cfg.lockout_seconds),
                    r.boolean("auth", "allow_sha1_only_proof", cfg.allow_sha1_only_proof),
-                   r.boolean("auth", "accept_expired_mic", cfg.accept_expired_mic), r.choice("auth", "sudi", {"ignore", "verify-if-present", "require"}, sudi)}) {
+                   r.boolean("auth", "accept_expired_mic", cfg.accept_expired_mic), r.choice("auth", "sudi", {"ignore", "verify-if-present", "require"}, sudi),
+                   r.boolean("coa", "on_revoke", cfg.coa_on_revoke), r.integer("coa", "port", 1, 65535, cfg.coa_port),
+                   r.choice("coa", "mode", {"reauthenticate", "disconnect"}, cfg.coa_mode),
+                   r.integer("coa", "timeout", 1, kMaxCoaTimeout, cfg.coa_timeout_s),
+                   r.integer("coa", "retries", 0, kMaxCoaRetries, cfg.coa_retries),
+                   r.path("coa", "secrets_file", cfg.coa_secrets_file), r.path("coa", "last_seen", cfg.coa_last_seen)}) {
         if (!s) return s;
     }
     return r.reject_unknown();

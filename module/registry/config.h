@@ -59,6 +59,19 @@ struct Config {
     bool accept_expired_mic = false;
     SudiPolicy sudi = SudiPolicy::VerifyIfPresent;
 
+    // [coa] Change of Authorization after `lscgate revoke` (module/coa, RFC 5176).
+    bool coa_on_revoke = false;         // every revoke sends it (else only with --disconnect)
+    int coa_port = 1700;                // the NAS's CoA port: Cisco IOS listens on 1700, RFC 5176 §2.3 says 3799
+    std::string coa_mode = "reauthenticate";  // "reauthenticate" (CoA-Request) | "disconnect" (Disconnect-Request)
+    int coa_timeout_s = 3;              // seconds to wait for an answer after each send
+    int coa_retries = 2;                // retransmissions after the first send
+    // The NAS shared secrets: lines "ADDRESS SECRET [PORT]", mode 0600 (coa/nas_secrets.h);
+    // never in lscgate.toml, which the package installs world-readable.
+    std::filesystem::path coa_secrets_file = "coa-secrets";
+    // A SQLite registry holds no last-seen: the RADIUS node's last-seen file (its module's
+    // last_seen_database); "" with PostgreSQL, whose lscgate.last_seen holds every node's.
+    std::filesystem::path coa_last_seen;
+
     std::filesystem::path resolve(const std::filesystem::path& p) const {
         return p.empty() || p.is_absolute() ? p : dir / p;
     }
