@@ -22,6 +22,9 @@ inline constexpr int kExitRefused = 2;
 // 3: `audit verify` found the audit trail's hash chain broken (edited, deleted,
 // inserted or reordered rows).
 inline constexpr int kExitTampered = 3;
+// 4: `revoke --disconnect` committed the revocation, but a NAS did not answer the
+// Change of Authorization with an ACK (NAK, timeout, no secret, last-seen unreadable).
+inline constexpr int kExitCoaNotAcked = 4;
 
 /// `j` as JSON text (`indent` < 0: one line). Strings from outside (file names,
 /// ITL names, a registry row) may hold invalid UTF-8, on which nlohmann-json's

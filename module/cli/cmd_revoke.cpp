@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/revoke_coa.h"
 #include "registry/device_name.h"
 #include "pki/presented_certificate.h"
 #include "pki/printable.h"
@@ -6,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <ctime>
 #include <string_view>
 
 namespace lscgate::cli {
@@ -16,7 +18,50 @@ constexpr std::array<const char*, 7> kReasons = {"unspecified",         "key-com
                                                   "affiliation-changed", "superseded",     "cessation-of-operation",
                                                   "privilege-withdrawn"};
 
-int run_revoke(CliContext& ctx, const std::string& name, const std::string& serial, const std::string& reason) {
+// The CoA flags of `revoke`: --disconnect / --no-disconnect override [coa] on_revoke.
+struct CoaFlags {
+    bool disconnect = false;
+    bool no_disconnect = false;
+    std::string mode;                    // --coa-mode, "" = [coa] mode
+    std::vector<std::string> last_seen;  // --last-seen FILE
+};
+
+// After a committed revoke: the CoA to the device's NAS when asked for (flag or
+// [coa] on_revoke). Prints a line per NAS (text) or returns them (`json` gets
+// "coa"); returns the exit code: 0 when every NAS answered ACK (or none had a
+// session), kExitCoaNotAcked otherwise — the revocation stays committed either way.
+int revoke_coa(CliContext& ctx, const std::string& device, const CoaFlags& flags, nlohmann::json& json) {
+    if (flags.no_disconnect) return kExitOk;
+    auto cfg = ctx.config();
+    if (!cfg) {
+        std::cerr << "lscgate: CoA not sent: " << cfg.message() << std::endl;
+        return kExitCoaNotAcked;
+    }
+    if (!flags.disconnect && !cfg->coa_on_revoke) return kExitOk;
+    RevokeCoaOptions options;
+    if (!flags.mode.empty()) options.mode = parse_coa_mode(flags.mode);
+    options.last_seen = flags.last_seen;
+    const auto result = send_revoke_coa(*cfg, device, options, static_cast<std::int64_t>(std::time(nullptr)));
+    json = {{"results", result.json},
+            {"error", result.error ? nlohmann::json(result.error->message) : nlohmann::json(nullptr)}};
+    if (!ctx.json)
+        for (const auto& line : result.lines) std::cout << line << std::endl;
+    if (result.error) {
+        std::cerr << "lscgate: CoA not sent: " << result.error->message << std::endl;
+        std::cerr << "lscgate: the revocation of " << escape_nonprintable(device)
+                  << " is committed; its session ends only when the phone re-authenticates" << std::endl;
+        return kExitCoaNotAcked;
+    }
+    if (result.not_acked == 0) return kExitOk;
+    std::cerr << "lscgate: the revocation of " << escape_nonprintable(device) << " is committed; " << result.not_acked
+              << " of " << result.targets << " NAS did not acknowledge the CoA: the phone keeps that session until it "
+              << "re-authenticates, and RADIUS then refuses it" << std::endl;
+    return kExitCoaNotAcked;
+}
+
+int run_revoke(CliContext& ctx, const std::string& name, const std::string& serial, const std::string& reason,
+               const CoaFlags& coa_flags) {
+    if (coa_flags.disconnect && coa_flags.no_disconnect) return ctx.error("give --disconnect or --no-disconnect, not both");
     if (name.empty() == serial.empty()) return ctx.error("give either a device NAME or --serial S");
     if (std::find(kReasons.begin(), kReasons.end(), reason) == kReasons.end()) {
         std::string all;
@@ -53,14 +98,7 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
                   << "); lscgate serve renews it within [crl] refresh seconds, or run 'lscgate crl'" << std::endl;
     else
         for (const auto& line : crl->unpublished) std::cerr << "lscgate: warning: " << line << std::endl;
-    if (ctx.json) {
-        ctx.print_json({{"device", revoked->device_name},
-                        {"serial", revoked->facts.serial_hex},
-                        {"sha256", revoked->facts.sha256},
-                        {"reason", reason},
-                        {"revoked_at", format_utc(*revoked->revoked_at)},
-                        {"crl_number", crl ? nlohmann::json(crl->number) : nlohmann::json(nullptr)}});
-    } else {
+    if (!ctx.json) {
         std::cout << "revoked " << to_string(revoked->kind) << " serial " << revoked->facts.serial_hex << " of "
                   << revoked->device_name << " (" << reason << "); RADIUS rejects it from the next authentication"
                   << std::endl;
@@ -68,7 +106,18 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
             std::cout << "CRL " << crl->number << " with " << crl->entries << " entries, next update "
                       << format_utc(crl->next_update) << std::endl;
     }
-    return kExitOk;
+    nlohmann::json coa = nullptr;
+    const int rc = revoke_coa(ctx, revoked->device_name, coa_flags, coa);
+    if (ctx.json) {
+        ctx.print_json({{"device", revoked->device_name},
+                        {"serial", revoked->facts.serial_hex},
+                        {"sha256", revoked->facts.sha256},
+                        {"reason", reason},
+                        {"revoked_at", format_utc(*revoked->revoked_at)},
+                        {"crl_number", crl ? nlohmann::json(crl->number) : nlohmann::json(nullptr)},
+                        {"coa", coa}});
+    }
+    return rc;
 }
 
 }  // namespace
@@ -83,8 +132,16 @@ void add_revoke_command(CLI::App& app, CliContext& ctx) {
     cmd->add_option("--reason", *reason,
                     "unspecified|key-compromise|ca-compromise|affiliation-changed|superseded|cessation-of-operation|privilege-withdrawn")
         ->capture_default_str();
+    auto coa = std::make_shared<CoaFlags>();
+    cmd->add_flag("--disconnect", coa->disconnect,
+                  "then end the phone's session: an RFC 5176 CoA to each switch it was last seen through ([coa])");
+    cmd->add_flag("--no-disconnect", coa->no_disconnect, "no CoA, even with [coa] on_revoke = true");
+    cmd->add_option("--coa-mode", coa->mode, "reauthenticate (CoA-Request) | disconnect (Disconnect-Request); default [coa] mode")
+        ->check(CLI::IsMember({"reauthenticate", "disconnect"}));
+    cmd->add_option("--last-seen", coa->last_seen,
+                    "a RADIUS node's SQLite last-seen file (the module's last_seen_database); default [coa] last_seen");
     cmd->add_flag("--json", ctx.json, "print as JSON");
-    cmd->callback([&ctx, name, serial, reason] { ctx.exit_code = run_revoke(ctx, *name, *serial, *reason); });
+    cmd->callback([&ctx, name, serial, reason, coa] { ctx.exit_code = run_revoke(ctx, *name, *serial, *reason, *coa); });
 }
 
 }  // namespace lscgate::cli
