@@ -45,6 +45,9 @@ constexpr IntegerKey kIntegerKeys[] = {
     {"server", "keygen_timeout", 0, 3601},
     {"auth", "lockout_failures", 0, 1001},
     {"auth", "lockout_seconds", -1, 2592001},
+    {"coa", "port", 0, 65536},
+    {"coa", "timeout", 0, 61},
+    {"coa", "retries", -1, 11},
 };
 
 }  // namespace
@@ -73,7 +76,8 @@ TEST_F(StrictConfig, EveryIntegerIsRangeCheckedBeforeNarrowingWithKeyFileAndLine
 TEST_F(StrictConfig, MisspelledKeysInEverySectionAreRefusedWithTheirLine) {
     for (auto [section, line] : {std::pair{"capf", "lsc_day = 30"}, std::pair{"store", "databse = \"x.db\""},
                                  std::pair{"server", "max_session = 10"}, std::pair{"auth", "lockout_second = 60"},
-                                 std::pair{"auth", "sudi_policy = \"require\""}}) {
+                                 std::pair{"auth", "sudi_policy = \"require\""}, std::pair{"coa", "on_revok = true"},
+                                 std::pair{"coa", "secret = \"s3cret\""}}) {
         auto c = load_with(section, line);
         ASSERT_FALSE(c) << "[" << section << "] " << line << " was accepted";
         const auto& m = c.message();
@@ -98,6 +102,10 @@ TEST_F(StrictConfig, ChoicesNameTheLineAndTheAllowedValues) {
     auto sudi = load_with("auth", "sudi = \"maybe\"");
     ASSERT_FALSE(sudi);
     EXPECT_NE(sudi.message().find("verify-if-present"), std::string::npos) << sudi.message();
+    auto mode = load_with("coa", "mode = \"bounce\"");
+    ASSERT_FALSE(mode);
+    EXPECT_NE(mode.message().find(file() + ":3: [coa] mode"), std::string::npos) << mode.message();
+    EXPECT_NE(mode.message().find("reauthenticate"), std::string::npos) << mode.message();
     auto flag = load_with("auth", "accept_expired_mic = \"yes\"");
     ASSERT_FALSE(flag);
     EXPECT_NE(flag.message().find(file() + ":3: [auth] accept_expired_mic must be true or false"), std::string::npos)
