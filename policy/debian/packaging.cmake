@@ -38,6 +38,8 @@ install(FILES "${PROJECT_SOURCE_DIR}/policy/systemd/lscgate.service"
 install(FILES "${PROJECT_SOURCE_DIR}/policy/lscgate.toml" DESTINATION /etc/lscgate COMPONENT lscgate EXCLUDE_FROM_ALL)
 install(FILES "${LSCGATE_DEB_SOURCE}/copyright" "${LSCGATE_DEB_STAGE}/changelog.Debian.gz" "${LSCGATE_DEB_STAGE}/README.md.gz"
         DESTINATION share/doc/lscgate COMPONENT lscgate EXCLUDE_FROM_ALL)
+install(FILES "${LSCGATE_DEB_SOURCE}/lintian-overrides.lscgate" RENAME lscgate
+        DESTINATION share/lintian/overrides COMPONENT lscgate EXCLUDE_FROM_ALL)
 file(WRITE "${LSCGATE_DEB_STAGE}/lscgate/conffiles" "/etc/lscgate/lscgate.toml\n")
 foreach(script postinst prerm postrm)
   configure_file("${LSCGATE_DEB_SOURCE}/lscgate/${script}" "${LSCGATE_DEB_STAGE}/lscgate/${script}" COPYONLY)
@@ -135,7 +137,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_RELEASE "${LSCGATE_DEB_RELEASE}")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# rlm_lscgate links FreeRADIUS's private libraries (RPATH ${LSCGATE_FR_LIBDIR}).
+# rlm_lscgate and lscgate (its CoA client) link FreeRADIUS's private libraries (RPATH ${LSCGATE_FR_LIBDIR}).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${LSCGATE_FR_LIBDIR}")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 set(CPACK_OUTPUT_FILE_PREFIX "${PROJECT_BINARY_DIR}/packages")
