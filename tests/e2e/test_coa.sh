@@ -73,7 +73,8 @@ expect_eq "$(seen_row "$C")" "lsc-valid|127.0.0.2|$(mac_of "$C")|$(audit_of "$C"
 
 # ---- the switch: a second FreeRADIUS with a CoA listener --------------------------------------
 SW=$WORK/switch
-SW_PORT=$(free_port)
+# A UDP port free on 127.0.0.1 now (lib.sh's free_port asks TCP).
+SW_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SW_LOG=$SW/log/switch.log
 # build_switch: Debian's raddb with only a coa listener on 127.0.0.1:SW_PORT (what `aaa server radius
 # dynamic-author` opens on a Cisco switch), one client (lscgate on 127.0.0.1, COA_SECRET), every request
