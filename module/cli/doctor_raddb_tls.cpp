@@ -39,16 +39,6 @@ bool is_or_inside(const std::filesystem::path& path, const std::filesystem::path
     return !path.empty() && std::filesystem::is_regular_file(path, ec) && same_file(path.parent_path(), dir);
 }
 
-std::string action_text(const PolicyAction& a) {
-    switch (a.kind) {
-        case PolicyAction::Kind::Accept: return "\"accept\"";
-        case PolicyAction::Kind::Reject: return "\"reject\"";
-        case PolicyAction::Kind::Restrict: return "\"restrict\"";
-        case PolicyAction::Kind::AllowUntil: return "\"allow-until " + format_utc(a.until).substr(0, 10) + "\"";
-    }
-    return "\"reject\"";
-}
-
 struct MicRoots {
     std::string setting;                  // "mods-enabled/lscgate:4: mic_roots = …", for findings
     std::vector<std::filesystem::path> paths;  // the module's and lscgate.toml's

@@ -15,16 +15,6 @@ std::string name_of(const X509* cert) {
     return facts ? "\"" + facts->subject_oneline + "\"" : std::string("(unreadable certificate)");
 }
 
-std::string action_text(const PolicyAction& a) {
-    switch (a.kind) {
-        case PolicyAction::Kind::Accept: return "\"accept\"";
-        case PolicyAction::Kind::Reject: return "\"reject\"";
-        case PolicyAction::Kind::Restrict: return "\"restrict\"";
-        case PolicyAction::Kind::AllowUntil: return "\"allow-until " + format_utc(a.until).substr(0, 10) + "\"";
-    }
-    return "\"reject\"";
-}
-
 const std::string kLevelHint = "OpenSSL security level " + std::to_string(kAssumedTlsSecurityLevel) +
                                " (Debian 12's default, inherited by eap's cipher_list = \"DEFAULT\")";
 

@@ -194,4 +194,14 @@ Decision Policy::decide(const Classification& c, UnixTime now) const {
     return d;
 }
 
+std::string action_text(const PolicyAction& a) {
+    switch (a.kind) {
+        case PolicyAction::Kind::Accept: return "\"accept\"";
+        case PolicyAction::Kind::Reject: return "\"reject\"";
+        case PolicyAction::Kind::Restrict: return "\"restrict\"";
+        case PolicyAction::Kind::AllowUntil: return "\"allow-until " + format_utc(a.until).substr(0, 10) + "\"";
+    }
+    return "\"reject\"";
+}
+
 }  // namespace lscgate

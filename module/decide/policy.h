@@ -20,6 +20,10 @@ struct PolicyAction {
     UnixTime until = 0;  // AllowUntil: accepted up to this instant, rejected after
 };
 
+/// The action as the policy file writes it, quoted: "accept", "reject",
+/// "restrict", "allow-until 2027-01-31" (doctor findings and warnings quote it).
+std::string action_text(const PolicyAction& a);
+
 struct ReplyAttribute {
     std::string name;   // FreeRADIUS dictionary name, e.g. "Tunnel-Private-Group-Id"
     std::string value;
