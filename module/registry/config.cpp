@@ -54,6 +54,17 @@ lockout_seconds = 900
 allow_sha1_only_proof = false  # accept certificate proofs without SHA2_SIGNED_DATA (old firmware)
 accept_expired_mic = false     # accept MICs past notAfter (older phone models)
 sudi = "verify-if-present"     # ignore | verify-if-present | require
+
+[web]
+# lscgate web: the administration pages over HTTPS (lscgate admin add NAME --role admin|helpdesk).
+listen = "127.0.0.1:8443"  # a non-loopback address is refused unless allow_remote = true
+allow_remote = false
+certificate = ""         # PEM certificate (chain) of the pages; "" = web.crt here, self-signed, made at first start
+key = ""                 # its private key (mode 0600); "" = web.key here
+session_idle = 900       # seconds without a request before a session ends (60-86400)
+session_absolute = 28800 # seconds after sign-in when a session ends whatever (300-604800)
+lockout_failures = 5     # wrong passwords in a row before an account is locked (1-100)
+lockout_seconds = 900    # how long it stays locked (60-86400)
 )";
     const auto at = text.find("@DATABASE@");
     text.replace(at, std::string_view("@DATABASE@").size(), quoted.str());
@@ -96,10 +107,24 @@ Status Config::validate() const {
     if (crl_validity_s < kMinCrlValidity || crl_validity_s > kMaxCrlValidity)
         return fail(ErrorKind::Config, "[crl] validity must be 3600 to 31536000 seconds");
     if (crl_refresh_s < 1 || crl_refresh_s > 86400) return fail(ErrorKind::Config, "[crl] refresh must be 1 to 86400 seconds");
+    if (auto s = web.validate(); !s) return s;
     return validate_database_setting(database, database_origin);
 }
 
 namespace {
+
+// [web]: `lscgate web` (module/web), ranges as WebSettings::validate.
+Status read_web(TomlReader& r, WebSettings& web) {
+    for (auto s : {r.string("web", "listen", web.listen), r.boolean("web", "allow_remote", web.allow_remote),
+                   r.path("web", "certificate", web.certificate), r.path("web", "key", web.key),
+                   r.integer("web", "session_idle", 60, 86400, web.session_idle_s),
+                   r.integer("web", "session_absolute", 300, 604800, web.session_absolute_s),
+                   r.integer("web", "lockout_failures", 1, 100, web.lockout_failures),
+                   r.integer("web", "lockout_seconds", 60, 86400, web.lockout_seconds)}) {
+        if (!s) return s;
+    }
+    return {};
+}
 
 // Every key lscgate.toml may hold, read with its type and range; anything else
 // in the file is refused by reject_unknown().
@@ -125,6 +150,7 @@ Status read_all(TomlReader& r, Config& cfg, std::string& sudi) {
                    r.boolean("auth", "accept_expired_mic", cfg.accept_expired_mic), r.choice("auth", "sudi", {"ignore", "verify-if-present", "require"}, sudi)}) {
         if (!s) return s;
     }
+    if (auto s = read_web(r, cfg.web); !s) return s;
     return r.reject_unknown();
 }
 
@@ -157,6 +183,20 @@ Result<Config> load_config(const std::filesystem::path& dir) {
 }  // namespace lscgate
 
 namespace lscgate {
+
+Status WebSettings::validate() const {
+    if (listen.empty()) return fail(ErrorKind::Config, "[web] listen must not be empty");
+    if (certificate.empty() != key.empty())
+        return fail(ErrorKind::Config, "[web] certificate and key go together: give both, or neither for a self-signed one");
+    if (session_idle_s < 60 || session_idle_s > 86400) return fail(ErrorKind::Config, "[web] session_idle must be 60 to 86400 seconds");
+    if (session_absolute_s < 300 || session_absolute_s > 604800)
+        return fail(ErrorKind::Config, "[web] session_absolute must be 300 to 604800 seconds");
+    if (session_idle_s > session_absolute_s)
+        return fail(ErrorKind::Config, "[web] session_idle must not exceed session_absolute");
+    if (lockout_failures < 1 || lockout_failures > 100) return fail(ErrorKind::Config, "[web] lockout_failures must be 1 to 100");
+    if (lockout_seconds < 60 || lockout_seconds > 86400) return fail(ErrorKind::Config, "[web] lockout_seconds must be 60 to 86400");
+    return {};
+}
 
 Status apply_database_override(Config& cfg, const std::optional<std::string>& option, const char* environment) {
     std::string origin;

@@ -15,6 +15,21 @@ namespace lscgate {
 
 enum class SudiPolicy { Ignore, VerifyIfPresent, Require };
 
+/// [web]: `lscgate web` (module/web): where it listens, its certificate, its
+/// sessions and its sign-in lockout. Times in seconds.
+struct WebSettings {
+    std::string listen = "127.0.0.1:8443";  ///< HOST:PORT; non-loopback only with allow_remote
+    bool allow_remote = false;
+    std::filesystem::path certificate;  ///< PEM certificate (+ chain); "" = web.crt in dir, self-signed
+    std::filesystem::path key;          ///< its key (0600); "" = web.key in dir
+    int session_idle_s = 900;
+    int session_absolute_s = 28800;
+    int lockout_failures = 5;
+    int lockout_seconds = 900;
+    /// Ranges as lscgate.toml documents them; certificate and key both or neither. Errors (Config).
+    Status validate() const;
+};
+
 struct Config {
     std::filesystem::path dir;
 
@@ -58,6 +73,9 @@ struct Config {
     bool allow_sha1_only_proof = false;
     bool accept_expired_mic = false;
     SudiPolicy sudi = SudiPolicy::VerifyIfPresent;
+
+    // [web]
+    WebSettings web;
 
     std::filesystem::path resolve(const std::filesystem::path& p) const {
         return p.empty() || p.is_absolute() ? p : dir / p;
