@@ -1,13 +1,10 @@
 #include "cli/bulk_source.h"
 #include "cli/commands.h"
 #include "cli/json_array_writer.h"
-#include "pki/auth_secret.h"
+#include "fleet/operation_request.h"
 #include "registry/device_name.h"
-#include "pki/key_strength.h"
 #include "pki/printable.h"
 #include "pki/time_text.h"
-
-#include <openssl/rand.h>
 
 namespace lscgate::cli {
 namespace {
@@ -19,29 +16,6 @@ struct OpArgs {
     std::string by;
     bool allow_weak_key = false;
 };
-
-std::string random_digits(int n) {
-    std::string out;
-    while (static_cast<int>(out.size()) < n) {
-        unsigned char b = 0;
-        RAND_bytes(&b, 1);
-        if (b < 250) out.push_back(static_cast<char>('0' + b % 10));  // reject 250..255: no modulo bias
-    }
-    return out;
-}
-
-// Soft clients have no MIC and a name anyone can guess (usually from the user
-// name); with auth=null, whoever reaches the CAPF port first gets their LSC.
-void warn_null_for_soft_clients(const std::vector<std::string>& names, OperationKind kind) {
-    if (kind != OperationKind::Install) return;
-    for (const auto& name : names) {
-        const DeviceClass cls = device_class(name);
-        if (!is_soft_client(cls)) continue;
-        std::cerr << "lscgate: warning: " << name << " is a " << describe(cls)
-                  << " soft client: with --auth null any computer that claims this name gets its LSC; "
-                     "use --auth string (Jabber prompts the user for it)\n";
-    }
-}
 
 // Prints what was scheduled (text or JSON), with each generated authentication string.
 void print_scheduled(CliContext& ctx, OperationKind kind, const OperationRequest& req, const std::vector<Operation>& done,
@@ -93,39 +67,15 @@ void print_would_schedule(CliContext& ctx, OperationKind kind, const OperationRe
 }
 
 int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
-    OperationRequest req;
-    req.kind = kind;
-    auto key = parse_key_spec(args.key);
-    if (!key) return ctx.error(key.message());
-    req.key = *key;
-    // Only an install makes the phone generate a key; fetch and delete ignore --key.
-    if (auto weak = weak_lsc_key_reason(*key); !weak.empty() && kind == OperationKind::Install) {
-        if (!args.allow_weak_key) return ctx.error(weak);
-        std::cerr << "lscgate: warning: " << key->to_string()
-                  << " LSCs are refused by FreeRADIUS's EAP-TLS at OpenSSL security level 2 (Debian 12): lower the eap "
-                     "module's level (tls { cipher_list = \"DEFAULT@SECLEVEL=1\" }) for these phones\n";
-    }
-    // --auth string:DIGITS uses the given string; bare "string" generates one per device.
-    std::string fixed_digits;
-    bool generate = false;
-    if (args.auth.rfind("string", 0) == 0) {
-        req.auth_mode = AuthMode::String;
-        if (args.auth == "string") generate = true;
-        else if (args.auth.rfind("string:", 0) == 0) fixed_digits = args.auth.substr(7);
-        else return ctx.error("invalid --auth '" + escape_nonprintable(args.auth) + "': use string or string:DIGITS");
-        if (!generate)
-            if (auto s = validate_auth_string(fixed_digits); !s) return ctx.error(s.message());
-    } else {
-        auto mode = parse_auth_mode(args.auth);
-        if (!mode) return ctx.error(mode.message() + " (or string / string:DIGITS)");
-        req.auth_mode = *mode;
-    }
-    if (!args.by.empty()) {
-        auto by = parse_time_text(args.by, now_utc());
-        if (!by) return ctx.error(by.message());
-        if (*by <= now_utc()) return ctx.error("--by " + escape_nonprintable(args.by) + " is in the past");
-        req.completes_by = *by;
-    }
+    // The same parsing as the web pages' schedule form (fleet/operation_request.h).
+    auto parsed = parse_request_options(kind, args.auth, args.key, args.allow_weak_key);
+    if (!parsed) return ctx.error(parsed.message());
+    for (const auto& w : parsed->warnings) std::cerr << "lscgate: warning: " << w << "\n";
+    auto by = parse_completes_by(args.by, now_utc());
+    if (!by) return ctx.error(by.message());
+    OperationRequest req = parsed->request;
+    req.completes_by = *by;
+    const bool generate = parsed->generate;
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     auto batch = resolve_batch(ctx, *store, args.bulk, Registered::MustExist, {}, now_utc());
@@ -139,20 +89,10 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     for (const auto& d : batch->devices) names.push_back(d.name);
     // Secrets are generated and hashed (PBKDF2, slow on purpose) before any write:
     // the store then schedules in short transactions of kBulkChunkRows.
-    std::vector<std::pair<std::string, OperationRequest>> items;
-    std::vector<std::string> digits_of;
-    items.reserve(names.size());
-    for (const auto& name : names) {
-        OperationRequest r = req;
-        std::string digits = generate ? random_digits(8) : fixed_digits;
-        if (r.auth_mode == AuthMode::String) {
-            auto hash = hash_auth_string(digits);
-            if (!hash) return ctx.error(hash.message());
-            r.auth_secret_hash = *hash;
-        }
-        items.emplace_back(name, std::move(r));
-        digits_of.push_back(generate ? digits : "");
-    }
+    auto prepared = prepare_schedule(names, *parsed, req.completes_by);
+    if (!prepared) return ctx.error(prepared.message());
+    const auto& items = prepared->items;
+    const auto& digits_of = prepared->auth_strings;
     auto result = store->schedule_operations(items, actor_name());
     // What was committed is shown even after an error: a generated string is shown only here.
     print_scheduled(ctx, kind, req, result.done, digits_of, generate);
@@ -165,7 +105,7 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     }
     if (req.auth_mode == AuthMode::Null) {
         std::cerr << "note: auth=null accepts any phone that claims the name; use --auth string or lsc/mic outside a closed network\n";
-        warn_null_for_soft_clients(names, kind);
+        for (const auto& w : soft_client_warnings(names, kind)) std::cerr << "lscgate: warning: " << w << "\n";
     }
     return kExitOk;
 }
