@@ -23,6 +23,9 @@ void add_itl_command(CLI::App& app, CliContext& ctx);
 // `doctor` (cmd_doctor.cpp, checks in doctor_*.cpp).
 void add_doctor_command(CLI::App& app, CliContext& ctx);
 void add_crl_command(CLI::App& app, CliContext& ctx);
+// `web` and `admin` (cmd_web.cpp, cmd_admin.cpp): the administration pages and their accounts.
+void add_web_command(CLI::App& app, CliContext& ctx);
+void add_admin_command(CLI::App& app, CliContext& ctx);
 
 /// What renew_crl left in one CRL file.
 struct CrlSummary {

@@ -20,6 +20,12 @@ std::string_view to_string(WebRole role);
 /// "admin" or "helpdesk". Errors (Input): anything else, named.
 Result<WebRole> parse_web_role(std::string_view text);
 
+/// Longest web account name.
+inline constexpr std::size_t kMaxWebAccountName = 64;
+/// Errors (Input): empty, longer than kMaxWebAccountName, or holding anything
+/// but A-Z a-z 0-9 . _ @ - (a name is shown in pages, logs and the audit trail).
+Status check_web_account_name(std::string_view name);
+
 /// One row of web_accounts. The password is stored only as an Argon2id
 /// encoded hash ($argon2id$v=19$m=…,t=…,p=…$salt$hash; web/password_hash.h).
 struct WebAccount {
