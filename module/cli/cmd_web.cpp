@@ -4,6 +4,7 @@
 // (renew_crl, as `lscgate revoke` does).
 
 #include "cli/commands.h"
+#include "cli/doctor_checks.h"
 #include "web/http_policy.h"
 #include "web/templates.h"
 #include "web/web_app.h"
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -41,6 +43,36 @@ web::WebHooks crl_hooks(CliContext& ctx, std::shared_ptr<std::mutex> crl_mutex) 
         return lines;
     };
     return hooks;
+}
+
+// /doctor: the checks of `lscgate doctor` (the CAPF certificate, `serve` on
+// [server] listen, and with ?device= one phone) for every account: running
+// doctor reads, it changes nothing, so helpdesk may (audited web.doctor).
+web::NavPage doctor_page(CliContext& ctx) {
+    return {"/doctor", "Doctor", [&ctx](web::WebApp& app, const web::PageContext& page) -> Result<web::PageBody> {
+                const std::string device = page.request.param("device");
+                auto cfg = ctx.config();
+                if (!cfg) return cfg.error();
+                doctor::Report report;
+                doctor::check_capf_certificate(*cfg, page.now, report);
+                doctor::check_serve(*cfg, report);
+                if (!device.empty()) doctor::check_device(*cfg, device, {}, page.now, report);
+                auto audited = app.with_store([&](Store& s) { return s.audit(page.actor(), "web.doctor", device, ""); });
+                if (!audited) app.log("web: cannot audit a doctor run: " + audited.message());
+                web::TemplateList findings;
+                for (const auto& f : report.findings())
+                    findings.push_back(web::TemplateObject{{"check", f.check},
+                                                           {"severity", std::string(doctor::to_string(f.severity))},
+                                                           {"symptom", f.symptom},
+                                                           {"cause", f.cause},
+                                                           {"fix", f.fix}});
+                static const char* kSummary[] = {"Nothing wrong found.", "Warnings found.", "Failures found."};
+                web::TemplateData data;
+                data.set("device", device);
+                data.set("findings", findings);
+                data.set("summary", kSummary[std::clamp(report.exit_code(), 0, 2)]);
+                return web::PageBody{"Doctor", "doctor", data, 200};
+            }};
 }
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it
@@ -82,6 +114,7 @@ int run_web(CliContext& ctx, const std::string& listen_option) {
         std::cout << line << std::endl;
     };
     web::WebApp app(std::move(*store), options, crl_hooks(ctx, std::make_shared<std::mutex>()));
+    app.add_page(doctor_page(ctx));
 
     // A browser that closes mid-answer must not kill the server (SSL_write → EPIPE).
     ::signal(SIGPIPE, SIG_IGN);

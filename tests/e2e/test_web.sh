@@ -61,6 +61,7 @@ expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:alice' AND a
 expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:alice' AND action='certificate.revoke'")" 1 "the revocation audited with the account name"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:carol' AND action='web.lockout'")" 1 "the lockout audited"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:hugo' AND action='operation.schedule'")" 0 "helpdesk scheduled nothing"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:hugo' AND action='web.doctor' AND device='SEP0000000000A2'")" 1 "the helpdesk's doctor run audited"
 expect_not_contains "$(cat "$WEB_LOG")" "$ALICE_PW" "no password in the web log"
 expect_not_contains "$(cat "$WEB_LOG")" "$CAROL_PW" "no password in the web log (locked account)"
 expect_not_contains "$(sql "$DB" "SELECT group_concat(detail, ' ') FROM audit")" "not the password" "no typed password in the audit trail"

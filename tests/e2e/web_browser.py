@@ -174,6 +174,10 @@ def helpdesk_flow(driver):
         check(status == 403 and "change nothing" in page, "helpdesk POST " + path + " is refused (403)", str(status))
     driver.refresh()
     check(text_of(driver, "#operations td.state")[:1] == ["pending"], "the helpdesk POSTs changed nothing")
+    driver.find_element(By.ID, "doctor-link").click()
+    checks = text_of(driver, "#findings td.mono")
+    check(any(c.startswith("device.") for c in checks) and any(c.startswith("capf") for c in checks),
+          "helpdesk runs doctor for the device", str(checks))
     driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
 
 
