@@ -7,8 +7,10 @@ namespace lscgate {
 namespace {
 
 // A device and what its list row shows. The three certificate subqueries use the
-// index certificates_device(device_name, status); the open operation the partial
-// unique index operations_one_open. SQLite resolves the aliases active_until,
+// index certificates_device(device_name, status); the open operation ("install
+// pending") the partial unique index operations_one_open, which its WHERE
+// implies (a LEFT JOIN's ON clause would not let SQLite use a partial index, and
+// operations has no other index on device_id). SQLite resolves the aliases active_until,
 // unconfirmed and revoked in WHERE to these expressions (an SQLite extension), so
 // the status filter needs no subquery in FROM that could be materialised whole.
 constexpr const char* kDevicePageSelect =
@@ -20,8 +22,9 @@ constexpr const char* kDevicePageSelect =
     " AND c.kind = 'lsc') AS unconfirmed, "
     "EXISTS(SELECT 1 FROM certificates c WHERE c.device_name = d.name AND c.status = 'revoked' "
     " AND c.kind = 'lsc') AS revoked, "
-    "o.kind, o.state "
-    "FROM devices d LEFT JOIN operations o ON o.device_id = d.id AND o.state IN ('pending','in-progress') ";
+    "(SELECT o.kind || ' ' || o.state FROM operations o WHERE o.device_id = d.id "
+    " AND o.state IN ('pending','in-progress')) AS open_operation "
+    "FROM devices d ";
 
 // The filters, every one bound (an empty text or NULL disables it), so each
 // direction is one cached statement.
@@ -31,6 +34,17 @@ constexpr const char* kDevicePageFilter =
     " AND (?4 = '' OR ?4 = CASE WHEN active_until IS NOT NULL THEN 'active' WHEN unconfirmed THEN 'unconfirmed'"
     "                           WHEN revoked THEN 'revoked' ELSE 'none' END)"
     " AND (?5 IS NULL OR active_until < ?5)";
+
+// "install pending": the open operation's kind and state, as the query joins them.
+Status read_open_operation(const std::string& text, DeviceListRow& r) {
+    const auto space = text.find(' ');
+    auto kind = parse_operation_kind(text.substr(0, space));
+    auto state = parse_operation_state(space == std::string::npos ? "" : text.substr(space + 1));
+    if (!kind || !state) return fail("corrupt open operation");
+    r.open_kind = *kind;
+    r.open_state = *state;
+    return {};
+}
 
 LscStatus status_of(bool active, bool unconfirmed, bool revoked) {
     if (active) return LscStatus::Active;
@@ -53,12 +67,8 @@ Result<DeviceListRow> read_device_row(const SqliteStatement& st) {
     d.updated_at = st.column_int(8);
     r.lsc_not_after = st.column_optional_int(9);
     r.lsc = status_of(r.lsc_not_after.has_value(), st.column_int(10) != 0, st.column_int(11) != 0);
-    if (auto kind = st.column_optional_text(12)) {
-        auto k = parse_operation_kind(*kind);
-        auto s = parse_operation_state(st.column_text(13));
-        if (!k || !s) return fail("corrupt open operation of device " + d.name);
-        r.open_kind = *k;
-        r.open_state = *s;
+    if (auto open = st.column_optional_text(12)) {
+        if (auto s = read_open_operation(*open, r); !s) return fail(s.message() + " of device " + d.name);
     }
     return r;
 }

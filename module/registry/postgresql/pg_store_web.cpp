@@ -10,7 +10,8 @@ namespace {
 
 // The devices with what a list row shows. PostgreSQL pulls this subquery up
 // into the outer query, so ORDER BY name LIMIT walks the name index and stops
-// after the page; the certificate subqueries use certificates_device.
+// after the page; the certificate subqueries use certificates_device, the open
+// operation's the partial unique index operations_one_open.
 constexpr const char* kPgDevicePageFrom =
     " FROM (SELECT d.id, d.name, d.model, d.description, d.security_profile, d.auth_failures, d.locked_until, "
     "d.created_at, d.updated_at, "
@@ -20,9 +21,9 @@ constexpr const char* kPgDevicePageFrom =
     " AND c.kind = 'lsc') AS unconfirmed, "
     "EXISTS(SELECT 1 FROM lscgate.certificates c WHERE c.device_name = d.name AND c.status = 'revoked' "
     " AND c.kind = 'lsc') AS revoked, "
-    "o.kind AS op_kind, o.state AS op_state "
-    "FROM lscgate.devices d LEFT JOIN lscgate.operations o ON o.device_id = d.id "
-    " AND o.state IN ('pending','in-progress') "
+    "(SELECT o.kind || ' ' || o.state FROM lscgate.operations o WHERE o.device_id = d.id "
+    " AND o.state IN ('pending','in-progress')) AS open_operation "
+    "FROM lscgate.devices d "
     "WHERE d.name @CMP@ $1 AND ($2 = '' OR strpos(lower(d.name), lower($2)) > 0) "
     " AND ($3 = '' OR strpos(lower(d.model), lower($3)) > 0)) x "
     "WHERE ($4 = '' OR $4 = CASE WHEN active_until IS NOT NULL THEN 'active' WHEN unconfirmed THEN 'unconfirmed' "
@@ -33,7 +34,7 @@ std::string device_page_sql(bool backwards) {
     std::string from = kPgDevicePageFrom;
     from.replace(from.find("@CMP@"), 5, backwards ? "<" : ">");
     return std::string("SELECT ") + kPgDeviceColumns + ", " + pg_epoch("active_until") +
-           ", unconfirmed, revoked, op_kind, op_state" + from + "ORDER BY name " + (backwards ? "DESC " : "") +
+           ", unconfirmed, revoked, open_operation" + from + "ORDER BY name " + (backwards ? "DESC " : "") +
            "LIMIT $6::bigint";
 }
 
@@ -50,8 +51,11 @@ Result<DeviceListRow> read_pg_device_row(const PgResult& r, int i) {
     row.lsc = *until ? LscStatus::Active
                      : *unconfirmed ? LscStatus::Unconfirmed : *revoked ? LscStatus::Revoked : LscStatus::None;
     if (!r.is_null(i, 12)) {
-        auto kind = parse_operation_kind(r.text(i, 12));
-        auto state = parse_operation_state(r.text(i, 13));
+        // "install pending": the open operation's kind and state (operations_one_open).
+        const std::string open = r.text(i, 12);
+        const auto space = open.find(' ');
+        auto kind = parse_operation_kind(open.substr(0, space));
+        auto state = parse_operation_state(space == std::string::npos ? "" : open.substr(space + 1));
         if (!kind || !state) return fail("corrupt open operation of device " + row.device.name);
         row.open_kind = *kind;
         row.open_state = *state;
