@@ -67,7 +67,9 @@ expect_not_contains "$(cat "$WEB_LOG")" "$CAROL_PW" "no password in the web log 
 expect_not_contains "$(sql "$DB" "SELECT group_concat(detail, ' ') FROM audit")" "not the password" "no typed password in the audit trail"
 
 kill -TERM "$WEB_PID"
-wait_until 30 "lscgate web stops on SIGTERM" -- bash -c "! kill -0 $WEB_PID"
+deadline=$((SECONDS + 30))
+while kill -0 "$WEB_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+if kill -0 "$WEB_PID" 2>/dev/null; then failed "lscgate web did not stop within 30 s of SIGTERM"; else pass "lscgate web stops on SIGTERM"; fi
 expect_contains "$(cat "$WEB_LOG")" "web stopped" "lscgate web stopped cleanly"
 stop_capf
 echo "screenshots: $SHOTS/dashboard.png $SHOTS/device.png"
