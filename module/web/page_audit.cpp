@@ -36,7 +36,8 @@ Result<PageBody> audit_page(WebApp& app, const PageContext& ctx) {
                                       {"actor", e.actor},
                                       {"action", e.action},
                                       {"device", e.device},
-                                      {"device_href", e.device.empty() ? "" : "/device?name=" + url_encode(e.device)},
+                                      {"has_device", !e.device.empty()},  // kainjow: "" is truthy
+                                      {"device_href", "/device?name=" + url_encode(e.device)},
                                       {"detail", e.detail}});
     TemplateList limits;
     for (int n : {50, 100, 500, 1000})

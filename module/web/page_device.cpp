@@ -76,7 +76,8 @@ TemplateList panels_of(WebApp& app, const PageContext& ctx, const Device& device
         if (!html) app.log("web: panel " + panel.title + " of " + device.name + ": " + html.message());
         out.push_back(TemplateObject{{"title", panel.title},
                                      {"html", html ? *html : std::string()},
-                                     {"error", html ? std::string() : std::string("not available: see the server log")}});
+                                     {"has_error", !html},  // a section over a string: kainjow renders even ""
+                                     {"error", std::string("not available: see the server log")}});
     }
     return out;
 }

@@ -5,7 +5,8 @@
 // mustache (Debian libkainjow-mustache-dev). {{name}} HTML-escapes & < > " '
 // — every value from the registry goes through it; the only unescaped values
 // are page bodies and panels ({{{body}}}, {{{html}}}), which are themselves the
-// output of a template.
+// output of a template. Sections ({{#x}}) test booleans and lists only: kainjow
+// renders a section over any string, the empty one included.
 
 #include "pki/result.h"
 
