@@ -6,6 +6,7 @@
 // bound LIMIT), its filters, and the devices counted by LSC status.
 
 #include "pg_cluster.h"
+#include "registry/postgresql/pq_handles.h"
 #include "registry/store.h"
 #include "registry/web_records.h"
 #include "test_support.h"
@@ -25,6 +26,7 @@ using test::TempDir;
 class WebStore : public ::testing::TestWithParam<std::string> {
 protected:
     TempDir dir;
+    std::optional<test::PgTestDatabase> pg_db;
     std::string database = make_database();
     Store store = open_store(database);
     test::TestCa capf = test::make_root_ca("CN=CAPF-web,O=Example");
@@ -37,6 +39,7 @@ protected:
         if (!cluster) throw std::runtime_error("no PostgreSQL test cluster: " + cluster.message());
         auto db = (*cluster)->create_database();
         if (!db) throw std::runtime_error("no test database: " + db.message());
+        pg_db = *db;
         return db->issuer;
     }
     static Store open_store(const std::string& database) {
@@ -219,6 +222,17 @@ TEST_P(WebStore, DevicesAreCountedByLscStatus) {
     EXPECT_EQ(c->unconfirmed, 0);
     EXPECT_EQ(c->none, 1);
     EXPECT_EQ(c->open_operations, 1);
+}
+
+TEST_P(WebStore, TheRadiusRoleCannotReadTheAccounts) {
+    if (!pg_db) GTEST_SKIP() << "PostgreSQL only: an SQLite registry has no roles";
+    ASSERT_TRUE(store.add_web_account("alice", WebRole::Admin, "$argon2id$v=19$h", "test"));
+    auto radius = PgConnection::connect(pg_db->radius);
+    ASSERT_TRUE(radius) << radius.message();
+    EXPECT_TRUE(radius->exec("SELECT count(*) FROM lscgate.certificates"));  // what it may read
+    auto accounts = radius->exec("SELECT count(*) FROM lscgate.web_accounts");
+    ASSERT_FALSE(accounts);
+    EXPECT_EQ(radius->last_sqlstate(), sqlstate::kInsufficientPrivilege);
 }
 
 TEST_P(WebStore, AnEmptyRegistryCountsZero) {
