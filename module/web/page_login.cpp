@@ -24,7 +24,7 @@ void audit(WebApp& app, const std::string& actor, const std::string& action, con
 
 WebResponse refused(WebApp& app, const WebRequest& request, UnixTime now) {
     app.throttle().record_failure(request.remote_addr, now);
-    return login_form(app, 401, kRefused);
+    return login_form(app, request, 401, kRefused);
 }
 
 // A wrong password for `account`: the count, maybe the lock, both audited.
@@ -67,8 +67,10 @@ WebResponse signed_in(WebApp& app, const WebRequest& request, const WebAccount& 
 
 }  // namespace
 
-WebResponse login_form(WebApp& app, int status, const std::string& message) {
-    auto token = random_token();
+WebResponse login_form(WebApp& app, const WebRequest& request, int status, const std::string& message) {
+    Result<std::string> token = fail("");
+    if (auto held = cookie_value(request.cookie, kLoginCookie); held && is_token_text(*held)) token = *held;
+    else token = random_token();
     if (!token) return app.error_response(token.error(), nullptr);
     TemplateData data;
     data.set("csrf", *token);
@@ -92,14 +94,14 @@ WebResponse login_form(WebApp& app, int status, const std::string& message) {
 WebResponse login_submit(WebApp& app, const WebRequest& request, UnixTime now) {
     if (const auto wait = app.throttle().wait_seconds(request.remote_addr, now); wait > 0) {
         app.log("web: sign-in from " + request.remote_addr + " throttled for " + std::to_string(wait) + "s");
-        return login_form(app, 429, "Too many failed sign-ins from this address: try again in " +
+        return login_form(app, request, 429, "Too many failed sign-ins from this address: try again in " +
                                         std::to_string(wait) + " seconds.");
     }
     // Double submit: only a form this server handed to this browser carries the
     // cookie's value (SameSite=Strict keeps the cookie off cross-site posts).
     const auto cookie = cookie_value(request.cookie, kLoginCookie);
     if (!cookie || !token_matches(*cookie, request.param("csrf")))
-        return login_form(app, 403, "The sign-in form was stale or forged (CSRF token missing or wrong): try again.");
+        return login_form(app, request, 403, "The sign-in form was stale or forged (CSRF token missing or wrong): try again.");
     const std::string name = request.param("name");
     const std::string password = request.param("password");
     if (name.empty() || name.size() > 64 || password.size() > kMaxPasswordLength) return refused(app, request, now);

@@ -13,8 +13,10 @@
 namespace lscgate::web {
 
 // ---- sign-in (page_login.cpp) ----
-/// GET /login: the form, with a fresh double-submit CSRF cookie.
-WebResponse login_form(WebApp& app, int status, const std::string& message);
+/// GET /login: the form with its double-submit CSRF token: the one the
+/// browser's login cookie already holds (a second tab, a favicon redirected here
+/// must not invalidate the form on screen), else a fresh one set as the cookie.
+WebResponse login_form(WebApp& app, const WebRequest& request, int status, const std::string& message);
 /// POST /login: throttle, CSRF, lockout, Argon2id; a new session on success (303 to /).
 WebResponse login_submit(WebApp& app, const WebRequest& request, UnixTime now);
 /// POST /logout: ends the session `session_id` (audited web.logout), 303 to /login.

@@ -15,14 +15,14 @@ namespace {
 constexpr std::size_t kTokenBytes = 32;
 constexpr std::size_t kTokenHexDigits = 2 * kTokenBytes;
 
-bool is_token_text(std::string_view text) {
-    return text.size() == kTokenHexDigits && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
-
 // The map key: the id's SHA-256, so a lookup compares digests, never the id itself.
 std::string digest_of(std::string_view id) { return sha256_hex(as_bytes(id)); }
 
 }  // namespace
+
+bool is_token_text(std::string_view text) {
+    return text.size() == kTokenHexDigits && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
 
 Result<std::string> random_token() {
     std::array<unsigned char, kTokenBytes> bytes{};

@@ -42,6 +42,9 @@ struct Session {
 /// Errors (Internal): no randomness.
 Result<std::string> random_token();
 
+/// Whether `text` has a token's form: 64 lower-case hex digits.
+bool is_token_text(std::string_view text);
+
 /// Whether `presented` is `expected` (both tokens), compared in constant time.
 /// An empty or wrong-length token never matches.
 bool token_matches(std::string_view expected, std::string_view presented);

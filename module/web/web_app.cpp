@@ -112,11 +112,13 @@ WebResponse WebApp::dispatch(const WebRequest& request, UnixTime now) {
         r.body = std::string(*css);
         return r;
     }
+    // Browsers ask for it on every page: no icon, and no redirect to the sign-in form.
+    if (!post && request.path == "/favicon.ico") return message_response(404, "Not found", "No icon.", nullptr);
     auto session = current_session(request, now);
     if (request.path == "/login") {
         if (post) return login_submit(*this, request, now);
         if (session) return redirect("/");
-        return login_form(*this, 200, "");
+        return login_form(*this, request, 200, "");
     }
     if (!session) {
         if (!post) return redirect("/login");

@@ -30,7 +30,8 @@ expect_contains "$OUT" "allow_remote" "the refusal names [web] allow_remote"
 start_capf "$CAPF_DIR"
 WEB_PORT=$(free_port)
 WEB_LOG=$WORK/web.log
-adm web --listen "127.0.0.1:$WEB_PORT" >"$WEB_LOG" 2>&1 &
+# Started directly (not through the adm function): $! must be lscgate's own PID.
+"$LSCGATE" --dir "$CAPF_DIR" web --listen "127.0.0.1:$WEB_PORT" >"$WEB_LOG" 2>&1 &
 WEB_PID=$!
 E2E_PIDS+=("$WEB_PID")
 wait_log "$WEB_LOG" "web listening on https://127.0.0.1:$WEB_PORT"

@@ -139,6 +139,15 @@ TEST_F(WebAppTest, SignInSetsAStrictSessionCookieAndSignOutEndsIt) {
     EXPECT_TRUE(has(audit_actions(), "web:alice web.logout"));
 }
 
+TEST_F(WebAppTest, TheSignInFormKeepsItsTokenAcrossReloadsAndNeedsIt) {
+    const std::string first = csrf_of(get("/login").body);
+    // A second tab, or a favicon a browser fetched after the form: the same token.
+    EXPECT_EQ(get("/favicon.ico").status, 404);
+    EXPECT_EQ(csrf_of(get("/login").body), first);
+    account("alice", WebRole::Admin, "alice password 1");
+    EXPECT_EQ(post("/login", {{"name", "alice"}, {"password", "alice password 1"}, {"csrf", first}}).status, 303);
+}
+
 TEST_F(WebAppTest, TheSignInFormNeedsItsOwnToken) {
     account("alice", WebRole::Admin, "alice password 1");
     get("/login");
