@@ -18,10 +18,10 @@ import sys
 import urllib.parse
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL = os.environ["WEB_URL"]
 HOST = urllib.parse.urlparse(URL)
@@ -56,6 +56,16 @@ def sign_in(driver, name, password):
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "signin").click()
+
+
+def reached(driver, test):
+    """Whether the browser gets to a page for which test(url) holds (bounded wait: a
+    click returns before a redirect it caused has been followed)."""
+    try:
+        WebDriverWait(driver, 30).until(lambda d: test(d.current_url))
+        return True
+    except TimeoutException:
+        return False
 
 
 def text_of(driver, css):
@@ -98,7 +108,8 @@ def open_device(driver, name):
 
 def admin_flow(driver):
     sign_in(driver, "alice", os.environ["ALICE_PW"])
-    check(driver.current_url.rstrip("/") == URL, "alice signs in and lands on the dashboard", driver.current_url)
+    check(reached(driver, lambda u: u.rstrip("/") == URL), "alice signs in and lands on the dashboard",
+          driver.current_url)
     check("Devices by LSC status" in driver.page_source, "the dashboard shows devices by LSC status")
     check(len(text_of(driver, "#capf td.days")) == 1, "the dashboard shows the CAPF certificate's days left")
     shot = os.path.join(os.environ["SHOTS"], "dashboard.png")
@@ -159,7 +170,8 @@ def admin_flow(driver):
     check(text_of(driver, "#chain-state")[0].startswith("Intact"), "the audit page shows the chain intact")
     check("web:alice" in text_of(driver, "#audit td"), "the audit page names the account")
     driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
-    check(driver.current_url.endswith("/login"), "signing out returns to the sign-in page")
+    check(reached(driver, lambda u: u.endswith("/login")), "signing out returns to the sign-in page",
+          driver.current_url)
 
 
 def helpdesk_flow(driver):
@@ -179,6 +191,7 @@ def helpdesk_flow(driver):
     check(any(c.startswith("device.") for c in checks) and any(c.startswith("capf") for c in checks),
           "helpdesk runs doctor for the device", str(checks))
     driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    check(reached(driver, lambda u: u.endswith("/login")), "helpdesk signs out", driver.current_url)
 
 
 def lockout_flow(driver):
