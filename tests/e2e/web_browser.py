@@ -21,6 +21,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL = os.environ["WEB_URL"]
@@ -51,11 +52,18 @@ def browser():
     return driver
 
 
+def submit(driver, button):
+    """Clicks a button or link and waits (bounded) until the answer replaced the
+    page: a click returns before the request has been answered."""
+    button.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+
+
 def sign_in(driver, name, password):
     driver.get(URL + "/login")
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "signin").click()
+    submit(driver, driver.find_element(By.ID, "signin"))
 
 
 def reached(driver, test):
@@ -103,7 +111,7 @@ def phone(name):
 
 def open_device(driver, name):
     driver.get(URL + "/devices?q=" + urllib.parse.quote(name))
-    driver.find_element(By.LINK_TEXT, name).click()
+    submit(driver, driver.find_element(By.LINK_TEXT, name))
 
 
 def admin_flow(driver):
@@ -121,10 +129,10 @@ def admin_flow(driver):
     Select(driver.find_element(By.ID, "auth")).select_by_visible_text("null")
     Select(driver.find_element(By.ID, "key")).select_by_visible_text("ec:p256")
     driver.find_element(By.ID, "by").send_keys("+7d")
-    driver.find_element(By.ID, "schedule").click()
+    submit(driver, driver.find_element(By.ID, "schedule"))
     check("Scheduled install for SEP0000000000A1" in driver.find_element(By.ID, "result").text,
           "the schedule form answers 'Scheduled install'")
-    driver.find_element(By.ID, "back").click()
+    submit(driver, driver.find_element(By.ID, "back"))
     states = text_of(driver, "#operations td.state")
     check(states[:1] == ["pending"], "the device page shows the install pending", str(states))
     run = phone("SEP0000000000A1")
@@ -139,10 +147,10 @@ def admin_flow(driver):
 
     # Revoke it and see the status.
     Select(driver.find_element(By.ID, "reason")).select_by_visible_text("key-compromise")
-    driver.find_element(By.ID, "revoke").click()
+    submit(driver, driver.find_element(By.ID, "revoke"))
     result = driver.find_element(By.ID, "result").text
     check("Revoked lsc serial" in result and "CRL" in result, "revoking answers with the serial and the CRL", result)
-    driver.find_element(By.ID, "back").click()
+    submit(driver, driver.find_element(By.ID, "back"))
     check(text_of(driver, "#certificates td.cert-status")[:1] == ["revoked"], "the device page shows it revoked")
     driver.get(URL + "/devices?lsc=revoked")
     check("SEP0000000000A1" in text_of(driver, "#devices td"), "the device list finds it by status revoked")
@@ -150,10 +158,10 @@ def admin_flow(driver):
     # A generated authentication string is shown once.
     open_device(driver, "SEP0000000000A2")
     Select(driver.find_element(By.ID, "auth")).select_by_visible_text("string")
-    driver.find_element(By.ID, "schedule").click()
+    submit(driver, driver.find_element(By.ID, "schedule"))
     digits = driver.find_element(By.ID, "auth-string").text
     check(re.fullmatch(r"[0-9]{8}", digits) is not None, "a generated authentication string is shown", digits)
-    driver.find_element(By.ID, "back").click()
+    submit(driver, driver.find_element(By.ID, "back"))
     check(digits not in driver.page_source, "the string is not shown again")
 
     # What the registry says is shown as text, never run as markup.
@@ -169,7 +177,7 @@ def admin_flow(driver):
     driver.get(URL + "/audit")
     check(text_of(driver, "#chain-state")[0].startswith("Intact"), "the audit page shows the chain intact")
     check("web:alice" in text_of(driver, "#audit td"), "the audit page names the account")
-    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.signout button"))
     check(reached(driver, lambda u: u.endswith("/login")), "signing out returns to the sign-in page",
           driver.current_url)
 
@@ -186,11 +194,11 @@ def helpdesk_flow(driver):
         check(status == 403 and "change nothing" in page, "helpdesk POST " + path + " is refused (403)", str(status))
     driver.refresh()
     check(text_of(driver, "#operations td.state")[:1] == ["pending"], "the helpdesk POSTs changed nothing")
-    driver.find_element(By.ID, "doctor-link").click()
+    submit(driver, driver.find_element(By.ID, "doctor-link"))
     checks = text_of(driver, "#findings td.mono")
     check(any(c.startswith("device.") for c in checks) and any(c.startswith("capf") for c in checks),
           "helpdesk runs doctor for the device", str(checks))
-    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form.signout button"))
     check(reached(driver, lambda u: u.endswith("/login")), "helpdesk signs out", driver.current_url)
 
 
@@ -229,7 +237,7 @@ def main():
         admin_flow(driver)
         helpdesk_flow(driver)
         lockout_flow(driver)
-    except (NoSuchElementException, IndexError) as e:
+    except (NoSuchElementException, IndexError, TimeoutException) as e:
         check(False, "the pages have what the checks look for", repr(e))
     finally:
         driver.quit()
