@@ -18,10 +18,9 @@ import sys
 import urllib.parse
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL = os.environ["WEB_URL"]
@@ -56,7 +55,15 @@ def submit(driver, button):
     """Clicks a button or link and waits (bounded) until the answer replaced the
     page: a click returns before the request has been answered."""
     button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+
+    def replaced(_):
+        try:
+            button.is_enabled()
+            return False
+        except WebDriverException:  # stale; this Chromium also says "does not belong to the document"
+            return True
+
+    WebDriverWait(driver, 30).until(replaced)
 
 
 def sign_in(driver, name, password):
@@ -237,7 +244,7 @@ def main():
         admin_flow(driver)
         helpdesk_flow(driver)
         lockout_flow(driver)
-    except (NoSuchElementException, IndexError, TimeoutException) as e:
+    except (WebDriverException, IndexError) as e:
         check(False, "the pages have what the checks look for", repr(e))
     finally:
         driver.quit()
