@@ -1,8 +1,7 @@
 #include "cli/bulk_source.h"
 #include "cli/commands.h"
 #include "cli/json_array_writer.h"
-#include "cli/op_request.h"
-#include "pki/auth_secret.h"
+#include "fleet/operation_request.h"
 #include "registry/device_name.h"
 #include "pki/printable.h"
 #include "pki/time_text.h"
@@ -68,17 +67,15 @@ void print_would_schedule(CliContext& ctx, OperationKind kind, const OperationRe
 }
 
 int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
+    // The same parsing as the web pages' schedule form (fleet/operation_request.h).
     auto parsed = parse_request_options(kind, args.auth, args.key, args.allow_weak_key);
     if (!parsed) return ctx.error(parsed.message());
+    for (const auto& w : parsed->warnings) std::cerr << "lscgate: warning: " << w << "\n";
+    auto by = parse_completes_by(args.by, now_utc());
+    if (!by) return ctx.error(by.message());
     OperationRequest req = parsed->request;
-    const std::string fixed_digits = parsed->fixed_digits;
+    req.completes_by = *by;
     const bool generate = parsed->generate;
-    if (!args.by.empty()) {
-        auto by = parse_time_text(args.by, now_utc());
-        if (!by) return ctx.error(by.message());
-        if (*by <= now_utc()) return ctx.error("--by " + escape_nonprintable(args.by) + " is in the past");
-        req.completes_by = *by;
-    }
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     auto batch = resolve_batch(ctx, *store, args.bulk, Registered::MustExist, {}, now_utc());
@@ -92,20 +89,10 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     for (const auto& d : batch->devices) names.push_back(d.name);
     // Secrets are generated and hashed (PBKDF2, slow on purpose) before any write:
     // the store then schedules in short transactions of kBulkChunkRows.
-    std::vector<std::pair<std::string, OperationRequest>> items;
-    std::vector<std::string> digits_of;
-    items.reserve(names.size());
-    for (const auto& name : names) {
-        OperationRequest r = req;
-        std::string digits = generate ? random_digits(8) : fixed_digits;
-        if (r.auth_mode == AuthMode::String) {
-            auto hash = hash_auth_string(digits);
-            if (!hash) return ctx.error(hash.message());
-            r.auth_secret_hash = *hash;
-        }
-        items.emplace_back(name, std::move(r));
-        digits_of.push_back(generate ? digits : "");
-    }
+    auto prepared = prepare_schedule(names, *parsed, req.completes_by);
+    if (!prepared) return ctx.error(prepared.message());
+    const auto& items = prepared->items;
+    const auto& digits_of = prepared->auth_strings;
     auto result = store->schedule_operations(items, actor_name());
     // What was committed is shown even after an error: a generated string is shown only here.
     print_scheduled(ctx, kind, req, result.done, digits_of, generate);
@@ -120,7 +107,7 @@ int run_schedule(CliContext& ctx, OperationKind kind, const OpArgs& args) {
     }
     if (req.auth_mode == AuthMode::Null) {
         std::cerr << "note: auth=null accepts any phone that claims the name; use --auth string or lsc/mic outside a closed network\n";
-        warn_null_for_soft_clients(names, kind);
+        for (const auto& w : soft_client_warnings(names, kind)) std::cerr << "lscgate: warning: " << w << "\n";
     }
     return kExitOk;
 }

@@ -1,22 +1,12 @@
 #include "cli/commands.h"
 #include "cli/revoke_coa.h"
-#include "registry/device_name.h"
-#include "pki/presented_certificate.h"
+#include "fleet/revocation.h"
 #include "pki/printable.h"
 
-#include <algorithm>
-#include <array>
-#include <cctype>
 #include <ctime>
-#include <string_view>
 
 namespace lscgate::cli {
 namespace {
-
-// RFC 5280 CRLReason names, spelled the way administrators type them.
-constexpr std::array<const char*, 7> kReasons = {"unspecified",         "key-compromise", "ca-compromise",
-                                                  "affiliation-changed", "superseded",     "cessation-of-operation",
-                                                  "privilege-withdrawn"};
 
 // The CoA flags of `revoke`: --disconnect / --no-disconnect override [coa] on_revoke.
 struct CoaFlags {
@@ -63,31 +53,17 @@ int run_revoke(CliContext& ctx, const std::string& name, const std::string& seri
                const CoaFlags& coa_flags) {
     if (coa_flags.disconnect && coa_flags.no_disconnect) return ctx.error("give --disconnect or --no-disconnect, not both");
     if (name.empty() == serial.empty()) return ctx.error("give either a device NAME or --serial S");
-    if (std::find(kReasons.begin(), kReasons.end(), reason) == kReasons.end()) {
-        std::string all;
-        for (const char* r : kReasons) all += (all.empty() ? "" : "|") + std::string(r);
-        return ctx.error("invalid --reason '" + escape_nonprintable(reason) + "': " + all);
-    }
+    // The same checks as the web device page's revoke form (fleet/revocation.h).
+    if (auto s = check_revocation_reason(reason); !s) return ctx.error(s.message());
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     Result<CertificateRecord> revoked = fail("");
     if (!name.empty()) {
-        auto device = normalize_device_name(name);
-        if (!device) return ctx.error(device.message());
-        auto known = store->find_device(*device);
-        if (!known) return ctx.error(known.message());
-        if (!known->has_value()) return ctx.error("no such device: " + *device + " (lscgate device list)");
-        revoked = store->revoke_active_lsc(*device, reason, actor_name());
+        revoked = revoke_device_lsc(*store, name, reason, actor_name());
     } else {
-        // Hex digits, optionally ':'-separated or 0x-prefixed, as openssl and 'cert list' print
-        // them; anything else is refused rather than silently dropped by normalize_serial().
-        const std::string_view digits = serial.rfind("0x", 0) == 0 ? std::string_view(serial).substr(2) : serial;
-        const bool hex_only = std::all_of(digits.begin(), digits.end(), [](char c) {
-            return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':';
-        });
-        const std::string hex = hex_only ? normalize_serial(serial) : std::string();
-        if (hex.empty()) return ctx.error("invalid --serial '" + escape_nonprintable(serial) + "': expected hex");
-        revoked = store->revoke_serial(hex, reason, actor_name());
+        auto hex = parse_serial_text(serial);
+        if (!hex) return ctx.error(hex.message());
+        revoked = store->revoke_serial(*hex, reason, actor_name());
     }
     if (!revoked) return ctx.error(revoked.message());
     // The revocation is done; a CRL that cannot be renewed here (no access to

@@ -4,7 +4,7 @@
 
 #include "cli/bulk_source.h"
 #include "cli/commands.h"
-#include "cli/op_request.h"
+#include "fleet/operation_request.h"
 #include "cli/rollout_view.h"
 #include "fleet/rollout.h"
 #include "pki/auth_secret.h"
@@ -53,7 +53,7 @@ struct GeneratedStrings {
         return [this](const std::string& device, const OperationRequest& wave) -> Result<OperationRequest> {
             if (wave.auth_mode != AuthMode::String || !wave.auth_secret_hash.empty()) return wave;
             OperationRequest r = wave;
-            std::string d = random_digits(8);
+            std::string d = random_auth_digits(kGeneratedAuthDigits);
             auto hash = hash_auth_string(d);
             if (!hash) return hash.error();
             r.auth_secret_hash = *hash;
@@ -158,6 +158,7 @@ Result<RolloutPlan> plan_from(const CreateArgs& a) {
     if (!kind) return kind.error();
     auto parsed = parse_request_options(*kind, a.auth, a.key, a.allow_weak_key);
     if (!parsed) return parsed.error();
+    for (const auto& w : parsed->warnings) std::cerr << "lscgate: warning: " << w << "\n";
     auto by = parse_wave_deadline(a.by);
     if (!by) return by.error();
     RolloutPlan plan;
@@ -200,7 +201,7 @@ int run_create(CliContext& ctx, const CreateArgs& a) {
     const int rc = report_wave(ctx, *run, strings);
     if (rc == kExitOk && plan->request.auth_mode == AuthMode::Null) {
         std::cerr << "note: auth=null accepts any phone that claims the name; use --auth string or lsc/mic outside a closed network\n";
-        warn_null_for_soft_clients(names, plan->request.kind);
+        for (const auto& w : soft_client_warnings(names, plan->request.kind)) std::cerr << "lscgate: warning: " << w << "\n";
     }
     return rc;
 }

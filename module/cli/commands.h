@@ -34,6 +34,9 @@ void add_doctor_command(CLI::App& app, CliContext& ctx);
 void add_crl_command(CLI::App& app, CliContext& ctx);
 // `rollout create / next / list / status` (cmd_rollout.cpp, shown by rollout_view.cpp).
 void add_rollout_command(CLI::App& app, CliContext& ctx);
+// `web` and `admin` (cmd_web.cpp, cmd_admin.cpp): the administration pages and their accounts.
+void add_web_command(CLI::App& app, CliContext& ctx);
+void add_admin_command(CLI::App& app, CliContext& ctx);
 
 /// What renew_crl left in one CRL file.
 struct CrlSummary {

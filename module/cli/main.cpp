@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
     add_crl_command(app, ctx);
     add_check_command(app, ctx);
     add_report_command(app, ctx);
+    add_web_command(app, ctx);
+    add_admin_command(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -66,6 +66,17 @@ timeout = 3              # seconds to wait for an answer after each send (1-60)
 retries = 2              # retransmissions after the first send (0-10)
 secrets_file = "coa-secrets"  # lines "NAS-ADDRESS SECRET [PORT]", mode 0600; never secrets in this file
 last_seen = ""           # SQLite registry: the RADIUS node's last_seen_database file ("" with PostgreSQL)
+
+[web]
+# lscgate web: the administration pages over HTTPS (lscgate admin add NAME --role admin|helpdesk).
+listen = "127.0.0.1:8443"  # a non-loopback address is refused unless allow_remote = true
+allow_remote = false
+certificate = ""         # PEM certificate (chain) of the pages; "" = web.crt here, self-signed, made at first start
+key = ""                 # its private key (mode 0600); "" = web.key here
+session_idle = 900       # seconds without a request before a session ends (60-86400)
+session_absolute = 28800 # seconds after sign-in when a session ends whatever (300-604800)
+lockout_failures = 5     # wrong passwords in a row before an account is locked (1-100)
+lockout_seconds = 900    # how long it stays locked (60-86400)
 )";
     const auto at = text.find("@DATABASE@");
     text.replace(at, std::string_view("@DATABASE@").size(), quoted.str());
@@ -120,10 +131,24 @@ Status Config::validate() const {
     if (coa_timeout_s < 1 || coa_timeout_s > kMaxCoaTimeout)
         return fail(ErrorKind::Config, "[coa] timeout must be 1 to 60 seconds");
     if (coa_retries < 0 || coa_retries > kMaxCoaRetries) return fail(ErrorKind::Config, "[coa] retries must be 0 to 10");
+    if (auto s = web.validate(); !s) return s;
     return validate_database_setting(database, database_origin);
 }
 
 namespace {
+
+// [web]: `lscgate web` (module/web), ranges as WebSettings::validate.
+Status read_web(TomlReader& r, WebSettings& web) {
+    for (auto s : {r.string("web", "listen", web.listen), r.boolean("web", "allow_remote", web.allow_remote),
+                   r.path("web", "certificate", web.certificate), r.path("web", "key", web.key),
+                   r.integer("web", "session_idle", 60, 86400, web.session_idle_s),
+                   r.integer("web", "session_absolute", 300, 604800, web.session_absolute_s),
+                   r.integer("web", "lockout_failures", 1, 100, web.lockout_failures),
+                   r.integer("web", "lockout_seconds", 60, 86400, web.lockout_seconds)}) {
+        if (!s) return s;
+    }
+    return {};
+}
 
 // Every key lscgate.toml may hold, read with its type and range; anything else
 // in the file is refused by reject_unknown().
@@ -155,6 +180,7 @@ Status read_all(TomlReader& r, Config& cfg, std::string& sudi) {
                    r.path("coa", "secrets_file", cfg.coa_secrets_file), r.path("coa", "last_seen", cfg.coa_last_seen)}) {
         if (!s) return s;
     }
+    if (auto s = read_web(r, cfg.web); !s) return s;
     return r.reject_unknown();
 }
 
@@ -187,6 +213,20 @@ Result<Config> load_config(const std::filesystem::path& dir) {
 }  // namespace lscgate
 
 namespace lscgate {
+
+Status WebSettings::validate() const {
+    if (listen.empty()) return fail(ErrorKind::Config, "[web] listen must not be empty");
+    if (certificate.empty() != key.empty())
+        return fail(ErrorKind::Config, "[web] certificate and key go together: give both, or neither for a self-signed one");
+    if (session_idle_s < 60 || session_idle_s > 86400) return fail(ErrorKind::Config, "[web] session_idle must be 60 to 86400 seconds");
+    if (session_absolute_s < 300 || session_absolute_s > 604800)
+        return fail(ErrorKind::Config, "[web] session_absolute must be 300 to 604800 seconds");
+    if (session_idle_s > session_absolute_s)
+        return fail(ErrorKind::Config, "[web] session_idle must not exceed session_absolute");
+    if (lockout_failures < 1 || lockout_failures > 100) return fail(ErrorKind::Config, "[web] lockout_failures must be 1 to 100");
+    if (lockout_seconds < 60 || lockout_seconds > 86400) return fail(ErrorKind::Config, "[web] lockout_seconds must be 60 to 86400");
+    return {};
+}
 
 Status apply_database_override(Config& cfg, const std::optional<std::string>& option, const char* environment) {
     std::string origin;

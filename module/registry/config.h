@@ -20,6 +20,21 @@ enum class SudiPolicy { Ignore, VerifyIfPresent, Require };
 /// The largest [capf] session_history accepted (≈ 2 GB of session rows).
 inline constexpr std::int64_t kMaxSessionHistory = 10000000;
 
+/// [web]: `lscgate web` (module/web): where it listens, its certificate, its
+/// sessions and its sign-in lockout. Times in seconds.
+struct WebSettings {
+    std::string listen = "127.0.0.1:8443";  ///< HOST:PORT; non-loopback only with allow_remote
+    bool allow_remote = false;
+    std::filesystem::path certificate;  ///< PEM certificate (+ chain); "" = web.crt in dir, self-signed
+    std::filesystem::path key;          ///< its key (0600); "" = web.key in dir
+    int session_idle_s = 900;
+    int session_absolute_s = 28800;
+    int lockout_failures = 5;
+    int lockout_seconds = 900;
+    /// Ranges as lscgate.toml documents them; certificate and key both or neither. Errors (Config).
+    Status validate() const;
+};
+
 struct Config {
     std::filesystem::path dir;
 
@@ -79,6 +94,8 @@ struct Config {
     // A SQLite registry holds no last-seen: the RADIUS node's last-seen file (its module's
     // last_seen_database); "" with PostgreSQL, whose lscgate.last_seen holds every node's.
     std::filesystem::path coa_last_seen;
+    // [web]
+    WebSettings web;
 
     std::filesystem::path resolve(const std::filesystem::path& p) const {
         return p.empty() || p.is_absolute() ? p : dir / p;

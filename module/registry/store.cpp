@@ -4,6 +4,7 @@
 #include "registry/postgresql/pg_store.h"
 #include "registry/sqlite_store.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace lscgate {
@@ -58,6 +59,19 @@ Result<AuditChainReport> Store::verify_audit(const std::optional<std::string>& a
     });
     if (!walked) return walked.error();
     return verifier.finish();
+}
+
+Status Store::each_device_page(const DevicePageQuery& query, const RowFn<DeviceListRow>& row) {
+    DevicePageQuery q = query;
+    q.limit = std::clamp(q.limit, 1, kMaxDevicePageRows);
+    if (q.before.empty()) return impl_->each_device_page(q, row);
+    // Backwards the backend reads newest name first: collected (at most
+    // kMaxDevicePageRows), then handed out in name order like a forward page.
+    std::vector<DeviceListRow> rows;
+    if (auto s = impl_->each_device_page(q, collect_into(rows)); !s) return s;
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+        if (auto s = row(*it); !s) return s;
+    return {};
 }
 
 Result<std::vector<AuditEvent>> Store::list_audit(int limit) {

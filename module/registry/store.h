@@ -296,6 +296,37 @@ public:
         return impl_->adopt_fetched_lsc(certificate_id, actor);
     }
 
+    // Web administration (issue 14; registry/web_records.h, web/).
+    /// One page of the device list (keyset by name, bound LIMIT): see DevicePageQuery.
+    /// Rows come in name order whichever direction the page was read in.
+    Status each_device_page(const DevicePageQuery& query, const RowFn<DeviceListRow>& row);
+    /// Every device counted by LSC status (the dashboard); "expiring": an active
+    /// LSC whose notAfter is before `expiring_before`.
+    Result<LscStatusCounts> count_devices_by_lsc(UnixTime expiring_before) {
+        return impl_->count_devices_by_lsc(expiring_before);
+    }
+    /// A new web account; `password_hash` is Argon2id-encoded (web/password_hash.h).
+    /// Errors (Input): the name is taken. Audited (web-account.add).
+    Status add_web_account(const std::string& name, WebRole role, const std::string& password_hash,
+                           const std::string& actor) {
+        return impl_->add_web_account(name, role, password_hash, actor);
+    }
+    Result<std::optional<WebAccount>> find_web_account(const std::string& name) { return impl_->find_web_account(name); }
+    Status each_web_account(const RowFn<WebAccount>& row) { return impl_->each_web_account(row); }  // by name
+    /// New password hash; lifts the lockout. Errors (Input): no such account. Audited.
+    Status set_web_account_password(const std::string& name, const std::string& password_hash, const std::string& actor) {
+        return impl_->set_web_account_password(name, password_hash, actor);
+    }
+    /// Errors (Input): no such account. Audited (web-account.remove).
+    Status remove_web_account(const std::string& name, const std::string& actor) {
+        return impl_->remove_web_account(name, actor);
+    }
+    /// The sign-in failure count and lock the web server computed (not audited here:
+    /// the caller audits the sign-in itself).
+    Status set_web_login_state(const std::string& name, int failed_logins, std::optional<UnixTime> locked_until) {
+        return impl_->set_web_login_state(name, failed_logins, locked_until);
+    }
+
     /// Refuses (kind Unavailable) when the file system holding the registry has
     /// less than `min_free_bytes` available to this process, so a CAPF session
     /// that would have to write is turned away before anything is issued,

@@ -12,6 +12,7 @@
 
 #include "registry/fleet_records.h"
 #include "registry/records.h"
+#include "registry/web_records.h"
 
 #include <openssl/x509.h>
 
@@ -143,6 +144,28 @@ public:
     /// Refuses (kind Unavailable) when the registry cannot take a session's
     /// writes now (SQLite: too little free space on its file system).
     virtual Status check_free_space(std::uint64_t min_free_bytes) = 0;
+
+    // Web administration (issue 14; registry/web_records.h).
+    /// One page of devices in name order (descending when `query.before` is set:
+    /// the caller reverses), at most query.limit rows: a keyset walk on the name
+    /// index with a bound LIMIT, never an OFFSET.
+    virtual Status each_device_page(const DevicePageQuery& query, const RowFn<DeviceListRow>& row) = 0;
+    /// Every device counted by LSC status; `expiring_before` bounds "expiring".
+    virtual Result<LscStatusCounts> count_devices_by_lsc(UnixTime expiring_before) = 0;
+    /// Adds an account (audited web-account.add). Errors (Input): the name is taken.
+    virtual Status add_web_account(const std::string& name, WebRole role, const std::string& password_hash,
+                                   const std::string& actor) = 0;
+    virtual Result<std::optional<WebAccount>> find_web_account(const std::string& name) = 0;
+    virtual Status each_web_account(const RowFn<WebAccount>& row) = 0;  // by name
+    /// Replaces the password hash and lifts any lockout (audited web-account.passwd).
+    /// Errors (Input): no such account.
+    virtual Status set_web_account_password(const std::string& name, const std::string& password_hash,
+                                            const std::string& actor) = 0;
+    /// Errors (Input): no such account. Audited web-account.remove.
+    virtual Status remove_web_account(const std::string& name, const std::string& actor) = 0;
+    /// Writes the sign-in lockout state the web server decided (web/login_guard.h).
+    virtual Status set_web_login_state(const std::string& name, int failed_logins,
+                                       std::optional<UnixTime> locked_until) = 0;
 
     /// The SQLite connection, or null on another engine (tests, the CAPF
     /// server's in-process writer lock).

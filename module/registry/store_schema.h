@@ -7,7 +7,7 @@ namespace lscgate {
 
 // Migration N brings a database from PRAGMA user_version N to N+1. Never edit a
 // shipped migration: append a new one.
-inline constexpr std::array<std::string_view, 4> kStoreMigrations = {
+inline constexpr std::array<std::string_view, 5> kStoreMigrations = {
     R"sql(
 CREATE TABLE devices(
   id INTEGER PRIMARY KEY,
@@ -184,6 +184,21 @@ CREATE TABLE rollout_devices(
   PRIMARY KEY(rollout_id, device)
 );
 CREATE INDEX rollout_devices_wave ON rollout_devices(rollout_id, wave, position);
+)sql",
+    // 5: web administration (issue 14): the accounts that may sign in to
+    // `lscgate web`, each with its role, its Argon2id password hash and its
+    // sign-in lockout (failed_logins, locked_until).
+    R"sql(
+CREATE TABLE web_accounts(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK(role IN ('admin','helpdesk')),
+  password_hash TEXT NOT NULL,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
 )sql",
 };
 

@@ -332,7 +332,8 @@ TEST_P(AuditOnBackends, TheMigrationChainsTheRowsAlreadyPresent) {
         ASSERT_TRUE(db->exec("COMMIT"));
     }
     Store store = open();
-    EXPECT_EQ(store.schema_version(), 3);
+    // Migrated on to the latest version: chaining (version 3) is one step of it.
+    EXPECT_EQ(store.schema_version(), static_cast<int>(on_pg() ? kPgMigrations.size() : kStoreMigrations.size()));
     ASSERT_TRUE(store.audit("test", "after.upgrade", "", ""));
     auto r = store.verify_audit();
     ASSERT_TRUE(r) << r.message();

@@ -118,6 +118,17 @@ public:
     /// disk fails the write itself with SQLSTATE 53100, reported as Unavailable,
     /// and the transaction leaves nothing behind.
     Status check_free_space(std::uint64_t min_free_bytes) override;
+    // Web administration (pg_store_web.cpp).
+    Status each_device_page(const DevicePageQuery& query, const RowFn<DeviceListRow>& row) override;
+    Result<LscStatusCounts> count_devices_by_lsc(UnixTime expiring_before) override;
+    Status add_web_account(const std::string& name, WebRole role, const std::string& password_hash,
+                           const std::string& actor) override;
+    Result<std::optional<WebAccount>> find_web_account(const std::string& name) override;
+    Status each_web_account(const RowFn<WebAccount>& row) override;
+    Status set_web_account_password(const std::string& name, const std::string& password_hash,
+                                    const std::string& actor) override;
+    Status remove_web_account(const std::string& name, const std::string& actor) override;
+    Status set_web_login_state(const std::string& name, int failed_logins, std::optional<UnixTime> locked_until) override;
 
     /// The connection (tests: raw SQL against the registry).
     PgConnection& connection() { return conn_; }
