@@ -167,7 +167,7 @@ Result<std::unique_ptr<CopyEnd>> open_pg_copy_target(const std::string& conninfo
     if (auto s = end->exec("SET LOCAL lock_timeout = '10s'"); !s) return s.error();
     if (auto s = end->exec("LOCK TABLE lscgate.devices, lscgate.operations, lscgate.certificates, "
                            "lscgate.capf_certificates, lscgate.audit, lscgate.capf_sessions, lscgate.rollouts, "
-                           "lscgate.rollout_waves, lscgate.rollout_devices IN EXCLUSIVE MODE");
+                           "lscgate.rollout_waves, lscgate.rollout_devices, lscgate.web_accounts IN EXCLUSIVE MODE");
         !s) {
         if (end->connection().last_sqlstate() == sqlstate::kLockNotAvailable)
             return fail(ErrorKind::Unavailable, "the target registry is in use (its tables stayed locked for 10 s): "

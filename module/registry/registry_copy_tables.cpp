@@ -54,6 +54,12 @@ const std::array<CopyTable, kCopyTableCount>& copy_tables() {
           {"operation_id", K::Int}, {"skipped", K::Text}},
          "rollout_id, position, device",
          false},
+        // Schema version 5 (issue 14): the web pages' accounts, with their Argon2id
+        // hashes and lockout state, so `lscgate web` on the new registry signs the
+        // same people in.
+        {"web_accounts",
+         {{"id", K::Int}, {"name", K::Text}, {"role", K::Text}, {"password_hash", K::Text},
+          {"failed_logins", K::Int}, {"locked_until", K::Time}, {"created_at", K::Time}, {"updated_at", K::Time}}},
     }};
     return tables;
 }

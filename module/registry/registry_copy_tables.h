@@ -47,10 +47,10 @@ using CopyRow = std::vector<std::optional<std::string>>;
 /// The registry tables in foreign-key order (operations reference devices,
 /// rollout waves and devices their rollout): devices, operations, certificates,
 /// capf_certificates, audit, capf_sessions, rollouts, rollout_waves,
-/// rollout_devices. Not copied: last_seen (what RADIUS nodes saw; the SQLite
+/// rollout_devices, web_accounts. Not copied: last_seen (what RADIUS nodes saw; the SQLite
 /// registry keeps it in another file), schema_version and change_counter (each
 /// engine's own).
-inline constexpr std::size_t kCopyTableCount = 9;
+inline constexpr std::size_t kCopyTableCount = 10;
 const std::array<CopyTable, kCopyTableCount>& copy_tables();
 
 /// Row count and SHA-256 over the canonical text of every row added, in order:

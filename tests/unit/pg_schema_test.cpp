@@ -100,8 +100,8 @@ TEST_F(PgSchemaTest, EveryTableLivesInTheLscgateSchemaOwnedByTheIssuer) {
         "bool_and(tableowner = 'lscgate_issuer') FILTER (WHERE schemaname = 'lscgate') FROM pg_tables");
     ASSERT_TRUE(r.ok()) << r.message();
     // schema_version devices operations certificates capf_certificates audit last_seen change_counter, and
-    // (version 4) capf_sessions rollouts rollout_waves rollout_devices
-    EXPECT_EQ(*r->int64(0, 0), 12);
+    // (version 4) capf_sessions rollouts rollout_waves rollout_devices, (version 5) web_accounts
+    EXPECT_EQ(*r->int64(0, 0), 13);
     EXPECT_EQ(*r->int64(0, 1), 0);
     EXPECT_TRUE(*r->boolean(0, 2));
 }
@@ -172,6 +172,9 @@ TEST_F(PgSchemaTest, RadiusRoleReadsTheRegistryAndWritesOnlyLastSeen) {
              "SELECT count(*) FROM lscgate.rollouts",
              "SELECT count(*) FROM lscgate.rollout_waves",
              "SELECT count(*) FROM lscgate.rollout_devices",
+             // The web pages' accounts (version 5): password hashes are none of RADIUS's business.
+             "SELECT password_hash FROM lscgate.web_accounts",
+             "UPDATE lscgate.web_accounts SET failed_logins = 0",
              "CREATE TABLE lscgate.intruder(x int)",
          }) {
         auto r = radius.exec(sql);

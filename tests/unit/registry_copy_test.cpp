@@ -90,6 +90,10 @@ protected:
         ASSERT_TRUE(store.set_rollout_member(r->id, "SEP000000000003", operation_id, ""));
         ASSERT_TRUE(store.set_rollout_member(r->id, "SEP000000000001", std::nullopt, "has an open operation"));
         ASSERT_TRUE(store.mark_rollout_wave_scheduled(r->id, 1, 1700000200, 1700086600, "test"));
+        // Two web accounts, one locked after failed sign-ins (issue 14).
+        ASSERT_TRUE(store.add_web_account("alice", WebRole::Admin, "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA", "test"));
+        ASSERT_TRUE(store.add_web_account("helpdesk \"1\"", WebRole::Helpdesk, "$argon2id$v=19$x$y", "test"));
+        ASSERT_TRUE(store.set_web_login_state("alice", 5, 4102444800));
     }
 
     // Every fleet row as the store reads it, one line per row (gtest shows a difference).
@@ -127,6 +131,12 @@ protected:
                 return {};
             }));
         }
+        EXPECT_TRUE(store.each_web_account([&](const WebAccount& a) -> Status {
+            out.push_back("web " + std::to_string(a.id) + "|" + a.name + "|" + std::string(to_string(a.role)) + "|" +
+                          a.password_hash + "|" + std::to_string(a.failed_logins) + "|" + t(a.locked_until) + "|" +
+                          std::to_string(a.created_at) + "|" + std::to_string(a.updated_at));
+            return {};
+        }));
         return out;
     }
 
@@ -169,7 +179,8 @@ TEST_F(RegistryCopyTest, SqliteToPostgresqlAndBackKeepsEveryRowIdAndTime) {
     EXPECT_EQ(there->tables[0].source_rows, 4);  // devices: 4 left of 5 added
     EXPECT_GT(there->tables[4].source_rows, 10);  // audit
     for (const auto& expected : std::vector<std::pair<std::string, std::int64_t>>{
-             {"capf_sessions", 2}, {"rollouts", 1}, {"rollout_waves", 3}, {"rollout_devices", 5}}) {
+             {"capf_sessions", 2}, {"rollouts", 1}, {"rollout_waves", 3}, {"rollout_devices", 5},
+             {"web_accounts", 2}}) {
         auto it = std::find_if(there->tables.begin(), there->tables.end(),
                                [&expected](const CopiedTable& t) { return t.name == expected.first; });
         ASSERT_NE(it, there->tables.end()) << expected.first;

@@ -477,8 +477,9 @@ TEST_P(FleetStore, AFetchedLscIsAdoptedAndThePreviousActiveOneSuperseded) {
 
 // ---- migration 4 of an existing registry -------------------------------------------
 
-// A registry written at version 4, brought back to exactly what version 3 had
-// (the four tables dropped, the version set back), then opened again.
+// A registry written at the latest version, brought back to exactly what version 3
+// had (the four fleet tables of version 4 and web_accounts of version 5 dropped,
+// the version set back), then opened again: both migrations run.
 TEST(FleetMigration, AnSqliteRegistryAtVersionThreeKeepsItsRowsThroughMigrationFour) {
     TempDir dir;
     const auto file = dir / "v3.db";
@@ -487,12 +488,12 @@ TEST(FleetMigration, AnSqliteRegistryAtVersionThreeKeepsItsRowsThroughMigrationF
         ASSERT_TRUE(store.add_device("SEP0000000000D1", "8845", "lobby", "test"));
         ASSERT_TRUE(store.schedule_operation("SEP0000000000D1", OperationRequest{}, "test"));
         ASSERT_TRUE(store.database().exec("DROP TABLE rollout_devices; DROP TABLE rollout_waves; DROP TABLE rollouts; "
-                                          "DROP TABLE capf_sessions; PRAGMA user_version = 3"));
+                                          "DROP TABLE capf_sessions; DROP TABLE web_accounts; PRAGMA user_version = 3"));
     }
     auto migrated = Store::open(file.string());
     ASSERT_TRUE(migrated) << migrated.message();
     EXPECT_EQ(migrated->schema_version(), kStoreSchemaVersion);
-    EXPECT_EQ(kStoreSchemaVersion, 4);
+    EXPECT_EQ(kStoreSchemaVersion, 5);
     auto dev = migrated->find_device("SEP0000000000D1");
     ASSERT_TRUE(dev && dev->has_value());
     EXPECT_EQ((*dev)->description, "lobby");
@@ -523,13 +524,14 @@ TEST_P(FleetOnPg, APostgresqlRegistryAtVersionThreeKeepsItsRowsThroughMigrationF
     auto admin = PgConnection::connect(pg_db->superuser);
     ASSERT_TRUE(admin) << admin.message();
     ASSERT_TRUE(admin->exec("DROP TABLE lscgate.rollout_devices, lscgate.rollout_waves, lscgate.rollouts, "
-                            "lscgate.capf_sessions; DELETE FROM lscgate.schema_version WHERE version = 4"));
+                            "lscgate.capf_sessions, lscgate.web_accounts; "
+                            "DELETE FROM lscgate.schema_version WHERE version >= 4"));
     auto issuer = PgConnection::connect(pg_db->issuer);
     ASSERT_TRUE(issuer);
     ASSERT_EQ(*pg_schema_version(*issuer), 3);
     auto migrated = Store::open(database, Store::OpenMode::CreateAndMigrate);
     ASSERT_TRUE(migrated) << migrated.message();
-    EXPECT_EQ(migrated->schema_version(), 4);
+    EXPECT_EQ(migrated->schema_version(), 5);
     auto dev = migrated->find_device("SEP0000000000D2");
     ASSERT_TRUE(dev && dev->has_value());
     ASSERT_TRUE(migrated->record_capf_session(session("SEP0000000000D2", 5)));
