@@ -14,6 +14,7 @@
 #include "pki/certificate.h"
 #include "pki/keys.h"
 #include "pki/possession_proof.h"
+#include "registry/device_name.h"
 #include "registry/sqlite_handles.h"
 #include "registry/store.h"
 #include "pki/trust_set.h"
@@ -755,19 +756,26 @@ TEST_F(CapfSession, MicOfAnotherDeviceIsRejected) {
 }
 
 TEST_F(CapfSession, MicWhoseCnMerelyContainsTheDeviceNameIsRejected) {
-    // A device registered under a short name must not authenticate with any MIC
-    // whose CN happens to contain that text: the name must be the CN's last part.
-    ASSERT_TRUE(store.add_device("SEP0011223344", "", "", "test"));
-    OperationRequest r;
-    r.auth_mode = AuthMode::Mic;
-    ASSERT_TRUE(store.schedule_operation("SEP0011223344", r, "test"));
-    Message auth = auth_response("SEP0011223344");
-    add_proof(auth, "SEP0011223344", pki().mic.get(), pki().mic_key.get());
-    EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
-    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
-    auto lsc = store.active_lsc("SEP0011223344");
-    ASSERT_TRUE(lsc);
-    EXPECT_FALSE(lsc->has_value());
+    // A device registered under a name that the MIC's CN "CP-8841-SEP001122334455"
+    // merely contains must not authenticate with that MIC: the name must be the
+    // CN's last '-'-separated part. Each name is a valid device name (class Other),
+    // so the session gets as far as the MIC check (an invalid name would end it
+    // earlier, as a protocol error, and prove nothing).
+    for (const std::string name : {"CP-8841", "EP001122334455", "8841-SEP001122"}) {
+        SCOPED_TRACE(name);
+        ASSERT_TRUE(normalize_device_name(name));
+        ASSERT_TRUE(store.add_device(name, "", "", "test"));
+        OperationRequest r;
+        r.auth_mode = AuthMode::Mic;
+        ASSERT_TRUE(store.schedule_operation(name, r, "test"));
+        Message auth = auth_response(name);
+        add_proof(auth, name, pki().mic.get(), pki().mic_key.get());
+        EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
+        auto lsc = store.active_lsc(name);
+        ASSERT_TRUE(lsc);
+        EXPECT_FALSE(lsc->has_value());
+    }
 }
 
 TEST_F(CapfSession, Sha1OnlyProofIsRejectedByDefault) {
