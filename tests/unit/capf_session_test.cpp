@@ -757,17 +757,28 @@ TEST_F(CapfSession, MicOfAnotherDeviceIsRejected) {
 TEST_F(CapfSession, MicWhoseCnMerelyContainsTheDeviceNameIsRejected) {
     // A device registered under a short name must not authenticate with any MIC
     // whose CN happens to contain that text: the name must be the CN's last part.
-    ASSERT_TRUE(store.add_device("SEP0011223344", "", "", "test"));
+    // "8841-SEP001122" is a valid name (CUCM's other class) inside the MIC's CN
+    // "CP-8841-SEP001122334455", but not the CN nor its last dash-separated part.
+    const std::string contained = "8841-SEP001122";
+    ASSERT_TRUE(store.add_device(contained, "", "", "test"));
     OperationRequest r;
     r.auth_mode = AuthMode::Mic;
-    ASSERT_TRUE(store.schedule_operation("SEP0011223344", r, "test"));
-    Message auth = auth_response("SEP0011223344");
-    add_proof(auth, "SEP0011223344", pki().mic.get(), pki().mic_key.get());
+    ASSERT_TRUE(store.schedule_operation(contained, r, "test"));
+    Message auth = auth_response(contained);
+    add_proof(auth, contained, pki().mic.get(), pki().mic_key.get());
     EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
-    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
-    auto lsc = store.active_lsc("SEP0011223344");
+    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused) << last.cause;
+    EXPECT_NE(last.cause.find("does not name " + contained), std::string::npos) << last.cause;
+    auto lsc = store.active_lsc(contained);
     ASSERT_TRUE(lsc);
     EXPECT_FALSE(lsc->has_value());
+
+    // A SEP name that is a prefix of the MIC's (10 hex digits, not 12) is refused
+    // as a name before any credential is looked at.
+    Message short_sep = auth_response("SEP0011223344");
+    add_proof(short_sep, "SEP0011223344", pki().mic.get(), pki().mic_key.get());
+    EXPECT_EQ(run({short_sep, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    EXPECT_EQ(last.cause_class, SessionCause::Protocol) << last.cause;
 }
 
 TEST_F(CapfSession, Sha1OnlyProofIsRejectedByDefault) {
