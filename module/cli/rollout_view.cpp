@@ -118,6 +118,16 @@ void failure_lines(std::vector<std::string>& out, const RolloutStatus& s, bool t
     }
 }
 
+// How many terminal rows `line` takes at `width` columns (a longer line wraps):
+// the redraw moves the cursor up by rows, not by lines. Counts UTF-8 code
+// points ("…"); every character shown is one column wide.
+std::size_t terminal_rows(const std::string& line, int width) {
+    const auto columns = static_cast<std::size_t>(
+        std::count_if(line.begin(), line.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    const auto w = static_cast<std::size_t>(std::max(1, width));
+    return std::max<std::size_t>(1, (columns + w - 1) / w);
+}
+
 int terminal_width() {
     winsize ws{};
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
@@ -228,7 +238,7 @@ int run_rollout_status(CliContext& ctx, const StatusArgs& args) {
     auto store = ctx.store();
     if (!store) return ctx.error(store.message());
     const bool terminal = !ctx.json && stdout_is_terminal();
-    std::size_t drawn = 0;  // lines drawn last time on the terminal (redrawn in place)
+    std::size_t drawn = 0;  // rows drawn last time on the terminal (redrawn in place)
     std::string last;       // the text printed last time (plain --watch prints changes only)
     while (true) {
         auto statuses = read_statuses(*store, args, now_utc());
@@ -251,7 +261,8 @@ int run_rollout_status(CliContext& ctx, const StatusArgs& args) {
         // Cursor up over the last drawing, clear to the end of the screen, draw again.
         if (terminal && drawn > 0) std::cout << "\x1b[" << drawn << "A\r\x1b[J";
         if (terminal || text != last) std::cout << text << std::flush;
-        drawn = lines.size();
+        drawn = 0;
+        for (const auto& l : lines) drawn += terminal_rows(l, width);
         last = std::move(text);
         const bool settled = std::all_of(statuses->begin(), statuses->end(), [](const auto& s) { return s.settled(); });
         if (!args.watch || settled) return kExitOk;

@@ -168,7 +168,7 @@ expect_eq "$(jq_py "(j['counts']['timed_out'], [(g['class'], g['devices']) for g
 
 # ---- generated strings, and --watch redrawing in place on a terminal ---------------
 adm device add "$(dev 302)" "$(dev 303)" >/dev/null
-expect_rc 0 "rollout create r3 --auth string (one per device)" -- adm rollout create r3 "$(dev 302)" "$(dev 303)" --auth string --key ec:p256
+expect_rc 0 "rollout create r3 --auth string (one per device)" -- adm rollout create r3 "$(dev 302)" "$(dev 303)" --auth string --key ec:p256 --by +7d
 S302=$(sed -n "s/^scheduled install for $(dev 302) (wave 1): .* auth-string=\([0-9]*\)$/\1/p" <<<"$OUT")
 S303=$(sed -n "s/^scheduled install for $(dev 303) (wave 1): .* auth-string=\([0-9]*\)$/\1/p" <<<"$OUT")
 expect_eq "${#S302}:${#S303}" "8:8" "an 8-digit string for each device, shown once"
@@ -191,6 +191,8 @@ if command -v tmux >/dev/null 2>&1; then
     FULL=$(printf '#%.0s' $(seq 1 40))  # a 120-column terminal gets a 40-cell bar
     expect_contains "$WATCH" "wave 1/1 [$FULL] 2/2 succeeded" "redrawn to the end state"
     expect_eq "$(grep -cF 'wave 1/1 [' <<<"$WATCH")" 1 "redrawn in place: one bar line, not one per redraw"
+    # The header is longer than 120 columns: it wraps, and the redraw moves up by rows, not lines.
+    expect_eq "$(grep -cF 'rollout r3: ' <<<"$WATCH")" 1 "the wrapped header is redrawn in place too"
     expect_contains "$WATCH" "rc=0 end-42" "and exited 0"
     tm send-keys -t rollout "clear; \"$LSCGATE\" --dir \"$CAPF_DIR\" rollout status r1; echo \"rc=\$? end-\$((40+3))\"" Enter
     wait_until 30 "r1's status drawn in tmux" -- bash -c "tmux -S '$TSOCK' capture-pane -p -t rollout | grep -qF 'end-43'"
