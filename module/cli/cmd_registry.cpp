@@ -75,8 +75,8 @@ void add_registry_command(CLI::App& app, CliContext& ctx) {
     auto* registry = app.add_subcommand("registry", "Whole-registry operations");
     registry->require_subcommand(1);
     auto* copy = registry->add_subcommand(
-        "copy", "Copy every device, operation, certificate, CAPF certificate and audit row into a new, empty registry "
-                "(SQLite <-> PostgreSQL), verified by row counts and SHA-256 fingerprints");
+        "copy", "Copy every device, operation, certificate, CAPF certificate, audit row, CAPF session and rollout "
+                "into a new, empty registry (SQLite <-> PostgreSQL), verified by row counts and SHA-256 fingerprints");
     auto args = std::make_shared<CopyArgs>();
     copy->add_option("--from", args->from,
                      "source registry: SQLite file or PostgreSQL URI/conninfo (default: the configured database)");

@@ -6,9 +6,12 @@
 
 #include "registry/records.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace lscgate {
 
@@ -82,5 +85,22 @@ struct RolloutMember {
     std::optional<UnixTime> operation_created_at;
     std::optional<CapfSessionRecord> last_session;  ///< the newest recorded session of that operation
 };
+
+/// Audit actions of the fleet writes (registry/store_backend.h).
+inline constexpr std::string_view kAuditRolloutCreate = "rollout-create";
+inline constexpr std::string_view kAuditRolloutWave = "rollout-wave";
+inline constexpr std::string_view kAuditLscAdopt = "lsc-adopt";
+
+/// The number of waves `devices` devices make in waves of `wave_size` (> 0):
+/// ceil(devices / wave_size); device i (0-based) is in wave i / wave_size + 1.
+int rollout_wave_count(std::size_t devices, int wave_size);
+
+/// What create_rollout checks before it writes anything, on every engine: a
+/// non-empty name, kind install/delete/fetch, wave_size > 0, at least one
+/// device and none twice. Errors (Input) name the rule (and the device).
+Status check_rollout_plan(const Rollout& plan, const std::vector<std::string>& devices);
+
+/// The audit detail of create_rollout ("name=… devices=N waves=W wave_size=S kind=… auth=… key=…").
+std::string rollout_audit_detail(const Rollout& created);
 
 }  // namespace lscgate

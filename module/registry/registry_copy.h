@@ -1,7 +1,8 @@
 #pragma once
 
 // `lscgate registry copy --from A --to B`: every device, operation,
-// certificate, CAPF certificate and audit row of one registry into another,
+// certificate, CAPF certificate, audit row, CAPF session and rollout (with its
+// waves and devices) of one registry into another,
 // SQLite ↔ PostgreSQL in either direction (or file to file), with their ids and
 // timestamps. The target must be a new or empty registry: the copy never merges
 // into a live one. It runs in one transaction on the target, reads the source
@@ -34,7 +35,7 @@ struct CopiedTable {
 };
 
 struct CopyReport {
-    std::vector<CopiedTable> tables;  ///< in copy order: devices, operations, certificates, capf_certificates, audit
+    std::vector<CopiedTable> tables;  ///< in copy order (copy_tables(): devices, …, audit, capf_sessions, rollouts, …)
     /// True when every table matched and the target committed; false: rolled back.
     bool committed = false;
 };

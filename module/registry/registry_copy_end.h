@@ -6,9 +6,9 @@
 //
 // A source holds a read snapshot (SQLite: a read transaction; PostgreSQL:
 // REPEATABLE READ READ ONLY) so every table is read as of one moment. A target
-// holds one write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: the five
-// tables locked EXCLUSIVE, so no lscgate writes meanwhile); destroying an end
-// without commit() rolls everything back.
+// holds one write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: every
+// copied table locked EXCLUSIVE, so no lscgate writes meanwhile); destroying an
+// end without commit() rolls everything back.
 
 #include "pki/result.h"
 #include "registry/registry_copy_tables.h"
@@ -23,7 +23,7 @@ namespace lscgate {
 class CopyEnd {
 public:
     virtual ~CopyEnd() = default;
-    /// Every row of `table` ordered by id, in CopyTable::columns order.
+    /// Every row of `table` ordered by CopyTable::order_by, in CopyTable::columns order.
     virtual Status each_row(const CopyTable& table, const std::function<Status(const CopyRow&)>& fn) = 0;
     /// Inserts `rows` as given, ids included (target only).
     virtual Status insert(const CopyTable& table, const std::vector<CopyRow>& rows) = 0;

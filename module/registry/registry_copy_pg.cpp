@@ -21,7 +21,9 @@ std::string select_list(const CopyTable& table) {
     for (const auto& c : table.columns) {
         const std::string name(c.name);
         out += out.empty() ? "" : ", ";
-        out += c.kind == CopyColumnKind::Time ? "floor(extract(epoch FROM " + name + "))::bigint" : name;
+        out += c.kind == CopyColumnKind::Time   ? "floor(extract(epoch FROM " + name + "))::bigint"
+               : c.kind == CopyColumnKind::Bool ? "(" + name + ")::int"
+                                                : name;
     }
     return out;
 }
@@ -45,7 +47,7 @@ public:
 
     Status each_row(const CopyTable& table, const std::function<Status(const CopyRow&)>& fn) override {
         if (auto s = exec("DECLARE lscgate_copy NO SCROLL CURSOR FOR SELECT " + select_list(table) + " FROM " +
-                          qualified(table) + " ORDER BY id");
+                          qualified(table) + " ORDER BY " + std::string(table.order_by));
             !s)
             return s;
         for (;;) {
@@ -73,6 +75,7 @@ public:
     Status finish_table(const CopyTable& table) override {
         // The identity continues after the copied ids: the next device added on
         // PostgreSQL must not collide with a copied one.
+        if (!table.identity) return {};
         const auto t = qualified(table);
         return exec("SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), max(id)) FROM " + t);
     }
@@ -105,16 +108,20 @@ private:
                 params.push_back(rows[r][i]);
                 const std::string n = "$" + std::to_string(params.size());
                 sql += i == 0 ? "" : ", ";
-                sql += table.columns[i].kind == CopyColumnKind::Time ? "to_timestamp(" + n + "::bigint)"
-                       : table.columns[i].kind == CopyColumnKind::Int ? n + "::bigint"
-                                                                      : n;
+                switch (table.columns[i].kind) {
+                    case CopyColumnKind::Time: sql += "to_timestamp(" + n + "::bigint)"; break;
+                    case CopyColumnKind::Int: sql += n + "::bigint"; break;
+                    case CopyColumnKind::Bool: sql += n + "::int::boolean"; break;
+                    case CopyColumnKind::Text: sql += n; break;
+                }
             }
             sql += ")";
         }
         auto r = conn_.exec_params(sql, params);
         if (!r)
-            return fail(r.kind(), std::string(table.name) + " ids " + rows[from][0].value_or("?") + ".." +
-                                      rows[to - 1][0].value_or("?") + ": " + r.message());
+            return fail(r.kind(), std::string(table.name) + " " + std::string(table.columns[0].name) + " " +
+                                      rows[from][0].value_or("?") + ".." + rows[to - 1][0].value_or("?") + ": " +
+                                      r.message());
         return {};
     }
 
@@ -159,7 +166,8 @@ Result<std::unique_ptr<CopyEnd>> open_pg_copy_target(const std::string& conninfo
     // between the emptiness check and the commit).
     if (auto s = end->exec("SET LOCAL lock_timeout = '10s'"); !s) return s.error();
     if (auto s = end->exec("LOCK TABLE lscgate.devices, lscgate.operations, lscgate.certificates, "
-                           "lscgate.capf_certificates, lscgate.audit IN EXCLUSIVE MODE");
+                           "lscgate.capf_certificates, lscgate.audit, lscgate.capf_sessions, lscgate.rollouts, "
+                           "lscgate.rollout_waves, lscgate.rollout_devices IN EXCLUSIVE MODE");
         !s) {
         if (end->connection().last_sqlstate() == sqlstate::kLockNotAvailable)
             return fail(ErrorKind::Unavailable, "the target registry is in use (its tables stayed locked for 10 s): "

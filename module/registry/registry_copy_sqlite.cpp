@@ -57,7 +57,8 @@ public:
     }
 
     Status each_row(const CopyTable& table, const std::function<Status(const CopyRow&)>& fn) override {
-        auto st = db_.prepare("SELECT " + column_list(table) + " FROM " + std::string(table.name) + " ORDER BY id");
+        auto st = db_.prepare("SELECT " + column_list(table) + " FROM " + std::string(table.name) + " ORDER BY " +
+                              std::string(table.order_by));
         if (!st) return st.error();
         for (;;) {
             auto more = st->step();
@@ -97,7 +98,8 @@ public:
                 }
             }
             if (auto s = st->run(); !s)
-                return fail(s.kind(), std::string(table.name) + " id " + row[0].value_or("?") + ": " + s.message());
+                return fail(s.kind(), std::string(table.name) + " " + std::string(table.columns[0].name) + " " +
+                                          row[0].value_or("?") + ": " + s.message());
             st->reset();
         }
         return {};

@@ -7,9 +7,9 @@
 
 namespace lscgate {
 
-const std::array<CopyTable, 5>& copy_tables() {
+const std::array<CopyTable, kCopyTableCount>& copy_tables() {
     using K = CopyColumnKind;
-    static const std::array<CopyTable, 5> tables = {{
+    static const std::array<CopyTable, kCopyTableCount> tables = {{
         {"devices",
          {{"id", K::Int}, {"name", K::Text}, {"model", K::Text}, {"description", K::Text},
           {"security_profile", K::Text}, {"auth_failures", K::Int}, {"locked_until", K::Time},
@@ -32,6 +32,28 @@ const std::array<CopyTable, 5>& copy_tables() {
         {"audit",
          {{"id", K::Int}, {"at", K::Time}, {"actor", K::Text}, {"action", K::Text}, {"device", K::Text},
           {"detail", K::Text}, {"prev_hash", K::Text}, {"hash", K::Text}}},
+        // Schema version 4 (issue 10): CAPF sessions and rollouts.
+        {"capf_sessions",
+         {{"id", K::Int}, {"at", K::Time}, {"device", K::Text}, {"operation_id", K::Int}, {"operation", K::Text},
+          {"auth_mode", K::Text}, {"result", K::Text}, {"cause_class", K::Text}, {"cause", K::Text},
+          {"peer", K::Text}, {"serial", K::Text}, {"duration_ms", K::Int}}},
+        {"rollouts",
+         {{"id", K::Int}, {"name", K::Text}, {"kind", K::Text}, {"auth_mode", K::Text}, {"auth_secret", K::Text},
+          {"generate_strings", K::Bool}, {"key_type", K::Text}, {"rsa_bits", K::Int}, {"ec_curve", K::Text},
+          {"by_seconds", K::Int}, {"wave_size", K::Int}, {"waves", K::Int}, {"next_wave", K::Int},
+          {"created_at", K::Time}, {"created_by", K::Text}}},
+        {"rollout_waves",
+         {{"rollout_id", K::Int}, {"wave", K::Int}, {"scheduled_at", K::Time}, {"completes_by", K::Time}},
+         "rollout_id, wave",
+         false},
+        // position is unique within a rollout (create_rollout); device breaks a
+        // tie only in a registry edited by hand (and then engines may disagree:
+        // the copy is rolled back, never wrong).
+        {"rollout_devices",
+         {{"rollout_id", K::Int}, {"position", K::Int}, {"wave", K::Int}, {"device", K::Text},
+          {"operation_id", K::Int}, {"skipped", K::Text}},
+         "rollout_id, position, device",
+         false},
     }};
     return tables;
 }

@@ -68,6 +68,21 @@ public:
                  const std::string& detail) override;
     Status each_audit_event(int limit, const RowFn<AuditEvent>& row) override;
     Status each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) override;
+    // Fleet rows (sqlite_store_fleet.cpp).
+    Status record_capf_session(const CapfSessionRecord& session, std::int64_t keep_rows) override;
+    Status each_capf_session(const CapfSessionFilter& filter, const RowFn<CapfSessionRecord>& row) override;
+    Result<Rollout> create_rollout(const Rollout& plan, const std::vector<std::string>& devices,
+                                   const std::string& actor) override;
+    Result<std::optional<Rollout>> find_rollout(const std::string& name) override;
+    Status each_rollout(const RowFn<Rollout>& row) override;
+    Status each_rollout_wave(std::int64_t rollout_id, const RowFn<RolloutWave>& row) override;
+    Status each_rollout_member(std::int64_t rollout_id, std::optional<int> wave,
+                               const RowFn<RolloutMember>& row) override;
+    Status set_rollout_member(std::int64_t rollout_id, const std::string& device,
+                              std::optional<std::int64_t> operation_id, const std::string& skipped) override;
+    Status mark_rollout_wave_scheduled(std::int64_t rollout_id, int wave, UnixTime at,
+                                       std::optional<UnixTime> completes_by, const std::string& actor) override;
+    Result<CertificateRecord> adopt_fetched_lsc(std::int64_t certificate_id, const std::string& actor) override;
     Status check_free_space(std::uint64_t min_free_bytes) override;
     Result<std::unique_ptr<BackendTransaction>> begin() override;
     SqliteDatabase* sqlite() override { return &db_; }
@@ -90,6 +105,12 @@ private:
     // Makes certificate `id` (unconfirmed) the device's active LSC, superseding every
     // other active or unconfirmed LSC of the device; inside the caller's transaction.
     Result<CertificateRecord> promote_lsc(std::int64_t id, const std::string& how);
+    // Rollouts with the query's fixed `where` (one bound text value, or none).
+    Status each_rollout_where(const std::string& where, const std::optional<std::string>& arg,
+                              const RowFn<Rollout>& row);
+    // The rows of a new rollout (create_rollout, inside its transaction).
+    Status insert_rollout_rows(std::int64_t rollout_id, int waves, int wave_size,
+                               const std::vector<std::string>& devices);
 
     SqliteDatabase db_;
 };

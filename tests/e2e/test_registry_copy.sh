@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Moving a registry to PostgreSQL and back (`lscgate registry copy`): a SQLite
 # registry written by the CLI and a real CAPF session (devices, an issued and a
-# revoked LSC, a pending operation, the audit trail) is copied into a throwaway
+# revoked LSC, a pending operation, the audit trail; CAPF sessions and a rollout
+# written by SQL) is copied into a throwaway
 # PostgreSQL cluster, then back into a fresh file, and the CLI shows the same
 # devices, certificates, operations and audit; a second copy into the live
 # target is refused; no password is ever printed. `lscgate init --database URI`
@@ -24,6 +25,31 @@ done
 stop_capf
 expect_rc 0 "revoke one LSC" -- adm revoke SEP0011223344A2 --reason key-compromise
 expect_rc 0 "schedule a pending install" -- adm op install SEP0011223344A3 --auth null
+# Fleet rows (schema version 4): recorded CAPF sessions and a rollout with its
+# waves and devices, one wave scheduled (written as lscgate would, by SQL here).
+sqlite3 "$DB" "
+INSERT INTO capf_sessions(id, at, device, operation_id, operation, auth_mode, result, cause_class, cause, peer, serial, duration_ms)
+  VALUES (7, 1700000001, 'SEP0011223344A1', 1, 'install', 'null', 'succeeded', '', '', '127.0.0.1:40000', '0A1B', 321),
+         (8, 1700000002, '', NULL, '', '', 'closed', 'tls', 'handshake: \"unknown ca\"', '127.0.0.1:40001', '', 12);
+INSERT INTO rollouts(id, name, kind, auth_mode, auth_secret, generate_strings, key_type, rsa_bits, ec_curve, by_seconds,
+                     wave_size, waves, next_wave, created_at, created_by)
+  VALUES (3, 'spring', 'install', 'string', '', 1, 'ec', 2048, 'p256', 86400, 2, 2, 2, 1700000100, 'cli:test');
+INSERT INTO rollout_waves(rollout_id, wave, scheduled_at, completes_by) VALUES (3, 1, 1700000200, 1700086600), (3, 2, NULL, NULL);
+INSERT INTO rollout_devices(rollout_id, position, wave, device, operation_id, skipped)
+  VALUES (3, 0, 1, 'SEP0011223344A3', 3, ''), (3, 1, 1, 'SEP0011223344A1', NULL, 'has an open operation'),
+         (3, 2, 2, 'SEP0011223344A2', NULL, '');
+" || failed "writing fleet rows into the SQLite registry"
+# What each engine holds of them, in one text form (times as Unix seconds, booleans 0/1).
+FLEET_SQLITE="SELECT 's', id, at, device, coalesce(operation_id, 'NULL'), result, cause, duration_ms FROM capf_sessions
+  UNION ALL SELECT 'r', id, name, generate_strings, coalesce(by_seconds, 'NULL'), next_wave, created_at, created_by FROM rollouts
+  UNION ALL SELECT 'w', rollout_id, wave, coalesce(scheduled_at, 'NULL'), coalesce(completes_by, 'NULL'), '', '', '' FROM rollout_waves
+  UNION ALL SELECT 'd', rollout_id, position, wave, device, coalesce(operation_id, 'NULL'), skipped, '' FROM rollout_devices
+  ORDER BY 1, 2, 3"
+FLEET_PG="SELECT 's', id::text, floor(extract(epoch FROM at))::bigint::text, device, coalesce(operation_id::text, 'NULL'), result, cause, duration_ms::text FROM lscgate.capf_sessions
+  UNION ALL SELECT 'r', id::text, name, generate_strings::int::text, coalesce(by_seconds::text, 'NULL'), next_wave::text, floor(extract(epoch FROM created_at))::bigint::text, created_by FROM lscgate.rollouts
+  UNION ALL SELECT 'w', rollout_id::text, wave::text, coalesce(floor(extract(epoch FROM scheduled_at))::bigint::text, 'NULL'), coalesce(floor(extract(epoch FROM completes_by))::bigint::text, 'NULL'), '', '', '' FROM lscgate.rollout_waves
+  UNION ALL SELECT 'd', rollout_id::text, position::text, wave::text, device, coalesce(operation_id::text, 'NULL'), skipped, '' FROM lscgate.rollout_devices
+  ORDER BY 1, 2, 3"
 
 snapshot() {  # snapshot DATABASE: what the CLI shows of a registry
     "$LSCGATE" --dir "$CAPF_DIR" --database "$1" device list --json
@@ -38,7 +64,8 @@ pg_start
 pg_setup_registry radius
 PW=$PG_ISSUER_PASSWORD
 expect_rc 0 "copy SQLite -> PostgreSQL" -- adm registry copy --to "$PG_ISSUER_URI"
-expect_eq "$(grep -c '(same)' <<<"$OUT")" 5 "five tables, each fingerprint the same on both sides"
+expect_eq "$(grep -c '(same)' <<<"$OUT")" 9 "nine tables, each fingerprint the same on both sides"
+expect_contains "$OUT" "rollout_devices" "the fleet tables are among them"
 expect_not_contains "$OUT" "$PW" "the output never shows the password"
 expect_contains "$OUT" "lscgate_issuer:***@" "the target is shown redacted"
 expect_contains "$OUT" "Not copied: last_seen" "says what is not copied"
@@ -46,6 +73,8 @@ pg_count() { pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT count(*) FR
 expect_eq "$(pg_count devices)" "$(sql "$DB" 'SELECT count(*) FROM devices')" "devices in PostgreSQL"
 expect_eq "$(pg_count certificates)" "$(sql "$DB" 'SELECT count(*) FROM certificates')" "certificates in PostgreSQL"
 expect_eq "$(pg_count audit)" "$(sql "$DB" 'SELECT count(*) FROM audit')" "audit rows in PostgreSQL"
+expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "$FLEET_PG")" "$(sql "$DB" "$FLEET_SQLITE")" \
+    "CAPF sessions and the rollout with its waves and devices arrive as they were"
 expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT status FROM lscgate.certificates c JOIN lscgate.devices d ON d.name = c.device_name WHERE d.name = 'SEP0011223344A2'")" \
     "revoked" "the revoked LSC is revoked in PostgreSQL"
 expect_eq "$(pg_psql -d "$PG_SUPERUSER dbname=radius" -At -c "SELECT string_agg(id::text, ',' ORDER BY id) FROM lscgate.devices")" \
@@ -70,7 +99,8 @@ expect_not_contains "$OUT" "Wr0ngPw55" "the wrong password is not printed either
 
 # ---- PostgreSQL -> a fresh SQLite file -------------------------------------------
 expect_rc 0 "copy PostgreSQL -> a new SQLite file" -- adm registry copy --from "$PG_ISSUER_URI" --to "$WORK/back.db"
-expect_eq "$(grep -c '(same)' <<<"$OUT")" 5 "five tables verified on the way back"
+expect_eq "$(grep -c '(same)' <<<"$OUT")" 9 "nine tables verified on the way back"
+expect_eq "$(sql "$WORK/back.db" "$FLEET_SQLITE")" "$(sql "$DB" "$FLEET_SQLITE")" "the fleet rows come back unchanged"
 snapshot "$WORK/back.db" >"$WORK/after.json" || failed "snapshot of the copied-back registry"
 if cmp -s "$WORK/before.json" "$WORK/after.json"; then
     pass "device list, cert list, op list and audit are identical after the round trip"

@@ -99,7 +99,9 @@ TEST_F(PgSchemaTest, EveryTableLivesInTheLscgateSchemaOwnedByTheIssuer) {
         "SELECT count(*) FILTER (WHERE schemaname = 'lscgate'), count(*) FILTER (WHERE schemaname = 'public'), "
         "bool_and(tableowner = 'lscgate_issuer') FILTER (WHERE schemaname = 'lscgate') FROM pg_tables");
     ASSERT_TRUE(r.ok()) << r.message();
-    EXPECT_EQ(*r->int64(0, 0), 8);  // schema_version devices operations certificates capf_certificates audit last_seen change_counter
+    // schema_version devices operations certificates capf_certificates audit last_seen change_counter, and
+    // (version 4) capf_sessions rollouts rollout_waves rollout_devices
+    EXPECT_EQ(*r->int64(0, 0), 12);
     EXPECT_EQ(*r->int64(0, 1), 0);
     EXPECT_TRUE(*r->boolean(0, 2));
 }
@@ -164,6 +166,12 @@ TEST_F(PgSchemaTest, RadiusRoleReadsTheRegistryAndWritesOnlyLastSeen) {
              "SELECT * FROM lscgate.audit",
              "INSERT INTO lscgate.audit(at, actor, action) VALUES (now(), 'radius', 'x')",
              "DELETE FROM lscgate.last_seen",
+             // The fleet tables (version 4) are the issuer's alone.
+             "SELECT count(*) FROM lscgate.capf_sessions",
+             "INSERT INTO lscgate.capf_sessions(at, result) VALUES (now(), 'closed')",
+             "SELECT count(*) FROM lscgate.rollouts",
+             "SELECT count(*) FROM lscgate.rollout_waves",
+             "SELECT count(*) FROM lscgate.rollout_devices",
              "CREATE TABLE lscgate.intruder(x int)",
          }) {
         auto r = radius.exec(sql);

@@ -5,11 +5,16 @@
 #include "registry/postgresql/pg_migrate.h"
 #include "registry/postgresql/pq_handles.h"
 #include "registry/registry_copy.h"
+#include "registry/registry_copy_tables.h"
 #include "registry/sqlite_handles.h"
 #include "registry/store.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace lscgate {
 namespace {
@@ -45,12 +50,84 @@ protected:
             }
         }
         ASSERT_TRUE(store.revoke_active_lsc("SEP000000000002", "lost", "test"));
-        ASSERT_TRUE(store.schedule_operation("SEP000000000003", OperationRequest{}, "test"));  // still pending
+        auto pending = store.schedule_operation("SEP000000000003", OperationRequest{}, "test");  // still pending
+        ASSERT_TRUE(pending);
         ASSERT_TRUE(store.add_device("SEP000000000005", "", "", "test"));
         ASSERT_TRUE(store.remove_device("SEP000000000004", "test"));
+        fill_fleet(store, pending->id);
         auto db = SqliteDatabase::open(file.string(), SqliteDatabase::Mode::ReadWrite, 1000);
         ASSERT_TRUE(db);
         ASSERT_TRUE(db->exec("UPDATE devices SET locked_until = 4102444800, auth_failures = 5 WHERE name = 'SEP000000000003'"));
+    }
+
+    // Recorded sessions (the first trimmed away, so ids start at 2; NULLs and
+    // quotes among the values) and a rollout of 5 devices in waves of 2 with a
+    // member's operation set and wave 1 scheduled.
+    static void fill_fleet(Store& store, std::int64_t operation_id) {
+        for (int i = 1; i <= 3; ++i) {
+            CapfSessionRecord s;
+            s.at = 1700000000 + i;
+            s.device = i == 2 ? "" : "SEP000000000003";
+            if (i != 2) s.operation_id = operation_id;
+            s.operation = i == 2 ? "" : "install";
+            s.result = i == 3 ? "succeeded" : "closed";
+            s.cause = "said \"no\"\nthen left";
+            s.peer = "10.0.0." + std::to_string(i) + ":5000";
+            s.duration_ms = 100 * i;
+            ASSERT_TRUE(store.record_capf_session(s, 2));
+        }
+        Rollout plan;
+        plan.name = "wave \"one\"";
+        plan.request.auth_mode = AuthMode::String;
+        plan.request.key = *parse_key_spec("ec:p256");
+        plan.generate_strings = true;
+        plan.by_seconds = 86400;
+        plan.wave_size = 2;
+        plan.created_at = 1700000100;
+        auto r = store.create_rollout(plan, {"SEP000000000003", "SEP000000000001", "SEP000000000009",
+                                             "SEP000000000002", "SEP000000000005"}, "test");
+        ASSERT_TRUE(r) << r.message();
+        ASSERT_TRUE(store.set_rollout_member(r->id, "SEP000000000003", operation_id, ""));
+        ASSERT_TRUE(store.set_rollout_member(r->id, "SEP000000000001", std::nullopt, "has an open operation"));
+        ASSERT_TRUE(store.mark_rollout_wave_scheduled(r->id, 1, 1700000200, 1700086600, "test"));
+    }
+
+    // Every fleet row as the store reads it, one line per row (gtest shows a difference).
+    static std::vector<std::string> fleet_rows(Store& store) {
+        std::vector<std::string> out;
+        auto t = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("NULL"); };
+        auto session_text = [&](const CapfSessionRecord& s) {
+            return std::to_string(s.id) + "|" + std::to_string(s.at) + "|" + s.device + "|" + t(s.operation_id) + "|" +
+                   s.operation + "|" + s.auth_mode + "|" + s.result + "|" + s.cause_class + "|" + s.cause + "|" +
+                   s.peer + "|" + s.serial + "|" + std::to_string(s.duration_ms);
+        };
+        EXPECT_TRUE(store.each_capf_session({}, [&](const CapfSessionRecord& s) -> Status {
+            out.push_back("session " + session_text(s));
+            return {};
+        }));
+        std::vector<Rollout> rollouts;
+        EXPECT_TRUE(store.each_rollout(collect_into(rollouts)));
+        for (const auto& r : rollouts) {
+            out.push_back("rollout " + std::to_string(r.id) + "|" + r.name + "|" + std::string(to_string(r.request.kind)) +
+                          "|" + std::string(to_string(r.request.auth_mode)) + "|" + r.request.key.to_string() + "|" +
+                          (r.generate_strings ? "strings" : "-") + "|" + t(r.by_seconds) + "|" +
+                          std::to_string(r.wave_size) + "|" + std::to_string(r.waves) + "|" +
+                          std::to_string(r.next_wave) + "|" + std::to_string(r.devices) + "|" +
+                          std::to_string(r.created_at) + "|" + r.created_by);
+            EXPECT_TRUE(store.each_rollout_wave(r.id, [&](const RolloutWave& w) -> Status {
+                out.push_back("wave " + std::to_string(w.wave) + "|" + std::to_string(w.devices) + "|" +
+                              t(w.scheduled_at) + "|" + t(w.completes_by));
+                return {};
+            }));
+            EXPECT_TRUE(store.each_rollout_member(r.id, std::nullopt, [&](const RolloutMember& m) -> Status {
+                out.push_back("member " + m.device + "|" + std::to_string(m.wave) + "|" + std::to_string(m.position) +
+                              "|" + t(m.operation_id) + "|" + m.skipped + "|" +
+                              (m.state ? std::string(to_string(*m.state)) : "NULL") + "|" +
+                              (m.last_session ? session_text(*m.last_session) : "no session"));
+                return {};
+            }));
+        }
+        return out;
     }
 
     std::int64_t pg_scalar(const std::string& sql) {
@@ -84,18 +161,37 @@ TEST_F(RegistryCopyTest, SqliteToPostgresqlAndBackKeepsEveryRowIdAndTime) {
     auto there = copy_registry(source.string(), pg_.issuer);
     ASSERT_TRUE(there.ok()) << there.message();
     ASSERT_TRUE(there->committed);
-    ASSERT_EQ(there->tables.size(), 5u);
+    ASSERT_EQ(there->tables.size(), kCopyTableCount);
     for (const auto& t : there->tables) {
         EXPECT_TRUE(t.matches()) << t.name;
         EXPECT_EQ(t.source_sha256.size(), 64u);
     }
     EXPECT_EQ(there->tables[0].source_rows, 4);  // devices: 4 left of 5 added
     EXPECT_GT(there->tables[4].source_rows, 10);  // audit
+    for (const auto& expected : std::vector<std::pair<std::string, std::int64_t>>{
+             {"capf_sessions", 2}, {"rollouts", 1}, {"rollout_waves", 3}, {"rollout_devices", 5}}) {
+        auto it = std::find_if(there->tables.begin(), there->tables.end(),
+                               [&expected](const CopiedTable& t) { return t.name == expected.first; });
+        ASSERT_NE(it, there->tables.end()) << expected.first;
+        EXPECT_EQ(it->source_rows, expected.second) << expected.first;
+        EXPECT_TRUE(it->matches()) << expected.first;
+    }
     // Ids as in the source (device 4 was removed: 1,2,3,5), times as Unix seconds.
     EXPECT_EQ(pg_scalar("SELECT id FROM lscgate.devices WHERE name = 'SEP000000000005'"), 5);
     EXPECT_EQ(pg_scalar("SELECT floor(extract(epoch FROM locked_until))::bigint FROM lscgate.devices WHERE id = 3"),
               4102444800);
     EXPECT_EQ(pg_scalar("SELECT count(*) FROM lscgate.certificates WHERE status = 'revoked'"), 1);
+    EXPECT_EQ(pg_scalar("SELECT min(id) FROM lscgate.capf_sessions"), 2);
+    EXPECT_EQ(pg_scalar("SELECT count(*) FROM lscgate.rollouts WHERE generate_strings"), 1);
+    // The sessions and the rollout read back through the PostgreSQL store as from the file.
+    Store original = test::make_store(source);
+    const auto source_fleet = fleet_rows(original);
+    ASSERT_EQ(source_fleet.size(), 11u);  // 2 sessions, 1 rollout, its 3 waves and 5 members
+    {
+        auto pg = Store::open(pg_.issuer);
+        ASSERT_TRUE(pg.ok()) << pg.message();
+        EXPECT_EQ(fleet_rows(*pg), source_fleet);
+    }
 
     // Back into a new file: the same fingerprints as the original.
     const auto back = dir_ / "back.db";
@@ -110,6 +206,7 @@ TEST_F(RegistryCopyTest, SqliteToPostgresqlAndBackKeepsEveryRowIdAndTime) {
     ASSERT_EQ(devices->size(), 4u);
     EXPECT_EQ((*devices)[2].locked_until, std::optional<UnixTime>(4102444800));
     EXPECT_EQ((*devices)[0].description, "desk \"7\"\nsecond line");
+    EXPECT_EQ(fleet_rows(copy), source_fleet);
 }
 
 // The audit rows keep their hashes: the chain verifies in the target with the
@@ -158,6 +255,14 @@ TEST_F(RegistryCopyTest, PostgresqlHandsOutFreshIdsAfterTheCopy) {
               max_device + 1);
     EXPECT_EQ(pg_scalar("INSERT INTO lscgate.audit(at, actor, action) VALUES (now(), 'test', 'probe') RETURNING id"),
               max_audit + 1);
+    const auto max_session = pg_scalar("SELECT max(id) FROM lscgate.capf_sessions");
+    const auto max_rollout = pg_scalar("SELECT max(id) FROM lscgate.rollouts");
+    EXPECT_EQ(pg_scalar("INSERT INTO lscgate.capf_sessions(at, result) VALUES (now(), 'closed') RETURNING id"),
+              max_session + 1);
+    EXPECT_EQ(pg_scalar("INSERT INTO lscgate.rollouts(name, kind, auth_mode, key_type, rsa_bits, ec_curve, wave_size, "
+                        "waves, created_at, created_by) VALUES ('probe', 'install', 'null', 'rsa', 2048, 'p256', 1, 0, "
+                        "now(), 'test') RETURNING id"),
+              max_rollout + 1);
 }
 
 TEST_F(RegistryCopyTest, RefusesATargetThatIsNotEmpty) {
@@ -227,8 +332,8 @@ TEST_F(RegistryCopyTest, AFingerprintMismatchRollsTheWholeCopyBack) {
     EXPECT_FALSE(report->committed);
     EXPECT_FALSE(report->tables[0].matches());
     EXPECT_TRUE(report->tables[1].matches());
-    for (const char* table : {"devices", "operations", "certificates", "capf_certificates", "audit"})
-        EXPECT_EQ(pg_scalar(std::string("SELECT count(*) FROM lscgate.") + table), 0) << table;
+    for (const auto& table : copy_tables())
+        EXPECT_EQ(pg_scalar("SELECT count(*) FROM lscgate." + std::string(table.name)), 0) << table.name;
 }
 
 TEST_F(RegistryCopyTest, KeepsTheAuditAppendOnlyAndThePasswordOutOfMessages) {

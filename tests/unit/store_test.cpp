@@ -152,7 +152,8 @@ TEST_F(StoreTest, MigratesToTheCurrentSchemaInWalMode) {
     ASSERT_TRUE(st);
     ASSERT_TRUE(*st->step());
     EXPECT_EQ(st->column_text(0), "wal");
-    for (const char* table : {"devices", "operations", "certificates", "capf_certificates", "audit"})
+    for (const char* table : {"devices", "operations", "certificates", "capf_certificates", "audit", "capf_sessions",
+                              "rollouts", "rollout_waves", "rollout_devices"})
         EXPECT_EQ(count(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'"), 1)
             << table;
 }

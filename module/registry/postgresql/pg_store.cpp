@@ -35,7 +35,8 @@ private:
 // role connecting here (a wrong conninfo in lscgate.toml) is told at once, by
 // name, rather than at the first CAPF session.
 Status check_write_privileges(PgConnection& conn) {
-    static constexpr const char* kTables[] = {"devices", "operations", "certificates", "capf_certificates", "audit"};
+    static constexpr const char* kTables[] = {"devices", "operations", "certificates", "capf_certificates", "audit",
+                                              "capf_sessions", "rollouts", "rollout_waves", "rollout_devices"};
     for (const char* table : kTables) {
         auto r = conn.exec_params("SELECT has_table_privilege(current_user, $1, 'INSERT,UPDATE')",
                                   {pg_param(std::string("lscgate.") + table)});

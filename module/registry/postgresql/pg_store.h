@@ -97,6 +97,22 @@ public:
                  const std::string& detail) override;
     Status each_audit_event(int limit, const RowFn<AuditEvent>& row) override;
     Status each_audit_row(std::int64_t after_id, const RowFn<AuditEvent>& row) override;
+    // Fleet rows (pg_store_fleet.cpp). each_capf_session and each_rollout_member
+    // read in pages, so memory stays bounded whatever the table holds.
+    Status record_capf_session(const CapfSessionRecord& session, std::int64_t keep_rows) override;
+    Status each_capf_session(const CapfSessionFilter& filter, const RowFn<CapfSessionRecord>& row) override;
+    Result<Rollout> create_rollout(const Rollout& plan, const std::vector<std::string>& devices,
+                                   const std::string& actor) override;
+    Result<std::optional<Rollout>> find_rollout(const std::string& name) override;
+    Status each_rollout(const RowFn<Rollout>& row) override;
+    Status each_rollout_wave(std::int64_t rollout_id, const RowFn<RolloutWave>& row) override;
+    Status each_rollout_member(std::int64_t rollout_id, std::optional<int> wave,
+                               const RowFn<RolloutMember>& row) override;
+    Status set_rollout_member(std::int64_t rollout_id, const std::string& device,
+                              std::optional<std::int64_t> operation_id, const std::string& skipped) override;
+    Status mark_rollout_wave_scheduled(std::int64_t rollout_id, int wave, UnixTime at,
+                                       std::optional<UnixTime> completes_by, const std::string& actor) override;
+    Result<CertificateRecord> adopt_fetched_lsc(std::int64_t certificate_id, const std::string& actor) override;
     /// Always succeeds: the registry's disk is the database server's, which this
     /// process cannot see (statvfs here measures the wrong machine). A full server
     /// disk fails the write itself with SQLSTATE 53100, reported as Unavailable,
@@ -132,6 +148,10 @@ private:
     Status set_state(std::int64_t operation_id, OperationState state, const std::string& error);
     Result<CertificateRecord> record_lsc(const Operation& op, const X509* cert);
     Result<CertificateRecord> confirm_lsc(const Operation& op, std::int64_t certificate_id);
+    Status each_rollout_where(const std::string& name, const std::string& where, const PgParams& params,
+                              const RowFn<Rollout>& row);
+    Status insert_rollout_rows(std::int64_t rollout_id, int waves, int wave_size,
+                               const std::vector<std::string>& devices);
 
     PgConnection conn_;
     int open_levels_ = 0;  // transaction levels open through this store (begin(), write())
