@@ -14,6 +14,7 @@
 #include "pki/issuer.h"
 #include "pki/key_strength.h"
 #include "pki/printable.h"
+#include "registry/fleet_records.h"
 #include "registry/store.h"
 #include "registry/registry_files.h"
 #include "registry/database_kind.h"
@@ -259,12 +260,34 @@ std::string session_log_line(std::uint32_t sid, const std::string& peer, const S
                        (outcome.auth_mode.empty() ? "-" : outcome.auth_mode) +
                        (outcome.authenticated_by.empty() ? "" : "(" + outcome.authenticated_by + ")") + " op=" +
                        (outcome.operation.empty() ? "-" : outcome.operation) + " result=" + outcome.result +
+                       (outcome.cause_class == SessionCause::None ? "" : " class=" + std::string(to_string(outcome.cause_class))) +
                        " end=" + (outcome.end_reason < 0 ? std::string("-") : std::to_string(outcome.end_reason));
     if (!outcome.serial.empty()) line += " serial=" + outcome.serial;
     if (!outcome.cause.empty()) line += " cause=" + quote_for_log(outcome.cause);
     if (!outcome.note.empty()) line += " note=" + quote_for_log(outcome.note);
     line += " ms=" + std::to_string(ms);
     return line;
+}
+
+// The session's row in the registry (issue 10 item 4), written on the
+// connection the session used, before its log line: whoever waits for the line
+// finds the row. Failing to record never fails the session; the note says so.
+void record_session(Store& store, std::int64_t keep_rows, const std::string& peer, SessionOutcome& outcome,
+                    Clock::time_point started) {
+    CapfSessionRecord row;
+    row.at = now_utc();
+    row.device = outcome.device;
+    row.operation_id = outcome.operation_id;
+    row.operation = outcome.operation;
+    row.auth_mode = outcome.auth_mode;
+    row.result = outcome.result;
+    row.cause_class = std::string(to_string(outcome.cause_class));
+    row.cause = outcome.cause;
+    row.peer = peer;
+    row.serial = outcome.serial;
+    row.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    if (auto s = store.record_capf_session(row, keep_rows); !s)
+        outcome.note += (outcome.note.empty() ? "" : "; ") + std::string("session not recorded: ") + s.message();
 }
 
 void Server::handle(int fd, std::string peer) {
@@ -292,6 +315,7 @@ void Server::fail_unended(std::uint32_t sid, const std::string& peer, Clock::tim
     try {
         SessionOutcome outcome;
         outcome.result = "failed";
+        outcome.cause_class = SessionCause::Server;
         outcome.cause = "server error (internal): " + what;
         end_session(sid, peer, outcome, started, ended);
     } catch (...) {
@@ -336,8 +360,9 @@ void Server::serve_connection(int fd, const std::string& peer, std::uint32_t sid
         }
     } forget{*this, fd};
     auto hs = stream.accept(Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
-    if (!hs) {
+    if (!hs) {  // never reached the registry: logged and counted, not recorded
         outcome.result = "closed";
+        outcome.cause_class = SessionCause::Connection;
         outcome.cause = hs.message();
         end_session(sid, peer, outcome, started, ended);
         return;
@@ -350,12 +375,14 @@ void Server::serve_connection(int fd, const std::string& peer, std::uint32_t sid
         end.add_u8(Tag::Reason, reason::kInvalidElement);
         (void)channel.send(end);
         outcome.result = "failed";
+        outcome.cause_class = SessionCause::Server;
         outcome.end_reason = reason::kInvalidElement;
         outcome.cause = std::string("server error (") + to_string(store.kind()) + "): registry unavailable: " + store.message();
     } else {
         const auto trust = trust_->current();
         SessionContext ctx{*store, current->authority, *trust, SessionSettings::from(current->config)};
         outcome = run_session(channel, ctx, sid);
+        record_session(*store, current->config.session_history, peer, outcome, started);
         stores_.release(std::move(*store));
     }
     end_session(sid, peer, outcome, started, ended);  // before the phone can see the end

@@ -42,7 +42,7 @@ public:
     virtual ~SessionObserver() = default;
     virtual void session_started() = 0;
     /// `outcome.result` is one of run_session's results or "closed" (TLS
-    /// handshake failed); `seconds` from accept to the session's end.
+    /// handshake failed, class Connection); `seconds` from accept to the session's end.
     virtual void session_ended(const SessionOutcome& outcome, double seconds) = 0;
     /// A connection closed without a session: over max_sessions, or no thread.
     virtual void connection_refused() = 0;
@@ -65,7 +65,9 @@ struct ServeOptions {
     SessionObserver* observer = nullptr;  // not owned; may be null (no metrics)
 };
 
-// Blocks until `stop` becomes true. Every session is logged as one line on `log`.
+// Blocks until `stop` becomes true. Every session is logged as one line on `log`;
+// one that got past the TLS handshake is first recorded in the registry
+// (Store::record_capf_session, the newest [capf] session_history rows kept).
 Status serve(const Config& config, const ServeOptions& options, const std::atomic<bool>& stop, std::ostream& log);
 
 }  // namespace lscgate::capf

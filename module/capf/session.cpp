@@ -1,12 +1,12 @@
 #include "capf/session.h"
 
+#include "capf/codec.h"
 #include "capf/operation_claim.h"
+#include "capf/session_auth.h"
 
-#include "pki/auth_secret.h"
 #include "pki/certificate.h"
 #include "registry/device_name.h"
 #include "pki/keys.h"
-#include "pki/possession_proof.h"
 
 #include <algorithm>
 #include <optional>
@@ -41,11 +41,14 @@ bool phone_succeeded(const Message& m) {
     return r && r->has_value() && **r == reason::kUpdateCertificate;
 }
 
-// A credential the phone sent that does not prove who it is: the only kind of
-// error that counts toward the lockout.
-Error refused(std::string message) { return fail(ErrorKind::AuthFailed, std::move(message)); }
-// A phone-supplied element that does not even decode is refused the same way.
-Error refused(const std::string& what, const Error& e) { return refused(what + e.message); }
+// How a failed wait is classed: by what the phone was doing. A phone that goes
+// away while generating its key, or after the LSC was sent (left unconfirmed),
+// is a different problem for the administrator than a connection lost elsewhere.
+SessionCause wait_failure_class(Command expected, SessionCause otherwise) {
+    if (expected == Command::KeyGenerateResponse) return SessionCause::DroppedDuringKeygen;
+    if (expected == Command::StoreCertificateResponse) return SessionCause::DroppedAfterKeygen;
+    return otherwise;
+}
 
 class ServerSession {
 public:
@@ -62,15 +65,16 @@ private:
     // On failure the outcome is filled and END_SESSION sent where a peer is still
     // there; the caller just returns.
     std::optional<Message> await(Command expected, std::chrono::milliseconds timeout);
-    void end(std::uint8_t reason, std::string result, std::string cause);
-    void close_silently(std::string cause);
-    Status authenticate(const Message& auth, const Device& device, const Operation& op);
-    Status verify_certificate_proof(const Message& auth, const Device& device, AuthMode mode);
-    Status verify_sudi(const Message& auth);
-    void note(std::string text);
+    // Every way a session ends names its class (capf/session_cause.h).
+    void end(std::uint8_t reason, std::string result, SessionCause cause_class, std::string cause);
+    void close_silently(SessionCause cause_class, std::string cause);
+    // A fault on our side (class Server).
     void end_server_error(const Error& error);
     void fail_operation(const Operation& op, OperationState state, const std::string& why);
 
+    // The checks between AUTH_RESPONSE and the operation: false when they ended the session.
+    bool identify(const Message& auth);
+    bool admit(const Message& auth, const Device& dev, const Operation& operation);
     void install(const Operation& op, int phone_version);
     // Records the issued LSC (unconfirmed), sends it, and confirms it when the phone has stored it.
     void deliver_lsc(const Operation& op, const X509* lsc);
@@ -81,26 +85,32 @@ private:
     SessionContext& ctx_;
     std::uint32_t sid_;
     std::string sent_name_;  // DEVICE_NAME exactly as received
+    int phone_version_ = 0;  // its VERSION (1 to 3)
     SessionOutcome out_;
 };
 
-void ServerSession::end(std::uint8_t reason, std::string result, std::string cause) {
+void ServerSession::end(std::uint8_t reason, std::string result, SessionCause cause_class, std::string cause) {
     Message m(Command::EndSession, sid_);
     m.add_u8(Tag::Reason, reason);
     (void)channel_.send(m);  // a failed write changes nothing: we close either way (§10)
     out_.end_reason = reason;
     out_.result = std::move(result);
+    out_.cause_class = cause_class;
     if (!cause.empty()) out_.cause = std::move(cause);
 }
 
-void ServerSession::close_silently(std::string cause) {
+void ServerSession::close_silently(SessionCause cause_class, std::string cause) {
     out_.result = "closed";
+    out_.cause_class = cause_class;
     if (!cause.empty()) out_.cause = std::move(cause);
 }
 
 std::optional<Message> ServerSession::await(Command expected, std::chrono::milliseconds timeout) {
     constexpr int kKeygenStretch = 4;
     const bool keepalive_extends = expected == Command::KeyGenerateResponse;
+    const SessionCause dropped = wait_failure_class(expected, SessionCause::Connection);
+    const SessionCause garbled = wait_failure_class(expected, SessionCause::Protocol);
+    const std::string waited_for = command_name(static_cast<std::uint8_t>(expected));
     const auto started = Clock::now();
     const auto hard_limit = started + timeout * (keepalive_extends ? kKeygenStretch : 1);
     auto deadline = started + timeout;
@@ -111,22 +121,21 @@ std::optional<Message> ServerSession::await(Command expected, std::chrono::milli
         switch (r.status) {
             case ReceiveStatus::Ok: break;
             case ReceiveStatus::Closed:
-                close_silently("phone closed the connection while " + command_name(static_cast<std::uint8_t>(expected)) +
-                               " was expected" + (r.detail.empty() ? "" : " (" + r.detail + ")"));
+                close_silently(dropped, "phone closed the connection while " + waited_for + " was expected" +
+                                            (r.detail.empty() ? "" : " (" + r.detail + ")"));
                 return std::nullopt;
             case ReceiveStatus::Timeout:
-                end(reason::kInvalidElement, "failed",
-                    "timed out waiting for " + command_name(static_cast<std::uint8_t>(expected)));
+                end(reason::kInvalidElement, "failed", dropped, "timed out waiting for " + waited_for);
                 return std::nullopt;
             case ReceiveStatus::Malformed:
-                end(reason::kInvalidElement, "failed", "malformed message: " + r.detail);
+                end(reason::kInvalidElement, "failed", garbled, "malformed message: " + r.detail);
                 return std::nullopt;
             case ReceiveStatus::IoError:
-                close_silently("connection error: " + r.detail);
+                close_silently(dropped, "connection error: " + r.detail);
                 return std::nullopt;
         }
         if (r.message.session_id() != sid_) {
-            end(reason::kInvalidElement, "failed",
+            end(reason::kInvalidElement, "failed", garbled,
                 "session id mismatch (got " + std::to_string(r.message.session_id()) + ")");
             return std::nullopt;
         }
@@ -135,9 +144,8 @@ std::optional<Message> ServerSession::await(Command expected, std::chrono::milli
             continue;
         }
         if (!r.message.is(expected)) {
-            end(reason::kInvalidElement, "failed",
-                "unexpected " + command_name(r.message.command()) + " while waiting for " +
-                    command_name(static_cast<std::uint8_t>(expected)));
+            end(reason::kInvalidElement, "failed", garbled,
+                "unexpected " + command_name(r.message.command()) + " while waiting for " + waited_for);
             return std::nullopt;
         }
         return std::move(r.message);
@@ -149,156 +157,11 @@ void ServerSession::fail_operation(const Operation& op, OperationState state, co
     (void)ctx_.store.set_operation_state(op.id, state, why);
 }
 
-void ServerSession::note(std::string text) {
-    if (!out_.note.empty()) out_.note += "; ";
-    out_.note += text;
-}
-
 // A fault on our side ended the session: END_SESSION(7) like any failure (the phone
 // knows no other code), but the outcome says whose problem it is.
 void ServerSession::end_server_error(const Error& error) {
-    end(reason::kInvalidElement, "failed", std::string("server error (") + to_string(error.kind) + "): " + error.message);
-}
-
-Status ServerSession::verify_sudi(const Message& auth) {
-    const SudiPolicy policy = ctx_.settings.sudi;
-    if (policy == SudiPolicy::Ignore) return {};
-    const Bytes* raw = auth.find(Tag::SudiData);
-    if (!ctx_.trust.has_mic_roots()) {
-        // Nothing to check a SUDI against. Under `require` that is our configuration
-        // (authenticate() refuses it before any credential is looked at); under
-        // verify-if-present the data is ignored, never held against the phone.
-        if (policy == SudiPolicy::Require)
-            return fail(ErrorKind::Config, "[auth] sudi = \"require\" but no MIC roots are configured ([auth] mic_roots)");
-        if (raw != nullptr) note("SUDI_DATA ignored: no MIC roots configured ([auth] mic_roots), it cannot be verified");
-        return {};
-    }
-    if (raw == nullptr) {
-        if (policy == SudiPolicy::Require) return refused("SUDI_DATA required but absent");
-        return {};
-    }
-    auto sudi = decode_sudi(*raw);
-    if (!sudi) return refused("", sudi.error());
-    auto cert = parse_certificate_der(sudi->certificate);
-    if (!cert) return refused("SUDI certificate: ", cert.error());
-    EVP_PKEY* key = X509_get0_pubkey(cert->get());
-    if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-        if (policy == SudiPolicy::Require) return refused("SUDI key is not RSA");
-        note("SUDI_DATA skipped: the SUDI key is not RSA");
-        return {};  // §7.4: non-RSA SUDI keys are skipped
-    }
-    if (auto s = ctx_.trust.verify_mic(cert->get(), now_utc(), false); !s)
-        return fail(s.kind(), "SUDI certificate: " + s.message());
-    // M = session id (little-endian, §7.4) || DER(SUDI certificate)
-    Bytes m = {static_cast<std::uint8_t>(sid_ & 0xff), static_cast<std::uint8_t>((sid_ >> 8) & 0xff),
-               static_cast<std::uint8_t>((sid_ >> 16) & 0xff), static_cast<std::uint8_t>(sid_ >> 24)};
-    m.insert(m.end(), sudi->certificate.begin(), sudi->certificate.end());
-    if (auto s = verify_proof(key, ProofHash::Sha1, m, sudi->sha1.signature); !s) return fail(s.kind(), "SUDI " + s.message());
-    if (sudi->sha512.hash != hash_code::kSha512) return refused("SUDI SHA-2 block does not use SHA-512");
-    if (auto s = verify_proof(key, ProofHash::Sha512, m, sudi->sha512.signature); !s)
-        return fail(s.kind(), "SUDI " + s.message());
-    return {};
-}
-
-Status ServerSession::verify_certificate_proof(const Message& auth, const Device& device, AuthMode mode) {
-    const Bytes* wrapped = auth.find(Tag::Certificate);
-    if (wrapped == nullptr) return refused("certificate proof missing (no CERTIFICATE element)");
-    auto w = unwrap_certificate(*wrapped);
-    if (!w) return refused("", w.error());
-    auto cert = parse_certificate_der(w->der);
-    if (!cert) return refused("CERTIFICATE: ", cert.error());
-    auto facts = describe_certificate(cert->get());
-    if (!facts) return refused("CERTIFICATE: ", facts.error());
-
-    const auto now = now_utc();
-    const char* kind = nullptr;
-    std::string lsc_why;
-    std::optional<std::int64_t> unconfirmed_proof;
-    if (auto s = ctx_.trust.verify_lsc(cert->get(), now); s) {
-        kind = "LSC";
-        if (!auth_mode_accepts_lsc(mode)) return refused("an LSC was presented but the operation requires a MIC");
-        // Chain-valid is not enough: the LSC must be the one we issued to this device and still active.
-        auto rec = ctx_.store.find_certificate_by_fingerprint(facts->sha256);
-        if (!rec) return fail(rec.kind(), "registry read failed: " + rec.message());  // ours, not the phone's
-        if (!rec->has_value()) return refused("LSC serial " + facts->serial_hex + " is not in the registry");
-        if ((*rec)->device_name != device.name)
-            return refused("LSC belongs to " + (*rec)->device_name + ", not " + device.name);
-        // An unconfirmed LSC (its "stored" answer was never recorded) is the phone's
-        // if it proves possession below; it then becomes active.
-        if ((*rec)->status != CertificateStatus::Active && (*rec)->status != CertificateStatus::Unconfirmed)
-            return refused("LSC serial " + facts->serial_hex + " is " + std::string(to_string((*rec)->status)));
-        if ((*rec)->status == CertificateStatus::Unconfirmed) unconfirmed_proof = (*rec)->id;
-        if (facts->common_name != device.name)
-            return refused("LSC CN " + facts->common_name + " does not name " + device.name);
-    } else {
-        if (s.kind() != ErrorKind::AuthFailed) return s;  // the check itself failed
-        lsc_why = s.message();
-        auto m = ctx_.trust.verify_mic(cert->get(), now, !ctx_.settings.accept_expired_mic);
-        if (!m) {
-            // No MIC roots: for an LSC-only operation the certificate simply is not a
-            // valid LSC; for a MIC-accepting one nobody could have passed (config).
-            if (m.kind() == ErrorKind::Config && !auth_mode_accepts_mic(mode))
-                return refused("certificate rejected: " + lsc_why);
-            return fail(m.kind(), "certificate rejected: " + lsc_why + "; " + m.message());
-        }
-        kind = "MIC";
-        if (!auth_mode_accepts_mic(mode)) return refused("a MIC was presented but the operation requires an LSC");
-        // MIC CNs read like "CP-8841-SEP001122334455": the device name must be the
-        // whole CN or its last dash-separated part, not merely a substring.
-        const std::string& cn = facts->common_name;
-        if (!mic_common_name_names_device(cn, device.name)) return refused("MIC CN " + cn + " does not name " + device.name);
-    }
-
-    EVP_PKEY* key = X509_get0_pubkey(cert->get());
-    // §7.3 signs DEVICE_NAME as the phone sent it, before any normalisation.
-    const Bytes message = certificate_proof_message(sent_name_, w->der);
-    bool proven = false;
-    if (const Bytes* sha2 = auth.find(Tag::Sha2SignedData)) {
-        auto hs = decode_hashed_signature(*sha2);
-        if (!hs) return refused("", hs.error());
-        if (hs->hash != hash_code::kSha512)
-            return refused("SHA2_SIGNED_DATA uses hash code " + std::to_string(hs->hash) + ", not SHA-512");
-        if (auto s = verify_proof(key, ProofHash::Sha512, message, hs->signature); !s)
-            return fail(s.kind(), std::string(kind) + " " + s.message());
-        proven = true;
-    }
-    if (const Bytes* sha1 = auth.find(Tag::SignedData)) {
-        if (!proven && !ctx_.settings.allow_sha1_only_proof)
-            return refused("only a SHA-1 proof was sent and [auth] allow_sha1_only_proof is off");
-        if (auto s = verify_proof(key, ProofHash::Sha1, message, *sha1); !s)
-            return fail(s.kind(), std::string(kind) + " " + s.message());
-        proven = true;
-    }
-    if (!proven) return refused("certificate sent without SIGNED_DATA or SHA2_SIGNED_DATA");
-    if (unconfirmed_proof) {
-        // AuthFailed when the LSC is older than the active one; a registry fault otherwise.
-        auto confirmed = ctx_.store.confirm_lsc_by_possession(*unconfirmed_proof);
-        if (!confirmed) return fail(confirmed.kind(), "unconfirmed LSC serial " + facts->serial_hex + ": " + confirmed.message());
-    }
-    out_.authenticated_by = kind;
-    return {};
-}
-
-// Errors of kind AuthFailed mean the phone did not prove who it is; any other kind
-// is a fault on our side (configuration, registry, OpenSSL) and is reported as such.
-Status ServerSession::authenticate(const Message& auth, const Device& device, const Operation& op) {
-    // Checked before any credential, so a misconfigured server never lets a phone
-    // learn whether its guess was right.
-    if (ctx_.settings.sudi == SudiPolicy::Require && !ctx_.trust.has_mic_roots())
-        return fail(ErrorKind::Config, "[auth] sudi = \"require\" but no MIC roots are configured ([auth] mic_roots)");
-    const AuthMode mode = op.request.auth_mode;
-    if (mode == AuthMode::Null) return verify_sudi(auth);
-    if (mode == AuthMode::String) {
-        auto pw = auth.text(Tag::Password);
-        if (!pw) return refused("PASSWORD: ", pw.error());
-        if (!pw->has_value() || (*pw)->empty()) return refused("authentication string required but none was sent");
-        auto match = check_auth_string(**pw, op.request.auth_secret_hash);
-        if (!match) return match.error();
-        if (!*match) return refused("wrong authentication string");
-        return verify_sudi(auth);
-    }
-    if (auto s = verify_certificate_proof(auth, device, mode); !s) return s;
-    return verify_sudi(auth);
+    end(reason::kInvalidElement, "failed", SessionCause::Server,
+        std::string("server error (") + to_string(error.kind) + "): " + error.message);
 }
 
 void ServerSession::install(const Operation& op, int phone_version) {
@@ -309,14 +172,15 @@ void ServerSession::install(const Operation& op, int phone_version) {
     } else {
         if (phone_version < 3) {
             fail_operation(op, OperationState::Pending, "EC keys need CAPF protocol version 3; phone sent " + std::to_string(phone_version));
-            end(reason::kInvalidElement, "failed", "EC key requested from a version " + std::to_string(phone_version) + " client");
+            end(reason::kInvalidElement, "failed", SessionCause::KeyRefused,
+                "EC key requested from a version " + std::to_string(phone_version) + " client");
             return;
         }
         req.add_u8(Tag::KeyType, key_type::kEc).add_u8(Tag::Curve, static_cast<std::uint8_t>(curve_wire_code(spec.curve)));
     }
     if (!channel_.send(req)) {
         fail_operation(op, OperationState::Pending, "connection lost before key generation");
-        close_silently("write of KEY_GENERATE_REQUEST failed");
+        close_silently(SessionCause::Connection, "write of KEY_GENERATE_REQUEST failed");
         return;
     }
     auto resp = await(Command::KeyGenerateResponse, ctx_.settings.keygen_timeout);
@@ -328,26 +192,26 @@ void ServerSession::install(const Operation& op, int phone_version) {
     if (spki == nullptr) {
         const std::string why = "phone could not generate a key (REASON " + reason_text(*resp) + ")";
         fail_operation(op, OperationState::Pending, why);
-        end(reason::kInvalidElement, "failed", why);
+        end(reason::kInvalidElement, "failed", SessionCause::KeyRefused, why);
         return;
     }
     auto key = parse_subject_public_key_info(*spki);
     if (!key) {
         fail_operation(op, OperationState::Pending, "phone returned an unusable public key");
-        end(reason::kInvalidElement, "failed", "PUBLIC_KEY: " + key.message());
+        end(reason::kInvalidElement, "failed", SessionCause::KeyRefused, "PUBLIC_KEY: " + key.message());
         return;
     }
     auto got = describe_key(X509_PUBKEY_get0(key->get()));
     if (!got || !(*got == spec)) {
         const std::string why = "phone returned " + (got ? got->to_string() : got.message()) + " but " + spec.to_string() + " was requested";
         fail_operation(op, OperationState::Pending, why);
-        end(reason::kInvalidElement, "failed", why);
+        end(reason::kInvalidElement, "failed", SessionCause::KeyRefused, why);
         return;
     }
     auto lsc = ctx_.authority.issue_lsc(op.device_name, key->get(), ctx_.settings.lsc_days);
     if (!lsc) {
         fail_operation(op, OperationState::Pending, "signing failed");
-        end(reason::kInvalidElement, "failed", lsc.message());
+        end(reason::kInvalidElement, "failed", SessionCause::Server, lsc.message());
         return;
     }
     deliver_lsc(op, lsc->get());
@@ -360,7 +224,7 @@ void ServerSession::deliver_lsc(const Operation& op, const X509* lsc) {
     auto recorded = ctx_.store.record_issued_lsc(op, lsc);
     if (!recorded) {
         fail_operation(op, OperationState::Pending, "LSC not recorded, so not sent: " + recorded.message());
-        end(reason::kInvalidElement, "failed", "LSC not recorded, so not sent: " + recorded.message());
+        end(reason::kInvalidElement, "failed", SessionCause::Server, "LSC not recorded, so not sent: " + recorded.message());
         return;
     }
     const std::int64_t cert_id = recorded->id;
@@ -372,7 +236,7 @@ void ServerSession::deliver_lsc(const Operation& op, const X509* lsc) {
         // A failed write delivered no complete message: the phone cannot hold it.
         (void)ctx_.store.discard_unconfirmed_lsc(cert_id, "STORE_CERTIFICATE_REQUEST could not be written");
         fail_operation(op, OperationState::Pending, "connection lost before the LSC was delivered");
-        close_silently("write of STORE_CERTIFICATE_REQUEST failed");
+        close_silently(SessionCause::Connection, "write of STORE_CERTIFICATE_REQUEST failed");
         return;
     }
     auto stored = await(Command::StoreCertificateResponse, ctx_.settings.reply_timeout);
@@ -387,24 +251,24 @@ void ServerSession::deliver_lsc(const Operation& op, const X509* lsc) {
         (void)ctx_.store.discard_unconfirmed_lsc(cert_id, why);
         fail_operation(op, OperationState::Pending, why);
         out_.serial.clear();
-        end(reason::kInvalidElement, "failed", why);
+        end(reason::kInvalidElement, "failed", SessionCause::PhoneRefused, why);
         return;
     }
     auto committed = ctx_.store.confirm_issued_lsc(op, cert_id);
     if (!committed) {
         // Still recorded as unconfirmed, so RADIUS accepts it; the operation stays open.
         fail_operation(op, OperationState::Pending, "LSC stored by the phone, left unconfirmed: " + committed.message());
-        end(reason::kInvalidElement, "failed",
+        end(reason::kInvalidElement, "failed", SessionCause::Server,
             "LSC stored by the phone but not confirmed (recorded as unconfirmed): " + committed.message());
         return;
     }
-    end(reason::kUpdateCertificate, "succeeded", "");
+    end(reason::kUpdateCertificate, "succeeded", SessionCause::None, "");
 }
 
 void ServerSession::fetch(const Operation& op) {
     if (!channel_.send(Message(Command::FetchCertificateRequest, sid_))) {
         fail_operation(op, OperationState::Pending, "connection lost before fetch");
-        close_silently("write of FETCH_CERTIFICATE_REQUEST failed");
+        close_silently(SessionCause::Connection, "write of FETCH_CERTIFICATE_REQUEST failed");
         return;
     }
     auto resp = await(Command::FetchCertificateResponse, ctx_.settings.reply_timeout);
@@ -417,19 +281,19 @@ void ServerSession::fetch(const Operation& op) {
         // §10: END_SESSION(7), commit nothing, keep the operation pending.
         const std::string why = "phone returned no certificate";
         fail_operation(op, OperationState::Pending, why);
-        end(reason::kInvalidElement, "failed", why);
+        end(reason::kInvalidElement, "failed", SessionCause::PhoneRefused, why);
         return;
     }
     auto w = unwrap_certificate(*wrapped);
     if (!w) {
         fail_operation(op, OperationState::Pending, "fetched certificate is malformed");
-        end(reason::kInvalidElement, "failed", w.message());
+        end(reason::kInvalidElement, "failed", SessionCause::Protocol, w.message());
         return;
     }
     auto cert = parse_certificate_der(w->der);
     if (!cert) {
         fail_operation(op, OperationState::Pending, "fetched certificate is malformed");
-        end(reason::kInvalidElement, "failed", cert.message());
+        end(reason::kInvalidElement, "failed", SessionCause::Protocol, cert.message());
         return;
     }
     // The wrapper's type byte is unreliable (§5.1); decide by who signed it.
@@ -438,16 +302,16 @@ void ServerSession::fetch(const Operation& op) {
         (w->type == cert_type::kMic || ctx_.trust.verify_mic(cert->get(), now_utc(), false)))
         kind = CertificateKind::Mic;
     if (auto s = ctx_.store.commit_fetched_certificate(op, cert->get(), kind); !s) {
-        end(reason::kInvalidElement, "failed", "fetched certificate not recorded: " + s.message());
+        end(reason::kInvalidElement, "failed", SessionCause::Server, "fetched certificate not recorded: " + s.message());
         return;
     }
-    end(reason::kNoAction, "succeeded", std::string("fetched ") + std::string(to_string(kind)));
+    end(reason::kNoAction, "succeeded", SessionCause::None, std::string("fetched ") + std::string(to_string(kind)));
 }
 
 void ServerSession::remove(const Operation& op) {
     if (!channel_.send(Message(Command::DeleteCertificateRequest, sid_))) {
         fail_operation(op, OperationState::Pending, "connection lost before delete");
-        close_silently("write of DELETE_CERTIFICATE_REQUEST failed");
+        close_silently(SessionCause::Connection, "write of DELETE_CERTIFICATE_REQUEST failed");
         return;
     }
     auto resp = await(Command::DeleteCertificateResponse, ctx_.settings.reply_timeout);
@@ -458,91 +322,53 @@ void ServerSession::remove(const Operation& op) {
     if (!phone_succeeded(*resp)) {
         const std::string why = "phone did not delete its LSC (REASON " + reason_text(*resp) + ")";
         fail_operation(op, OperationState::Pending, why);
-        end(reason::kInvalidElement, "failed", why);
+        end(reason::kInvalidElement, "failed", SessionCause::PhoneRefused, why);
         return;
     }
     if (auto s = ctx_.store.commit_deleted_lsc(op); !s) {
-        end(reason::kInvalidElement, "failed", "delete not recorded: " + s.message());
+        end(reason::kInvalidElement, "failed", SessionCause::Server, "delete not recorded: " + s.message());
         return;
     }
-    end(reason::kUpdateCertificate, "succeeded", "");
+    end(reason::kUpdateCertificate, "succeeded", SessionCause::None, "");
 }
 
-SessionOutcome ServerSession::run() {
-    Message hello(Command::AuthRequest, sid_);
-    hello.add_u8(Tag::Version, kServerVersion).add_u8(Tag::AuthType, auth_type::kNone);
-    if (!channel_.send(hello)) {
-        close_silently("write of AUTH_REQUEST failed");
-        return out_;
-    }
-    auto auth = await(Command::AuthResponse, ctx_.settings.reply_timeout);
-    if (!auth) return out_;
-
+// VERSION and DEVICE_NAME, read and normalized (out_.device).
+bool ServerSession::identify(const Message& auth) {
     // A repeated identity or credential element is ambiguous (which name is
     // meant?); refuse rather than pick one.
-    if (auto tag = repeated_tag(*auth)) {
-        end(reason::kInvalidElement, "failed", "AUTH_RESPONSE repeats " + tag_name(*tag));
-        return out_;
+    if (auto tag = repeated_tag(auth)) {
+        end(reason::kInvalidElement, "failed", SessionCause::Protocol, "AUTH_RESPONSE repeats " + tag_name(*tag));
+        return false;
     }
-    auto version = auth->u8(Tag::Version);
+    auto version = auth.u8(Tag::Version);
     if (!version) {
-        end(reason::kInvalidElement, "failed", version.message());
-        return out_;
+        end(reason::kInvalidElement, "failed", SessionCause::Protocol, version.message());
+        return false;
     }
     if (!version->has_value() || **version < 1 || **version > 3) {
-        end(reason::kInvalidElement, "failed",
+        end(reason::kInvalidElement, "failed", SessionCause::Protocol,
             version->has_value() ? "unsupported protocol VERSION " + std::to_string(**version) : "VERSION missing");
-        return out_;
+        return false;
     }
-    auto name = auth->text(Tag::DeviceName);
+    auto name = auth.text(Tag::DeviceName);
     if (!name || !name->has_value()) {
-        end(reason::kInvalidElement, "failed", name ? "DEVICE_NAME missing" : name.message());
-        return out_;
+        end(reason::kInvalidElement, "failed", SessionCause::Protocol, name ? "DEVICE_NAME missing" : name.message());
+        return false;
     }
+    phone_version_ = **version;
     sent_name_ = **name;
     auto normalized = normalize_device_name(**name);
     if (!normalized) {
-        end(reason::kInvalidElement, "failed", normalized.message());
-        return out_;
+        end(reason::kInvalidElement, "failed", SessionCause::Protocol, normalized.message());
+        return false;
     }
     out_.device = *normalized;
+    return true;
+}
 
-    auto device = ctx_.store.find_device(*normalized);
-    if (!device) {
-        end_server_error(fail(device.kind(), "registry unavailable: " + device.message()));
-        return out_;
-    }
-    if (!device->has_value()) {
-        end(reason::kUnknownDevice, "unknown-device", "device is not in the registry");
-        return out_;
-    }
-    const Device& dev = **device;
-    if (dev.locked_until && *dev.locked_until > now_utc()) {
-        end(reason::kInvalidElement, "rejected",
-            "device locked out until " + format_utc(*dev.locked_until) + " after repeated authentication failures");
-        return out_;
-    }
-    auto op = ctx_.store.open_operation(dev.id);
-    if (!op) {
-        end_server_error(fail(op.kind(), "registry unavailable: " + op.message()));
-        return out_;
-    }
-    if (!op->has_value() || (*op)->request.kind == OperationKind::None) {
-        out_.operation = "none";
-        end(reason::kNoAction, "no-operation", "no operation pending");
-        return out_;
-    }
-    const Operation& operation = **op;
-    out_.operation = std::string(to_string(operation.request.kind));
-    out_.auth_mode = std::string(to_string(operation.request.auth_mode));
-
-    // Everything below writes to the registry: on a (nearly) full disk, refuse
-    // cleanly now rather than fail after a key or an LSC exists.
-    if (auto room = ctx_.store.check_free_space(kSessionMinFreeBytes); !room) {
-        end(reason::kInvalidElement, "failed", "registry cannot be written: " + room.message());
-        return out_;
-    }
-
+// The lockout, the credentials, the deadline and the claim: everything that
+// must hold before the operation runs.
+bool ServerSession::admit(const Message& auth, const Device& dev, const Operation& operation) {
     // Modes with a secret to guess count every attempt before checking it, so
     // parallel sessions cannot all try under the lockout limit.
     const bool guessable = operation.request.auth_mode != AuthMode::Null;
@@ -550,17 +376,21 @@ SessionOutcome ServerSession::run() {
         auto allowed = ctx_.store.reserve_auth_attempt(dev.id, ctx_.settings.lockout_failures, ctx_.settings.lockout_seconds);
         if (!allowed) {
             end_server_error(fail(allowed.kind(), "registry cannot be written: " + allowed.message()));
-            return out_;
+            return false;
         }
         if (!*allowed) {
-            end(reason::kInvalidElement, "rejected", "device locked out after repeated authentication failures");
-            return out_;
+            end(reason::kInvalidElement, "rejected", SessionCause::LockedOut,
+                "device locked out after repeated authentication failures");
+            return false;
         }
     }
-    if (auto s = authenticate(*auth, dev, operation); !s) {
+    AuthVerdict verdict = authenticate_phone(ctx_, PhoneCredentials{auth, sent_name_, sid_}, dev, operation);
+    if (!verdict.note.empty()) out_.note += (out_.note.empty() ? "" : "; ") + verdict.note;
+    out_.authenticated_by = verdict.authenticated_by;
+    if (const Status& s = verdict.status; !s) {
         if (s.kind() == ErrorKind::AuthFailed) {
-            end(reason::kInvalidElement, "rejected", "authentication failed: " + s.message());
-            return out_;
+            end(reason::kInvalidElement, "rejected", verdict.refused_as, "authentication failed: " + s.message());
+            return false;
         }
         // Not the phone's fault: the attempt counted above never really happened.
         Error why = s.error();
@@ -571,20 +401,20 @@ SessionOutcome ServerSession::run() {
                 why.message += " (the counted attempt could not be given back: " + r.message() + ")";
         }
         end_server_error(why);
-        return out_;
+        return false;
     }
     if (guessable || dev.auth_failures != 0 || dev.locked_until) {
         // A success that cannot clear the count would leave it standing as failures.
         if (auto c = ctx_.store.clear_auth_failures(dev.id); !c) {
             end_server_error(fail(c.kind(), "authenticated, but the failure count could not be cleared: " + c.message()));
-            return out_;
+            return false;
         }
     }
-
     if (operation.request.completes_by && *operation.request.completes_by < now_utc()) {
         fail_operation(operation, OperationState::TimedOut, "phone arrived after the completes-by deadline");
-        end(reason::kNoAction, "timed-out", "operation deadline " + format_utc(*operation.request.completes_by) + " passed");
-        return out_;
+        end(reason::kNoAction, "timed-out", SessionCause::Late,
+            "operation deadline " + format_utc(*operation.request.completes_by) + " passed");
+        return false;
     }
     // The first write of every session that may issue anything: if the registry
     // cannot record (disk full, locked), refuse now, before a key or an LSC
@@ -593,17 +423,67 @@ SessionOutcome ServerSession::run() {
     // on one registry) only one takes it and may issue (issue 8 item 6).
     auto claim = OperationClaim::take(ctx_.store, operation.id, now_utc(), operation_claim_stale_seconds(ctx_.settings));
     if (!claim) {
-        end(reason::kInvalidElement, "failed", "registry cannot be written: " + claim.message());
-        return out_;
+        end(reason::kInvalidElement, "failed", SessionCause::Server, "registry cannot be written: " + claim.message());
+        return false;
     }
     if (!claim->has_value()) {
-        end(reason::kInvalidElement, "failed",
+        end(reason::kInvalidElement, "failed", SessionCause::Busy,
             "operation " + std::to_string(operation.id) + " is already in progress in another CAPF session (or ended meanwhile)");
+        return false;
+    }
+    return true;
+}
+
+SessionOutcome ServerSession::run() {
+    Message hello(Command::AuthRequest, sid_);
+    hello.add_u8(Tag::Version, kServerVersion).add_u8(Tag::AuthType, auth_type::kNone);
+    if (!channel_.send(hello)) {
+        close_silently(SessionCause::Connection, "write of AUTH_REQUEST failed");
         return out_;
     }
+    auto auth = await(Command::AuthResponse, ctx_.settings.reply_timeout);
+    if (!auth || !identify(*auth)) return out_;
+
+    auto device = ctx_.store.find_device(out_.device);
+    if (!device) {
+        end_server_error(fail(device.kind(), "registry unavailable: " + device.message()));
+        return out_;
+    }
+    if (!device->has_value()) {
+        end(reason::kUnknownDevice, "unknown-device", SessionCause::UnknownDevice, "device is not in the registry");
+        return out_;
+    }
+    const Device& dev = **device;
+    if (dev.locked_until && *dev.locked_until > now_utc()) {
+        end(reason::kInvalidElement, "rejected", SessionCause::LockedOut,
+            "device locked out until " + format_utc(*dev.locked_until) + " after repeated authentication failures");
+        return out_;
+    }
+    auto op = ctx_.store.open_operation(dev.id);
+    if (!op) {
+        end_server_error(fail(op.kind(), "registry unavailable: " + op.message()));
+        return out_;
+    }
+    if (!op->has_value() || (*op)->request.kind == OperationKind::None) {
+        out_.operation = "none";
+        end(reason::kNoAction, "no-operation", SessionCause::NoOperation, "no operation pending");
+        return out_;
+    }
+    const Operation& operation = **op;
+    out_.operation = std::string(to_string(operation.request.kind));
+    out_.auth_mode = std::string(to_string(operation.request.auth_mode));
+    out_.operation_id = operation.id;
+
+    // Everything below writes to the registry: on a (nearly) full disk, refuse
+    // cleanly now rather than fail after a key or an LSC exists.
+    if (auto room = ctx_.store.check_free_space(kSessionMinFreeBytes); !room) {
+        end(reason::kInvalidElement, "failed", SessionCause::Server, "registry cannot be written: " + room.message());
+        return out_;
+    }
+    if (!admit(*auth, dev, operation)) return out_;
 
     switch (operation.request.kind) {
-        case OperationKind::Install: install(operation, **version); break;
+        case OperationKind::Install: install(operation, phone_version_); break;
         case OperationKind::Fetch: fetch(operation); break;
         case OperationKind::Delete: remove(operation); break;
         case OperationKind::None: break;

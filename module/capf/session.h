@@ -5,6 +5,7 @@
 // before the phone confirms it, and every failure has a cause for the log.
 
 #include "capf/frame_channel.h"
+#include "capf/session_cause.h"
 #include "registry/config.h"
 #include "pki/issuer.h"
 #include "registry/store.h"
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace lscgate::capf {
@@ -48,13 +50,19 @@ struct SessionContext {
     SessionSettings settings;
 };
 
+/// How one CAPF session ended: its log line, its metrics and its registry row
+/// (registry/fleet_records.h CapfSessionRecord) are written from this.
 struct SessionOutcome {
     std::string device;     // as the phone named itself ("" if it never did)
     std::string auth_mode;  // configured mode, "" before lookup
     std::string operation;  // install / fetch / delete / none
+    std::optional<std::int64_t> operation_id;  // the operation the session worked on, once looked up
     // rejected: the phone failed to authenticate (counted toward the lockout);
     // failed: anything else, including server faults (cause "server error (KIND): ...")
     std::string result;     // succeeded / failed / rejected / unknown-device / no-operation / timed-out / closed
+    // Why it did not succeed, as a stable class for grouping (None when it did);
+    // set explicitly on every way a session ends.
+    SessionCause cause_class = SessionCause::None;
     std::string cause;      // why, for the log line; never a secret
     int end_reason = -1;    // END_SESSION reason sent, -1 if none was sent
     std::string serial;     // LSC issued, for the log
@@ -62,6 +70,8 @@ struct SessionOutcome {
     std::string note;       // what was deliberately not checked, e.g. "SUDI_DATA ignored: no MIC roots ..."
 };
 
+/// Runs one session on an established channel (the TLS handshake done) to its
+/// end; every failure is in the outcome, nothing throws by design.
 SessionOutcome run_session(FrameChannel& channel, SessionContext& context, std::uint32_t session_id);
 
 }  // namespace lscgate::capf

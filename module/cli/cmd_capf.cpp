@@ -249,6 +249,8 @@ void add_capf_command(CLI::App& app, CliContext& ctx) {
                        "MIC roots (PEM file or directory) instead of [auth] mic_roots; '-' for none");
     bundle->add_option("-o,--output", bundle_options->output, "write to FILE instead of standard output");
     bundle->callback([&ctx, bundle_options] { ctx.exit_code = run_bundle(ctx, *bundle_options); });
+
+    add_capf_sessions_command(*capf, ctx);
 }
 
 }  // namespace lscgate::cli

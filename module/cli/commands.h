@@ -8,6 +8,9 @@ namespace lscgate::cli {
 
 void add_init_command(CLI::App& app, CliContext& ctx);
 void add_capf_command(CLI::App& app, CliContext& ctx);
+/// `capf sessions [--device NAME] [--since TIME] [--limit N] [--json]`, under the
+/// `capf` command (cmd_capf_sessions.cpp): the recorded CAPF sessions, newest first.
+void add_capf_sessions_command(CLI::App& capf, CliContext& ctx);
 void add_serve_command(CLI::App& app, CliContext& ctx);
 void add_device_command(CLI::App& app, CliContext& ctx);
 // `device seen`, under the `device` command (cmd_device_seen.cpp).

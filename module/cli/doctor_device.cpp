@@ -3,8 +3,10 @@
 // Initiated Request Late/Timedout") and of `lscgate serve`'s log (README,
 // Troubleshooting).
 
+#include "capf/session_cause.h"
 #include "cli/doctor_checks.h"
 #include "registry/device_name.h"
+#include "registry/fleet_records.h"
 #include "registry/store.h"
 
 #include "pki/printable.h"
@@ -24,7 +26,7 @@ void check_operation(const Operation& op, const std::optional<CertificateRecord>
                              ", auth " + mode + ", key " + op.request.key.to_string() +
                              (op.request.completes_by ? ", completes-by " + format_utc(*op.request.completes_by) : "") + ")";
     if (effective_state(op, now) == OperationState::TimedOut) {
-        report.fail("device.late", "phone shows \"LSC: Failed\" / \"Upgrade Failed: User Initiated Request Late/Timedout\"; server log result=timed-out end=0",
+        report.fail("device.late", "phone shows \"LSC: Failed\" / \"Upgrade Failed: User Initiated Request Late/Timedout\"; server log result=timed-out class=late end=0",
                     what + ": its deadline passed at " + format_utc(*op.request.completes_by),
                     "schedule again with a later --by: lscgate op install " + name + " --by …");
         return;
@@ -55,10 +57,11 @@ std::string outcome(const Operation& op) {
     return s;
 }
 
-// The registry keeps no table of CAPF sessions: each operation holds the
-// outcome of its last session (state, last_error, finished_at; an open one the
-// cause of its last failed attempt). The last kRecentSessions operations, newest
-// first, are what doctor can show of the phone's recent sessions.
+// Each operation holds the outcome of its last session (state, last_error,
+// finished_at; an open one the cause of its last failed attempt): the last
+// kRecentSessions operations, newest first, say what became of each request.
+// Every session itself (retries included) is in the session table, read by
+// check_capf_sessions.
 constexpr std::size_t kRecentSessions = 5;
 
 void check_sessions(Store& store, const std::string& name, Report& report) {
@@ -95,12 +98,84 @@ void check_sessions(Store& store, const std::string& name, Report& report) {
         report.ok("device.sessions", "recent operations, newest first: " + list);
 }
 
+// What to do about a session that ended with `cause` (capf/session_cause.h).
+std::string fix_for(capf::SessionCause cause, const std::string& name) {
+    using capf::SessionCause;
+    switch (cause) {
+        case SessionCause::WrongString: return "retype the authentication string; lscgate device show " + name + " counts the failures";
+        case SessionCause::LockedOut: return "wait for the lock to pass, or schedule again (lscgate op install " + name + " …) and retype the string";
+        case SessionCause::CertificateRefused: return "match the auth mode to what the phone holds (lsc-or-mic; null/string for a first enrolment)";
+        case SessionCause::KeyRefused: return "schedule a key the model supports (--key rsa:2048)";
+        case SessionCause::Late: return "schedule again with a later --by";
+        case SessionCause::DroppedDuringKeygen: return "let the phone retry; for slow models raise [server] keygen_timeout";
+        case SessionCause::DroppedAfterKeygen: return "its LSC is unconfirmed: the next session (re-key with --auth lsc) settles it";
+        case SessionCause::PhoneRefused: return "check the phone's own log; schedule the operation again";
+        case SessionCause::Busy: return "another CAPF session holds the operation: wait for it, or reschedule";
+        case SessionCause::UnknownDevice: return "lscgate device add " + name;
+        case SessionCause::NoOperation: return "lscgate op install " + name + " …";
+        case SessionCause::Server: return "fix what the cause names on the server (registry, configuration); the phone retries";
+        case SessionCause::Connection: return "check the network between the phone and TCP 3804";
+        case SessionCause::Protocol: return "check the phone's firmware; the cause names the message";
+        case SessionCause::None: break;
+    }
+    return "see README, CAPF session history";
+}
+
+// One recorded session: "2026-11-30T10:00:00Z install failed [key-refused] <cause>".
+std::string session_text(const CapfSessionRecord& s) {
+    std::string t = format_utc(s.at) + " " + (s.operation.empty() ? "-" : s.operation) + " " + s.result;
+    if (!s.cause_class.empty()) t += " [" + s.cause_class + "]";
+    if (!s.cause.empty()) t += " " + escape_nonprintable(s.cause);
+    return t;
+}
+
+// The phone's last kRecentSessions recorded CAPF sessions (as `lscgate capf
+// sessions --device` lists them), and the class of the most recent failure.
+void check_capf_sessions(Store& store, const std::string& name, Report& report) {
+    CapfSessionFilter filter;
+    filter.device = name;
+    filter.limit = static_cast<int>(kRecentSessions);
+    std::vector<CapfSessionRecord> recent;
+    auto read = store.each_capf_session(filter, [&](const CapfSessionRecord& s) -> Status {
+        recent.push_back(s);
+        return {};
+    });
+    if (!read) {
+        report.warn("device.capf-sessions", "(not checked: the phone's recorded CAPF sessions)", read.message(), "");
+        return;
+    }
+    if (recent.empty()) {
+        report.ok("device.capf-sessions", "no CAPF session of " + name + " recorded (lscgate serve records each one)");
+        return;
+    }
+    std::string list;
+    for (const auto& s : recent) list += (list.empty() ? "" : "; ") + session_text(s);
+    const CapfSessionRecord* failure = nullptr;
+    for (const auto& s : recent)
+        if (!s.cause_class.empty()) {
+            failure = &s;
+            break;
+        }
+    if (failure == &recent.front()) {
+        const auto cls = capf::parse_session_cause(failure->cause_class);
+        report.warn("device.last-capf-session",
+                    "the phone's last CAPF session ended " + failure->result + ", class " + failure->cause_class +
+                        (cls ? " (" + std::string(capf::describe(*cls)) + ")" : ""),
+                    "recorded CAPF sessions, newest first: " + list,
+                    cls ? fix_for(*cls, name) : "see README, CAPF session history");
+        return;
+    }
+    report.ok("device.capf-sessions",
+              "recorded CAPF sessions, newest first: " + list +
+                  (failure ? " (most recent failure: class " + failure->cause_class + ", " + format_utc(failure->at) + ")" : ""));
+}
+
 }  // namespace
 
 void check_device(const Config& cfg, const std::string& raw_name, const SeenSource& seen, UnixTime now, Report& report) {
     auto normalized = normalize_device_name(raw_name);
     if (!normalized) {
-        report.fail("device.name", "server log result=unknown-device end=9", normalized.message(), "give the name as CUCM does (SEP + 12 hex digits)");
+        report.fail("device.name", "server log result=failed class=protocol end=7", normalized.message(), "give the name as CUCM does (SEP + 12 hex digits)");
         return;
     }
     const std::string& name = *normalized;
@@ -115,7 +190,7 @@ void check_device(const Config& cfg, const std::string& raw_name, const SeenSour
         return;
     }
     if (!*device) {
-        report.fail("device.unknown", "\"Operation Pending\" never completes; server log result=unknown-device end=9",
+        report.fail("device.unknown", "\"Operation Pending\" never completes; server log result=unknown-device class=unknown-device end=9",
                     name + " is not in the registry", "lscgate device add " + name);
         return;
     }
@@ -142,9 +217,10 @@ void check_device(const Config& cfg, const std::string& raw_name, const SeenSour
     }
     if (*op) check_operation(**op, *lsc, cfg, name, now, report);
     else if (!*lsc)
-        report.warn("device.no-operation", "\"Operation Pending\" never completes; server log result=no-operation end=0",
+        report.warn("device.no-operation", "\"Operation Pending\" never completes; server log result=no-operation class=no-operation end=0",
                     name + " has neither an LSC nor a scheduled operation", "lscgate op install " + name + " …");
     check_sessions(*store, name, report);
+    check_capf_sessions(*store, name, report);
     check_last_seen(cfg, name, *lsc, seen, report);
     if (*lsc)
         report.ok("device.lsc", name + " holds LSC serial " + (*lsc)->facts.serial_hex + " (" + std::string(to_string((*lsc)->status)) +

@@ -131,7 +131,7 @@ struct ServeMetrics::Impl {
     std::shared_ptr<RegistryCollector> from_registry;
     prometheus::Family<prometheus::Counter>& sessions = prometheus::BuildCounter()
                                                            .Name("lscgate_capf_sessions_total")
-                                                           .Help("CAPF sessions ended, by result and operation")
+                                                           .Help("CAPF sessions ended, by result, operation and cause class")
                                                            .Register(*registry);
     prometheus::Counter& refused = prometheus::BuildCounter()
                                        .Name("lscgate_capf_connections_refused_total")
@@ -180,7 +180,11 @@ void ServeMetrics::session_started() { impl_->in_progress.Increment(); }
 void ServeMetrics::session_ended(const capf::SessionOutcome& outcome, double seconds) {
     impl_->in_progress.Decrement();
     const std::string operation = outcome.operation.empty() ? "none" : outcome.operation;
-    impl_->sessions.Add({{"result", outcome.result.empty() ? "unknown" : outcome.result}, {"operation", operation}})
+    // The class names are a fixed set (capf/session_cause.h): a bounded label.
+    const std::string cause =
+        outcome.cause_class == capf::SessionCause::None ? "none" : std::string(capf::to_string(outcome.cause_class));
+    impl_->sessions
+        .Add({{"result", outcome.result.empty() ? "unknown" : outcome.result}, {"operation", operation}, {"cause", cause}})
         .Increment();
     if (operation == "install" && outcome.result == "succeeded") impl_->enrollment.Observe(seconds);
 }

@@ -5,7 +5,7 @@
 // by prometheus-cpp's pull Exposer at GET /metrics (issue 10 item 7).
 //
 // From the CAPF sessions (counted as they end, in memory since `serve` started):
-//   lscgate_capf_sessions_total{result,operation}     counter
+//   lscgate_capf_sessions_total{result,operation,cause} counter (cause: the class, "none" when succeeded)
 //   lscgate_capf_connections_refused_total             counter (over max_sessions)
 //   lscgate_capf_sessions_in_progress                  gauge
 //   lscgate_capf_enrollment_duration_seconds           histogram (install sessions that issued an LSC)

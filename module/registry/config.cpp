@@ -26,6 +26,7 @@ lsc_days = 365           # validity of issued LSCs (1-3650)
 backdate_seconds = 300   # notBefore of issued certificates lies this far in the past, for clocks that lag (0-3600)
 trust_refresh = 10       # seconds between re-reads of the trusted CAPF certificates (0: start and SIGHUP only)
 crl_url = ""             # e.g. "http://capf.example.net/capf.crl": CRL Distribution Point in new LSCs ("" = none)
+session_history = 100000  # CAPF sessions kept in the registry (lscgate capf sessions), newest first (1-10000000)
 
 [crl]
 file = "capf.crl"        # the CAPF's CRL (DER), renewed by lscgate revoke, lscgate crl and lscgate serve
@@ -79,6 +80,8 @@ Status Config::validate() const {
         return fail(ErrorKind::Config, "[capf] backdate_seconds must be 0 to 3600");
     if (trust_refresh_s < 0 || trust_refresh_s > 86400)
         return fail(ErrorKind::Config, "[capf] trust_refresh must be 0 to 86400 seconds");
+    if (session_history < 1 || session_history > kMaxSessionHistory)
+        return fail(ErrorKind::Config, "[capf] session_history must be 1 to " + std::to_string(kMaxSessionHistory));
     if (tls_min != "1.0" && tls_min != "1.2" && tls_min != "1.3")
         return fail(ErrorKind::Config, "[server] tls_min must be 1.0, 1.2 or 1.3");
     if (max_sessions < 1 || max_sessions > 10000) return fail(ErrorKind::Config, "[server] max_sessions must be 1 to 10000");
@@ -108,6 +111,7 @@ Status read_all(TomlReader& r, Config& cfg, std::string& sudi) {
                    r.path("capf", "chain", cfg.capf_chain), r.integer("capf", "lsc_days", 1, 3650, cfg.lsc_days),
                    r.integer("capf", "backdate_seconds", 0, 3600, cfg.backdate_seconds),
                    r.integer("capf", "trust_refresh", 0, 86400, cfg.trust_refresh_s),
+                   r.integer("capf", "session_history", 1, kMaxSessionHistory, cfg.session_history),
                    r.string("capf", "crl_url", cfg.crl_url), r.path("crl", "file", cfg.crl_file),
                    r.integer("crl", "validity", kMinCrlValidity, kMaxCrlValidity, cfg.crl_validity_s),
                    r.boolean("crl", "include_superseded", cfg.crl_include_superseded),

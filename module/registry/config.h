@@ -6,7 +6,9 @@
 
 #include "pki/result.h"
 #include "registry/database_setting.h"
+#include "registry/fleet_records.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -14,6 +16,9 @@
 namespace lscgate {
 
 enum class SudiPolicy { Ignore, VerifyIfPresent, Require };
+
+/// The largest [capf] session_history accepted (≈ 2 GB of session rows).
+inline constexpr std::int64_t kMaxSessionHistory = 10000000;
 
 struct Config {
     std::filesystem::path dir;
@@ -29,6 +34,9 @@ struct Config {
     int trust_refresh_s = 10;
     // CRL Distribution Point URL put into new LSCs ("" = none; pki/issuer.h set_crl_url).
     std::string crl_url;
+    // How many CAPF session rows `serve` keeps in the registry (the newest; older
+    // ones are deleted as new ones are written): 1 to kMaxSessionHistory.
+    std::int64_t session_history = kDefaultSessionHistory;
 
     // [crl] The CAPF's CRL (capf/crl_publisher.h).
     std::filesystem::path crl_file = "capf.crl";  // where `lscgate crl`, `revoke` and `serve` keep it (DER)

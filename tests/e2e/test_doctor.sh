@@ -83,6 +83,24 @@ expect_contains "$cause" "(install, auth string) pending" "the newest operation 
 expect_contains "$cause" "(install, auth null) cancelled" "then the cancelled one"
 expect_contains "$cause" "cancelled by administrator" "with its cause"
 
+# Recorded CAPF sessions (issue 10 item 4): the last one failed, by its class.
+"$LSCGATE" --dir "$D" device add SEP00112233440F >/dev/null
+"$LSCGATE" --dir "$D" op install SEP00112233440F --auth string:13572468 --by +2h >/dev/null
+sim() { "$LSCGATE" phone --server "127.0.0.1:$PORT" --capf-cert "$D/capf.crt" --name SEP00112233440F --out "$WORK/phones" "$@"; }
+expect_rc 2 "a phone typing the wrong string" -- sim --auth-string 11111111
+wait_log "$WORK/serve.log" "device=SEP00112233440F "
+expect_rc 1 "the last CAPF session failed" -- doctor --no-serve --device SEP00112233440F
+expect_finding device.last-capf-session warn "class wrong-string" "row: the last recorded session's class"
+cause=$(jv "next(f['cause'] for f in d['findings'] if f['check']=='device.last-capf-session')" <<<"$OUT")
+expect_contains "$cause" "install rejected [wrong-string] authentication failed: wrong authentication string" "the session with its class and cause"
+expect_rc 0 "the right string enrols" -- sim --auth-string 13572468
+wait_log "$WORK/serve.log" "device=SEP00112233440F " 2
+OUT=$(doctor --no-serve --device SEP00112233440F) || true
+expect_eq "$(finding device.last-capf-session)" none "the last session succeeded: no warning"
+cause=$(jv "next(f['cause'] for f in d['findings'] if f['check']=='device.capf-sessions')" <<<"$OUT")
+expect_contains "$cause" "install succeeded" "the newest session first"
+expect_contains "$cause" "most recent failure: class wrong-string" "the most recent failure's class named"
+
 # ---- serve rows -------------------------------------------------------------------
 kill -TERM "$SERVE_PID"
 wait_until 30 "serve stopped" -- bash -c "! kill -0 $SERVE_PID"

@@ -40,10 +40,12 @@ expect_rc 0 "the endpoint parses as Prometheus text format" -- scrape
 SCRAPED=$OUT
 # metric 'NAME{"label":"value",...}': one sample's value ("absent" if none).
 metric() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=d.get(sys.argv[2]); print("absent" if v is None else (int(v) if float(v).is_integer() else round(v, 1)))' "$SCRAPED" "$1"; }
-expect_eq "$(metric 'lscgate_capf_sessions_total{"operation":"install","result":"succeeded"}')" 2 "sessions: 2 install succeeded"
-expect_eq "$(metric 'lscgate_capf_sessions_total{"operation":"install","result":"rejected"}')" 1 "sessions: 1 install rejected (wrong string)"
-expect_eq "$(metric 'lscgate_capf_sessions_total{"operation":"none","result":"unknown-device"}')" 1 "sessions: 1 unknown device"
-expect_eq "$(metric 'lscgate_capf_sessions_total{"operation":"none","result":"closed"}')" 1 "sessions: 1 closed in the TLS handshake"
+expect_eq "$(metric 'lscgate_capf_sessions_total{"cause":"none","operation":"install","result":"succeeded"}')" 2 "sessions: 2 install succeeded (cause none)"
+expect_eq "$(metric 'lscgate_capf_sessions_total{"cause":"wrong-string","operation":"install","result":"rejected"}')" 1 "sessions: 1 install rejected, cause wrong-string"
+expect_eq "$(metric 'lscgate_capf_sessions_total{"cause":"unknown-device","operation":"none","result":"unknown-device"}')" 1 "sessions: 1 unknown device, cause unknown-device"
+expect_eq "$(metric 'lscgate_capf_sessions_total{"cause":"connection","operation":"none","result":"closed"}')" 1 "sessions: 1 closed in the TLS handshake, cause connection"
+# Every session sample carries a cause label (the class, "none" only when succeeded).
+expect_eq "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(sum(1 for k in d if k.startswith("lscgate_capf_sessions_total{") and "\"cause\":" not in k))' "$SCRAPED")" 0 "every sessions sample has a cause label"
 expect_eq "$(metric 'lscgate_capf_sessions_in_progress{}')" 0 "no session in progress"
 expect_eq "$(metric 'lscgate_capf_enrollment_duration_seconds_count{}')" 2 "enrolment latency: 2 observations"
 expect_eq "$(metric 'lscgate_capf_enrollment_duration_seconds_bucket{"le":"+Inf"}')" 2 "enrolment latency: +Inf bucket"

@@ -7,7 +7,9 @@
 #include "capf/frame_channel.h"
 #include "capf/memory_stream.h"
 #include "capf/protocol.h"
+#include "capf/operation_claim.h"
 #include "capf/session.h"
+#include "capf/session_cause.h"
 #include "pki/auth_secret.h"
 #include "pki/certificate.h"
 #include "pki/keys.h"
@@ -36,6 +38,9 @@ inline void PrintTo(CertificateKind k, std::ostream* os) { *os << to_string(k); 
 }  // namespace lscgate
 
 namespace lscgate::capf {
+// Failure messages name the class as the log line does ("none" when succeeded).
+inline void PrintTo(SessionCause c, std::ostream* os) { *os << (c == SessionCause::None ? "none" : to_string(c)); }
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -263,6 +268,11 @@ protected:
         SessionContext ctx{store, authority, trust, settings};
         SessionRun r;
         r.outcome = run_session(channel, ctx, kSid);
+        last = r.outcome;
+        // Every session names a class exactly when it did not succeed (issue 10 item 4).
+        EXPECT_EQ(r.outcome.result == "succeeded", r.outcome.cause_class == SessionCause::None)
+            << r.outcome.result << " class=" << (r.outcome.cause_class == SessionCause::None ? "none" : to_string(r.outcome.cause_class))
+            << ": " << r.outcome.cause;
         for (const Bytes& f : stream.take_written_frames()) {
             auto m = decode_frame(f);
             if (!m) throw std::runtime_error("server wrote an undecodable frame: " + m.message());
@@ -346,6 +356,7 @@ protected:
     CapfAuthority authority = test::authority_from(pki().capf);
     TrustSet trust = build_trust();
     SessionSettings settings;
+    SessionOutcome last;  // the latest run's outcome, for checks after a one-line run(...)
 };
 
 // Checks the delivered LSC: for `key`, CN = device, signed by the CAPF, chain-valid.
@@ -396,9 +407,11 @@ TEST_F(CapfSession, InstallNullStringRsa) {
     EXPECT_EQ(r.end_reason(), reason::kUpdateCertificate);
 
     EXPECT_EQ(r.outcome.result, "succeeded");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::None);
     EXPECT_EQ(r.outcome.end_reason, 1);
     EXPECT_EQ(r.outcome.device, kDevice);
     EXPECT_EQ(r.outcome.operation, "install");
+    EXPECT_EQ(r.outcome.operation_id, op.id);
     EXPECT_FALSE(r.outcome.serial.empty());
 
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
@@ -494,6 +507,7 @@ TEST_F(CapfSession, WrongAuthenticationStringIsRejected) {
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), reason::kInvalidElement);
     EXPECT_EQ(r.outcome.result, "rejected");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::WrongString);
     EXPECT_EQ(r.outcome.cause.find("654321"), std::string::npos) << "the log cause never carries a secret";
     EXPECT_EQ(r.outcome.cause.find("123456"), std::string::npos);
     expect_untouched(op);
@@ -507,6 +521,7 @@ TEST_F(CapfSession, PrefixOrLongerAuthenticationStringIsRejected) {
         SCOPED_TRACE(pw);
         const SessionRun r = run({auth_response(kDevice, pw), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::WrongString);
     }
     expect_untouched(op);
 }
@@ -517,11 +532,13 @@ TEST_F(CapfSession, MissingOrEmptyAuthenticationStringIsRejected) {
         const SessionRun r = run({auth_response(kDevice, std::nullopt), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::WrongString);
     }
     {
         const SessionRun r = run({auth_response(kDevice, ""), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::WrongString);
     }
     expect_untouched(op);
 }
@@ -543,6 +560,7 @@ TEST_F(CapfSession, LockoutAfterRepeatedWrongStringsRejectsEvenTheRightOne) {
         const SessionRun r = run({auth_response(kDevice, "000000")});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::WrongString);
     }
     const Device locked = device();
     EXPECT_EQ(locked.auth_failures, settings.lockout_failures);
@@ -553,6 +571,7 @@ TEST_F(CapfSession, LockoutAfterRepeatedWrongStringsRejectsEvenTheRightOne) {
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "a locked device gets no key request";
     EXPECT_EQ(r.end_reason(), 7);
     EXPECT_EQ(r.outcome.result, "rejected");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::LockedOut);
     expect_untouched(op);
 }
 
@@ -561,6 +580,7 @@ TEST_F(CapfSession, FewerWrongStringsThanTheLimitDoNotLockAndSuccessClearsTheCou
     for (int i = 0; i < settings.lockout_failures - 1; ++i) EXPECT_EQ(run({auth_response(kDevice, "000000")}).end_reason(), 7);
     EXPECT_EQ(device().auth_failures, settings.lockout_failures - 1);
     EXPECT_FALSE(device().locked_until.has_value());
+    EXPECT_EQ(last.cause_class, SessionCause::WrongString);
 
     const SessionRun r = run({auth_response(kDevice, "123456"), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.end_reason(), 1);
@@ -630,6 +650,7 @@ TEST_F(CapfSession, RevokedLscIsRejected) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op, 1);
     EXPECT_EQ(certs()[0].status, CertificateStatus::Revoked);
 }
@@ -643,6 +664,7 @@ TEST_F(CapfSession, SupersededLscIsRejected) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op, 2);
     EXPECT_EQ(active()->facts.sha256, fingerprint(second.get()));
 }
@@ -656,6 +678,7 @@ TEST_F(CapfSession, AnotherDevicesLscIsRejected) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op);
     EXPECT_EQ(certs(kOtherDevice).size(), 1u);
     EXPECT_EQ(certs(kOtherDevice)[0].status, CertificateStatus::Active);
@@ -671,6 +694,7 @@ TEST_F(CapfSession, AnotherDevicesLscIsRejected) {
     const SessionRun r2 = run({auth2, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r2.commands(), kAuthThenEnd);
     EXPECT_EQ(r2.end_reason(), 7);
+    EXPECT_EQ(r2.outcome.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op);
 }
 
@@ -684,6 +708,7 @@ TEST_F(CapfSession, UnregisteredOrForeignLscIsRejected) {
         Message auth = auth_response();
         add_proof(auth, kDevice, stray->get(), pki().phone_rsa.get());
         EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     }
     {
         // Same issuer name, different CA key.
@@ -691,6 +716,7 @@ TEST_F(CapfSession, UnregisteredOrForeignLscIsRejected) {
         Message auth = auth_response();
         add_proof(auth, kDevice, forged.get(), pki().phone_rsa.get());
         EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     }
     expect_untouched(op);
 }
@@ -702,6 +728,7 @@ TEST_F(CapfSession, LscModeRejectsAMic) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op);
 }
 
@@ -713,6 +740,7 @@ TEST_F(CapfSession, MicModeRejectsAnLsc) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa_new.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op, 1);
     EXPECT_EQ(active()->facts.sha256, fingerprint(lsc.get()));
 }
@@ -722,6 +750,7 @@ TEST_F(CapfSession, MicOfAnotherDeviceIsRejected) {
     Message auth = auth_response();
     add_proof(auth, kDevice, pki().foreign_mic.get(), pki().mic_key.get());
     EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op);
 }
 
@@ -735,6 +764,7 @@ TEST_F(CapfSession, MicWhoseCnMerelyContainsTheDeviceNameIsRejected) {
     Message auth = auth_response("SEP0011223344");
     add_proof(auth, "SEP0011223344", pki().mic.get(), pki().mic_key.get());
     EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     auto lsc = store.active_lsc("SEP0011223344");
     ASSERT_TRUE(lsc);
     EXPECT_FALSE(lsc->has_value());
@@ -747,6 +777,7 @@ TEST_F(CapfSession, Sha1OnlyProofIsRejectedByDefault) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op);
 }
 
@@ -765,6 +796,7 @@ TEST_F(CapfSession, Sha1OnlyProofIsAcceptedWhenPolicyAllows) {
     Message bad = auth_response();
     add_proof(bad, kDevice, pki().mic.get(), pki().mic_key.get(), tweak([](ProofOptions& o) { o.sha2 = false; o.corrupt_sha1 = true; }));
     EXPECT_EQ(run({bad, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     EXPECT_EQ(state_of(again), OperationState::Pending);
 }
 
@@ -792,12 +824,14 @@ TEST_F(CapfSession, BadSignaturesAreRejected) {
         const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     }
     {
         SCOPED_TRACE("signed with a key that is not the MIC's");
         Message auth = auth_response();
         add_proof(auth, kDevice, pki().mic.get(), pki().phone_rsa.get());
         EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     }
     expect_untouched(op);
 }
@@ -810,12 +844,14 @@ TEST_F(CapfSession, MissingCertificateProofIsRejected) {
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     }
     {
         SCOPED_TRACE("CERTIFICATE without any signature");
         Message auth = auth_response();
         add_proof(auth, kDevice, pki().mic.get(), pki().mic_key.get(), signatures(false, false));
         EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     }
     {
         SCOPED_TRACE("signatures without the CERTIFICATE");
@@ -825,6 +861,7 @@ TEST_F(CapfSession, MissingCertificateProofIsRejected) {
         for (const auto& e : full.elements())
             if (e.tag != static_cast<std::uint8_t>(Tag::Certificate)) auth.add_raw(e.tag, e.value);
         EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     }
     {
         SCOPED_TRACE("CERTIFICATE wrapper with a wrong inner length");
@@ -837,6 +874,7 @@ TEST_F(CapfSession, MissingCertificateProofIsRejected) {
             auth.add_raw(e.tag, v);
         }
         EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     }
     expect_untouched(op);
     EXPECT_EQ(device().auth_failures, 4);
@@ -849,6 +887,7 @@ TEST_F(CapfSession, MicFromAnUntrustedRootIsRejected) {
     Message auth = auth_response();
     add_proof(auth, kDevice, fake.get(), pki().mic_key.get());
     EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op);
 }
 
@@ -859,6 +898,7 @@ TEST_F(CapfSession, ExpiredMicIsRejectedUnlessPolicyAcceptsIt) {
     Message auth = auth_response();
     add_proof(auth, kDevice, expired.get(), pki().mic_key.get());
     EXPECT_EQ(run({auth, keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
     expect_untouched(op);
 
     settings.accept_expired_mic = true;
@@ -924,6 +964,7 @@ TEST_F(CapfSession, BadSudiIsRejected) {
         const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     }
     expect_untouched(op);
 }
@@ -934,6 +975,7 @@ TEST_F(CapfSession, SudiPolicies) {
         SCOPED_TRACE("Require without SUDI_DATA");
         settings.sudi = SudiPolicy::Require;
         EXPECT_EQ(run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()}).end_reason(), 7);
+        EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
         expect_untouched(op);
     }
     {
@@ -976,7 +1018,8 @@ void registry_sql(const test::TempDir& dir, const std::string& sql) {
 }
 
 bool is_server_error(const SessionOutcome& o, const char* kind) {
-    return o.result == "failed" && o.cause.rfind(std::string("server error (") + kind + ")", 0) == 0;
+    return o.result == "failed" && o.cause_class == SessionCause::Server &&
+           o.cause.rfind(std::string("server error (") + kind + ")", 0) == 0;
 }
 
 TEST_F(CapfSession, SudiWithoutMicRootsIsIgnoredUnderVerifyIfPresent) {
@@ -1032,6 +1075,7 @@ TEST_F(CapfSession, CheckableWrongSudiIsStillRefusedAndCounted) {
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     EXPECT_EQ(r.outcome.result, "rejected");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused); // the string was right: the SUDI is refused, not the string
     EXPECT_EQ(device().auth_failures, 1);
     expect_untouched(op);
 }
@@ -1075,6 +1119,7 @@ TEST_F(CapfSession, MicModeWithoutMicRootsIsAConfigErrorButAnLscModeStillRefuses
         const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.end_reason(), 7);
         EXPECT_EQ(r.outcome.result, "rejected") << r.outcome.cause;
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
         EXPECT_EQ(device().auth_failures, 1);
     }
 }
@@ -1086,6 +1131,7 @@ TEST_F(CapfSession, RegistryReadErrorDuringAuthenticationGivesTheAttemptBack) {
     for (int i = 0; i < settings.lockout_failures - 1; ++i)
         EXPECT_EQ(run({auth_response(), keygen_response(pki().phone_rsa.get())}).outcome.result, "rejected");
     ASSERT_EQ(device().auth_failures, settings.lockout_failures - 1);
+    EXPECT_EQ(last.cause_class, SessionCause::CertificateRefused);
 
     registry_sql(dir, "ALTER TABLE certificates RENAME TO certificates_away;");
     Message auth = auth_response();
@@ -1094,6 +1140,7 @@ TEST_F(CapfSession, RegistryReadErrorDuringAuthenticationGivesTheAttemptBack) {
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
     EXPECT_EQ(r.outcome.result, "failed") << r.outcome.cause;
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Server);
     EXPECT_EQ(r.outcome.cause.rfind("server error (", 0), 0u) << r.outcome.cause;
     EXPECT_EQ(device().auth_failures, settings.lockout_failures - 1) << "the reserved attempt was given back";
     EXPECT_FALSE(device().locked_until.has_value()) << "and the lock it reached lifted";
@@ -1131,6 +1178,7 @@ TEST_F(CapfSession, FetchRecordsTheMicThePhoneSends) {
     EXPECT_EQ(wire(r.frames[1]), (Bytes{0x55, 0x0b, 0x0B, 0xAD, 0xF0, 0x0D, 0x00, 0x00}));
     EXPECT_EQ(r.end_reason(), reason::kNoAction) << "§6.3: fetch ends with END_SESSION(0)";
     EXPECT_EQ(r.outcome.operation, "fetch");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::None);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
     const auto all = certs();
     ASSERT_EQ(all.size(), 1u);
@@ -1159,6 +1207,7 @@ TEST_F(CapfSession, FetchWithReason7CommitsNothingAndKeepsTheOperationPending) {
     const SessionRun r = run({auth_response(), reason_message(Command::FetchCertificateResponse, reason::kInvalidElement)});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 11, 15}));
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::PhoneRefused);
     expect_untouched(op);
 }
 
@@ -1167,6 +1216,7 @@ TEST_F(CapfSession, FetchWithReason1ButNoCertificateCommitsNothing) {
     const SessionRun r = run({auth_response(), reason_message(Command::FetchCertificateResponse, reason::kUpdateCertificate)});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 11, 15}));
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::PhoneRefused);
     EXPECT_NE(state_of(op), OperationState::Succeeded);
     EXPECT_TRUE(certs().empty());
 }
@@ -1177,6 +1227,7 @@ TEST_F(CapfSession, FetchResponseWithBrokenCertificateCommitsNothing) {
     resp.add_bytes(Tag::Certificate, wrap_certificate(Bytes{0x30, 0x03, 0x01, 0x02, 0x03}, cert_type::kLsc));
     const SessionRun r = run({auth_response(), resp});
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     expect_untouched(op);
 }
 
@@ -1188,6 +1239,7 @@ TEST_F(CapfSession, DeleteRemovesTheLsc) {
     EXPECT_EQ(wire(r.frames[1]), (Bytes{0x55, 0x0d, 0x0B, 0xAD, 0xF0, 0x0D, 0x00, 0x00}));
     EXPECT_EQ(r.end_reason(), reason::kUpdateCertificate);
     EXPECT_EQ(r.outcome.operation, "delete");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::None);
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
     const auto all = certs();
     ASSERT_EQ(all.size(), 1u);
@@ -1203,6 +1255,7 @@ TEST_F(CapfSession, DeleteWithReasonNot1KeepsEverything) {
         const SessionRun r = run({auth_response(), reason_message(Command::DeleteCertificateResponse, reason)});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 13, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::PhoneRefused);
         expect_untouched(op, 1);
         ASSERT_TRUE(active());
         EXPECT_EQ(active()->facts.sha256, fingerprint(lsc.get()));
@@ -1217,6 +1270,8 @@ TEST_F(CapfSession, NoPendingOperationEndsWithReason0) {
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), reason::kNoAction);
     EXPECT_EQ(r.outcome.result, "no-operation");
+    EXPECT_FALSE(r.outcome.operation_id.has_value()) << "no operation, no id";
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::NoOperation);
     EXPECT_TRUE(certs().empty());
 }
 
@@ -1225,6 +1280,7 @@ TEST_F(CapfSession, FinishedOperationIsNotRunAgain) {
     const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 0);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::NoOperation);
     EXPECT_EQ(certs().size(), 1u);
 }
 
@@ -1234,6 +1290,7 @@ TEST_F(CapfSession, UnknownDeviceEndsWithReason9) {
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), reason::kUnknownDevice);
     EXPECT_EQ(r.outcome.result, "unknown-device");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::UnknownDevice);
     auto all = store.list_certificates(std::nullopt);
     ASSERT_TRUE(all);
     EXPECT_TRUE(all->empty());
@@ -1248,6 +1305,8 @@ TEST_F(CapfSession, DeadlinePassedEndsWithReason0AndTimesTheOperationOut) {
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "no key generation after the deadline";
     EXPECT_EQ(r.end_reason(), reason::kNoAction);
     EXPECT_EQ(r.outcome.result, "timed-out");
+    EXPECT_EQ(r.outcome.operation_id, op.id);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Late);
     EXPECT_EQ(state_of(op), OperationState::TimedOut);
     EXPECT_TRUE(certs().empty());
 }
@@ -1258,11 +1317,45 @@ TEST_F(CapfSession, DeadlineInTheFutureStillRuns) {
     EXPECT_EQ(state_of(op), OperationState::Succeeded);
 }
 
+// Issue 8 item 6 / issue 10 item 4: an operation another CAPF session holds is
+// not run twice, and the session says why as class busy.
+TEST_F(CapfSession, OperationHeldByAnotherSessionIsBusy) {
+    {
+        SCOPED_TRACE("held by another lscgate serve on the same registry (not stale)");
+        const Operation op = schedule(OperationKind::Install);
+        auto other = store.claim_operation(op.id, now_utc(), operation_claim_stale_seconds(settings),
+                                           "in progress in lscgate pid 1 on elsewhere, started 2026-01-01T00:00:00Z");
+        ASSERT_TRUE(other) << other.message();
+        ASSERT_TRUE(*other);
+        const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
+        EXPECT_EQ(r.commands(), kAuthThenEnd) << "no key request for an operation someone else runs";
+        EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.result, "failed");
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Busy);
+        EXPECT_EQ(r.outcome.operation_id, op.id);
+        EXPECT_NE(r.outcome.cause.find("already in progress"), std::string::npos) << r.outcome.cause;
+        EXPECT_TRUE(certs().empty());
+    }
+    {
+        SCOPED_TRACE("held by a live session of this process");
+        ASSERT_TRUE(store.add_device(kOtherDevice, "Cisco 8841", "", "test"));
+        const Operation op = schedule(OperationKind::Install, AuthMode::Null, "rsa:2048", "", std::nullopt, kOtherDevice);
+        auto held = OperationClaim::take(store, op.id, now_utc(), operation_claim_stale_seconds(settings));
+        ASSERT_TRUE(held) << held.message();
+        ASSERT_TRUE(held->has_value());
+        const SessionRun r = run({auth_response(kOtherDevice), keygen_response(pki().phone_rsa.get()), store_ok()});
+        EXPECT_EQ(r.commands(), kAuthThenEnd);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Busy);
+        EXPECT_TRUE(certs(kOtherDevice).empty());
+    }
+}
+
 TEST_F(CapfSession, Version2PhoneIsNotAskedForAnEcKey) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p256");
     const SessionRun r = run({auth_response(kDevice, "", 2), keygen_response(pki().phone_ec.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "no EC KEY_GENERATE_REQUEST to a version 2 client";
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::KeyRefused);
     expect_untouched(op);
 }
 
@@ -1276,6 +1369,7 @@ TEST_F(CapfSession, PeerClosesBeforeTheHeader) {
     EXPECT_EQ(r.end_reason(), -1);
     EXPECT_EQ(r.outcome.end_reason, -1);
     EXPECT_EQ(r.outcome.result, "closed");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Connection);
     expect_untouched(op);
 }
 
@@ -1287,6 +1381,7 @@ TEST_F(CapfSession, PeerClosesInsideTheHeader) {
         const SessionRun r = run_raw({Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n))});
         EXPECT_EQ(r.commands(), kOnlyAuthRequest);
         EXPECT_EQ(r.outcome.end_reason, -1);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Connection);
     }
     expect_untouched(op);
 }
@@ -1312,6 +1407,7 @@ TEST_F(CapfSession, BadProtocolIdEndsWith7) {
     const SessionRun r = run_raw({f, wire(keygen_response(pki().phone_rsa.get())), wire(store_ok())});
     EXPECT_EQ(r.commands(), kAuthThenEnd) << "no resynchronisation";
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     expect_untouched(op);
 }
 
@@ -1322,6 +1418,7 @@ TEST_F(CapfSession, BadProtocolIdLaterInTheSessionEndsWith7) {
     const SessionRun r = run_raw({wire(auth_response()), key, wire(store_ok())});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen); // classed by what was awaited
     expect_untouched(op);
 }
 
@@ -1331,17 +1428,20 @@ TEST_F(CapfSession, SessionIdMismatchEndsWith7) {
         const SessionRun r = run({auth_response(kDevice, "", 3, kSid + 1), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     }
     {
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get(), 0), store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     }
     {
         Message stored = reason_message(Command::StoreCertificateResponse, 1, kSid ^ 0x80000000u);
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
         EXPECT_EQ(r.commands(), kFullInstall);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedAfterKeygen); // the LSC is out, unconfirmed
         // The LSC was sent, its confirmation is void: the phone may hold it, so it stays unconfirmed.
         expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
     }
@@ -1349,6 +1449,7 @@ TEST_F(CapfSession, SessionIdMismatchEndsWith7) {
         Message keepalive(Command::RequestInProgress, kSid + 5);
         const SessionRun r = run({auth_response(), keepalive, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.end_reason(), 7) << "a keep-alive with a foreign session id is still a mismatch";
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     }
     expect_untouched(op, 1);
     EXPECT_FALSE(active());
@@ -1361,18 +1462,21 @@ TEST_F(CapfSession, TruncatedBodyEndsWith7) {
         const SessionRun r = run_raw({Bytes(full.begin(), full.end() - 3)});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     }
     {
         // Timeout instead of EOF inside the body: also END_SESSION(7).
         const SessionRun r = run_raw({Bytes(full.begin(), full.end() - 3)}, true);
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Connection); // silent inside the body: a timeout
     }
     {
         const Bytes key = wire(keygen_response(pki().phone_rsa.get()));
         const SessionRun r = run_raw({full, Bytes(key.begin(), key.begin() + 20)});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     }
     expect_untouched(op);
 }
@@ -1384,6 +1488,7 @@ TEST_F(CapfSession, ElementRunningPastTheBodyEndsWith7) {
     const SessionRun a = run_raw({value_past});
     EXPECT_EQ(a.commands(), kAuthThenEnd);
     EXPECT_EQ(a.end_reason(), 7);
+    EXPECT_EQ(a.outcome.cause_class, SessionCause::Protocol);
 
     // A partial element header at the end of the body (the reference crashed here).
     Bytes body = {0x07, 0x00, 0x01, 0x03, 0x0d};
@@ -1392,6 +1497,7 @@ TEST_F(CapfSession, ElementRunningPastTheBodyEndsWith7) {
     const SessionRun b = run_raw({header_cut});
     EXPECT_EQ(b.commands(), kAuthThenEnd);
     EXPECT_EQ(b.end_reason(), 7);
+    EXPECT_EQ(b.outcome.cause_class, SessionCause::Protocol);
     expect_untouched(op);
 }
 
@@ -1404,6 +1510,7 @@ TEST_F(CapfSession, WrongLengthForFixedSizeElementEndsWith7) {
         const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     }
     {
         Message stored(Command::StoreCertificateResponse, kSid);
@@ -1411,6 +1518,7 @@ TEST_F(CapfSession, WrongLengthForFixedSizeElementEndsWith7) {
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), stored});
         EXPECT_EQ(r.commands(), kFullInstall);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::PhoneRefused); // no readable REASON=1: a refusal
     }
     expect_untouched(op);
     EXPECT_FALSE(active());
@@ -1439,6 +1547,7 @@ TEST_F(CapfSession, DeviceNameWithEmbeddedNulIsRejected) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     expect_untouched(op);
 }
 
@@ -1467,6 +1576,7 @@ TEST_F(CapfSession, UnexpectedCommandInsteadOfAuthResponse) {
         const SessionRun r = run({m, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     }
     expect_untouched(op);
 }
@@ -1479,17 +1589,20 @@ TEST_F(CapfSession, UnexpectedCommandInsteadOfKeyGenerateResponse) {
         const SessionRun r = run({auth_response(), sign, keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     }
     {
         const SessionRun r = run({auth_response(), store_ok(), keygen_response(pki().phone_rsa.get())});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     }
     {
         Message csr(Command::SignCertificateResponse, kSid);
         csr.add_bytes(Tag::PublicKey, spki(pki().phone_rsa.get()));
         const SessionRun r = run({auth_response(), rip(), csr});
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     }
     expect_untouched(op);
     EXPECT_FALSE(active());
@@ -1500,6 +1613,7 @@ TEST_F(CapfSession, UnexpectedCommandInsteadOfStoreResponseLeavesTheLscUnconfirm
     const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get()), keygen_response(pki().phone_rsa.get())});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedAfterKeygen);
     expect_untouched(op, 1);
     expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
     EXPECT_FALSE(active());
@@ -1513,6 +1627,7 @@ TEST_F(CapfSession, VersionMissingOrAbove3EndsWith7) {
         const SessionRun r = run({auth_response(kDevice, "", v), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     }
     expect_untouched(op);
 }
@@ -1522,6 +1637,7 @@ TEST_F(CapfSession, MissingDeviceNameEndsWith7) {
     const SessionRun r = run({auth_response(""), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Protocol);
     expect_untouched(op);
 }
 
@@ -1531,10 +1647,12 @@ TEST_F(CapfSession, KeyGenerateResponseWithoutPublicKeyKeepsTheOperationPending)
         const SessionRun r = run({auth_response(), reason_message(Command::KeyGenerateResponse, 7), store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::KeyRefused);
     }
     {
         const SessionRun r = run({auth_response(), Message(Command::KeyGenerateResponse, kSid), store_ok()});
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::KeyRefused);
     }
     expect_untouched(op);
 }
@@ -1552,6 +1670,7 @@ TEST_F(CapfSession, UnparsablePublicKeyKeepsTheOperationPending) {
         const SessionRun r = run({auth_response(), key, store_ok()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::KeyRefused);
     }
     expect_untouched(op);
 }
@@ -1562,18 +1681,22 @@ TEST_F(CapfSession, WrongKeyTypeOrSizeKeepsTheOperationPending) {
         const SessionRun small = run({auth_response(), keygen_response(pki().phone_rsa_1024.get()), store_ok()});
         EXPECT_EQ(small.commands(), (std::vector<int>{1, 3, 15})) << "no certificate for a key that was not asked for";
         EXPECT_EQ(small.end_reason(), 7);
+        EXPECT_EQ(small.outcome.cause_class, SessionCause::KeyRefused);
         const SessionRun ec = run({auth_response(), keygen_response(pki().phone_ec.get()), store_ok()});
         EXPECT_EQ(ec.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(ec.end_reason(), 7);
+        EXPECT_EQ(ec.outcome.cause_class, SessionCause::KeyRefused);
         expect_untouched(op);
     }
     {
         const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p256");
         const SessionRun rsa = run({auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
         EXPECT_EQ(rsa.end_reason(), 7);
+        EXPECT_EQ(rsa.outcome.cause_class, SessionCause::KeyRefused);
         const SessionRun curve = run({auth_response(), keygen_response(pki().phone_ec_384.get()), store_ok()});
         EXPECT_EQ(curve.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(curve.end_reason(), 7);
+        EXPECT_EQ(curve.outcome.cause_class, SessionCause::KeyRefused);
         expect_untouched(op);
     }
 }
@@ -1590,6 +1713,7 @@ TEST_F(CapfSession, StoreResponseReasonNot1CommitsNothing) {
         EXPECT_EQ(r.commands(), kFullInstall);
         EXPECT_EQ(r.end_reason(), 7) << "the reference's END_SESSION(1) here is the bug §6.2 warns about";
         EXPECT_TRUE(r.outcome.serial.empty());
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::PhoneRefused);
     }
     expect_untouched(op);
     EXPECT_FALSE(active());
@@ -1604,6 +1728,7 @@ TEST_F(CapfSession, StoreResponseReasonNot1DoesNotSupersedeTheCurrentLsc) {
                        reason_message(Command::StoreCertificateResponse, reason::kInvalidElement)});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::PhoneRefused);
     expect_untouched(op, 1);
     ASSERT_TRUE(active());
     EXPECT_EQ(active()->facts.sha256, fingerprint(current.get()));
@@ -1617,6 +1742,7 @@ TEST_F(CapfSession, WriteFailureWhileSendingEndSessionDoesNotCrash) {
         const SessionRun r = run_stream(stream);
         EXPECT_EQ(stream.refused, 1);
         EXPECT_EQ(r.commands(), kOnlyAuthRequest);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::UnknownDevice);
     }
     {
         // A failed install: END_SESSION(7) is lost, nothing is committed.
@@ -1629,6 +1755,7 @@ TEST_F(CapfSession, WriteFailureWhileSendingEndSessionDoesNotCrash) {
         EXPECT_EQ(stream.refused, 1);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
         expect_untouched(op);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::PhoneRefused);
     }
     {
         // A successful install: the phone confirmed storage, so the LSC is recorded even
@@ -1643,6 +1770,7 @@ TEST_F(CapfSession, WriteFailureWhileSendingEndSessionDoesNotCrash) {
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
         EXPECT_EQ(state_of(op), OperationState::Succeeded);
         EXPECT_TRUE(active());
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::None);
     }
 }
 
@@ -1656,6 +1784,7 @@ TEST_F(CapfSession, EveryWriteFailingDoesNotCrash) {
     const SessionRun r = run_stream(stream);
     EXPECT_TRUE(r.frames.empty());
     EXPECT_EQ(r.outcome.result, "closed");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Connection);
     expect_untouched(op);
 }
 
@@ -1668,6 +1797,7 @@ TEST_F(CapfSession, PhoneClosesAfterKeyGeneration) {
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
         EXPECT_EQ(r.end_reason(), -1) << "no END_SESSION to a closed peer";
         EXPECT_EQ(r.outcome.result, "closed");
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedAfterKeygen);
         expect_untouched(op, 1);
         expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
         EXPECT_FALSE(active());
@@ -1677,6 +1807,7 @@ TEST_F(CapfSession, PhoneClosesAfterKeyGeneration) {
         const SessionRun r = run({auth_response(), rip(), rip()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3}));
         EXPECT_EQ(r.end_reason(), -1);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
         expect_untouched(op, 1);
     }
 }
@@ -1687,17 +1818,20 @@ TEST_F(CapfSession, TimeoutsEndWith7AndKeepTheOperationPending) {
         const SessionRun r = run({}, true);
         EXPECT_EQ(r.commands(), kAuthThenEnd);
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Connection);
     }
     {
         const SessionRun r = run({auth_response(), rip()}, true);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     }
     expect_untouched(op);
     {
         const SessionRun r = run({auth_response(), keygen_response(pki().phone_rsa.get())}, true);
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9, 15}));
         EXPECT_EQ(r.end_reason(), 7);
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedAfterKeygen);
         expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
     }
     expect_untouched(op, 1);
@@ -1734,6 +1868,7 @@ TEST_F(CapfSession, DeleteAndFetchResponsesThatNeverComeKeepTheOperationPending)
         const Operation op = schedule(OperationKind::Delete);
         const SessionRun r = run({auth_response()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 13}));
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Connection);
         expect_untouched(op, 1);
         EXPECT_TRUE(active());
     }
@@ -1741,6 +1876,7 @@ TEST_F(CapfSession, DeleteAndFetchResponsesThatNeverComeKeepTheOperationPending)
         const Operation op = schedule(OperationKind::Fetch);
         const SessionRun r = run({auth_response()});
         EXPECT_EQ(r.commands(), (std::vector<int>{1, 11}));
+        EXPECT_EQ(r.outcome.cause_class, SessionCause::Connection);
         expect_untouched(op, 1);
     }
 }
@@ -1809,6 +1945,7 @@ TEST_F(CapfSession, ServerKilledAfterThePhoneStoredLeavesItsLscUnconfirmed) {
     const Operation op = schedule(OperationKind::Install, AuthMode::Null, "ec:p256");
     const SessionRun r = run({auth_response(), keygen_response(pki().phone_ec.get())});
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 9}));
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedAfterKeygen);
     expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
     EXPECT_FALSE(active()) << "never active before the phone confirms";
     EXPECT_FALSE(is_finished(state_of(op))) << "the operation stays open for the next session";
@@ -1823,6 +1960,7 @@ TEST_F(CapfSessionLockedRegistry, RegistryLockedAfterTheLscWasSentLeavesItUnconf
                                        {auth_response(), keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kFullInstall);
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Server);
     EXPECT_NE(r.outcome.cause.find("locked"), std::string::npos) << r.outcome.cause;
     expect_delivered_recorded(r, CertificateStatus::Unconfirmed);
     EXPECT_FALSE(active());
@@ -1836,6 +1974,7 @@ TEST_F(CapfSessionLockedRegistry, AnLscThatCannotBeRecordedIsNeverSent) {
     EXPECT_EQ(r.commands(), (std::vector<int>{1, 3, 15}));
     EXPECT_EQ(r.find(Command::StoreCertificateRequest), nullptr) << "no LSC leaves the server unrecorded";
     EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::Server);
     EXPECT_NE(r.outcome.cause.find("not recorded, so not sent"), std::string::npos) << r.outcome.cause;
     EXPECT_TRUE(certs().empty());
     EXPECT_FALSE(is_finished(state_of(op))) << "nothing lost: the next session runs it";
@@ -1850,6 +1989,7 @@ TEST_F(CapfSession, PhoneRefusingOrNeverReceivingTheLscLeavesNoRow) {
     const SessionRun refused = run({auth_response(), keygen_response(pki().phone_rsa.get()),
                                     reason_message(Command::StoreCertificateResponse, reason::kInvalidElement)});
     EXPECT_EQ(refused.end_reason(), 7);
+    EXPECT_EQ(refused.outcome.cause_class, SessionCause::PhoneRefused);
     expect_untouched(op);
     EXPECT_EQ(count_audit("lsc.discard"), 1);
     // A STORE_CERTIFICATE_REQUEST that could not be written reached no phone.
@@ -1860,6 +2000,7 @@ TEST_F(CapfSession, PhoneRefusingOrNeverReceivingTheLscLeavesNoRow) {
     stream.push(wire(keygen_response(pki().phone_rsa.get())));
     const SessionRun lost = run_stream(stream);
     EXPECT_EQ(lost.outcome.result, "closed");
+    EXPECT_EQ(lost.outcome.cause_class, SessionCause::Connection); // never sent: not after keygen
     expect_untouched(op);
     EXPECT_EQ(count_audit("lsc.discard"), 2);
 }
@@ -1890,6 +2031,7 @@ TEST_F(CapfSession, ProvingPossessionOfAnUnconfirmedLscMakesItActive) {
     add_proof(auth, kDevice, held.get(), pki().phone_rsa.get());
     const SessionRun r = run({auth, rip()});
     EXPECT_EQ(r.outcome.authenticated_by, "LSC");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::DroppedDuringKeygen);
     expect_delivered_recorded(lost, CertificateStatus::Active);
     EXPECT_FALSE(is_finished(state_of(rekey)));
     EXPECT_EQ(count_audit("lsc.issue"), 1);
@@ -1918,6 +2060,7 @@ TEST_F(CapfSession, AnUnconfirmedLscOlderThanTheActiveOneCannotAuthenticate) {
     const SessionRun r = run({auth, keygen_response(pki().phone_rsa.get()), store_ok()});
     EXPECT_EQ(r.commands(), kAuthThenEnd);
     EXPECT_EQ(r.outcome.result, "rejected");
+    EXPECT_EQ(r.outcome.cause_class, SessionCause::CertificateRefused);
     EXPECT_EQ(active()->facts.sha256, fingerprint(newer.get()));
     expect_delivered_recorded(lost, CertificateStatus::Superseded);
     EXPECT_FALSE(is_finished(state_of(op)));

@@ -39,6 +39,7 @@ struct IntegerKey {
 
 constexpr IntegerKey kIntegerKeys[] = {
     {"capf", "lsc_days", 0, 3651},
+    {"capf", "session_history", 0, 10000001},
     {"server", "max_sessions", 0, 10001},
     {"server", "handshake_timeout", 0, 3601},
     {"server", "reply_timeout", 0, 3601},
@@ -68,6 +69,23 @@ TEST_F(StrictConfig, EveryIntegerIsRangeCheckedBeforeNarrowingWithKeyFileAndLine
     auto ok = load_with("auth", "lockout_seconds = 2592000");
     ASSERT_TRUE(ok) << ok.message();
     EXPECT_EQ(ok->lockout_seconds, 2592000);
+}
+
+TEST_F(StrictConfig, SessionHistoryDefaultsToTheBoundAndTakesItsWholeRange) {
+    std::ofstream(dir / "lscgate.toml") << default_config_text();
+    auto dflt = load_config(dir.path());
+    ASSERT_TRUE(dflt) << dflt.message();
+    EXPECT_EQ(dflt->session_history, kDefaultSessionHistory);
+    for (std::int64_t n : {std::int64_t{1}, std::int64_t{3}, kMaxSessionHistory}) {
+        auto c = load_with("capf", "session_history = " + std::to_string(n));
+        ASSERT_TRUE(c) << c.message();
+        EXPECT_EQ(c->session_history, n);
+    }
+    Config overridden;
+    overridden.session_history = 0;  // validate() checks it too, not only the loader
+    auto s = overridden.validate();
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.message().find("[capf] session_history must be 1 to 10000000"), std::string::npos) << s.message();
 }
 
 TEST_F(StrictConfig, MisspelledKeysInEverySectionAreRefusedWithTheirLine) {
