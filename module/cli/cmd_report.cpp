@@ -199,6 +199,9 @@ void add_report(CLI::App& report, CliContext& ctx, const char* name, const char*
     auto* cmd = report.add_subcommand(name, help);
     add_bulk_options(*cmd, args->selection, true);
     cmd->remove_option(cmd->get_option("--dry-run"));  // a report changes nothing
+    cmd->get_option("--seen-file")
+        ->description("a RADIUS node's last-seen file (the module's last_seen_database), repeatable: the last-seen "
+                      "columns and seen= on a SQLite registry");
     if (!selection_required) cmd->footer("Without NAME, --from, --where or --all: every device.");
     cmd->add_flag("--json", ctx.json, "print as JSON");
     cmd->add_flag("--csv", args->csv, "print as CSV: a header row, every field quoted (RFC 4180)");

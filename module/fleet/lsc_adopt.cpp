@@ -37,9 +37,11 @@ std::string no_fetched_lsc(const std::string& device, bool fetched_mic) {
 }
 
 // Why `cert` (the fetched LSC of `device`) cannot be adopted at `now`, "" when it can.
-Result<std::string> refusal(const CertificateRecord& rec, X509* cert, const TrustSet& trust, const std::string& device,
-                            UnixTime now) {
-    const CertificateFacts& f = rec.facts;
+// Its facts come from the certificate itself: a registry row keeps no CN.
+Result<std::string> refusal(X509* cert, const TrustSet& trust, const std::string& device, UnixTime now) {
+    auto facts = describe_certificate(cert);
+    if (!facts) return "the fetched certificate cannot be read: " + facts.message();
+    const CertificateFacts& f = *facts;
     auto cn = normalize_device_name(f.common_name);
     if (!cn || *cn != device)
         return "its subject CN is '" + f.common_name + "', not " + device + ": the LSC of another device";
@@ -91,7 +93,7 @@ Result<AdoptionCheck> check_adoption(Store& store, const TrustSet& trust, const 
         out.refused = "the fetched certificate cannot be read: " + cert.message();
         return out;
     }
-    auto why = refusal(rec, cert->get(), trust, device, now);
+    auto why = refusal(cert->get(), trust, device, now);
     if (!why) return why.error();
     out.refused = std::move(*why);
     return out;

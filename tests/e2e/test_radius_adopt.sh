@@ -60,7 +60,8 @@ eapol_conf lsc "$PHONE" "$LSC" "$LSC_KEY"
 expect_failure "before adopt: EAP-TLS with the fetched LSC is refused" -- eapol lsc
 expect_not_contains "$OUT" "CTRL-EVENT-EAP-SUCCESS" "no EAP success"
 expect_contains "$(cat "$LOG")" "reject [lsc-unregistered] $PHONE: " "log: lsc-unregistered"
-expect_contains "$(cat "$LOG")" "was only fetched from a phone, never issued here" "because it is only fetched, not active"
+expect_contains "$(cat "$LOG")" "chains to CN=CAPF-cluster,O=Example but is not in the registry" \
+    "a fetched certificate is not a registered LSC"
 
 # ---- cert adopt ----------------------------------------------------------------------
 expect_rc 2 "cert adopt of a device without a fetched LSC is refused" -- adm_b cert adopt "$OTHER"

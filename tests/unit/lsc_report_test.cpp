@@ -154,8 +154,11 @@ TEST_P(LscReportOnBackends, StatusWordsForEachCase) {
     EXPECT_EQ(rows[installed].issuer, active.facts.issuer);
     EXPECT_EQ(rows[installed].model, "CP-8841") << "the model is the registry's, not the batch's";
     EXPECT_EQ(rows[installed].days_left, std::optional<std::int64_t>(365)) << "issued at or after `now`";
-    EXPECT_EQ(report({installed}, now + kDay + 1)[installed].days_left, std::optional<std::int64_t>(364))
+    const UnixTime hundred_days_before = active.facts.not_after - 100 * kDay - 1;
+    EXPECT_EQ(report({installed}, hundred_days_before)[installed].days_left, std::optional<std::int64_t>(100))
         << "whole days left, rounded down, at the given time";
+    EXPECT_EQ(report({installed}, active.facts.not_after + 1)[installed].days_left, std::optional<std::int64_t>(-1))
+        << "negative once expired";
     EXPECT_EQ(rows[none].status_text(), "Not installed");
     EXPECT_TRUE(rows[none].serial.empty());
     EXPECT_FALSE(rows[none].not_after.has_value());
@@ -253,31 +256,39 @@ TEST_P(LscReportOnBackends, AnUnknownDeviceIsAnErrorBeforeAnyRow) {
 }
 
 TEST_P(LscReportOnBackends, StaleLscsAreListedAndPurgedAsSuperseded) {
-    const std::string young = sep(1), old = sep(2), superseded = sep(3), confirmed_meanwhile = sep(4);
-    for (const auto& n : {young, old, superseded, confirmed_meanwhile}) add(n);
+    const std::string young = sep(1), old = sep(2), reenrolled = sep(3), confirmed_meanwhile = sep(4);
+    for (const auto& n : {young, old, reenrolled, confirmed_meanwhile}) add(n);
     const auto old_lsc = issue(old, false);
-    const auto stale_then_active = issue(superseded, false);
-    const auto newer = issue(superseded);  // a later enrolment confirmed a newer LSC
+    // A later enrolment whose LSC the phone confirmed: the store supersedes the
+    // older unconfirmed one then (it is not stale any more, and RADIUS refuses it).
+    const auto left_behind = issue(reenrolled, false);
+    issue(reenrolled);
     issue(confirmed_meanwhile, false);
     const UnixTime in_8_days = now + 8 * kDay;
     auto stale = stale_lscs(store, nullptr, in_8_days);
     ASSERT_TRUE(stale) << stale.message();
-    ASSERT_EQ(stale->size(), 3u) << "the superseding LSC is active, not stale";
+    ASSERT_EQ(stale->size(), 2u);
     EXPECT_EQ((*stale)[0].device, old);
     EXPECT_EQ((*stale)[0].serial, old_lsc.facts.serial_hex);
-    EXPECT_GE((*stale)[0].age_seconds, 8 * kDay);
-    EXPECT_FALSE((*stale)[0].superseded_by.has_value());
-    EXPECT_EQ((*stale)[1].device, superseded);
-    EXPECT_EQ((*stale)[1].serial, stale_then_active.facts.serial_hex);
-    EXPECT_EQ((*stale)[1].superseded_by, std::optional<std::string>(newer.facts.serial_hex));
+    EXPECT_EQ((*stale)[0].sha256, old_lsc.facts.sha256);
+    EXPECT_GE((*stale)[0].age_seconds, 8 * kDay - 60);
+    EXPECT_FALSE((*stale)[0].superseded_by.has_value()) << "the device has no active LSC";
+    EXPECT_EQ((*stale)[1].device, confirmed_meanwhile);
+    auto row = store.find_certificate_by_fingerprint(left_behind.facts.sha256);
+    ASSERT_TRUE(row && row->has_value());
+    EXPECT_EQ((*row)->status, CertificateStatus::Superseded);
 
-    // A young one (1 day) is kept; a superseded one goes whatever its age.
+    // Old enough, or superseded whatever its age; a young one is kept.
     issue(young, false);
     auto today = stale_lscs(store, nullptr, now + kDay);
     ASSERT_TRUE(today);
-    const auto purge = purge_candidates(*today, 7 * kDay);
-    ASSERT_EQ(purge.size(), 1u);
-    EXPECT_EQ(purge[0].device, superseded);
+    ASSERT_EQ(today->size(), 3u);
+    EXPECT_TRUE(purge_candidates(*today, 7 * kDay).empty()) << "a day old";
+    EXPECT_EQ(purge_candidates(*stale, 7 * kDay).size(), 2u) << "eight days old";
+    StaleLsc superseded = (*today)[0];
+    superseded.superseded_by = "0A";
+    ASSERT_EQ(purge_candidates({superseded, (*today)[1]}, 7 * kDay).size(), 1u);
+    EXPECT_EQ(purge_candidates({superseded, (*today)[1]}, 7 * kDay)[0].device, superseded.device);
     const std::unordered_set<std::string> only{old};
     auto selected = stale_lscs(store, &only, now);
     ASSERT_TRUE(selected);
@@ -287,7 +298,7 @@ TEST_P(LscReportOnBackends, StaleLscsAreListedAndPurgedAsSuperseded) {
     ASSERT_TRUE(revoked) << revoked.message();
     EXPECT_EQ(revoked->status, CertificateStatus::Revoked);
     EXPECT_EQ(revoked->revocation_reason, "superseded");
-    auto row = store.find_certificate_by_fingerprint(old_lsc.facts.sha256);
+    row = store.find_certificate_by_fingerprint(old_lsc.facts.sha256);
     ASSERT_TRUE(row && row->has_value());
     EXPECT_EQ((*row)->status, CertificateStatus::Revoked) << "revoked, never deleted";
     auto audit = store.list_audit(5);
@@ -297,8 +308,7 @@ TEST_P(LscReportOnBackends, StaleLscsAreListedAndPurgedAsSuperseded) {
     })) << "audited";
 
     // Confirmed by its phone after the list was made: never revoked by the purge.
-    const StaleLsc listed = (*stale)[2];
-    ASSERT_EQ(listed.device, confirmed_meanwhile);
+    const StaleLsc listed = (*stale)[1];
     auto op = store.open_operation(store.find_device(confirmed_meanwhile)->value().id);
     ASSERT_TRUE(op && op->has_value());
     ASSERT_TRUE(store.confirm_issued_lsc(**op, listed.certificate_id));
