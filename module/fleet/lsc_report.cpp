@@ -32,7 +32,7 @@ struct DeviceFacts {
 using FactsMap = std::unordered_map<std::string, DeviceFacts>;
 
 struct Verdict {
-    LscStatus status = LscStatus::NotInstalled;
+    CucmLscStatus status = CucmLscStatus::NotInstalled;
     std::string cause_class;
     std::string cause;
 };
@@ -100,13 +100,13 @@ Result<std::optional<CapfSessionRecord>> failed_session(Store& store, const Oper
 }
 
 Verdict failed_by_session(const CapfSessionRecord& s) {
-    return Verdict{LscStatus::Failed, s.cause_class.empty() ? s.result : s.cause_class,
+    return Verdict{CucmLscStatus::Failed, s.cause_class.empty() ? s.result : s.cause_class,
                    s.cause.empty() ? (s.cause_class.empty() ? s.result : s.cause_class) : s.cause};
 }
 
 // The status at `now` from the newest operation (when it is open or failed) and the active LSC.
 Result<Verdict> judge(Store& store, const DeviceFacts& f, UnixTime now) {
-    const Verdict settled{f.active ? LscStatus::Installed : LscStatus::NotInstalled, {}, {}};
+    const Verdict settled{f.active ? CucmLscStatus::Installed : CucmLscStatus::NotInstalled, {}, {}};
     if (!f.newest) return settled;
     const Operation& op = *f.newest;
     const OperationState state = effective_state(op, now);
@@ -118,17 +118,17 @@ Result<Verdict> judge(Store& store, const DeviceFacts& f, UnixTime now) {
         std::string cause = "timed out: not completed by " +
                             (op.request.completes_by ? format_utc(*op.request.completes_by) : std::string("its deadline"));
         if (*session) cause += "; last session: " + failed_by_session(**session).cause;
-        return Verdict{LscStatus::Failed, "timed-out", std::move(cause)};
+        return Verdict{CucmLscStatus::Failed, "timed-out", std::move(cause)};
     }
     if (*session) return failed_by_session(**session);
     if (state == OperationState::Failed)
-        return Verdict{LscStatus::Failed, "failed", op.last_error.empty() ? "failed" : op.last_error};
+        return Verdict{CucmLscStatus::Failed, "failed", op.last_error.empty() ? "failed" : op.last_error};
     // Open, no failed session recorded (sessions predating their recording, or
     // trimmed by [capf] session_history): a pending operation's last_error is
     // what its last session left. An in-progress one's names the claiming server.
     if (state == OperationState::Pending && !op.last_error.empty())
-        return Verdict{LscStatus::Failed, "failed", op.last_error};
-    return Verdict{LscStatus::Pending, {}, {}};
+        return Verdict{CucmLscStatus::Failed, "failed", op.last_error};
+    return Verdict{CucmLscStatus::Pending, {}, {}};
 }
 
 LscReportRow make_row(const BatchDevice& d, const DeviceFacts& f, Verdict verdict, const LastSeenIndex* seen,
@@ -165,19 +165,19 @@ std::string between(std::string_view reason, std::string_view start, std::string
 
 }  // namespace
 
-std::string_view to_string(LscStatus status) {
+std::string_view to_string(CucmLscStatus status) {
     switch (status) {
-        case LscStatus::Installed: return "Installed";
-        case LscStatus::NotInstalled: return "Not installed";
-        case LscStatus::Pending: return "Pending";
-        case LscStatus::Failed: return "Failed";
+        case CucmLscStatus::Installed: return "Installed";
+        case CucmLscStatus::NotInstalled: return "Not installed";
+        case CucmLscStatus::Pending: return "Pending";
+        case CucmLscStatus::Failed: return "Failed";
     }
     return "Failed";
 }
 
 std::string LscReportRow::status_text() const {
     std::string text(to_string(status));
-    if (status == LscStatus::Failed && !cause.empty()) text += ": " + cause;
+    if (status == CucmLscStatus::Failed && !cause.empty()) text += ": " + cause;
     return text;
 }
 

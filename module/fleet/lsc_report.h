@@ -32,7 +32,7 @@ inline constexpr std::string_view kSeenClassLscForeign = "lsc-foreign";
 
 /// A device's LSC status in the words of CUCM's phone page ("LSC Status",
 /// "Certificate Operation Status").
-enum class LscStatus {
+enum class CucmLscStatus {
     Installed,     ///< an active LSC, and no open or failed operation
     NotInstalled,  ///< no active LSC, and no open or failed operation
     Pending,       ///< its newest operation is open and no session of it failed
@@ -40,13 +40,13 @@ enum class LscStatus {
 };
 
 /// "Installed", "Not installed", "Pending", "Failed".
-std::string_view to_string(LscStatus status);
+std::string_view to_string(CucmLscStatus status);
 
 /// One row of `report lsc`.
 struct LscReportRow {
     std::string device;
     std::string model;                        ///< as the registry holds it
-    LscStatus status = LscStatus::NotInstalled;
+    CucmLscStatus status = CucmLscStatus::NotInstalled;
     std::string cause_class;                  ///< Failed: the session's cause class (capf/session_cause.h),
                                               ///< "timed-out", or "failed" (the operation's own error); else ""
     std::string cause;                        ///< Failed: the cause in words; else ""

@@ -178,7 +178,7 @@ TEST_P(LscReportOnBackends, StatusWordsForEachCase) {
 
     // Two hours on, the completes-by of `late` has passed; a succeeded session settles nothing else.
     auto later = report({late, installed}, now + 7200);
-    EXPECT_EQ(later[late].status, LscStatus::Failed);
+    EXPECT_EQ(later[late].status, CucmLscStatus::Failed);
     EXPECT_EQ(later[late].cause_class, "timed-out");
     EXPECT_NE(later[late].status_text().find("Failed: timed out: not completed by "), std::string::npos)
         << later[late].status_text();
