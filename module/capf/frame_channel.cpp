@@ -1,5 +1,7 @@
 #include "capf/frame_channel.h"
 
+#include "capf/run_sync.h"
+
 namespace lscgate::capf {
 
 std::string to_string(ReceiveStatus s) {
@@ -13,24 +15,24 @@ std::string to_string(ReceiveStatus s) {
     return "?";
 }
 
-IoResult FrameChannel::read_exact(std::uint8_t* buffer, std::size_t size, Clock::time_point deadline) {
+asio::awaitable<IoResult> FrameChannel::read_exact(std::uint8_t* buffer, std::size_t size, Clock::time_point deadline) {
     std::size_t have = 0;
     while (have < size) {
-        auto r = stream_.read_some(buffer + have, size - have, deadline);
+        auto r = co_await stream_.async_read_some(buffer + have, size - have, deadline);
         if (r.status != IoStatus::Ok) {
             r.bytes = have;
-            return r;
+            co_return r;
         }
         have += r.bytes;
     }
-    return {IoStatus::Ok, have, {}};
+    co_return IoResult{IoStatus::Ok, have, {}};
 }
 
-Received FrameChannel::receive(std::chrono::milliseconds timeout) {
+asio::awaitable<Received> FrameChannel::async_receive(std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     Received out;
     std::uint8_t header[kHeaderSize];
-    auto r = read_exact(header, sizeof header, deadline);
+    auto r = co_await read_exact(header, sizeof header, deadline);
     if (r.status != IoStatus::Ok) {
         out.detail = r.detail;
         switch (r.status) {
@@ -41,27 +43,34 @@ Received FrameChannel::receive(std::chrono::milliseconds timeout) {
             case IoStatus::Timeout: out.status = ReceiveStatus::Timeout; break;
             default: out.status = ReceiveStatus::IoError; break;
         }
-        return out;
+        co_return out;
     }
     auto h = decode_header(ByteView(header, sizeof header));
-    if (!h) return {ReceiveStatus::Malformed, {}, h.message()};
+    if (!h) co_return Received{ReceiveStatus::Malformed, {}, h.message()};
     Bytes body(h->length);
-    r = read_exact(body.data(), body.size(), deadline);
+    r = co_await read_exact(body.data(), body.size(), deadline);
     if (r.status != IoStatus::Ok) {
-        if (r.status == IoStatus::Timeout) return {ReceiveStatus::Timeout, {}, "timed out inside a message body"};
-        return {ReceiveStatus::Malformed, {},
-                "truncated: body has " + std::to_string(r.bytes) + " of " + std::to_string(h->length) + " bytes"};
+        if (r.status == IoStatus::Timeout) co_return Received{ReceiveStatus::Timeout, {}, "timed out inside a message body"};
+        co_return Received{ReceiveStatus::Malformed, {},
+                           "truncated: body has " + std::to_string(r.bytes) + " of " + std::to_string(h->length) + " bytes"};
     }
     auto m = decode_body(*h, body);
-    if (!m) return {ReceiveStatus::Malformed, {}, m.message()};
+    if (!m) co_return Received{ReceiveStatus::Malformed, {}, m.message()};
     out.message = std::move(*m);
-    return out;
+    co_return out;
 }
 
-bool FrameChannel::send(const Message& message, std::chrono::milliseconds timeout) {
+asio::awaitable<bool> FrameChannel::async_send(const Message& message, std::chrono::milliseconds timeout) {
     auto bytes = encode(message);
-    if (!bytes) return false;
-    return stream_.write_all(*bytes, Clock::now() + timeout).status == IoStatus::Ok;
+    if (!bytes) co_return false;
+    const auto r = co_await stream_.async_write_all(*bytes, Clock::now() + timeout);
+    co_return r.status == IoStatus::Ok;
+}
+
+Received FrameChannel::receive(std::chrono::milliseconds timeout) { return run_sync(async_receive(timeout)); }
+
+bool FrameChannel::send(const Message& message, std::chrono::milliseconds timeout) {
+    return run_sync(async_send(message, timeout));
 }
 
 }  // namespace lscgate::capf

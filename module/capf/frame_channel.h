@@ -7,6 +7,8 @@
 #include "capf/byte_stream.h"
 #include "capf/codec.h"
 
+#include <asio/awaitable.hpp>
+
 #include <chrono>
 #include <string>
 
@@ -23,11 +25,21 @@ struct Received {
 class FrameChannel {
 public:
     explicit FrameChannel(ByteStream& stream) : stream_(stream) {}
+
+    /// One whole message, read within `timeout` from now; never throws for what
+    /// the peer sends (Malformed, Closed, ...).
+    asio::awaitable<Received> async_receive(std::chrono::milliseconds timeout);
+    /// Encodes `message` and writes it whole within `timeout`; false when it could
+    /// not be encoded or written.
+    asio::awaitable<bool> async_send(const Message& message,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+    /// The same, run to completion on this thread (capf/run_sync.h).
     Received receive(std::chrono::milliseconds timeout);
     bool send(const Message& message, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 private:
-    IoResult read_exact(std::uint8_t* buffer, std::size_t size, Clock::time_point deadline);
+    asio::awaitable<IoResult> read_exact(std::uint8_t* buffer, std::size_t size, Clock::time_point deadline);
     ByteStream& stream_;
 };
 

@@ -3,6 +3,12 @@
 // Server side of one CAPF session (module/capf/PROTOCOL.md §6, §7, §6.8, §10): exactly
 // one END_SESSION ends every path that still has a peer, nothing is committed
 // before the phone confirms it, and every failure has a cause for the log.
+//
+// The session is a coroutine: it suspends on every wait for the phone (above all
+// the key generation, up to minutes), so `lscgate serve` holds thousands of them
+// on one event-loop thread. Its blocking steps (registry, proof checks, signing)
+// run through a SessionWork, on the server's worker pool; the unit tests and fuzz
+// targets run the same coroutine to its end with the steps inline (run_session).
 
 #include "capf/frame_channel.h"
 #include "capf/session_cause.h"
@@ -11,8 +17,11 @@
 #include "registry/store.h"
 #include "pki/trust_set.h"
 
+#include <asio/awaitable.hpp>
+
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -70,8 +79,34 @@ struct SessionOutcome {
     std::string note;       // what was deliberately not checked, e.g. "SUDI_DATA ignored: no MIC roots ..."
 };
 
+/// Where a session's blocking steps run, each with a registry connection.
+class SessionWork {
+public:
+    virtual ~SessionWork() = default;
+    /// Runs `step` with a registry connection (off the event loop in `lscgate
+    /// serve`) and resumes the caller when it is done. An error (the registry's
+    /// kind, e.g. Unavailable) when no connection could be had: `step` did not run.
+    virtual asio::awaitable<Status> run(const std::function<void(Store&)>& step) = 0;
+};
+
+/// What a session works with besides its channel: the CAPF, trust set and
+/// settings it started with (a reload does not change them under it), and where
+/// its blocking steps run. Every member must outlive the session.
+struct SessionEnvironment {
+    const CapfAuthority& authority;
+    const TrustSet& trust;
+    SessionSettings settings;
+    SessionWork& work;
+};
+
 /// Runs one session on an established channel (the TLS handshake done) to its
-/// end; every failure is in the outcome, nothing throws by design.
+/// end, suspending on the channel and on `environment.work`; every failure is in
+/// the outcome, nothing throws by design.
+asio::awaitable<SessionOutcome> serve_session(FrameChannel& channel, const SessionEnvironment& environment,
+                                              std::uint32_t session_id);
+
+/// serve_session run to its end on this thread, every blocking step inline on
+/// `context.store` (unit tests, fuzz targets: a channel that never waits).
 SessionOutcome run_session(FrameChannel& channel, SessionContext& context, std::uint32_t session_id);
 
 }  // namespace lscgate::capf

@@ -1,17 +1,46 @@
 #include "capf/tls_stream.h"
 
+#include "capf/work_pool.h"
 #include "pki/openssl_error.h"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <asio/experimental/deferred.hpp>
+#include <asio/experimental/parallel_group.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <openssl/err.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace lscgate::capf {
+namespace {
+
+// Why a handshake step that did not ask to wait failed. Reads this thread's
+// OpenSSL error queue: call it on the thread that ran the step.
+Error handshake_failure(int ssl_error) {
+    if (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_ZERO_RETURN) {
+        if (ERR_peek_error() == 0) return fail("peer closed the connection during the TLS handshake");
+    }
+    return fail(openssl_error("TLS handshake failed"));
+}
+
+// A read that did not ask to wait: the peer closed, or the connection broke.
+IoResult read_failure(int ssl_error) {
+    if (ssl_error == SSL_ERROR_ZERO_RETURN) return {IoStatus::Closed, 0, "peer sent close_notify"};
+    if (ssl_error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return {IoStatus::Closed, 0, "peer closed the connection"};
+    // An unexpected EOF mid-record (truncated TLS) lands here too.
+    return {IoStatus::Closed, 0, openssl_error("TLS read failed")};
+}
+
+bool wants_io(int ssl_error) { return ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE; }
+
+}  // namespace
 
 TlsStream::TlsStream(SslPtr ssl, int fd) : ssl_(std::move(ssl)), fd_(fd) {
     const int flags = ::fcntl(fd_, F_GETFL, 0);
@@ -41,14 +70,8 @@ Status TlsStream::handshake(bool server, Clock::time_point deadline) {
         const int rc = server ? SSL_accept(ssl_.get()) : SSL_connect(ssl_.get());
         if (rc == 1) return {};
         const int err = SSL_get_error(ssl_.get(), rc);
-        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-            if (!wait_for(err, deadline)) return fail("TLS handshake timed out");
-            continue;
-        }
-        if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
-            if (ERR_peek_error() == 0) return fail("peer closed the connection during the TLS handshake");
-        }
-        return fail(openssl_error("TLS handshake failed"));
+        if (!wants_io(err)) return handshake_failure(err);
+        if (!wait_for(err, deadline)) return fail("TLS handshake timed out");
     }
 }
 
@@ -68,15 +91,8 @@ IoResult TlsStream::read_some(std::uint8_t* buffer, std::size_t size, Clock::tim
         const int rc = SSL_read_ex(ssl_.get(), buffer, size, &got);
         if (rc == 1) return {IoStatus::Ok, got, {}};
         const int err = SSL_get_error(ssl_.get(), rc);
-        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-            if (!wait_for(err, deadline)) return {IoStatus::Timeout, 0, "read timed out"};
-            continue;
-        }
-        if (err == SSL_ERROR_ZERO_RETURN) return {IoStatus::Closed, 0, "peer sent close_notify"};
-        if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return {IoStatus::Closed, 0, "peer closed the connection"};
-        // An unexpected EOF mid-record (truncated TLS) lands here too.
-        const std::string why = openssl_error("TLS read failed");
-        return {IoStatus::Closed, 0, why};
+        if (!wants_io(err)) return read_failure(err);
+        if (!wait_for(err, deadline)) return {IoStatus::Timeout, 0, "read timed out"};
     }
 }
 
@@ -87,11 +103,96 @@ IoResult TlsStream::write_all(ByteView data, Clock::time_point deadline) {
         const int rc = SSL_write_ex(ssl_.get(), data.data(), data.size(), &written);
         if (rc == 1) return {IoStatus::Ok, written, {}};
         const int err = SSL_get_error(ssl_.get(), rc);
-        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-            if (!wait_for(err, deadline)) return {IoStatus::Timeout, 0, "write timed out"};
-            continue;
-        }
-        return {IoStatus::Error, 0, openssl_error("TLS write failed")};
+        if (!wants_io(err)) return {IoStatus::Error, 0, openssl_error("TLS write failed")};
+        if (!wait_for(err, deadline)) return {IoStatus::Timeout, 0, "write timed out"};
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+AsyncTlsStream::AsyncTlsStream(SslPtr ssl, int fd, const asio::any_io_executor& loop)
+    : TlsStream(std::move(ssl), fd), socket_(loop, fd), timer_(loop) {
+    SSL_set_mode(this->ssl(), SSL_MODE_RELEASE_BUFFERS);
+}
+
+AsyncTlsStream::~AsyncTlsStream() {
+    // The fd stays TlsStream's to close: the loop only forgets it.
+    asio::error_code ignored;
+    socket_.cancel(ignored);
+    (void)socket_.release();
+}
+
+void AsyncTlsStream::abort() { ::shutdown(fd(), SHUT_RDWR); }
+
+asio::awaitable<bool> AsyncTlsStream::wait_ready(int ssl_error, Clock::time_point deadline) {
+    if (deadline <= Clock::now()) co_return false;
+    timer_.expires_at(deadline);
+    const auto what = ssl_error == SSL_ERROR_WANT_WRITE ? asio::posix::descriptor_base::wait_write
+                                                         : asio::posix::descriptor_base::wait_read;
+    // The first of the two to finish wins; the other is cancelled and has finished
+    // too when this resumes, so no handler outlives the wait.
+    auto [order, socket_error, timer_error] =
+        co_await asio::experimental::make_parallel_group(socket_.async_wait(what, asio::experimental::deferred),
+                                                         timer_.async_wait(asio::experimental::deferred))
+            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+    (void)timer_error;
+    co_return order[0] == 0 && !socket_error;
+}
+
+asio::awaitable<Status> AsyncTlsStream::async_handshake(bool server, Clock::time_point deadline, WorkPool* pool) {
+    // A server has nothing to do before the ClientHello: wait for it here rather
+    // than hand a step to a worker only to learn that it must wait.
+    if (server && !co_await wait_ready(SSL_ERROR_WANT_READ, deadline)) co_return fail("TLS handshake timed out");
+    while (true) {
+        int err = 0;
+        bool done = false;
+        std::optional<Error> failure;
+        co_await run_blocking(pool, [&] {
+            ERR_clear_error();
+            const int rc = server ? SSL_accept(ssl()) : SSL_connect(ssl());
+            if (rc == 1) {
+                done = true;
+                return;
+            }
+            err = SSL_get_error(ssl(), rc);
+            if (!wants_io(err)) failure = handshake_failure(err);  // this thread's error queue
+        });
+        if (done) co_return Status{};
+        if (failure) co_return *failure;
+        if (!co_await wait_ready(err, deadline)) co_return fail("TLS handshake timed out");
+    }
+}
+
+asio::awaitable<Status> AsyncTlsStream::async_accept(Clock::time_point deadline, WorkPool* pool) {
+    return async_handshake(true, deadline, pool);
+}
+
+asio::awaitable<Status> AsyncTlsStream::async_connect(Clock::time_point deadline, WorkPool* pool) {
+    return async_handshake(false, deadline, pool);
+}
+
+asio::awaitable<IoResult> AsyncTlsStream::async_read_some(std::uint8_t* buffer, std::size_t size,
+                                                          Clock::time_point deadline) {
+    while (true) {
+        ERR_clear_error();
+        std::size_t got = 0;
+        const int rc = SSL_read_ex(ssl(), buffer, size, &got);
+        if (rc == 1) co_return IoResult{IoStatus::Ok, got, {}};
+        const int err = SSL_get_error(ssl(), rc);
+        if (!wants_io(err)) co_return read_failure(err);
+        if (!co_await wait_ready(err, deadline)) co_return IoResult{IoStatus::Timeout, 0, "read timed out"};
+    }
+}
+
+asio::awaitable<IoResult> AsyncTlsStream::async_write_all(ByteView data, Clock::time_point deadline) {
+    while (true) {
+        ERR_clear_error();
+        std::size_t written = 0;
+        const int rc = SSL_write_ex(ssl(), data.data(), data.size(), &written);
+        if (rc == 1) co_return IoResult{IoStatus::Ok, written, {}};
+        const int err = SSL_get_error(ssl(), rc);
+        if (!wants_io(err)) co_return IoResult{IoStatus::Error, 0, openssl_error("TLS write failed")};
+        if (!co_await wait_ready(err, deadline)) co_return IoResult{IoStatus::Timeout, 0, "write timed out"};
     }
 }
 

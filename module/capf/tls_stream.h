@@ -1,13 +1,22 @@
 #pragma once
 
-// A ByteStream over an OpenSSL connection on a non-blocking socket, so every
-// read, write and handshake obeys a deadline instead of hanging a thread.
+// ByteStreams over an OpenSSL connection on a non-blocking socket, so every
+// read, write and handshake obeys a deadline instead of hanging: TlsStream waits
+// with poll(2) on its own thread (`lscgate doctor`, a single simulated phone);
+// AsyncTlsStream suspends its coroutine on an asio event loop instead, so one
+// thread holds thousands of them (`lscgate serve`, the phone fleet simulator).
 
 #include "capf/byte_stream.h"
 #include "pki/openssl_handles.h"
 #include "pki/result.h"
 
+#include <asio/any_io_executor.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+
 namespace lscgate::capf {
+
+class WorkPool;
 
 class TlsStream : public ByteStream {
 public:
@@ -19,12 +28,13 @@ public:
 
     Status accept(Clock::time_point deadline);
     Status connect(Clock::time_point deadline);
-    void shutdown();  // best-effort close_notify
+    void shutdown();  // best-effort close_notify: one non-blocking attempt
 
     IoResult read_some(std::uint8_t* buffer, std::size_t size, Clock::time_point deadline) override;
     IoResult write_all(ByteView data, Clock::time_point deadline) override;
 
     SSL* ssl() const { return ssl_.get(); }
+    int fd() const { return fd_; }
 
 private:
     // Waits until the socket is ready for what OpenSSL asked for; false on deadline.
@@ -33,6 +43,39 @@ private:
 
     SslPtr ssl_;
     int fd_;
+};
+
+/// A TlsStream whose waits are an event loop's: reads, writes and handshakes
+/// suspend the calling coroutine (which must run on `loop`, one thread) until
+/// the socket is ready or the deadline passes. OpenSSL releases the connection's
+/// 16 KB read and write buffers whenever they are empty (SSL_MODE_RELEASE_BUFFERS),
+/// so an idle session costs a few kilobytes.
+class AsyncTlsStream : public TlsStream {
+public:
+    AsyncTlsStream(SslPtr ssl, int fd, const asio::any_io_executor& loop);
+    ~AsyncTlsStream() override;  // takes the socket off the loop; TlsStream closes it
+
+    /// The TLS handshake as server (accept) or client (connect). Each OpenSSL step
+    /// runs through `pool` (capf/work_pool.h: the server's RSA signature is in
+    /// one), or on the loop when it is null; the waits between steps run on the loop.
+    asio::awaitable<Status> async_accept(Clock::time_point deadline, WorkPool* pool);
+    asio::awaitable<Status> async_connect(Clock::time_point deadline, WorkPool* pool);
+
+    asio::awaitable<IoResult> async_read_some(std::uint8_t* buffer, std::size_t size,
+                                              Clock::time_point deadline) override;
+    asio::awaitable<IoResult> async_write_all(ByteView data, Clock::time_point deadline) override;
+
+    /// Shuts the socket down both ways: a pending or later read sees the peer
+    /// gone, so the session ends cleanly at its next wait (stopping after the grace).
+    void abort();
+
+private:
+    // Waits (suspended) for what OpenSSL asked for; false on deadline or error.
+    asio::awaitable<bool> wait_ready(int ssl_error, Clock::time_point deadline);
+    asio::awaitable<Status> async_handshake(bool server, Clock::time_point deadline, WorkPool* pool);
+
+    asio::posix::stream_descriptor socket_;  // the same fd, for the loop's readiness waits
+    asio::steady_timer timer_;               // the current wait's deadline
 };
 
 }  // namespace lscgate::capf
