@@ -92,10 +92,10 @@ void CrlService::adopt(const Config& config, const CapfAuthority& capf) {
         std::lock_guard lock(state_mutex_);
         state_ = std::move(next);
     }
-    // The renewal runs on the refresh thread, not on the caller's (serve's
-    // accept loop): it may wait for the CRL file's lock held by `lscgate
-    // revoke`, and the accept loop must keep accepting and telling systemd it
-    // is alive meanwhile.
+    // The renewal runs on the refresh thread, not on the caller's (a reload,
+    // which serve's event loop waits for): it may wait for the CRL file's lock
+    // held by `lscgate revoke`, and the loop must keep accepting and telling
+    // systemd it is alive meanwhile.
     {
         std::lock_guard lock(wait_mutex_);
         adopted_ = true;

@@ -51,7 +51,7 @@ public:
     /// and key, another [crl] file or validity) and wakes the refresh thread,
     /// which renews at once and logs the outcome ("crl … renewed …", or "crl
     /// warning: after the reload: …"; the service keeps the new CAPF and tries
-    /// again every refresh). Returns at once: the caller (serve's accept loop)
+    /// again every refresh). Returns at once: the caller (a reload, which serve's event loop waits for)
     /// never waits for the registry or the CRL file's lock.
     void adopt(const Config& config, const CapfAuthority& capf);
     /// The current CAPF's CRL to serve (DER): its file's current content.

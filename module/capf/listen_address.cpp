@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,6 +109,63 @@ Result<int> connect_tcp(const HostPort& where, int timeout_ms) {
     ::freeaddrinfo(*res);
     if (fd < 0) return fail("cannot connect to " + where.host + ":" + std::to_string(where.port) + ": " + why);
     return fd;
+}
+
+Result<std::vector<TcpAddress>> resolve_tcp(const HostPort& where) {
+    auto res = resolve(where, false);
+    if (!res) return res.error();
+    std::vector<TcpAddress> out;
+    for (addrinfo* ai = *res; ai != nullptr; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof(sockaddr_storage)) continue;
+        TcpAddress a;
+        a.family = ai->ai_family;
+        a.protocol = ai->ai_protocol;
+        std::memcpy(&a.address, ai->ai_addr, ai->ai_addrlen);
+        a.length = ai->ai_addrlen;
+        out.push_back(a);
+    }
+    ::freeaddrinfo(*res);
+    if (out.empty()) return fail("cannot resolve " + where.host + ": no usable address");
+    return out;
+}
+
+Result<StartedConnect> start_connect(const TcpAddress& address) {
+    const int fd = ::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, address.protocol);
+    if (fd < 0) return fail(std::string("cannot create a socket: ") + std::strerror(errno));
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address.address), address.length) == 0) return StartedConnect{fd, false};
+    if (errno == EINPROGRESS) return StartedConnect{fd, true};
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    return fail(why);
+}
+
+Status finish_connect(int fd) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0) return fail(std::strerror(err));
+    return {};
+}
+
+std::uint64_t raise_open_file_limit(std::string& note) {
+    note.clear();
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        note = std::string("cannot read RLIMIT_NOFILE: ") + std::strerror(errno);
+        return 1024;
+    }
+    if (limit.rlim_cur >= limit.rlim_max) return limit.rlim_cur;
+    const rlim_t before = limit.rlim_cur;
+    rlimit wanted = limit;
+    wanted.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &wanted) != 0) {
+        note = "could not raise it to the hard limit " + std::to_string(limit.rlim_max) + ": " + std::strerror(errno);
+        return limit.rlim_cur;
+    }
+    note = "raised from " + std::to_string(before);
+    return wanted.rlim_cur;
 }
 
 }  // namespace lscgate::capf

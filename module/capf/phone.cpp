@@ -9,10 +9,18 @@
 #include "pki/possession_proof.h"
 #include "pki/secure_file.h"
 
+#include "capf/work_pool.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
-#include <thread>
 
 namespace lscgate::capf {
 
@@ -25,15 +33,21 @@ std::filesystem::path phone_lsc_key_path(const std::filesystem::path& dir, const
 
 namespace {
 
+// A (co)routine of one phone: every wait for the server suspends it, so one
+// event loop holds thousands of them (`lscgate phone --count`); what costs CPU or
+// touches files (key generation, proof signatures, the LSC files) runs through
+// the work pool when there is one.
 class Phone {
 public:
-    Phone(const PhoneOptions& o, FrameChannel& ch) : o_(o), ch_(ch) {}
-    Result<PhoneResult> run();
+    Phone(const PhoneOptions& o, FrameChannel& ch, WorkPool* pool) : o_(o), ch_(ch), pool_(pool) {}
+    asio::awaitable<Result<PhoneResult>> run();
 
 private:
-    Status send(Message m) {
-        if (!ch_.send(m)) return fail("connection lost while sending " + command_name(m.command()));
-        return {};
+    asio::awaitable<Status> send(Message m) {
+        // (GCC 12 miscompiles a co_await inside a condition: the result goes to a local first.)
+        const bool sent = co_await ch_.async_send(m);
+        if (!sent) co_return fail("connection lost while sending " + command_name(m.command()));
+        co_return Status{};
     }
     const PhoneIdentity* lsc() const { return o_.lsc ? &*o_.lsc : nullptr; }
     const PhoneIdentity* mic() const { return o_.mic ? &*o_.mic : nullptr; }
@@ -44,18 +58,20 @@ private:
     }
     Status add_proof(Message& auth);
     Status add_sudi(Message& auth);
-    Status keep_alive() {
+    asio::awaitable<Status> keep_alive() {
         ++result_.keepalives_sent;
-        return send(Message(Command::RequestInProgress, sid_));
+        co_return co_await send(Message(Command::RequestInProgress, sid_));
     }
-    Status pace_key_generation(std::chrono::steady_clock::time_point requested);
-    Status on_keygen(const Message& m);
-    Status on_store(const Message& m);
-    Status on_fetch();
-    Status on_delete();
+    asio::awaitable<Status> pace_key_generation(std::chrono::steady_clock::time_point requested);
+    asio::awaitable<Status> on_keygen(const Message& m);
+    Status store_lsc(const Message& m, Message& resp);
+    asio::awaitable<Status> on_store(const Message& m);
+    asio::awaitable<Status> on_fetch();
+    asio::awaitable<Status> on_delete();
 
     const PhoneOptions& o_;
     FrameChannel& ch_;
+    WorkPool* pool_;
     std::uint32_t sid_ = 0;
     EvpPkeyPtr new_key_;
     PhoneResult result_{-1, "none", {}};
@@ -95,58 +111,70 @@ Status Phone::add_sudi(Message& auth) {
 
 // A slow phone: answers no sooner than the (jittered) delay after the request,
 // with a keep-alive every keepalive_interval_seconds while it waits.
-Status Phone::pace_key_generation(std::chrono::steady_clock::time_point requested) {
+asio::awaitable<Status> Phone::pace_key_generation(std::chrono::steady_clock::time_point requested) {
     double delay = o_.keygen_delay_seconds;
     if (o_.keygen_jitter_seconds > 0) {
-        std::mt19937_64 rng(std::random_device{}());
+        thread_local std::mt19937_64 rng(std::random_device{}());
         delay += std::uniform_real_distribution<double>(-o_.keygen_jitter_seconds, o_.keygen_jitter_seconds)(rng);
     }
-    if (delay <= 0) return {};
+    if (delay <= 0) co_return Status{};
     using seconds = std::chrono::duration<double>;
     const auto ready = requested + std::chrono::duration_cast<std::chrono::steady_clock::duration>(seconds(delay));
     const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         seconds(std::max(o_.keepalive_interval_seconds, 0.1)));
+    const auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer timer(executor);
     for (auto next = requested + period; next < ready; next += period) {
-        std::this_thread::sleep_until(next);
-        if (auto s = keep_alive(); !s) return s;
+        timer.expires_at(next);
+        co_await timer.async_wait(asio::use_awaitable);
+        const Status s = co_await keep_alive();
+        if (!s) co_return s;
     }
-    std::this_thread::sleep_until(ready);
-    return {};
+    timer.expires_at(ready);
+    co_await timer.async_wait(asio::use_awaitable);
+    co_return Status{};
 }
 
-Status Phone::on_keygen(const Message& m) {
+asio::awaitable<Status> Phone::on_keygen(const Message& m) {
     const auto requested = std::chrono::steady_clock::now();
     auto type = m.u8(Tag::KeyType);
     auto size = m.u16(Tag::KeySize);
     auto curve = m.u8(Tag::Curve);
-    if (!type || !size || !curve) return fail("malformed KEY_GENERATE_REQUEST");
+    if (!type || !size || !curve) co_return fail("malformed KEY_GENERATE_REQUEST");
     KeySpec spec;
     if (!type->has_value() || **type == key_type::kRsa) {
         spec.type = KeyType::Rsa;
         spec.rsa_bits = size->value_or(2048);
     } else {
         auto c = curve_from_wire_code(curve->value_or(0));
-        if (!c) return c.error();
+        if (!c) co_return c.error();
         spec.type = KeyType::Ec;
         spec.curve = *c;
     }
     if (o_.fault == PhoneFault::WrongKey) spec = KeySpec{KeyType::Rsa, 1024, EcCurve::P256};
-    for (int i = 0; i < o_.keepalives; ++i)
-        if (auto s = keep_alive(); !s) return s;
-    auto key = generate_key(spec);
-    if (!key) return key.error();
-    new_key_ = std::move(*key);
-    if (auto s = pace_key_generation(requested); !s) return s;
-    if (o_.fault == PhoneFault::DropAfterKeygen) return fail("dropped the connection after key generation (fault injected)");
+    for (int i = 0; i < o_.keepalives; ++i) {
+        const Status s = co_await keep_alive();
+        if (!s) co_return s;
+    }
+    Status generated;
+    co_await run_blocking(pool_, [&] {
+        auto key = generate_key(spec);
+        if (!key) generated = key.error();
+        else new_key_ = std::move(*key);
+    });
+    if (!generated) co_return generated;
+    const Status paced = co_await pace_key_generation(requested);
+    if (!paced) co_return paced;
+    if (o_.fault == PhoneFault::DropAfterKeygen) co_return fail("dropped the connection after key generation (fault injected)");
     auto spki = public_key_der(new_key_.get());
-    if (!spki) return spki.error();
+    if (!spki) co_return spki.error();
     Message resp(Command::KeyGenerateResponse, sid_);
     resp.add_bytes(Tag::PublicKey, *spki);
-    return send(resp);
+    co_return co_await send(resp);
 }
 
-Status Phone::on_store(const Message& m) {
-    Message resp(Command::StoreCertificateResponse, sid_);
+// The LSC checked against the key generated and written to out_dir; `resp` gets its REASON.
+Status Phone::store_lsc(const Message& m, Message& resp) {
     const Bytes* wrapped = m.find(Tag::Certificate);
     if (wrapped == nullptr || !new_key_) return fail("STORE_CERTIFICATE_REQUEST without a certificate or before keygen");
     auto w = unwrap_certificate(*wrapped);
@@ -157,7 +185,7 @@ Status Phone::on_store(const Message& m) {
         return fail("server returned a certificate for a different key");
     if (o_.fault == PhoneFault::RefuseStore) {
         resp.add_u8(Tag::Reason, reason::kInvalidElement);
-        return send(resp);
+        return {};
     }
     std::error_code ec;
     std::filesystem::create_directories(o_.out_dir, ec);
@@ -170,10 +198,18 @@ Status Phone::on_store(const Message& m) {
     result_.action = "installed";
     result_.detail = facts ? "subject=" + facts->subject + " serial=" + facts->serial_hex : "";
     resp.add_u8(Tag::Reason, reason::kUpdateCertificate);
-    return send(resp);
+    return {};
 }
 
-Status Phone::on_fetch() {
+asio::awaitable<Status> Phone::on_store(const Message& m) {
+    Message resp(Command::StoreCertificateResponse, sid_);
+    Status stored;
+    co_await run_blocking(pool_, [&] { stored = store_lsc(m, resp); });
+    if (!stored) co_return stored;
+    co_return co_await send(resp);
+}
+
+asio::awaitable<Status> Phone::on_fetch() {
     Message resp(Command::FetchCertificateResponse, sid_);
     const PhoneIdentity* id = presented();
     if (id == nullptr) {
@@ -184,26 +220,30 @@ Status Phone::on_fetch() {
                                                           id == lsc() ? cert_type::kLsc : cert_type::kMic));
         result_.action = "fetched";
     }
-    return send(resp);
+    co_return co_await send(resp);
 }
 
-Status Phone::on_delete() {
+asio::awaitable<Status> Phone::on_delete() {
     Message resp(Command::DeleteCertificateResponse, sid_);
-    std::error_code ec;
-    const bool had = std::filesystem::remove(phone_lsc_cert_path(o_.out_dir, o_.name), ec);
-    std::filesystem::remove(phone_lsc_key_path(o_.out_dir, o_.name), ec);
+    bool had = false;
+    co_await run_blocking(pool_, [&] {
+        std::error_code ec;
+        had = std::filesystem::remove(phone_lsc_cert_path(o_.out_dir, o_.name), ec);
+        std::filesystem::remove(phone_lsc_key_path(o_.out_dir, o_.name), ec);
+    });
     // A phone given its LSC by --cert has one even without files in out_dir.
     const bool deleted = had || o_.lsc.has_value();
     resp.add_u8(Tag::Reason, deleted ? reason::kUpdateCertificate : reason::kInvalidElement);
     if (deleted) result_.action = "deleted";
-    return send(resp);
+    co_return co_await send(resp);
 }
 
-Result<PhoneResult> Phone::run() {
+asio::awaitable<Result<PhoneResult>> Phone::run() {
     const auto timeout = std::chrono::seconds(o_.timeout_seconds);
-    Received hello = ch_.receive(timeout);
-    if (hello.status != ReceiveStatus::Ok) return fail("no AUTH_REQUEST from server: " + to_string(hello.status) + " " + hello.detail);
-    if (!hello.message.is(Command::AuthRequest)) return fail("server opened with " + command_name(hello.message.command()));
+    Received hello = co_await ch_.async_receive(timeout);
+    if (hello.status != ReceiveStatus::Ok)
+        co_return fail("no AUTH_REQUEST from server: " + to_string(hello.status) + " " + hello.detail);
+    if (!hello.message.is(Command::AuthRequest)) co_return fail("server opened with " + command_name(hello.message.command()));
     sid_ = hello.message.session_id();
 
     Message auth(Command::AuthResponse, sid_);
@@ -211,30 +251,57 @@ Result<PhoneResult> Phone::run() {
         .add_u8(Tag::Version, static_cast<std::uint8_t>(o_.version))
         .add_string(Tag::Password, o_.auth_string)
         .add_string(Tag::DeviceName, o_.name);
-    if (auto s = add_proof(auth); !s) return s.error();
-    if (auto s = add_sudi(auth); !s) return s.error();
-    if (auto s = send(auth); !s) return s.error();
+    Status proven;
+    co_await run_blocking(pool_, [&] {
+        proven = add_proof(auth);
+        if (proven) proven = add_sudi(auth);
+    });
+    if (!proven) co_return proven.error();
+    const Status sent = co_await send(auth);
+    if (!sent) co_return sent.error();
 
     while (true) {
-        Received r = ch_.receive(timeout);
+        Received r = co_await ch_.async_receive(timeout);
         if (r.status != ReceiveStatus::Ok)
-            return fail("server ended without END_SESSION: " + to_string(r.status) + " " + r.detail);
+            co_return fail("server ended without END_SESSION: " + to_string(r.status) + " " + r.detail);
         const Message& m = r.message;
         Status s;
         switch (static_cast<Command>(m.command())) {
-            case Command::KeyGenerateRequest: s = on_keygen(m); break;
-            case Command::StoreCertificateRequest: s = on_store(m); break;
-            case Command::FetchCertificateRequest: s = on_fetch(); break;
-            case Command::DeleteCertificateRequest: s = on_delete(); break;
+            case Command::KeyGenerateRequest: s = co_await on_keygen(m); break;
+            case Command::StoreCertificateRequest: s = co_await on_store(m); break;
+            case Command::FetchCertificateRequest: s = co_await on_fetch(); break;
+            case Command::DeleteCertificateRequest: s = co_await on_delete(); break;
             case Command::EndSession: {
                 auto reason = m.u8(Tag::Reason);
                 result_.end_reason = reason && reason->has_value() ? **reason : -1;
-                return result_;
+                co_return result_;
             }
-            default: return fail("unexpected " + command_name(m.command()) + " from server");
+            default: co_return fail("unexpected " + command_name(m.command()) + " from server");
         }
-        if (!s) return s.error();
+        if (!s) co_return s.error();
     }
+}
+
+// A TCP connection to the first of `addresses` that answers, as a TLS stream on the caller's loop.
+asio::awaitable<Result<std::unique_ptr<AsyncTlsStream>>> connect_phone(const std::vector<TcpAddress>& addresses,
+                                                                        SSL_CTX* ctx, const HostPort& where,
+                                                                        Clock::time_point deadline) {
+    // (No co_await inside a condition or an argument list: GCC 12 miscompiles some.)
+    const auto executor = co_await asio::this_coro::executor;
+    std::string why = "no usable address";
+    for (const TcpAddress& address : addresses) {
+        auto started = start_connect(address);
+        if (!started) {
+            why = started.message();
+            continue;
+        }
+        auto stream = std::make_unique<AsyncTlsStream>(SslPtr(SSL_new(ctx)), started->fd, executor);
+        Status connected;
+        if (started->in_progress) connected = co_await stream->async_connected(deadline);
+        if (connected) co_return std::move(stream);
+        why = connected.message();
+    }
+    co_return fail("cannot connect to " + where.host + ":" + std::to_string(where.port) + ": " + why);
 }
 
 }  // namespace
@@ -247,32 +314,53 @@ Result<std::shared_ptr<SSL_CTX>> make_phone_tls_context(const PhoneOptions& opti
     return std::shared_ptr<SSL_CTX>(ctx->release(), SSL_CTX_free);
 }
 
-Result<PhoneResult> run_phone(const PhoneOptions& options) {
+asio::awaitable<Result<PhoneResult>> run_phone_async(const PhoneOptions& options, WorkPool* pool) {
     auto where = parse_host_port(options.server);
-    if (!where) return where.error();
+    if (!where) co_return where.error();
     std::shared_ptr<SSL_CTX> ctx = options.tls_context;
     if (!ctx) {
         auto made = make_phone_tls_context(options);
-        if (!made) return made.error();
+        if (!made) co_return made.error();
         ctx = std::move(*made);
     }
-    auto fd = connect_tcp(*where, options.timeout_seconds * 1000);
-    if (!fd) return fd.error();
-    TlsStream stream(SslPtr(SSL_new(ctx.get())), *fd);
-    if (auto s = stream.connect(Clock::now() + std::chrono::seconds(options.timeout_seconds)); !s)
-        return fail("TLS to the CAPF server failed (is --capf-cert the server's CAPF certificate?): " + s.message());
-    FrameChannel channel(stream);
-    Phone phone(options, channel);
-    auto result = phone.run();
+    Result<std::vector<TcpAddress>> addresses = fail("not resolved");
+    co_await run_blocking(pool, [&] { addresses = resolve_tcp(*where); });  // DNS may wait
+    if (!addresses) co_return addresses.error();
+    const auto deadline = Clock::now() + std::chrono::seconds(options.timeout_seconds);
+    auto stream = co_await connect_phone(*addresses, ctx.get(), *where, deadline);
+    if (!stream) co_return stream.error();
+    const Status secured = co_await (*stream)->async_connect(deadline, nullptr);
+    if (!secured)
+        co_return fail("TLS to the CAPF server failed (is --capf-cert the server's CAPF certificate?): " + secured.message());
+    FrameChannel channel(**stream);
+    Phone phone(options, channel, pool);
+    auto result = co_await phone.run();
     if (result) {
         // A server closes after END_SESSION; wait (briefly, bounded) for that close
         // so that when this returns the server has finished the session, logged it
         // and released its slot: scripts and tests can then read its state at once.
         std::uint8_t byte = 0;
-        (void)stream.read_some(&byte, 1, Clock::now() + std::chrono::seconds(std::min(options.timeout_seconds, 5)));
+        (void)co_await (*stream)->async_read_some(
+            &byte, 1, Clock::now() + std::chrono::seconds(std::min(options.timeout_seconds, 5)));
     }
-    stream.shutdown();
-    return result;
+    (*stream)->shutdown();
+    co_return result;
+}
+
+Result<PhoneResult> run_phone(const PhoneOptions& options) {
+    asio::io_context loop(1);
+    std::optional<Result<PhoneResult>> out;
+    asio::co_spawn(
+        loop,
+        [&]() -> asio::awaitable<void> {
+            auto result = co_await run_phone_async(options, nullptr);
+            out.emplace(std::move(result));
+        },
+        [](const std::exception_ptr& e) {
+            if (e) std::rethrow_exception(e);  // out of loop.run()
+        });
+    loop.run();
+    return std::move(*out);
 }
 
 }  // namespace lscgate::capf

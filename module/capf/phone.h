@@ -7,6 +7,8 @@
 #include "pki/openssl_handles.h"
 #include "pki/result.h"
 
+#include <asio/awaitable.hpp>
+
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -74,6 +76,17 @@ struct PhoneResult {
     int keepalives_sent = 0;   // REQUEST_IN_PROGRESS messages this session sent
 };
 
+class WorkPool;
+
+/// One phone's session as a coroutine on the caller's event loop (one thread):
+/// connect, TLS, the CAPF conversation, then the server's close (bounded). Every
+/// wait suspends it, so one loop holds thousands of phones; key generation, proof
+/// signatures and the LSC files run through `pool` (capf/work_pool.h), or on the
+/// loop when it is null. Errors: the connection, TLS, or the server misbehaving
+/// (no END_SESSION); a refusal by the server is a result (end_reason).
+asio::awaitable<Result<PhoneResult>> run_phone_async(const PhoneOptions& options, WorkPool* pool);
+
+/// run_phone_async on an event loop of its own, on this thread.
 Result<PhoneResult> run_phone(const PhoneOptions& options);
 
 // Files the simulator keeps per phone in out_dir.

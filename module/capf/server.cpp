@@ -8,7 +8,9 @@
 #include "capf/listen_address.h"
 #include "capf/serving_setup.h"
 #include "capf/session.h"
+#include "capf/store_pool.h"
 #include "capf/tls_stream.h"
+#include "capf/trust_keeper.h"
 #include "pki/certificate.h"
 #include "pki/expiry.h"
 #include "pki/issuer.h"
@@ -22,29 +24,47 @@
 #include "pki/trust_loader.h"
 #include "pki/trust_set.h"
 
+#include "capf/work_pool.h"
+
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <openssl/rand.h>
 
-#include <condition_variable>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <ostream>
 #include <set>
-#include <system_error>
 #include <stdexcept>
-#include <thread>
 
 namespace lscgate::capf {
 namespace {
 
 // `serve` warns when its CAPF certificate has less than this left.
 constexpr std::int64_t kCapfExpiryWarningSeconds = 60LL * 86400;
+// File descriptors kept back from the sessions' sockets: the registry
+// connections (an SQLite one holds the database, -wal and -shm), the listening
+// sockets (CAPF, CRL HTTP, metrics), the log, the epoll and eventfd of the loop.
+constexpr std::uint64_t kReservedDescriptors = 256;
+// How long the loop turns without a reason to wake (the stop flag, a SIGHUP, the
+// watchdog, the trust refresh are looked at every turn).
+constexpr std::chrono::milliseconds kTurn{200};
+// Connections accepted per readiness of the listening socket before the loop
+// lets the running sessions move again.
+constexpr int kAcceptBurst = 64;
 
 std::string peer_name(const sockaddr_storage& addr) {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -67,125 +87,6 @@ std::uint32_t random_session_id() {
     return id;
 }
 
-// Registry connections are reused across sessions: opening SQLite, setting the
-// pragmas and preparing statements per phone would dominate a busy server.
-//
-// The pool also watches the files its connections write (the same check the
-// RADIUS reader makes per request, registry/registry_files.h): a registry moved
-// over, deleted and restored, cut short, or whose -wal/-shm were deleted while
-// serve had it open would take every LSC serve records into a file nobody else
-// reads (a phone would hold an LSC RADIUS never sees). SQLite shares one WAL
-// index per database inode inside a process, so reopening safely would need
-// every connection of this process closed first; serve refuses CAPF sessions
-// instead (fail closed, nothing issued) until it is restarted. A registry on
-// PostgreSQL has no files here to watch (path_ is a conninfo): never checked.
-class StorePool {
-public:
-    explicit StorePool(std::string path) : path_(std::move(path)), sqlite_(!is_postgresql_database(path_)) {}
-    Result<Store> acquire() {
-        const RegistryFiles now = sqlite_ ? RegistryFiles::of(path_) : RegistryFiles{};
-        {
-            std::lock_guard lock(mutex_);
-            if (!broken_.empty()) return fail(ErrorKind::Unavailable, broken_);
-            if (watching_) {
-                const FilesVerdict v = compare_registry_files(opened_, largest_, now);
-                if (v.change != FilesChange::Same) {
-                    broken_ = "registry " + path_ + ": " + v.cause +
-                              " while lscgate serve had it open; refusing CAPF sessions (nothing is issued) until "
-                              "lscgate serve is restarted";
-                    idle_.clear();
-                    return fail(ErrorKind::Unavailable, broken_);
-                }
-                largest_.db_size = std::max(largest_.db_size, now.db_size);
-                largest_.shm_size = std::max(largest_.shm_size, now.shm_size);
-            }
-            if (!idle_.empty()) {
-                Store s = std::move(idle_.back());
-                idle_.pop_back();
-                return s;
-            }
-        }
-        auto store = Store::open(path_);
-        if (!store) return store;
-        store->set_writer_lock(writer_);
-        std::lock_guard lock(mutex_);
-        if (sqlite_ && !watching_) {
-            // The files as this process first wrote them (the connection just
-            // opened holds -wal/-shm; serve's trust reader keeps them open).
-            opened_ = largest_ = RegistryFiles::of(path_);
-            watching_ = true;
-        }
-        return store;
-    }
-    void release(Store store) {
-        std::lock_guard lock(mutex_);
-        if (broken_.empty() && idle_.size() < kMaxIdle) idle_.push_back(std::move(store));
-    }
-
-private:
-    static constexpr std::size_t kMaxIdle = 32;
-    std::string path_;
-    bool sqlite_;  // the registry is an SQLite file (else a PostgreSQL conninfo)
-    std::mutex mutex_;
-    std::vector<Store> idle_;
-    std::shared_ptr<std::mutex> writer_ = std::make_shared<std::mutex>();
-    bool watching_ = false;
-    RegistryFiles opened_;   // the files when the first connection was opened
-    RegistryFiles largest_;  // the largest db/-shm sizes seen since (they only grow)
-    std::string broken_;     // non-empty: why no session may write
-};
-
-// The trust set for phone proofs (LSC re-key, MIC), re-read from the registry
-// through the TrustLoader RADIUS uses; a session keeps the set it started with.
-class TrustKeeper {
-public:
-    TrustKeeper(std::unique_ptr<RegistryReader> registry, TrustLoader loader)
-        : registry_(std::move(registry)), loader_(std::move(loader)) {}
-
-    // Rebuilds the set if the registry's CAPF certificates changed. Returns a log
-    // line describing the new set, "" when unchanged, or the error (the set in
-    // use is kept: the registry being unreadable fails the sessions anyway).
-    Result<std::string> refresh() { return rebuild(loader_, signature_); }
-
-    // A reload: the set built with `loader` (a new CAPF certificate, new
-    // mic_roots) whatever the registry's signature; on success `loader` is kept
-    // for the refreshes that follow, on error nothing changes.
-    Result<std::string> refresh_with(TrustLoader loader) {
-        auto line = rebuild(loader, "");
-        if (line) loader_ = std::move(loader);
-        return line;
-    }
-    std::shared_ptr<const TrustSet> current() const {
-        std::lock_guard lock(mutex_);
-        return current_;
-    }
-
-private:
-    Result<std::string> rebuild(const TrustLoader& loader, const std::string& unchanged_since) {
-        auto loaded = loader.load(*registry_, unchanged_since);
-        if (!loaded) return loaded.error();
-        if (!*loaded) return std::string();
-        const TrustMaterial& m = **loaded;
-        auto built = TrustSet::build(m.capf_anchors(), m.mic_anchors());
-        if (!built) return built.error();
-        auto fresh = std::make_shared<const TrustSet>(std::move(*built));
-        {
-            std::lock_guard lock(mutex_);
-            current_ = std::move(fresh);
-        }
-        signature_ = m.signature;
-        return "capf trust loaded: capf_trusted=" + std::to_string(m.registry_capf) +
-               " (current and previous in the registry) extra=" + std::to_string(m.capf.size() - m.registry_capf) +
-               " mic_roots=" + std::to_string(m.mic_roots.size());
-    }
-
-    std::unique_ptr<RegistryReader> registry_;
-    TrustLoader loader_;
-    std::string signature_;  // touched by the accept thread only
-    mutable std::mutex mutex_;
-    std::shared_ptr<const TrustSet> current_;
-};
-
 // One line saying what a (re)loaded setup is, for the log and the service manager.
 std::string describe_setup(const ServingSetup& s) {
     auto facts = describe_certificate(s.authority.certificate());
@@ -194,12 +95,49 @@ std::string describe_setup(const ServingSetup& s) {
            " lsc_days=" + std::to_string(s.config.lsc_days);
 }
 
+// Runs a session's blocking steps on the worker pool, each with a registry
+// connection taken from the pool for that step only: thousands of sessions
+// waiting on their phones hold no connection.
+class PoolWork : public SessionWork {
+public:
+    PoolWork(WorkPool& pool, StorePool& stores) : pool_(pool), stores_(stores) {}
+    asio::awaitable<Status> run(const std::function<void(Store&)>& step) override {
+        Status status;
+        co_await pool_.run([&] {
+            auto store = stores_.acquire();
+            if (!store) {
+                status = store.error();
+                return;
+            }
+            step(*store);
+            stores_.release(std::move(*store));
+        });
+        co_return status;
+    }
+
+private:
+    WorkPool& pool_;
+    StorePool& stores_;
+};
+
+// What the end of one session needs: it is told (counted, logged) exactly once.
+struct SessionEnd {
+    std::uint32_t sid = 0;
+    std::string peer;
+    Clock::time_point started;
+    bool told = false;
+};
+
+// One event loop on the thread that called serve(): it accepts, moves every
+// session's bytes and waits; the WorkPool's threads do everything that may block.
+// running_, active_fds_ and stopping_ belong to the loop thread.
 class Server {
 public:
     Server(std::shared_ptr<const ServingSetup> setup, std::unique_ptr<TrustKeeper> trust, ServeLog& log,
-           std::unique_ptr<CrlService> crl)
+           std::unique_ptr<CrlService> crl, int descriptor_room)
         : setup_(std::move(setup)),
           log_(log),
+          descriptor_room_(descriptor_room),
           stores_(setup_->config.database_location()),
           trust_(std::move(trust)),
           crl_(std::move(crl)) {}
@@ -207,13 +145,21 @@ public:
     Status run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options);
 
 private:
-    void handle(int fd, std::string peer);
-    void serve_connection(int fd, const std::string& peer, std::uint32_t sid, Clock::time_point started, bool& ended);
-    // The session's one log line and its count for the observer; sets `ended`.
-    void end_session(std::uint32_t sid, const std::string& peer, const SessionOutcome& outcome,
-                     Clock::time_point started, bool& ended);
-    void fail_unended(std::uint32_t sid, const std::string& peer, Clock::time_point started, bool& ended,
-                      const std::string& what);
+    asio::awaitable<void> accept_phones(int listen_fd);
+    // The loop's clock: stop flag, SIGHUP, watchdog, trust refresh; then the stop with its grace.
+    asio::awaitable<void> control(const std::atomic<bool>& stop, const ServeOptions& options);
+    asio::awaitable<void> wait_for_sessions(int grace_seconds);
+    // An accepted connection: a session, or refused (over the limit).
+    void admit(int fd, std::string peer);
+    asio::awaitable<void> session(int fd, std::string peer);
+    asio::awaitable<void> serve_connection(int fd, SessionEnd& end);
+    // The session's row (when it got past the handshake), its count and log line, on a worker.
+    asio::awaitable<void> finish(SessionEnd& end, SessionOutcome& outcome, bool record, SessionWork& work);
+    // The session's one log line and its count for the observer (once).
+    void end_session(SessionEnd& end, const SessionOutcome& outcome);
+    void fail_unended(SessionEnd& end, const std::string& what);
+    void forget_fd(int fd);
+    int session_limit() const { return std::min(setup()->config.max_sessions, descriptor_room_); }
     void log_line(const std::string& line);
     void refresh_trust(const char* why);
     void reload(const ServeOptions& options);
@@ -228,17 +174,20 @@ private:
     std::shared_ptr<const ServingSetup> setup_;
     void remind_capf_expiry();
     ExpiryReminder capf_reminder_{kCapfExpiryWarningSeconds};
-    std::shared_ptr<const ServingSetup> reminded_setup_;  // the setup reminded_facts_ describes (accept loop only)
+    std::shared_ptr<const ServingSetup> reminded_setup_;  // the setup reminded_facts_ describes (loop only)
     std::optional<CertificateFacts> reminded_facts_;
     ServeLog& log_;
     SessionObserver* observer_ = nullptr;  // set by run() before the first session
-    std::mutex mutex_;
-    std::condition_variable idle_;
+    int descriptor_room_;                  // sessions the file-descriptor limit leaves room for
+    asio::io_context loop_{1};
     // Sockets of running sessions, for aborting stragglers at shutdown. A socket
     // leaves this set before it is closed, so a reused fd number is never shut
-    // down by mistake; `running_` counts session threads until their very end.
+    // down by mistake; `running_` counts sessions until their very end.
     std::set<int> active_fds_;
     int running_ = 0;
+    bool stopping_ = false;
+    std::optional<asio::posix::stream_descriptor> listener_;  // the listening socket, on the loop
+    asio::steady_timer idle_{loop_};  // the stop waits on it; the last session to end cancels it
     StorePool stores_;
     // Declared after stores_ so its read-only connection closes first: the last
     // connection to close checkpoints the WAL into lscgate.db and truncates it
@@ -246,6 +195,9 @@ private:
     std::unique_ptr<TrustKeeper> trust_;
     // The CRLs (null when they could not be started): follows every reload.
     std::unique_ptr<CrlService> crl_;
+    // Declared last, so destroyed first: its threads are joined before anything
+    // a job may use goes away.
+    WorkPool pool_{default_worker_threads()};
 };
 
 void Server::log_line(const std::string& line) { log_.line(line); }
@@ -290,102 +242,132 @@ void record_session(Store& store, std::int64_t keep_rows, const std::string& pee
         outcome.note += (outcome.note.empty() ? "" : "; ") + std::string("session not recorded: ") + s.message();
 }
 
-void Server::handle(int fd, std::string peer) {
-    const auto started = Clock::now();
-    const std::uint32_t sid = random_session_id();
-    if (observer_ != nullptr) observer_->session_started();
-    bool ended = false;  // logged and counted: the session's end is told once
-    // A session thread must never take serve down: an exception from anywhere in
-    // a session (OpenSSL glue, the registry, a bug) ends that session only.
-    try {
-        serve_connection(fd, peer, sid, started, ended);
-    } catch (const std::exception& e) {
-        fail_unended(sid, peer, started, ended, e.what());
-    } catch (...) {
-        fail_unended(sid, peer, started, ended, "unknown exception");
+void Server::admit(int fd, std::string peer) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (const int limit = session_limit(); running_ >= limit) {
+        log_line("capf peer=" + peer + " result=refused cause=\"too many concurrent sessions (max_sessions=" +
+                 std::to_string(limit) + ")\"");
+        ::close(fd);  // after the log line: whoever sees the close can read why
+        if (observer_ != nullptr) observer_->connection_refused();
+        return;
     }
-    std::lock_guard lock(mutex_);
-    --running_;
-    idle_.notify_all();  // nothing of *this is touched after this
+    active_fds_.insert(fd);
+    ++running_;
+    try {
+        // session() catches everything its session throws: nothing reaches here.
+        asio::co_spawn(loop_, session(fd, std::move(peer)), [](const std::exception_ptr&) {});
+    } catch (const std::exception& e) {  // no memory for the coroutine: refuse this phone, keep serving
+        forget_fd(fd);
+        --running_;
+        log_line("capf result=refused cause=\"cannot start a session: " + std::string(e.what()) + "\"");
+        ::close(fd);
+        if (observer_ != nullptr) observer_->connection_refused();
+    }
 }
 
-void Server::fail_unended(std::uint32_t sid, const std::string& peer, Clock::time_point started, bool& ended,
-                          const std::string& what) {
-    if (ended) return;
+void Server::forget_fd(int fd) { active_fds_.erase(fd); }
+
+asio::awaitable<void> Server::session(int fd, std::string peer) {
+    SessionEnd end{random_session_id(), std::move(peer), Clock::now()};
+    if (observer_ != nullptr) observer_->session_started();
+    // A session must never take serve down: an exception from anywhere in it
+    // (OpenSSL glue, the registry, a bug) ends that session only.
+    std::string failure;
+    try {
+        co_await serve_connection(fd, end);
+    } catch (const std::exception& e) {
+        failure = e.what();
+    } catch (...) {
+        failure = "unknown exception";
+    }
+    if (!failure.empty()) fail_unended(end, failure);
+    --running_;
+    if (stopping_ && running_ == 0) idle_.cancel();
+}
+
+void Server::fail_unended(SessionEnd& end, const std::string& what) {
+    if (end.told) return;
     try {
         SessionOutcome outcome;
         outcome.result = "failed";
         outcome.cause_class = SessionCause::Server;
         outcome.cause = "server error (internal): " + what;
-        end_session(sid, peer, outcome, started, ended);
+        end_session(end, outcome);
     } catch (...) {
     }
 }
 
-void Server::end_session(std::uint32_t sid, const std::string& peer, const SessionOutcome& outcome,
-                         Clock::time_point started, bool& ended) {
-    if (ended) return;
-    ended = true;  // told once, even if telling fails half-way
+void Server::end_session(SessionEnd& end, const SessionOutcome& outcome) {
+    if (end.told) return;
+    end.told = true;  // told once, even if telling fails half-way
     try {
         // Counted first, then logged: whoever waits for the log line finds the count too.
         if (observer_ != nullptr)
-            observer_->session_ended(outcome, std::chrono::duration<double>(Clock::now() - started).count());
-        log_line(session_log_line(sid, peer, outcome, started));
+            observer_->session_ended(outcome, std::chrono::duration<double>(Clock::now() - end.started).count());
+        log_line(session_log_line(end.sid, end.peer, outcome, end.started));
     } catch (...) {
-        // Nothing more can be told about this session; the thread still ends cleanly.
+        // Nothing more can be told about this session; it still ends cleanly.
     }
 }
 
-void Server::serve_connection(int fd, const std::string& peer, std::uint32_t sid, Clock::time_point started, bool& ended) {
+asio::awaitable<void> Server::finish(SessionEnd& end, SessionOutcome& outcome, bool record, SessionWork& work) {
+    const std::int64_t keep_rows = setup()->config.session_history;
+    if (record) {
+        const Status recorded = co_await work.run([&](Store& store) {
+            record_session(store, keep_rows, end.peer, outcome, end.started);
+            end_session(end, outcome);
+        });
+        if (recorded) co_return;
+        outcome.note += (outcome.note.empty() ? "" : "; ") + std::string("session not recorded: ") + recorded.message();
+    }
+    co_await pool_.run([&] { end_session(end, outcome); });
+}
+
+asio::awaitable<void> Server::serve_connection(int fd, SessionEnd& end) {
     const auto current = setup();  // this session's configuration, CAPF and TLS context, whatever a reload does
     SessionOutcome outcome;
     SslPtr ssl(SSL_new(current->tls.get()));
     if (!ssl) {  // out of memory: no TLS object to close the socket through
-        {
-            std::lock_guard lock(mutex_);
-            active_fds_.erase(fd);  // before the close, as ForgetFd does
-        }
+        forget_fd(fd);  // before the close, as ForgetFd does
         ::close(fd);
         throw std::runtime_error("SSL_new failed");
     }
-    TlsStream stream(std::move(ssl), fd);
+    AsyncTlsStream stream(std::move(ssl), fd, loop_.get_executor());
     // Destroyed before `stream` closes the socket: the fd leaves active_fds_
     // first, so a reused fd number is never shut down at stop by mistake.
     struct ForgetFd {
         Server& server;
         int fd;
-        ~ForgetFd() {
-            std::lock_guard lock(server.mutex_);
-            server.active_fds_.erase(fd);
-        }
+        ~ForgetFd() { server.forget_fd(fd); }
     } forget{*this, fd};
-    auto hs = stream.accept(Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
+    PoolWork work(pool_, stores_);
+    auto hs = co_await stream.async_accept(Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s), &pool_);
     if (!hs) {  // never reached the registry: logged and counted, not recorded
         outcome.result = "closed";
         outcome.cause_class = SessionCause::Connection;
         outcome.cause = hs.message();
-        end_session(sid, peer, outcome, started, ended);
-        return;
+        co_await finish(end, outcome, false, work);
+        co_return;
     }
-    auto store = stores_.acquire();
     FrameChannel channel(stream);
-    if (!store) {
+    if (auto registry = stores_.check(); !registry) {
         // Fail closed, but tell the phone: END_SESSION(7) rather than a silent drop.
-        Message end(Command::EndSession, sid);
-        end.add_u8(Tag::Reason, reason::kInvalidElement);
-        (void)channel.send(end);
+        Message refusal(Command::EndSession, end.sid);
+        refusal.add_u8(Tag::Reason, reason::kInvalidElement);
+        (void)co_await channel.async_send(refusal);
         outcome.result = "failed";
         outcome.cause_class = SessionCause::Server;
         outcome.end_reason = reason::kInvalidElement;
-        outcome.cause = std::string("server error (") + to_string(store.kind()) + "): registry unavailable: " + store.message();
+        outcome.cause = std::string("server error (") + to_string(registry.kind()) +
+                        "): registry unavailable: " + registry.message();
+        co_await finish(end, outcome, false, work);
     } else {
         const auto trust = trust_->current();
-        SessionContext ctx{*store, current->authority, *trust, SessionSettings::from(current->config)};
-        outcome = run_session(channel, ctx, sid);
-        record_session(*store, current->config.session_history, peer, outcome, started);
-        stores_.release(std::move(*store));
+        const SessionEnvironment environment{current->authority, *trust, SessionSettings::from(current->config), work};
+        outcome = co_await serve_session(channel, environment, end.sid);
+        co_await finish(end, outcome, true, work);  // row, count and line before the phone sees the end
     }
-    end_session(sid, peer, outcome, started, ended);  // before the phone can see the end
     stream.shutdown();
 }
 
@@ -456,7 +438,7 @@ void Server::reload_crl(const ServingSetup& setup) {
 // its notAfter (issue 10 item 6): a rotation takes that long to reach every phone.
 void Server::remind_capf_expiry() {
     // The certificate of the running setup (a SIGHUP may rotate it), described
-    // once per setup, not at every turn of the accept loop.
+    // once per setup, not at every turn of the event loop.
     const auto current = setup();
     if (current != reminded_setup_) {
         reminded_setup_ = current;
@@ -467,69 +449,119 @@ void Server::remind_capf_expiry() {
     if (auto warning = capf_reminder_.due(*reminded_facts_, now_utc())) log_line("capf warning: " + *warning);
 }
 
-Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {
-    const int grace_seconds = options.grace_seconds;
-    observer_ = options.observer;
+asio::awaitable<void> Server::accept_phones(int listen_fd) {
+    bool out_of_descriptors = false;  // logged once per episode
+    asio::steady_timer pause(loop_);
+    while (!stopping_) {
+        asio::error_code ec;
+        co_await listener_->async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || stopping_) break;
+        for (int i = 0; i < kAcceptBurst && !stopping_; ++i) {
+            sockaddr_storage addr{};
+            socklen_t len = sizeof addr;
+            const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd >= 0) {
+                out_of_descriptors = false;
+                admit(fd, peer_name(addr));
+                continue;
+            }
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                // The connection stays queued: accept it once something was closed,
+                // without spinning on a socket that stays readable meanwhile.
+                if (!out_of_descriptors)
+                    log_line(std::string("capf warning: cannot accept connections: ") + std::strerror(errno) +
+                             " (running sessions: " + std::to_string(running_) + ")");
+                out_of_descriptors = true;
+                pause.expires_after(std::chrono::milliseconds(100));
+                co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            }
+            break;  // EAGAIN (nothing more queued), EINTR, a connection already gone
+        }
+    }
+}
+
+asio::awaitable<void> Server::control(const std::atomic<bool>& stop, const ServeOptions& options) {
+    asio::steady_timer tick(loop_);
     auto next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
     while (!stop.load()) {
         remind_capf_expiry();
         if (options.events != nullptr) options.events->alive();
         const auto interval = std::chrono::seconds(setup()->config.trust_refresh_s);
+        // Both read the registry and files: on a worker, while the sessions go on.
         if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {
-            reload(options);
+            co_await pool_.run([&] { reload(options); });
             next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
         } else if (interval.count() > 0 && Clock::now() >= next_refresh) {
-            refresh_trust("trust_refresh");
+            co_await pool_.run([this] { refresh_trust("trust_refresh"); });
             next_refresh = Clock::now() + interval;
         }
-        pollfd p{listen_fd, POLLIN, 0};
-        const int rc = ::poll(&p, 1, 200);
-        if (rc <= 0) continue;  // timeout or EINTR: re-check the stop flag
-        sockaddr_storage addr{};
-        socklen_t len = sizeof addr;
-        const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
-        if (fd < 0) continue;
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        std::string peer = peer_name(addr);
-        {
-            std::lock_guard lock(mutex_);
-            if (const int max_sessions = setup()->config.max_sessions; running_ >= max_sessions) {
-                log_line("capf peer=" + peer + " result=refused cause=\"too many concurrent sessions (max_sessions=" +
-                         std::to_string(max_sessions) + ")\"");
-                ::close(fd);  // after the log line: whoever sees the close can read why
-                if (observer_ != nullptr) observer_->connection_refused();
-                continue;
-            }
-            active_fds_.insert(fd);
-            ++running_;
-        }
-        try {
-            std::thread(&Server::handle, this, fd, peer).detach();
-        } catch (const std::system_error& e) {
-            // No thread to be had (resource limits): refuse this phone, keep serving.
-            {
-                std::lock_guard lock(mutex_);
-                active_fds_.erase(fd);
-                --running_;
-            }
-            log_line("capf peer=" + peer + " result=refused cause=\"cannot start a session thread: " + e.what() + "\"");
-            ::close(fd);
-            if (observer_ != nullptr) observer_->connection_refused();
-        }
+        tick.expires_after(kTurn);
+        co_await tick.async_wait(asio::use_awaitable);
     }
     if (options.events != nullptr) options.events->stopping();
-    std::unique_lock lock(mutex_);
-    if (running_ > 0) {
-        log_line("capf stopping: waiting up to " + std::to_string(grace_seconds) + "s for " +
-                 std::to_string(running_) + " session(s)");
-        if (!idle_.wait_for(lock, std::chrono::seconds(grace_seconds), [&] { return running_ == 0; })) {
-            // Unblock the stragglers; their reads fail and each ends its session cleanly.
-            for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
-            idle_.wait(lock, [&] { return running_ == 0; });
+    stopping_ = true;
+    listener_->cancel();  // accept_phones ends
+    co_await wait_for_sessions(options.grace_seconds);
+}
+
+asio::awaitable<void> Server::wait_for_sessions(int grace_seconds) {
+    if (running_ == 0) co_return;
+    log_line("capf stopping: waiting up to " + std::to_string(grace_seconds) + "s for " + std::to_string(running_) +
+             " session(s)");
+    asio::error_code ignored;
+    idle_.expires_after(std::chrono::seconds(grace_seconds));
+    co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));  // cancelled by the last session
+    if (running_ == 0) co_return;
+    // Unblock the stragglers; their reads fail and each ends its session cleanly.
+    for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
+    idle_.expires_at(asio::steady_timer::time_point::max());
+    while (running_ > 0) {
+        co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+}
+
+Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOptions& options) {
+    observer_ = options.observer;
+    const int flags = ::fcntl(listen_fd, F_GETFL, 0);
+    ::fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK);
+    listener_.emplace(loop_, listen_fd);
+    asio::co_spawn(loop_, accept_phones(listen_fd), [](const std::exception_ptr&) {});
+    std::exception_ptr failed;
+    asio::co_spawn(loop_, control(stop, options), [&failed](const std::exception_ptr& e) { failed = e; });
+    loop_.run();  // until the accept loop, the control and every session have ended
+    (void)listener_->release();  // the caller closes the listening socket
+    listener_.reset();
+    if (failed) {
+        try {
+            std::rethrow_exception(failed);
+        } catch (const std::exception& e) {
+            return fail(ErrorKind::Internal, std::string("capf event loop: ") + e.what());
         }
     }
     return {};
+}
+
+// Each session holds one socket: the soft RLIMIT_NOFILE (1024 by default, far
+// below max_sessions) is raised to the hard limit, and the sessions are bounded
+// by what it leaves room for. The line says what was done, "" when nothing needed saying.
+struct DescriptorRoom {
+    int sessions = 0;
+    std::string line;
+};
+DescriptorRoom descriptor_room(int max_sessions) {
+    std::string note;
+    const std::uint64_t limit = raise_open_file_limit(note);
+    const std::uint64_t room = limit > kReservedDescriptors ? limit - kReservedDescriptors : 1;
+    const int sessions = room < static_cast<std::uint64_t>(max_sessions) ? static_cast<int>(room) : max_sessions;
+    const std::string said = note.empty() ? "" : " (" + note + ")";
+    std::string line;
+    if (sessions < max_sessions)
+        line = "capf warning: max_sessions=" + std::to_string(max_sessions) + " but RLIMIT_NOFILE=" +
+               std::to_string(limit) + said + " leaves room for " + std::to_string(sessions) +
+               " sessions: at most that many run at once (raise LimitNOFILE= of the service)";
+    else if (!note.empty())
+        line = "capf file descriptors: RLIMIT_NOFILE=" + std::to_string(limit) + said;
+    return {sessions, line};
 }
 
 }  // namespace
@@ -549,7 +581,9 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     if (!first) return first.error();
     auto where = parse_host_port(setup.config.listen);
     if (!where) return where.error();
-    auto fd = listen_tcp(*where, 128);
+    // A fleet reconnects at once after a bulk change: a deep backlog (the kernel
+    // caps it at net.core.somaxconn) keeps bursts from being dropped.
+    auto fd = listen_tcp(*where, 4096);
     if (!fd) return fd.error();
     // Closed on every way out: a CRL service that cannot start returns early,
     // and a caller that tries again (a test, a supervisor in-process) must be
@@ -567,9 +601,11 @@ Status serve(const Config& config, const ServeOptions& options, const std::atomi
     sink.line("capf listening on " + setup.config.listen + " " + described +
               " database=" + quote_for_log(setup.config.database_display()));
     sink.line(*first + " (start), trust_refresh=" + std::to_string(setup.config.trust_refresh_s) + "s");
+    const DescriptorRoom room = descriptor_room(setup.config.max_sessions);
+    if (!room.line.empty()) sink.line(room.line);
     if (options.events != nullptr) options.events->ready("listening on " + setup.config.listen + " " + described);
     auto s = [&] {
-        Server server(plan->setup, std::move(trust), sink, crl ? std::move(*crl) : nullptr);
+        Server server(plan->setup, std::move(trust), sink, crl ? std::move(*crl) : nullptr, room.sessions);
         return server.run(*fd, stop, options);
     }();  // the CRL service (HTTP, refresh thread) has stopped here
     listening.reset();

@@ -1,8 +1,12 @@
 #pragma once
 
-// `lscgate serve`: the TLS listener on TCP 3804. One thread per phone session,
-// at most max_sessions at once; SIGTERM/SIGINT stop accepting and let running
-// sessions finish (aborting them after a grace period). The trusted CAPF
+// `lscgate serve`: the TLS listener on TCP 3804. Every phone session is a
+// coroutine on one event loop (the calling thread), so a session waiting on its
+// phone holds no thread; the blocking steps (TLS handshake steps, proof checks,
+// signing, the registry) run on a fixed pool of worker threads (capf/work_pool.h).
+// At most max_sessions at once, bounded by the open-file limit (raised to its hard
+// limit at start); SIGTERM/SIGINT stop accepting and let running sessions finish
+// (aborting them after a grace period). The trusted CAPF
 // certificates (re-key proofs) are re-read from the registry every [capf]
 // trust_refresh seconds and on SIGHUP, through the same TrustLoader as RADIUS.
 // A SIGHUP also re-reads lscgate.toml, the CAPF certificate, key and chain and
@@ -22,21 +26,22 @@
 namespace lscgate::capf {
 
 /// What a service manager is told (systemd's sd_notify(3) in `lscgate serve`):
-/// every call comes from the accepting thread.
+/// one call at a time, from the event loop's thread (ready, alive, stopping) or
+/// from a worker thread while the loop waits for the reload (reloading, reloaded).
 class ServiceEvents {
 public:
     virtual ~ServiceEvents() = default;
     virtual void ready(const std::string& status) = 0;  // listening, trust set loaded (READY=1)
     virtual void reloading() = 0;                       // a SIGHUP is being handled (RELOADING=1)
     virtual void reloaded(const std::string& status) = 0;  // done, applied or kept (READY=1)
-    virtual void alive() = 0;     // the accept loop turned (at least every 200 ms): WATCHDOG=1 when due
+    virtual void alive() = 0;     // the event loop turned (at least every 200 ms): WATCHDOG=1 when due
     virtual void stopping() = 0;  // SIGTERM/SIGINT seen (STOPPING=1)
 };
 
 /// Told of every phone connection `serve` handles, for metrics. Called from the
-/// session threads (session_started/session_ended, possibly at once) and the
-/// accept thread (connection_refused): implementations lock for themselves and
-/// must not throw or block.
+/// event loop's thread (session_started, connection_refused) and from the worker
+/// threads (session_ended, possibly several at once): implementations lock for
+/// themselves and must not throw or block.
 class SessionObserver {
 public:
     virtual ~SessionObserver() = default;
@@ -44,7 +49,8 @@ public:
     /// `outcome.result` is one of run_session's results or "closed" (TLS
     /// handshake failed, class Connection); `seconds` from accept to the session's end.
     virtual void session_ended(const SessionOutcome& outcome, double seconds) = 0;
-    /// A connection closed without a session: over max_sessions, or no thread.
+    /// A connection closed without a session: over max_sessions (or the open-file
+    /// limit), or no memory for the session.
     virtual void connection_refused() = 0;
 };
 

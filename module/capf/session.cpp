@@ -147,7 +147,7 @@ asio::awaitable<std::optional<Message>> ServerSession::await(Command expected, s
     auto deadline = started + timeout;
     while (true) {
         const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
+        // (Never a co_await inside a condition or ?: here: GCC 12 miscompiles some.)
         Received r{ReceiveStatus::Timeout, {}, "deadline passed"};
         if (remaining.count() > 0) r = co_await channel_.async_receive(remaining);
         switch (r.status) {
@@ -268,7 +268,8 @@ std::optional<Message> ServerSession::issue(const Operation& op, const Message& 
 }
 
 asio::awaitable<void> ServerSession::install(const Operation& op, const Message& request) {
-    if (!co_await send(request)) {
+    const bool asked = co_await send(request);
+    if (!asked) {
         close_silently(SessionCause::Connection, "write of KEY_GENERATE_REQUEST failed");
         co_await blocking([&] { fail_operation(op, OperationState::Pending, "connection lost before key generation"); });
         co_return;
@@ -279,8 +280,10 @@ asio::awaitable<void> ServerSession::install(const Operation& op, const Message&
         co_return;
     }
     std::optional<Message> store_req;
-    if (!co_await blocking([&] { store_req = issue(op, *resp); }) || !store_req) co_return;
-    if (!co_await send(*store_req)) {
+    const bool issued = co_await blocking([&] { store_req = issue(op, *resp); });
+    if (!issued || !store_req) co_return;
+    const bool delivered = co_await send(*store_req);
+    if (!delivered) {
         close_silently(SessionCause::Connection, "write of STORE_CERTIFICATE_REQUEST failed");
         co_await blocking([&] {
             // A failed write delivered no complete message: the phone cannot hold it.
@@ -373,7 +376,8 @@ void ServerSession::settle_delete(const Operation& op, const Message& resp) {
 asio::awaitable<void> ServerSession::exchange(const Operation& op, const Message& request, Command expected,
                                               const char* what,
                                               void (ServerSession::*settle)(const Operation&, const Message&)) {
-    if (!co_await send(request)) {
+    const bool asked = co_await send(request);
+    if (!asked) {
         close_silently(SessionCause::Connection, "write of " + command_name(request.command()) + " failed");
         co_await blocking([&] { fail_operation(op, OperationState::Pending, std::string("connection lost before ") + what); });
         co_return;
@@ -534,7 +538,8 @@ std::optional<Operation> ServerSession::admit_operation(const Message& auth) {
 asio::awaitable<void> ServerSession::converse() {
     Message hello(Command::AuthRequest, sid_);
     hello.add_u8(Tag::Version, kServerVersion).add_u8(Tag::AuthType, auth_type::kNone);
-    if (!co_await send(hello)) {
+    const bool greeted = co_await send(hello);
+    if (!greeted) {
         close_silently(SessionCause::Connection, "write of AUTH_REQUEST failed");
         co_return;
     }

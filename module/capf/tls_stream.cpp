@@ -1,5 +1,6 @@
 #include "capf/tls_stream.h"
 
+#include "capf/listen_address.h"
 #include "capf/work_pool.h"
 #include "pki/openssl_error.h"
 
@@ -8,8 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <asio/experimental/deferred.hpp>
-#include <asio/experimental/parallel_group.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <openssl/err.h>
@@ -111,12 +111,14 @@ IoResult TlsStream::write_all(ByteView data, Clock::time_point deadline) {
 // ---------------------------------------------------------------------------
 
 AsyncTlsStream::AsyncTlsStream(SslPtr ssl, int fd, const asio::any_io_executor& loop)
-    : TlsStream(std::move(ssl), fd), socket_(loop, fd), timer_(loop) {
+    : TlsStream(std::move(ssl), fd), socket_(loop, fd), timer_(loop), waits_(std::make_shared<WaitState>()) {
     SSL_set_mode(this->ssl(), SSL_MODE_RELEASE_BUFFERS);
+    waits_->socket = &socket_;
 }
 
 AsyncTlsStream::~AsyncTlsStream() {
     // The fd stays TlsStream's to close: the loop only forgets it.
+    waits_->socket = nullptr;
     asio::error_code ignored;
     socket_.cancel(ignored);
     (void)socket_.release();
@@ -126,23 +128,43 @@ void AsyncTlsStream::abort() { ::shutdown(fd(), SHUT_RDWR); }
 
 asio::awaitable<bool> AsyncTlsStream::wait_ready(int ssl_error, Clock::time_point deadline) {
     if (deadline <= Clock::now()) co_return false;
-    timer_.expires_at(deadline);
     const auto what = ssl_error == SSL_ERROR_WANT_WRITE ? asio::posix::descriptor_base::wait_write
                                                          : asio::posix::descriptor_base::wait_read;
-    // The first of the two to finish wins; the other is cancelled and has finished
-    // too when this resumes, so no handler outlives the wait.
-    auto [order, socket_error, timer_error] =
-        co_await asio::experimental::make_parallel_group(socket_.async_wait(what, asio::experimental::deferred),
-                                                         timer_.async_wait(asio::experimental::deferred))
-            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-    (void)timer_error;
-    co_return order[0] == 0 && !socket_error;
+    // The deadline cancels the socket wait. Its handler may already be queued
+    // when the wait ends another way (or the stream is gone): it then finds a
+    // newer generation (or a dead stream) in the shared state and does nothing.
+    const std::uint64_t generation = ++waits_->generation;
+    waits_->timed_out = false;
+    timer_.expires_at(deadline);
+    timer_.async_wait([state = waits_, generation](const asio::error_code& ec) {
+        if (ec || state->socket == nullptr || state->generation != generation) return;
+        state->timed_out = true;
+        asio::error_code ignored;
+        state->socket->cancel(ignored);
+    });
+    asio::error_code ec;
+    co_await socket_.async_wait(what, asio::redirect_error(asio::use_awaitable, ec));
+    const bool timed_out = waits_->timed_out;
+    ++waits_->generation;  // a deadline handler still queued is now stale
+    timer_.cancel();
+    co_return !ec && !timed_out;
+}
+
+asio::awaitable<Status> AsyncTlsStream::async_connected(Clock::time_point deadline) {
+    const bool ready = co_await wait_ready(SSL_ERROR_WANT_WRITE, deadline);
+    if (!ready) co_return fail("connection timed out");
+    co_return finish_connect(fd());
 }
 
 asio::awaitable<Status> AsyncTlsStream::async_handshake(bool server, Clock::time_point deadline, WorkPool* pool) {
     // A server has nothing to do before the ClientHello: wait for it here rather
     // than hand a step to a worker only to learn that it must wait.
-    if (server && !co_await wait_ready(SSL_ERROR_WANT_READ, deadline)) co_return fail("TLS handshake timed out");
+    // (Every co_await result goes to a local before it is tested: GCC 12
+    // miscompiles some co_awaits inside conditions.)
+    if (server) {
+        const bool hello = co_await wait_ready(SSL_ERROR_WANT_READ, deadline);
+        if (!hello) co_return fail("TLS handshake timed out");
+    }
     while (true) {
         int err = 0;
         bool done = false;
@@ -159,7 +181,8 @@ asio::awaitable<Status> AsyncTlsStream::async_handshake(bool server, Clock::time
         });
         if (done) co_return Status{};
         if (failure) co_return *failure;
-        if (!co_await wait_ready(err, deadline)) co_return fail("TLS handshake timed out");
+        const bool ready = co_await wait_ready(err, deadline);
+        if (!ready) co_return fail("TLS handshake timed out");
     }
 }
 
@@ -180,7 +203,8 @@ asio::awaitable<IoResult> AsyncTlsStream::async_read_some(std::uint8_t* buffer, 
         if (rc == 1) co_return IoResult{IoStatus::Ok, got, {}};
         const int err = SSL_get_error(ssl(), rc);
         if (!wants_io(err)) co_return read_failure(err);
-        if (!co_await wait_ready(err, deadline)) co_return IoResult{IoStatus::Timeout, 0, "read timed out"};
+        const bool ready = co_await wait_ready(err, deadline);
+        if (!ready) co_return IoResult{IoStatus::Timeout, 0, "read timed out"};
     }
 }
 
@@ -192,7 +216,8 @@ asio::awaitable<IoResult> AsyncTlsStream::async_write_all(ByteView data, Clock::
         if (rc == 1) co_return IoResult{IoStatus::Ok, written, {}};
         const int err = SSL_get_error(ssl(), rc);
         if (!wants_io(err)) co_return IoResult{IoStatus::Error, 0, openssl_error("TLS write failed")};
-        if (!co_await wait_ready(err, deadline)) co_return IoResult{IoStatus::Timeout, 0, "write timed out"};
+        const bool ready = co_await wait_ready(err, deadline);
+        if (!ready) co_return IoResult{IoStatus::Timeout, 0, "write timed out"};
     }
 }
 

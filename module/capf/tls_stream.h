@@ -14,6 +14,9 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <cstdint>
+#include <memory>
+
 namespace lscgate::capf {
 
 class WorkPool;
@@ -65,6 +68,10 @@ public:
                                               Clock::time_point deadline) override;
     asio::awaitable<IoResult> async_write_all(ByteView data, Clock::time_point deadline) override;
 
+    /// For a socket whose non-blocking connect(2) is in progress (capf/listen_address.h
+    /// start_connect): waits until it is connected, or why not (refused, timed out).
+    asio::awaitable<Status> async_connected(Clock::time_point deadline);
+
     /// Shuts the socket down both ways: a pending or later read sees the peer
     /// gone, so the session ends cleanly at its next wait (stopping after the grace).
     void abort();
@@ -74,8 +81,17 @@ private:
     asio::awaitable<bool> wait_ready(int ssl_error, Clock::time_point deadline);
     asio::awaitable<Status> async_handshake(bool server, Clock::time_point deadline, WorkPool* pool);
 
+    // What a deadline handler may look at after its wait ended, even after the
+    // stream is gone (one per stream, shared with the queued handlers).
+    struct WaitState {
+        asio::posix::stream_descriptor* socket = nullptr;  // null once the stream is destroyed
+        std::uint64_t generation = 0;                     // the wait a handler belongs to
+        bool timed_out = false;
+    };
+
     asio::posix::stream_descriptor socket_;  // the same fd, for the loop's readiness waits
     asio::steady_timer timer_;               // the current wait's deadline
+    std::shared_ptr<WaitState> waits_;
 };
 
 }  // namespace lscgate::capf

@@ -1,15 +1,21 @@
+#include "capf/listen_address.h"
 #include "capf/phone.h"
+#include "capf/work_pool.h"
 #include "cli/commands.h"
 #include "pki/certificate.h"
 #include "registry/device_name.h"
 #include "pki/keys.h"
 #include "pki/trust_set.h"
 
-#include <atomic>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <mutex>
-#include <thread>
+#include <cstdio>
 
 namespace lscgate::cli {
 namespace {
@@ -31,6 +37,7 @@ struct PhoneArgs {
     int keepalives = 0;
     std::vector<double> keygen_delay;  // SECONDS or SECONDS:JITTER (CLI11 splits at ':')
     double keepalive_interval = capf::kDefaultKeepaliveIntervalSeconds;
+    double ramp = 0;  // load mode: seconds over which the phones start
 };
 
 Result<capf::PhoneIdentity> load_identity(const std::string& cert, const std::string& key, const char* what) {
@@ -146,6 +153,16 @@ int run_single(CliContext& ctx, const PhoneArgs& a) {
     return exit_for(r->end_reason);
 }
 
+// What a load run counts, on the loop's thread.
+struct LoadTally {
+    int ok = 0, refused = 0, failed = 0, keepalives = 0;
+    double last_enrolled = 0;  // seconds from the start to the last enrolment
+    std::string first_error;
+};
+
+// Every phone of a load run is a coroutine on one event loop (this thread), with
+// a worker pool for key generation and files: --concurrency phones at once, each
+// --count one started no sooner than its share of --ramp.
 int run_load(CliContext& ctx, const PhoneArgs& a) {
     auto proto = base_options(a);
     if (!proto) return ctx.error(proto.message());
@@ -160,36 +177,51 @@ int run_load(CliContext& ctx, const PhoneArgs& a) {
     auto tls = capf::make_phone_tls_context(*proto);
     if (!tls) return ctx.error(tls.message());
     proto->tls_context = *tls;
-    std::atomic<int> next{0}, ok{0}, refused{0}, failed{0}, keepalives{0};
-    std::mutex print;
-    std::string first_error;
+    std::string note;
+    const auto files = capf::raise_open_file_limit(note);
+    if (static_cast<std::uint64_t>(a.concurrency) + 64 > files)
+        std::fprintf(stderr, "warning: --concurrency %d with RLIMIT_NOFILE=%llu: some phones will fail to connect\n",
+                     a.concurrency, static_cast<unsigned long long>(files));
+    asio::io_context loop(1);
+    capf::WorkPool pool(capf::default_worker_threads());
+    LoadTally tally;
+    int next = 0;
     const auto started = std::chrono::steady_clock::now();
-    std::vector<std::thread> workers;
-    for (int w = 0; w < a.concurrency; ++w) {
-        workers.emplace_back([&] {
-            while (true) {
-                const int i = next.fetch_add(1);
-                if (i >= a.count) return;
-                const capf::PhoneOptions o = phone_like(*proto, names[static_cast<std::size_t>(i)]);
-                auto r = capf::run_phone(o);
-                if (r) keepalives += r->keepalives_sent;
-                if (r && r->end_reason == 1) ++ok;
-                else if (r) ++refused;
-                else {
-                    ++failed;
-                    std::lock_guard lock(print);
-                    if (first_error.empty()) first_error = o.name + ": " + r.message();
-                }
+    using seconds = std::chrono::duration<double>;
+    auto worker = [&]() -> asio::awaitable<void> {
+        asio::steady_timer ramp(loop);
+        for (int i = next++; i < a.count; i = next++) {
+            if (a.ramp > 0) {
+                ramp.expires_at(started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                              seconds(a.ramp * i / a.count)));
+                co_await ramp.async_wait(asio::use_awaitable);
             }
+            const capf::PhoneOptions o = phone_like(*proto, names[static_cast<std::size_t>(i)]);
+            auto r = co_await capf::run_phone_async(o, &pool);
+            if (r) tally.keepalives += r->keepalives_sent;
+            if (r && r->end_reason == 1) {
+                ++tally.ok;
+                tally.last_enrolled = seconds(std::chrono::steady_clock::now() - started).count();
+            } else if (r) {
+                ++tally.refused;
+            } else {
+                ++tally.failed;
+                if (tally.first_error.empty()) tally.first_error = o.name + ": " + r.message();
+            }
+        }
+    };
+    for (int w = 0; w < std::min(a.concurrency, a.count); ++w)
+        asio::co_spawn(loop, worker(), [](const std::exception_ptr& e) {
+            if (e) std::rethrow_exception(e);
         });
-    }
-    for (auto& t : workers) t.join();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    loop.run();
+    const double secs = seconds(std::chrono::steady_clock::now() - started).count();
     std::printf("phones=%d concurrency=%d succeeded=%d refused=%d failed=%d keepalives=%d seconds=%.3f "
-                "enrollments_per_second=%.1f\n",
-                a.count, a.concurrency, ok.load(), refused.load(), failed.load(), keepalives.load(), secs, ok.load() / secs);
-    if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());
-    return failed.load() == 0 && refused.load() == 0 ? kExitOk : (failed.load() > 0 ? kExitError : kExitRefused);
+                "last_enrollment_seconds=%.3f enrollments_per_second=%.1f\n",
+                a.count, a.concurrency, tally.ok, tally.refused, tally.failed, tally.keepalives, secs,
+                tally.last_enrolled, tally.ok / secs);
+    if (!tally.first_error.empty()) std::printf("first error: %s\n", tally.first_error.c_str());
+    return tally.failed == 0 && tally.refused == 0 ? kExitOk : (tally.failed > 0 ? kExitError : kExitRefused);
 }
 
 }  // namespace
@@ -212,7 +244,12 @@ void add_phone_command(CLI::App& app, CliContext& ctx) {
         ->capture_default_str()
         ->check(CLI::IsMember({"lsc", "mic"}));
     cmd->add_option("--count", a->count, "load mode: enroll this many phones, MAC incremented")->check(CLI::Range(1, 1000000));
-    cmd->add_option("--concurrency", a->concurrency, "load mode: parallel phones")->check(CLI::Range(1, 1000));
+    cmd->add_option("--concurrency", a->concurrency,
+                    "load mode: phones in session at once (coroutines on one event loop)")
+        ->check(CLI::Range(1, 1000000));
+    cmd->add_option("--ramp", a->ramp,
+                    "load mode: start the phones evenly over this many seconds (a fleet after a bulk change)")
+        ->check(CLI::Range(0.0, 3600.0));
     cmd->add_option("--version", a->version, "CAPF protocol VERSION to send")->capture_default_str()->check(CLI::Range(1, 255));
     cmd->add_option("--tls-version", a->tls_version, "pin TLS 1.0|1.2|1.3 (default: 1.2 or newer)")
         ->check(CLI::IsMember({"1.0", "1.2", "1.3"}));

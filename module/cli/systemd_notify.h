@@ -2,8 +2,8 @@
 
 // `lscgate serve` under systemd (Type=notify, policy/systemd/lscgate.service):
 // READY=1 once it listens, RELOADING=1 / READY=1 around a SIGHUP, STOPPING=1 at
-// SIGTERM, and WATCHDOG=1 from the accept loop every half WatchdogSec, so a
-// wedged accept loop gets the service restarted. Through libsystemd's
+// SIGTERM, and WATCHDOG=1 from the event loop every half WatchdogSec, so a
+// wedged event loop gets the service restarted. Through libsystemd's
 // sd_notify(3); without NOTIFY_SOCKET (not started by systemd) every call is a
 // no-op, and so is the watchdog without WATCHDOG_USEC (sd_watchdog_enabled(3)).
 

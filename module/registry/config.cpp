@@ -43,7 +43,7 @@ database = @DATABASE@
 [server]
 listen = "0.0.0.0:3804"
 tls_min = "1.2"          # "1.0" only for legacy phones (79xx firmware 9.x); enables SECLEVEL 0
-max_sessions = 64        # concurrent phone sessions; more are closed after the handshake
+max_sessions = 10000     # concurrent phone sessions (bounded by the open-file limit); more are closed at once
 handshake_timeout = 15   # seconds
 reply_timeout = 30       # seconds to wait for an ordinary phone reply
 keygen_timeout = 300     # seconds to wait for key generation (restarted by REQUEST_IN_PROGRESS)

@@ -69,7 +69,7 @@ struct Config {
     // [server]
     std::string listen = "0.0.0.0:3804";
     std::string tls_min = "1.2";  // "1.0" only for legacy 79xx firmware
-    int max_sessions = 64;
+    int max_sessions = 10000;
     int handshake_timeout_s = 15;
     int reply_timeout_s = 30;
     int keygen_timeout_s = 300;  // REQUEST_IN_PROGRESS restarts it

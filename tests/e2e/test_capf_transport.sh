@@ -81,7 +81,7 @@ stop_capf
 sed -i 's/^reply_timeout = 2/reply_timeout = 30/' "$CAPF_DIR/lscgate.toml"
 
 # ---- session limit -------------------------------------------------------------------
-sed -i 's/^max_sessions = 64/max_sessions = 1/' "$CAPF_DIR/lscgate.toml"
+sed -i "s/^max_sessions = 10000 /max_sessions = 1 /" "$CAPF_DIR/lscgate.toml"
 start_capf "$CAPF_DIR"
 # The holder takes the only slot and keeps it until told to go (bounded: 60 s).
 python3 - "$CAPF_PORT" "$WORK/holder.connected" "$WORK/holder.release" <<'PY' &
@@ -108,7 +108,7 @@ wait "$HOLDER" || true
 wait_log "$CAPF_LOG" "result=closed" $((closed_before + 1))
 wait_until 30 "once the slot is free the phone enrolls" -- phone SEP0000000000C1 && pass "once the slot is free the phone enrolls"
 stop_capf
-sed -i 's/^max_sessions = 1/max_sessions = 64/' "$CAPF_DIR/lscgate.toml"
+sed -i "s/^max_sessions = 1 /max_sessions = 10000 /" "$CAPF_DIR/lscgate.toml"
 
 # ---- a CAPF signed by a corporate CA --------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/root.key" -out "$WORK/root.pem" -days 365 \
