@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A fleet of slow phones at once on the event-loop server (issue 9 item 1):
+# 2 000 simulated phones, started within 2 s, each taking 3 s to generate its key
+# (a keep-alive every second meanwhile), so that all of them are in session
+# together. Every one enrols, none is refused, serve logs one line per session and
+# records its row. Then 200 phones are held in key generation and serve gets
+# SIGTERM with a 1 s grace: it waits, aborts them, logs each one's end, leaves
+# their operations pending and stops.
+source "$(dirname "$0")/lib.sh"
+
+CAPF_DIR=$WORK/capf
+DB=$CAPF_DIR/lscgate.db
+N=2000
+HELD=200
+adm() { "$LSCGATE" --dir "$CAPF_DIR" "$@"; }
+
+adm init >/dev/null
+python3 -c "print('\n'.join('SEP%012X' % (0x200000 + i) for i in range($N)))" >"$WORK/names.txt"
+adm device add --from "$WORK/names.txt" >/dev/null
+adm op install --from "$WORK/names.txt" --key ec:p256 >/dev/null 2>&1
+start_capf "$CAPF_DIR" --grace 1
+expect_contains "$(head -5 "$CAPF_LOG")" "max_sessions=10000" "max_sessions defaults to 10 000"
+
+# ---- 2 000 slow phones in session together ---------------------------------------------
+expect_rc 0 "$N slow phones enrol at once" -- phone SEP000000200000 --count "$N" --concurrency "$N" \
+    --keygen-delay 3 --keepalive-interval 1 --ramp 2 --timeout 120
+expect_contains "$OUT" "succeeded=$N refused=0 failed=0" "every phone enrolled"
+expect_eq "$(log_count "$CAPF_LOG" "result=succeeded")" "$N" "one log line per session"
+expect_eq "$(log_count "$CAPF_LOG" "result=refused")" 0 "no connection refused"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM certificates WHERE status='active'")" "$N" "an active LSC per phone"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM capf_sessions WHERE result='succeeded'")" "$N" "a session row per phone"
+
+# ---- SIGTERM while $HELD phones generate their keys -------------------------------------
+head -n "$HELD" "$WORK/names.txt" >"$WORK/held.txt"
+adm op install --from "$WORK/held.txt" --key ec:p256 >/dev/null 2>&1
+lines_before=$(grep -c "capf session=" "$CAPF_LOG")
+phone SEP000000200000 --count "$HELD" --concurrency "$HELD" --keygen-delay 600 --keepalive-interval 5 \
+    --timeout 120 >"$WORK/held.out" 2>&1 &
+HELD_PID=$!
+E2E_PIDS+=("$HELD_PID")
+# Claimed (in-progress) once past authentication: KEY_GENERATE_REQUEST follows at once.
+wait_until 120 "$HELD phones in key generation" -- \
+    bash -c '[ "$(sqlite3 -readonly "$1" "SELECT count(*) FROM operations WHERE state='"'in-progress'"'")" -ge "$2" ]' _ "$DB" "$HELD"
+kill -TERM "$CAPF_PID"
+wait_log "$CAPF_LOG" "capf stopped"
+expect_contains "$(cat "$CAPF_LOG")" "capf stopping: waiting up to 1s for $HELD session(s)" "SIGTERM waits the grace for the held sessions"
+expect_eq "$(($(grep -c "capf session=" "$CAPF_LOG") - lines_before))" "$HELD" "each aborted session is logged"
+expect_eq "$(log_count "$CAPF_LOG" "class=dropped-during-keygen")" "$HELD" "as dropped during key generation"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM operations WHERE state='pending'")" "$HELD" "their operations stay pending"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM certificates WHERE status<>'active'")" 0 "no LSC issued to them"
+wait "$HELD_PID" || true
+expect_contains "$(cat "$WORK/held.out")" "failed=$HELD" "the held phones saw the server go"
+
+finish
