@@ -24,6 +24,7 @@
 #include "pki/trust_loader.h"
 #include "pki/trust_set.h"
 
+#include "capf/loop_gate.h"
 #include "capf/work_pool.h"
 
 #include <arpa/inet.h>
@@ -65,6 +66,10 @@ constexpr std::chrono::milliseconds kTurn{200};
 // Connections accepted per readiness of the listening socket before the loop
 // lets the running sessions move again.
 constexpr int kAcceptBurst = 64;
+// TLS handshakes between their first step and their end at once (capf/loop_gate.h):
+// enough to keep every worker busy, few enough that their buffers (≈ 35 KB each
+// while in progress) stay a few megabytes when a whole fleet connects at once.
+constexpr std::size_t kHandshakesAtOnce = 256;
 
 std::string peer_name(const sockaddr_storage& addr) {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -153,6 +158,8 @@ private:
     void admit(int fd, std::string peer);
     asio::awaitable<void> session(int fd, std::string peer);
     asio::awaitable<void> serve_connection(int fd, SessionEnd& end);
+    // The ClientHello awaited on the loop, then the handshake through the gate.
+    asio::awaitable<Status> handshake(AsyncTlsStream& stream, Clock::time_point deadline);
     // The session's row (when it got past the handshake), its count and log line, on a worker.
     asio::awaitable<void> finish(SessionEnd& end, SessionOutcome& outcome, bool record, SessionWork& work);
     // The session's one log line and its count for the observer (once).
@@ -188,6 +195,7 @@ private:
     bool stopping_ = false;
     std::optional<asio::posix::stream_descriptor> listener_;  // the listening socket, on the loop
     asio::steady_timer idle_{loop_};  // the stop waits on it; the last session to end cancels it
+    LoopGate handshakes_{kHandshakesAtOnce};
     StorePool stores_;
     // Declared after stores_ so its read-only connection closes first: the last
     // connection to close checkpoints the WAL into lscgate.db and truncates it
@@ -324,6 +332,18 @@ asio::awaitable<void> Server::finish(SessionEnd& end, SessionOutcome& outcome, b
     co_await pool_.run([&] { end_session(end, outcome); });
 }
 
+asio::awaitable<Status> Server::handshake(AsyncTlsStream& stream, Clock::time_point deadline) {
+    // A peer that sends nothing holds no place in the gate.
+    const bool hello = co_await stream.async_readable(deadline);
+    if (!hello) co_return fail("TLS handshake timed out");
+    const bool admitted = co_await handshakes_.enter(deadline);
+    if (!admitted)
+        co_return fail("TLS handshake timed out (the server was busy with " + std::to_string(kHandshakesAtOnce) +
+                       " other handshakes)");
+    GatePass pass(handshakes_);
+    co_return co_await stream.async_accept(deadline, &pool_);
+}
+
 asio::awaitable<void> Server::serve_connection(int fd, SessionEnd& end) {
     const auto current = setup();  // this session's configuration, CAPF and TLS context, whatever a reload does
     SessionOutcome outcome;
@@ -342,7 +362,7 @@ asio::awaitable<void> Server::serve_connection(int fd, SessionEnd& end) {
         ~ForgetFd() { server.forget_fd(fd); }
     } forget{*this, fd};
     PoolWork work(pool_, stores_);
-    auto hs = co_await stream.async_accept(Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s), &pool_);
+    const auto hs = co_await handshake(stream, Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
     if (!hs) {  // never reached the registry: logged and counted, not recorded
         outcome.result = "closed";
         outcome.cause_class = SessionCause::Connection;

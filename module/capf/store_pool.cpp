@@ -24,17 +24,18 @@ Status StorePool::check_files_locked(const RegistryFiles& now) {
     return {};
 }
 
+// The files are looked at under the mutex: sizes only grow, so a look taken
+// before another thread's later one but compared after it would read as a
+// shrink (and refuse every session until a restart).
 Status StorePool::check() {
-    const RegistryFiles now = sqlite_ ? RegistryFiles::of(path_) : RegistryFiles{};
     std::lock_guard lock(mutex_);
-    return check_files_locked(now);
+    return check_files_locked(sqlite_ ? RegistryFiles::of(path_) : RegistryFiles{});
 }
 
 Result<Store> StorePool::acquire() {
-    const RegistryFiles now = sqlite_ ? RegistryFiles::of(path_) : RegistryFiles{};
     {
         std::lock_guard lock(mutex_);
-        if (auto s = check_files_locked(now); !s) return s.error();
+        if (auto s = check_files_locked(sqlite_ ? RegistryFiles::of(path_) : RegistryFiles{}); !s) return s.error();
         if (!idle_.empty()) {
             Store s = std::move(idle_.back());
             idle_.pop_back();

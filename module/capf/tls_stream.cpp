@@ -157,14 +157,8 @@ asio::awaitable<Status> AsyncTlsStream::async_connected(Clock::time_point deadli
 }
 
 asio::awaitable<Status> AsyncTlsStream::async_handshake(bool server, Clock::time_point deadline, WorkPool* pool) {
-    // A server has nothing to do before the ClientHello: wait for it here rather
-    // than hand a step to a worker only to learn that it must wait.
     // (Every co_await result goes to a local before it is tested: GCC 12
     // miscompiles some co_awaits inside conditions.)
-    if (server) {
-        const bool hello = co_await wait_ready(SSL_ERROR_WANT_READ, deadline);
-        if (!hello) co_return fail("TLS handshake timed out");
-    }
     while (true) {
         int err = 0;
         bool done = false;
@@ -184,6 +178,10 @@ asio::awaitable<Status> AsyncTlsStream::async_handshake(bool server, Clock::time
         const bool ready = co_await wait_ready(err, deadline);
         if (!ready) co_return fail("TLS handshake timed out");
     }
+}
+
+asio::awaitable<bool> AsyncTlsStream::async_readable(Clock::time_point deadline) {
+    return wait_ready(SSL_ERROR_WANT_READ, deadline);
 }
 
 asio::awaitable<Status> AsyncTlsStream::async_accept(Clock::time_point deadline, WorkPool* pool) {

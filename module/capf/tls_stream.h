@@ -58,9 +58,15 @@ public:
     AsyncTlsStream(SslPtr ssl, int fd, const asio::any_io_executor& loop);
     ~AsyncTlsStream() override;  // takes the socket off the loop; TlsStream closes it
 
+    /// Waits (suspended) until the peer sent something, e.g. its ClientHello;
+    /// false when the deadline passed first (or the wait failed).
+    asio::awaitable<bool> async_readable(Clock::time_point deadline);
+
     /// The TLS handshake as server (accept) or client (connect). Each OpenSSL step
     /// runs through `pool` (capf/work_pool.h: the server's RSA signature is in
-    /// one), or on the loop when it is null; the waits between steps run on the loop.
+    /// one), or on the loop when it is null; the waits between steps run on the
+    /// loop. A server calls async_accept once the ClientHello is readable, so that
+    /// its first step does not go to the pool only to learn that it must wait.
     asio::awaitable<Status> async_accept(Clock::time_point deadline, WorkPool* pool);
     asio::awaitable<Status> async_connect(Clock::time_point deadline, WorkPool* pool);
 
