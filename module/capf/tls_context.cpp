@@ -57,6 +57,10 @@ Result<SslCtxPtr> make_server_tls_context(const CapfAuthority& authority, const 
     SSL_CTX_set_min_proto_version(ctx.get(), min);
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+    // TLS 1.3 sends two session tickets after every handshake unless told not to;
+    // with no session cache and SSL_OP_NO_TICKET nobody can resume with them, so
+    // they were CPU and writes for nothing.
+    SSL_CTX_set_num_tickets(ctx.get(), 0);
     if (SSL_CTX_use_certificate(ctx.get(), authority.certificate()) != 1)
         return certificate_refused(ctx.get(), "the CAPF certificate");
     if (SSL_CTX_use_PrivateKey(ctx.get(), authority.key()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1)
