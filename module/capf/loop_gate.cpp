@@ -7,6 +7,7 @@
 namespace lscgate::capf {
 
 asio::awaitable<bool> LoopGate::enter(std::chrono::steady_clock::time_point deadline) {
+    if (closed_) co_return false;
     if (inside_ < limit_ && queue_.empty()) {
         ++inside_;
         co_return true;
@@ -18,14 +19,21 @@ asio::awaitable<bool> LoopGate::enter(std::chrono::steady_clock::time_point dead
     asio::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     // Admitted: leave() took us off the queue and cancelled the timer (or found it
-    // just expired: the place is ours all the same). Otherwise the deadline came.
+    // just expired: the place is ours all the same). Otherwise the deadline came,
+    // or close() emptied the queue.
     if (waiter.admitted) co_return true;
-    queue_.erase(place);
+    if (!closed_) queue_.erase(place);
     co_return false;
 }
 
+void LoopGate::close() {
+    closed_ = true;
+    for (Waiter* waiter : queue_) waiter->timer->cancel();  // each wakes, not admitted
+    queue_.clear();
+}
+
 void LoopGate::leave() {
-    if (!queue_.empty()) {
+    if (!closed_ && !queue_.empty()) {
         Waiter* next = queue_.front();
         queue_.pop_front();
         next->admitted = true;  // the place passes on: inside_ stays

@@ -29,6 +29,9 @@ public:
     asio::awaitable<bool> enter(std::chrono::steady_clock::time_point deadline);
     /// Gives the place to the longest waiter, or frees it.
     void leave();
+    /// From now on nobody enters: every waiter is turned away at once (false), as
+    /// is every later enter() (stopping the server after its grace).
+    void close();
 
     std::size_t inside() const { return inside_; }
     std::size_t waiting() const { return queue_.size(); }
@@ -40,6 +43,7 @@ private:
     };
     std::size_t limit_;
     std::size_t inside_ = 0;
+    bool closed_ = false;
     std::list<Waiter*> queue_;  // in arrival order
 };
 

@@ -162,7 +162,9 @@ private:
     // The ClientHello awaited on the loop, then the handshake through the gate.
     asio::awaitable<Status> handshake(AsyncTlsStream& stream, Clock::time_point deadline);
     // The session's row (when it got past the handshake), its count and log line, on a worker.
-    asio::awaitable<void> finish(SessionEnd& end, SessionOutcome& outcome, bool record, SessionWork& work);
+    // keep_rows: [capf] session_history of the session's own setup.
+    asio::awaitable<void> finish(SessionEnd& end, SessionOutcome& outcome, std::optional<std::int64_t> keep_rows,
+                                 SessionWork& work);
     // The session's one log line and its count for the observer (once).
     void end_session(SessionEnd& end, const SessionOutcome& outcome);
     void fail_unended(SessionEnd& end, const std::string& what);
@@ -280,11 +282,11 @@ void Server::end_session(SessionEnd& end, const SessionOutcome& outcome) {
     }
 }
 
-asio::awaitable<void> Server::finish(SessionEnd& end, SessionOutcome& outcome, bool record, SessionWork& work) {
-    const std::int64_t keep_rows = setup()->config.session_history;
-    if (record) {
+asio::awaitable<void> Server::finish(SessionEnd& end, SessionOutcome& outcome, std::optional<std::int64_t> keep_rows,
+                                     SessionWork& work) {
+    if (keep_rows) {
         const Status recorded = co_await work.run([&](Store& store) {
-            record_session(store, keep_rows, end.peer, outcome, end.started);
+            record_session(store, *keep_rows, end.peer, outcome, end.started);
             end_session(end, outcome);
         });
         if (recorded) co_return;
@@ -298,6 +300,7 @@ asio::awaitable<Status> Server::handshake(AsyncTlsStream& stream, Clock::time_po
     const bool hello = co_await stream.async_readable(deadline);
     if (!hello) co_return fail("TLS handshake timed out");
     const bool admitted = co_await handshakes_.enter(deadline);
+    if (!admitted && stopping_) co_return fail("the server is stopping (TLS handshake not started)");
     if (!admitted)
         co_return fail("TLS handshake timed out (the server was busy with " + std::to_string(kHandshakesAtOnce) +
                        " other handshakes)");
@@ -328,7 +331,7 @@ asio::awaitable<void> Server::serve_connection(int fd, SessionEnd& end) {
         outcome.result = "closed";
         outcome.cause_class = SessionCause::Connection;
         outcome.cause = hs.message();
-        co_await finish(end, outcome, false, work);
+        co_await finish(end, outcome, std::nullopt, work);
         co_return;
     }
     FrameChannel channel(stream);
@@ -342,12 +345,12 @@ asio::awaitable<void> Server::serve_connection(int fd, SessionEnd& end) {
         outcome.end_reason = reason::kInvalidElement;
         outcome.cause = std::string("server error (") + to_string(registry.kind()) +
                         "): registry unavailable: " + registry.message();
-        co_await finish(end, outcome, false, work);
+        co_await finish(end, outcome, std::nullopt, work);
     } else {
         const auto trust = trust_->current();
         const SessionEnvironment environment{current->authority, *trust, SessionSettings::from(current->config), work};
         outcome = co_await serve_session(channel, environment, end.sid);
-        co_await finish(end, outcome, true, work);  // row, count and line before the phone sees the end
+        co_await finish(end, outcome, current->config.session_history, work);  // row, count, line, then the close
     }
     stream.shutdown();
 }
@@ -469,12 +472,25 @@ asio::awaitable<void> Server::control(const std::atomic<bool>& stop, const Serve
         if (options.events != nullptr) options.events->alive();
         const auto interval = std::chrono::seconds(setup()->config.trust_refresh_s);
         // Both read the registry and files: on a worker, while the sessions go on.
-        if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {
-            co_await pool_.run([&] { reload(options); });
-            next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
-        } else if (interval.count() > 0 && Clock::now() >= next_refresh) {
-            co_await pool_.run([this] { refresh_trust("trust_refresh"); });
-            next_refresh = Clock::now() + interval;
+        // An exception (no memory, a bug) is logged: the loop must go on turning.
+        std::string failure;
+        bool reloading = false;
+        try {
+            if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {
+                reloading = true;
+                co_await pool_.run([&] { reload(options); });
+                next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
+            } else if (interval.count() > 0 && Clock::now() >= next_refresh) {
+                co_await pool_.run([this] { refresh_trust("trust_refresh"); });
+                next_refresh = Clock::now() + interval;
+            }
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (!failure.empty()) {
+            log_line("capf reload or trust refresh failed (internal error), keeping the running set: " + failure);
+            if (reloading && options.events != nullptr)
+                options.events->reloaded("reload failed, running configuration kept: internal error: " + failure);
         }
         tick.expires_after(kTurn);
         co_await tick.async_wait(asio::use_awaitable);
@@ -493,7 +509,9 @@ asio::awaitable<void> Server::wait_for_sessions(int grace_seconds) {
     idle_.expires_after(std::chrono::seconds(grace_seconds));
     co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));  // cancelled by the last session
     if (running_ == 0) co_return;
-    // Unblock the stragglers; their reads fail and each ends its session cleanly.
+    // Unblock the stragglers; their reads fail and each ends its session cleanly
+    // (one still waiting for a handshake place is turned away).
+    handshakes_.close();
     for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
     idle_.expires_at(asio::steady_timer::time_point::max());
     while (running_ > 0) {

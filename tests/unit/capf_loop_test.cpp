@@ -20,6 +20,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -125,6 +126,31 @@ TEST(CapfLoopGate, AWaiterWhoseDeadlineComesFirstIsTurnedAway) {
     EXPECT_FALSE(late_admitted);
     EXPECT_TRUE(next_admitted) << "the turned-away waiter took no place";
     EXPECT_EQ(gate.inside(), 0u);
+}
+
+TEST(CapfLoopGate, ClosingTurnsEveryWaiterAwayAtOnce) {
+    asio::io_context io(1);
+    LoopGate gate(1);
+    std::vector<bool> admitted;
+    auto waiter = [&]() -> asio::awaitable<void> {
+        admitted.push_back(co_await gate.enter(std::chrono::steady_clock::now() + 60s));
+    };
+    const auto started = std::chrono::steady_clock::now();
+    run(io, [&]() -> asio::awaitable<void> {
+        const bool first = co_await gate.enter(std::chrono::steady_clock::now() + 10s);
+        EXPECT_TRUE(first);
+        for (int i = 0; i < 3; ++i)
+            asio::co_spawn(io, waiter(), [](const std::exception_ptr& e) {
+                if (e) std::rethrow_exception(e);
+            });
+        while (gate.waiting() < 3) co_await asio::post(io, asio::use_awaitable);  // let the three queue up
+        EXPECT_EQ(gate.waiting(), 3u);
+        gate.close();
+        const bool after = co_await gate.enter(std::chrono::steady_clock::now() + 10s);
+        EXPECT_FALSE(after) << "nobody enters a closed gate";
+    }());
+    EXPECT_EQ(admitted, (std::vector<bool>{false, false, false}));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << "turned away at once, not at their deadlines";
 }
 
 TEST(CapfStorePool, GrowingFilesUnderManyWorkersNeverReadAsShrinking) {
