@@ -30,6 +30,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -71,6 +72,12 @@ constexpr int kAcceptBurst = 64;
 // enough to keep every worker busy, few enough that their buffers (≈ 35 KB each
 // while in progress) stay a few megabytes when a whole fleet connects at once.
 constexpr std::size_t kHandshakesAtOnce = 256;
+// How often freed heap memory goes back to the system (malloc_trim(3)): glibc
+// keeps what a worker's arena once held, so a passing burst (a wave of
+// handshakes, a large registry step) would otherwise stay in RSS for good. At
+// 60 000 enrolments one worker arena held 12 MB of which 10 MB were free; with
+// the trim serve's RSS there was 32 MB instead of 35 MB.
+constexpr std::chrono::seconds kTrimInterval{30};
 
 std::string peer_name(const sockaddr_storage& addr) {
     char host[INET6_ADDRSTRLEN] = "?";
@@ -467,7 +474,12 @@ asio::awaitable<void> Server::accept_phones(int listen_fd) {
 asio::awaitable<void> Server::control(const std::atomic<bool>& stop, const ServeOptions& options) {
     asio::steady_timer tick(loop_);
     auto next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
+    auto next_trim = Clock::now() + kTrimInterval;
     while (!stop.load()) {
+        if (Clock::now() >= next_trim) {
+            co_await pool_.run([] { (void)::malloc_trim(0); });
+            next_trim = Clock::now() + kTrimInterval;
+        }
         remind_capf_expiry();
         if (options.events != nullptr) options.events->alive();
         const auto interval = std::chrono::seconds(setup()->config.trust_refresh_s);
