@@ -64,14 +64,18 @@ Result<DeviceBatch> batch_from_input(const DeviceInput& input, const std::string
     return batch;
 }
 
-Result<DeviceBatch> batch_from_text(std::string_view text, const std::string& source) {
+Result<DeviceInput> parse_device_input_in(std::string_view text, const std::string& source) {
     auto input = parse_device_input(text);
-    if (!input) {
-        const std::string& m = input.message();
-        const std::string_view line_prefix = "line ";
-        if (m.rfind(line_prefix, 0) == 0) return fail(input.kind(), source + ":" + m.substr(line_prefix.size()));
-        return fail(input.kind(), source + ": " + m);
-    }
+    if (input) return input;
+    const std::string& m = input.message();
+    const std::string_view line_prefix = "line ";
+    if (m.rfind(line_prefix, 0) == 0) return fail(input.kind(), source + ":" + m.substr(line_prefix.size()));
+    return fail(input.kind(), source + ": " + m);
+}
+
+Result<DeviceBatch> batch_from_text(std::string_view text, const std::string& source) {
+    auto input = parse_device_input_in(text, source);
+    if (!input) return input.error();
     return batch_from_input(*input, source);
 }
 

@@ -52,9 +52,13 @@ Result<DeviceBatch> batch_from_input(const DeviceInput& input, const std::string
 /// The same rules for names given on the command line (no lines).
 Result<DeviceBatch> batch_from_names(const std::vector<std::string>& names);
 
-/// A whole uploaded or read file as a batch: parse_device_input, then
-/// batch_from_input. A parse error "line 537: …" becomes "SOURCE:537: …", as
-/// compilers name a place in a file (`--from FILE` and the web's bulk page).
+/// parse_device_input of `text` read from `source`, its errors placed there: "line
+/// 537: …" becomes "SOURCE:537: …", as compilers name a place in a file; others
+/// "SOURCE: …".
+Result<DeviceInput> parse_device_input_in(std::string_view text, const std::string& source);
+
+/// A whole file as a batch (`--from FILE` and the web's bulk page):
+/// parse_device_input_in, then batch_from_input.
 Result<DeviceBatch> batch_from_text(std::string_view text, const std::string& source);
 
 /// Every invalid device name of `input` (read from `source`), as
