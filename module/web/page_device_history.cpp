@@ -6,10 +6,19 @@
 
 #include "web/pages.h"
 
+#include <cstdio>
+
 namespace lscgate::web {
 namespace {
 
 constexpr int kSessionsShown = 20;
+
+// "0.08", "12.34": a session's duration in seconds, to the hundredth.
+std::string seconds_text(std::int64_t ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(ms) / 1000.0);
+    return buf;
+}
 
 TemplateObject session_row(const CapfSessionRecord& s) {
     return TemplateObject{{"at", display_time(s.at)},
@@ -20,8 +29,7 @@ TemplateObject session_row(const CapfSessionRecord& s) {
                           {"cause", s.cause},
                           {"peer", s.peer},
                           {"serial", s.serial},
-                          {"seconds", std::to_string(s.duration_ms / 1000) + "." +
-                                          std::to_string(s.duration_ms % 1000 / 100)}};
+                          {"seconds", seconds_text(s.duration_ms)}};
 }
 
 TemplateObject sighting_row(const SeenRecord& r) {
