@@ -48,6 +48,11 @@ MemberRequestFn GeneratedStrings::fn() {
     return [this](const std::string& device, const OperationRequest& wave) -> Result<OperationRequest> {
         if (wave.auth_mode != AuthMode::String || !wave.auth_secret_hash.empty()) return wave;
         OperationRequest r = wave;
+        if (auto it = prepared_.find(device); it != prepared_.end()) {
+            r.auth_secret_hash = it->second.hash;
+            digits_[device] = it->second.digits;
+            return r;
+        }
         std::string d = random_auth_digits(kGeneratedAuthDigits);
         auto hash = hash_auth_string(d);
         if (!hash) return hash.error();
@@ -55,6 +60,16 @@ MemberRequestFn GeneratedStrings::fn() {
         digits_[device] = std::move(d);
         return r;
     };
+}
+
+Status GeneratedStrings::prepare(const std::vector<std::string>& devices) {
+    for (const auto& device : devices) {
+        std::string d = random_auth_digits(kGeneratedAuthDigits);
+        auto hash = hash_auth_string(d);
+        if (!hash) return hash.error();
+        prepared_[device] = Prepared{std::move(d), std::move(*hash)};
+    }
+    return {};
 }
 
 std::string GeneratedStrings::of(const std::string& device) const {

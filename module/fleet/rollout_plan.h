@@ -42,13 +42,23 @@ Result<RolloutPlan> rollout_plan_from(const RolloutWords& words, std::vector<std
 class GeneratedStrings {
 public:
     /// The MemberRequestFn for schedule_next_wave: a wave request of mode string
-    /// without a hash gets a fresh string (hashed, remembered); any other is used as is.
+    /// without a hash gets a fresh string (hashed, remembered) — one prepared
+    /// for the device when there is one; any other request is used as is.
     /// The object must outlive the wave run.
     MemberRequestFn fn();
+    /// Generates and hashes a string for each of `devices` now (PBKDF2, some
+    /// milliseconds each), so that the wave run, which holds the registry,
+    /// spends no time on it. Errors: hashing failed (Internal).
+    Status prepare(const std::vector<std::string>& devices);
     /// The string generated for `device` in this run, or "".
     std::string of(const std::string& device) const;
 
 private:
+    struct Prepared {
+        std::string digits;
+        std::string hash;
+    };
+    std::map<std::string, Prepared> prepared_;
     std::map<std::string, std::string> digits_;
 };
 

@@ -139,6 +139,11 @@ Result<Applied> apply_in_waves(WebApp& app, const PageContext& ctx, const Checke
     std::vector<std::string> names;
     for (const auto& d : c.batch->devices) names.push_back(d.name);
     GeneratedStrings strings;
+    if (c.plan->generate_strings) {  // hashed before the registry is held (PBKDF2: milliseconds each)
+        const auto first = std::min(names.size(), static_cast<std::size_t>(c.plan->wave_size));
+        if (auto s = strings.prepare({names.begin(), names.begin() + static_cast<std::ptrdiff_t>(first)}); !s)
+            return s.error();
+    }
     auto run = app.with_store([&](Store& store) -> Result<WaveRun> {
         auto created = create_rollout(store, *c.plan, names, ctx.actor(), ctx.now);
         if (!created) return created.error();

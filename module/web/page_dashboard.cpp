@@ -98,9 +98,29 @@ void add_mic_seen(WebApp& app, TemplateData& data) {
 
 }  // namespace
 
+// The devices of rollout `name`'s next wave when it generates a string per device
+// (their strings are made before the registry is held); empty otherwise.
+Result<std::vector<std::string>> next_wave_needing_strings(WebApp& app, const std::string& name) {
+    return app.with_store([&](Store& store) -> Result<std::vector<std::string>> {
+        std::vector<std::string> out;
+        auto r = store.find_rollout(name);
+        if (!r) return r.error();
+        if (!r->has_value() || !(*r)->generate_strings || (*r)->next_wave > (*r)->waves) return out;
+        auto walked = store.each_rollout_member((*r)->id, (*r)->next_wave, [&](const RolloutMember& m) -> Status {
+            if (!m.operation_id && m.skipped.empty()) out.push_back(m.device);
+            return {};
+        });
+        if (!walked) return walked.error();
+        return out;
+    });
+}
+
 Result<PageBody> rollout_next_action(WebApp& app, const PageContext& ctx) {
     const std::string name = ctx.request.param("name");
     GeneratedStrings strings;
+    auto members = next_wave_needing_strings(app, name);
+    if (!members) return members.error();
+    if (auto s = strings.prepare(*members); !s) return s.error();
     auto run = app.with_store([&](Store& store) {
         return schedule_next_wave(store, name, strings.fn(), WaveOptions{}, ctx.actor(), ctx.now);
     });

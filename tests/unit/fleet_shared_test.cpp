@@ -105,6 +105,16 @@ TEST(FleetShared, ARolloutPlanFromItsWordsAcceptsWhatTheCliAccepts) {
     ASSERT_TRUE(kept);
     EXPECT_EQ(kept->auth_secret_hash, fixed->request.auth_secret_hash);
     EXPECT_EQ(strings.of("SEP001122334466"), "");
+
+    // Prepared before a wave run: the run takes the prepared string, hashing nothing.
+    GeneratedStrings early;
+    ASSERT_TRUE(early.prepare({"SEP0011223344AA"}));
+    EXPECT_EQ(early.of("SEP0011223344AA"), "");  // not shown before it was used
+    auto used = early.fn()("SEP0011223344AA", generated->request);
+    ASSERT_TRUE(used);
+    const std::string prepared = early.of("SEP0011223344AA");
+    EXPECT_EQ(prepared.size(), 8u);
+    EXPECT_TRUE(verify_auth_string(prepared, used->auth_secret_hash));
 }
 
 TEST(FleetShared, ReportCellsAreTheSameInEveryOutput) {

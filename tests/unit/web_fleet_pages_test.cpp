@@ -150,6 +150,33 @@ TEST_F(WebFleetPagesTest, WavesMakeARolloutWhoseProgressTheDashboardShows) {
     EXPECT_EQ(post("/rollout/next", {{"name", "lobby"}, {"csrf", csrf()}}).status, 400);
 }
 
+TEST_F(WebFleetPagesTest, WavesGenerateAStringPerDeviceShownOnce) {
+    for (const char* n : {"SEP0000000000D1", "SEP0000000000D2", "SEP0000000000D3"}) add_device(n);
+    admin_signed_in();
+    const std::string list = "SEP0000000000D1\nSEP0000000000D2\nSEP0000000000D3\n";
+    auto strings_in = [](std::string body) {
+        std::vector<std::string> out;
+        std::smatch m;
+        while (std::regex_search(body, m, std::regex("class=\"auth-string\">([0-9]{8})<"))) {
+            out.push_back(m[1]);
+            body = m.suffix();
+        }
+        return out;
+    };
+    auto applied = bulk("apply", "s.txt", list, {{"wave_size", "2"}, {"rollout", "strings"}, {"auth", "string"}});
+    ASSERT_EQ(applied.status, 200) << applied.body;
+    const auto first = strings_in(applied.body.substr(applied.body.find("id=\"applied\"")));
+    EXPECT_EQ(first.size(), 2u);
+    auto next = post("/rollout/next", {{"name", "strings"}, {"csrf", csrf()}});
+    ASSERT_EQ(next.status, 200) << next.body;
+    EXPECT_NE(next.body.find("Scheduled install for SEP0000000000D3, authentication string "), std::string::npos)
+        << next.body;
+    auto ops = check.list_operations(std::nullopt, false);
+    ASSERT_TRUE(ops);
+    ASSERT_EQ(ops->size(), 3u);
+    for (const auto& op : *ops) EXPECT_FALSE(op.request.auth_secret_hash.empty());
+}
+
 TEST_F(WebFleetPagesTest, HelpdeskPreviewsButNeverApplies) {
     add_device("SEP0000000000C4");
     account("hugo", WebRole::Helpdesk, "hugo password 12");
