@@ -11,6 +11,7 @@
 #include "web/pages.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace lscgate::web {
 namespace {
@@ -96,16 +97,38 @@ void add_mic_seen(WebApp& app, TemplateData& data) {
     data.set("seen_total", std::to_string(index->size()));
 }
 
+// The wave the Next wave button was drawn for: the form names it, so that a
+// second submission (a double click, a reload that re-posts, two admins at
+// once) is refused instead of scheduling the wave after it.
+Result<int> wave_of_form(const WebRequest& request) {
+    const std::string text = request.param("wave");
+    int wave = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), wave);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || wave < 1)
+        return fail(ErrorKind::Input, "the form names no wave to schedule: reload the dashboard and use its Next wave button");
+    return wave;
+}
+
+// Refuses (kind Config) when rollout `r` no longer has `wave` as its next wave.
+Status check_still_next(const Rollout& r, int wave) {
+    if (r.next_wave == wave) return {};
+    return fail(ErrorKind::Config, "rollout " + r.name + ": wave " + std::to_string(wave) +
+                                       " is already scheduled (the next is wave " + std::to_string(r.next_wave) +
+                                       "): nothing was scheduled; reload the dashboard");
+}
+
 }  // namespace
 
 // The devices of rollout `name`'s next wave when it generates a string per device
-// (their strings are made before the registry is held); empty otherwise.
-Result<std::vector<std::string>> next_wave_needing_strings(WebApp& app, const std::string& name) {
+// (their strings are made before the registry is held); empty otherwise, and
+// when `wave` is no longer the next one (the run refuses it).
+Result<std::vector<std::string>> next_wave_needing_strings(WebApp& app, const std::string& name, int wave) {
     return app.with_store([&](Store& store) -> Result<std::vector<std::string>> {
         std::vector<std::string> out;
         auto r = store.find_rollout(name);
         if (!r) return r.error();
-        if (!r->has_value() || !(*r)->generate_strings || (*r)->next_wave > (*r)->waves) return out;
+        if (!r->has_value() || !(*r)->generate_strings || (*r)->next_wave > (*r)->waves || (*r)->next_wave != wave)
+            return out;
         auto walked = store.each_rollout_member((*r)->id, (*r)->next_wave, [&](const RolloutMember& m) -> Status {
             if (!m.operation_id && m.skipped.empty()) out.push_back(m.device);
             return {};
@@ -117,11 +140,19 @@ Result<std::vector<std::string>> next_wave_needing_strings(WebApp& app, const st
 
 Result<PageBody> rollout_next_action(WebApp& app, const PageContext& ctx) {
     const std::string name = ctx.request.param("name");
+    auto wave = wave_of_form(ctx.request);
+    if (!wave) return wave.error();
     GeneratedStrings strings;
-    auto members = next_wave_needing_strings(app, name);
+    auto members = next_wave_needing_strings(app, name, *wave);
     if (!members) return members.error();
     if (auto s = strings.prepare(*members); !s) return s.error();
-    auto run = app.with_store([&](Store& store) {
+    auto run = app.with_store([&](Store& store) -> Result<WaveRun> {
+        // Checked under the same lock as the run: of two submissions of one
+        // button, the second finds the wave scheduled.
+        auto found = store.find_rollout(name);
+        if (!found) return found.error();
+        if (found->has_value())
+            if (auto s = check_still_next(**found, *wave); !s) return s.error();
         return schedule_next_wave(store, name, strings.fn(), WaveOptions{}, ctx.actor(), ctx.now);
     });
     if (!run) return run.error();

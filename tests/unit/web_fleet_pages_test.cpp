@@ -141,13 +141,36 @@ TEST_F(WebFleetPagesTest, WavesMakeARolloutWhoseProgressTheDashboardShows) {
     EXPECT_NE(dash.find("Next wave (2)"), std::string::npos);
     auto twice = bulk("preview", "w.txt", list, {{"wave_size", "2"}, {"rollout", "lobby"}});
     EXPECT_NE(twice.body.find("rollout lobby already exists"), std::string::npos);
-    auto next = post("/rollout/next", {{"name", "lobby"}, {"csrf", csrf()}});
+    auto next = post("/rollout/next", {{"name", "lobby"}, {"wave", "2"}, {"csrf", csrf()}});
     ASSERT_EQ(next.status, 200) << next.body;
     EXPECT_EQ(open_operations(), 3u);
     dash = get("/").body;
     EXPECT_NE(dash.find("<td class=\"pending\">3</td><td class=\"waiting\">0</td>"), std::string::npos);
     EXPECT_EQ(dash.find("Next wave ("), std::string::npos);  // every wave is scheduled
-    EXPECT_EQ(post("/rollout/next", {{"name", "lobby"}, {"csrf", csrf()}}).status, 400);
+    EXPECT_EQ(post("/rollout/next", {{"name", "lobby"}, {"wave", "3"}, {"csrf", csrf()}}).status, 400);
+}
+
+// The Next wave button names its wave: submitted twice (a double click, a
+// reload that re-posts it, two admins at once), the second is refused and the
+// wave after it is not scheduled behind the admin's back.
+TEST_F(WebFleetPagesTest, NextWaveSubmittedTwiceSchedulesOneWave) {
+    for (const char* n : {"SEP0000000000E1", "SEP0000000000E2", "SEP0000000000E3"}) add_device(n);
+    admin_signed_in();
+    const std::string list = "SEP0000000000E1\nSEP0000000000E2\nSEP0000000000E3\n";
+    ASSERT_EQ(bulk("apply", "t.txt", list, {{"wave_size", "1"}, {"rollout", "twice"}}).status, 200);
+    EXPECT_EQ(open_operations(), 1u);
+    const std::string dash = get("/").body;
+    EXPECT_NE(dash.find("name=\"wave\" value=\"2\""), std::string::npos) << dash;  // the button names its wave
+    const std::string token = csrf();
+    ASSERT_EQ(post("/rollout/next", {{"name", "twice"}, {"wave", "2"}, {"csrf", token}}).status, 200);
+    EXPECT_EQ(open_operations(), 2u);
+    auto again = post("/rollout/next", {{"name", "twice"}, {"wave", "2"}, {"csrf", token}});
+    EXPECT_EQ(again.status, 409) << again.body;
+    EXPECT_NE(again.body.find("wave 2 is already scheduled (the next is wave 3)"), std::string::npos) << again.body;
+    EXPECT_EQ(open_operations(), 2u);  // wave 3 was not scheduled
+    // A form that names no wave schedules nothing either.
+    EXPECT_EQ(post("/rollout/next", {{"name", "twice"}, {"csrf", token}}).status, 400);
+    EXPECT_EQ(open_operations(), 2u);
 }
 
 TEST_F(WebFleetPagesTest, WavesGenerateAStringPerDeviceShownOnce) {
@@ -167,7 +190,7 @@ TEST_F(WebFleetPagesTest, WavesGenerateAStringPerDeviceShownOnce) {
     ASSERT_EQ(applied.status, 200) << applied.body;
     const auto first = strings_in(applied.body.substr(applied.body.find("id=\"applied\"")));
     EXPECT_EQ(first.size(), 2u);
-    auto next = post("/rollout/next", {{"name", "strings"}, {"csrf", csrf()}});
+    auto next = post("/rollout/next", {{"name", "strings"}, {"wave", "2"}, {"csrf", csrf()}});
     ASSERT_EQ(next.status, 200) << next.body;
     EXPECT_NE(next.body.find("Scheduled install for SEP0000000000D3, authentication string "), std::string::npos)
         << next.body;
