@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/doctor_checks.h"
 #include "cli/revoke_coa.h"
+#include "registry/device_name.h"
 #include "web/http_policy.h"
 #include "web/templates.h"
 #include "web/web_app.h"
@@ -77,7 +78,13 @@ web::NavPage doctor_page(CliContext& ctx) {
                 doctor::check_capf_certificate(*cfg, page.now, report);
                 doctor::check_serve(*cfg, report);
                 if (!device.empty()) doctor::check_device(*cfg, device, {}, page.now, report);
-                auto audited = app.with_store([&](Store& s) { return s.audit(page.actor(), "web.doctor", device, ""); });
+                // The audit's device column holds device names only: a query string that is
+                // not one (anyone signed in can type it) is recorded as refused, not verbatim.
+                const auto named = normalize_device_name(device);
+                const std::string audited_device = device.empty() || !named ? std::string() : *named;
+                const std::string detail = device.empty() || named ? std::string() : "device name refused";
+                auto audited = app.with_store(
+                    [&](Store& s) { return s.audit(page.actor(), "web.doctor", audited_device, detail); });
                 if (!audited) app.log("web: cannot audit a doctor run: " + audited.message());
                 web::TemplateList findings;
                 for (const auto& f : report.findings())

@@ -9,9 +9,11 @@
 
 #include "fleet/rollout.h"
 #include "web/bulk_request.h"
+#include "web/http_policy.h"
 #include "web/pages.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace lscgate::web {
 namespace {
@@ -93,6 +95,7 @@ struct Applied {
     std::vector<std::string> lines;
     TemplateList rows;
     bool strings = false;
+    std::optional<ErrorKind> stopped;  ///< the kind of the error that stopped it part-way
 };
 
 // At once, as `lscgate op install|fetch|delete --from`.
@@ -114,6 +117,7 @@ Result<Applied> apply_at_once(WebApp& app, const PageContext& ctx, const Checked
     if (result.error) {
         const std::string where = result.failed_at ? c.batch->where(c.batch->devices[*result.failed_at]) : std::string();
         out.lines.push_back("Stopped: " + where + result.error->message + " (the devices listed were scheduled, the rest not).");
+        out.stopped = result.error->kind;
     }
     return out;
 }
@@ -127,10 +131,12 @@ Applied apply_cancel(WebApp& app, const PageContext& ctx, const CheckedBatch& c)
     for (const auto& n : result.done) out.rows.push_back(done_row(n, "cancelled", ""));
     out.lines.push_back("Cancelled the open operation of " + std::to_string(result.done.size()) + " of " +
                         std::to_string(names.size()) + " devices.");
-    if (result.error)
+    if (result.error) {
         out.lines.push_back("Stopped: " +
                             (result.failed_at ? c.batch->where(c.batch->devices[*result.failed_at]) : std::string()) +
                             result.error->message);
+        out.stopped = result.error->kind;
+    }
     return out;
 }
 
@@ -167,8 +173,10 @@ Result<Applied> apply_in_waves(WebApp& app, const PageContext& ctx, const Checke
     out.lines.push_back("Rollout " + r.name + ": " + std::to_string(r.devices) + " devices in " + std::to_string(r.waves) +
                         " waves; wave " + std::to_string(run->wave) + " scheduled: " + std::to_string(scheduled) +
                         " scheduled, " + std::to_string(skipped) + " skipped.");
-    if (run->error) out.lines.push_back("Stopped: " + run->error->message + " (the next wave button goes on with this wave).");
-    else if (r.next_wave <= r.waves)
+    if (run->error) {
+        out.lines.push_back("Stopped: " + run->error->message + " (the next wave button goes on with this wave).");
+        out.stopped = run->error->kind;
+    } else if (r.next_wave <= r.waves)
         out.lines.push_back("The next wave is scheduled from the dashboard (Next wave) or with lscgate rollout next " + r.name + ".");
     return out;
 }
@@ -211,6 +219,9 @@ Result<PageBody> bulk_apply_action(WebApp& app, const PageContext& ctx) {
     data.set("has_strings", applied->strings);
     data.set("summary", form->summary());
     data.set("source", form->source);
+    // Stopped part-way: what was done is shown (strings once), under a title and
+    // status that say it did not all happen.
+    if (applied->stopped) return PageBody{"Bulk stopped part-way", "bulk_done", data, http_status_of(*applied->stopped)};
     return PageBody{"Bulk applied", "bulk_done", data, 200};
 }
 

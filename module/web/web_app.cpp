@@ -9,17 +9,6 @@
 namespace lscgate::web {
 namespace {
 
-int status_of(ErrorKind kind) {
-    switch (kind) {
-        case ErrorKind::Input: return 400;
-        case ErrorKind::Config: return 409;
-        case ErrorKind::AuthFailed: return 403;
-        case ErrorKind::Unavailable: return 503;
-        case ErrorKind::Internal: return 500;
-    }
-    return 500;
-}
-
 WebResponse redirect(const std::string& to) {
     WebResponse r;
     r.status = 303;
@@ -242,7 +231,7 @@ WebResponse WebApp::error_response(const Error& error, const PageContext* ctx) {
         return message_response(500, "Internal error", "Something failed on the server; the details are in its log.",
                                 ctx);
     }
-    return message_response(status_of(error.kind), "Not done", error.message, ctx);
+    return message_response(http_status_of(error.kind), "Not done", error.message, ctx);
 }
 
 }  // namespace lscgate::web

@@ -103,6 +103,10 @@ expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:alice' AND a
 expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:carol' AND action='web.lockout'")" 1 "the lockout audited"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:hugo' AND action='operation.schedule'")" 0 "helpdesk scheduled nothing"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE actor='web:hugo' AND action='web.doctor' AND device='SEP0000000000A2'")" 1 "the helpdesk's doctor run audited"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE action='web.doctor' AND device='' AND detail='device name refused'")" 1 \
+    "a doctor run for a junk device name is audited as refused"
+expect_eq "$(sql "$DB" "SELECT count(*) FROM audit WHERE device LIKE '%<b>%' OR detail LIKE '%<b>%'")" 0 \
+    "the junk text is nowhere in the audit"
 expect_not_contains "$(cat "$WEB_LOG")" "$ALICE_PW" "no password in the web log"
 expect_not_contains "$(cat "$WEB_LOG")" "$CAROL_PW" "no password in the web log (locked account)"
 expect_not_contains "$(sql "$DB" "SELECT group_concat(detail, ' ') FROM audit")" "not the password" "no typed password in the audit trail"

@@ -328,6 +328,9 @@ def helpdesk_flow(driver):
     checks = text_of(driver, "#findings td.mono")
     check(any(c.startswith("device.") for c in checks) and any(c.startswith("capf") for c in checks),
           "helpdesk runs doctor for the device", str(checks))
+    # A query string that is no device name is audited as refused, never verbatim.
+    driver.get(URL + "/doctor?device=" + urllib.parse.quote("<b>x</b>' OR 1=1"))
+    check("&lt;b&gt;" not in driver.title, "doctor with a junk device name still answers", driver.title)
     driver.get(URL + "/bulk")
     driver.find_element(By.ID, "file").send_keys(os.path.join(os.environ["WORK"], "phones.csv"))
     submit(driver, driver.find_element(By.ID, "preview"))
