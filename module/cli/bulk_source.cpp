@@ -11,16 +11,7 @@ namespace {
 Result<DeviceBatch> batch_from_file(const std::string& path) {
     auto text = read_device_input(path, std::cin);
     if (!text) return text.error();
-    const std::string source = path == "-" ? "standard input" : path;
-    auto input = parse_device_input(*text);
-    if (!input) {
-        // "line 537: …" becomes "devices.csv:537: …", as compilers name a place in a file.
-        const std::string& m = input.message();
-        const std::string_view line_prefix = "line ";
-        if (m.rfind(line_prefix, 0) == 0) return fail(input.kind(), source + ":" + m.substr(line_prefix.size()));
-        return fail(input.kind(), source + ": " + m);
-    }
-    return batch_from_input(*input, source);
+    return batch_from_text(*text, path == "-" ? "standard input" : path);
 }
 
 Result<DeviceBatch> batch_from_query(const CliContext& ctx, Store& store, const BulkOptions& o,
@@ -42,18 +33,6 @@ Result<DeviceBatch> batch_from_query(const CliContext& ctx, Store& store, const 
     DeviceBatch batch;
     batch.devices = std::move(*devices);
     return batch;
-}
-
-Status check_registered(Store& store, const DeviceBatch& batch, Registered rule) {
-    for (const auto& d : batch.devices) {
-        auto found = store.find_device(d.name);
-        if (!found) return found.error();
-        if (rule == Registered::MustExist && !found->has_value())
-            return fail(ErrorKind::Input, batch.where(d) + "no such device: " + d.name + " (add it with 'lscgate device add')");
-        if (rule == Registered::MustNotExist && found->has_value())
-            return fail(ErrorKind::Input, batch.where(d) + "device " + d.name + " already exists");
-    }
-    return {};
 }
 
 }  // namespace

@@ -28,9 +28,6 @@ struct BulkOptions {
 /// --all and --seen-file (not for `device add`: devices not yet added cannot be queried).
 void add_bulk_options(CLI::App& cmd, BulkOptions& o, bool with_query);
 
-/// What the registry must say of every device of a batch from names or a file.
-enum class Registered { MustExist, MustNotExist };
-
 /// The batch `o` names, checked against `store`: every name valid, and existing
 /// (or, for `device add`, not yet existing); errors name the file and line.
 /// `implicit` terms join a query (`op cancel` selects only devices with an open

@@ -30,11 +30,6 @@ struct ReportArgs {
     bool csv = false;
 };
 
-nlohmann::json text_or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
-nlohmann::json time_or_null(const std::optional<UnixTime>& t) {
-    return t ? nlohmann::json(format_utc(*t)) : nlohmann::json(nullptr);
-}
-
 bool selection_given(const BulkOptions& o) { return !o.names.empty() || !o.from.empty() || !o.where.empty() || o.all; }
 
 // The selected devices. resolve_batch takes --seen-file only with --where (for
@@ -77,30 +72,7 @@ Status read_last_seen(const CliContext& ctx, const BulkOptions& o, const char* r
     return {};
 }
 
-std::vector<ReportColumn> lsc_columns() {
-    return {{"device", "DEVICE", 16},        {"model", "MODEL", 10},         {"serial", "SERIAL", 32},
-            {"issuer", "ISSUER", 0},         {"not_after", "NOT AFTER", 20}, {"days_left", "DAYS", 5},
-            {"seen_class", "SEEN", 16},      {"seen_nas", "NAS", 15},        {"seen_at", "SEEN AT", 20},
-            {"mic_only", "MIC-ONLY", 8},     {"cause_class", "CAUSE", 0},    {"operation_id", "OP", 0},
-            {"status", "STATUS", 1}};
-}
 
-nlohmann::json lsc_json(const LscReportRow& r) {
-    const SeenEvent* seen = r.last_seen ? &*r.last_seen : nullptr;
-    return {{"device", r.device},
-            {"model", text_or_null(r.model)},
-            {"status", r.status_text()},
-            {"cause_class", text_or_null(r.cause_class)},
-            {"operation_id", r.operation_id ? nlohmann::json(*r.operation_id) : nlohmann::json(nullptr)},
-            {"serial", text_or_null(r.serial)},
-            {"issuer", text_or_null(r.issuer)},
-            {"not_after", time_or_null(r.not_after)},
-            {"days_left", r.days_left ? nlohmann::json(*r.days_left) : nlohmann::json(nullptr)},
-            {"seen_class", seen ? text_or_null(seen->cls) : nlohmann::json(nullptr)},
-            {"seen_nas", seen ? text_or_null(seen->nas) : nlohmann::json(nullptr)},
-            {"seen_at", seen ? time_or_null(seen->at) : nlohmann::json(nullptr)},
-            {"mic_only", r.mic_only}};
-}
 
 int run_lsc(CliContext& ctx, const ReportArgs& args) {
     auto format = report_format(ctx.json, args.csv);
@@ -116,29 +88,17 @@ int run_lsc(CliContext& ctx, const ReportArgs& args) {
     std::optional<ReportOutput> out;
     auto walked = each_lsc_report_row(*store, batch->devices, seen ? &*seen : nullptr, now,
                                       [&](const LscReportRow& r) -> Status {
-                                          if (!out) out.emplace(*format, lsc_columns(), std::cout);
-                                          out->row(lsc_json(r));
+                                          if (!out) out.emplace(*format, lsc_report_columns(), std::cout);
+                                          out->row(lsc_report_json(r));
                                           return {};
                                       });
     if (!walked) return ctx.error(walked.message());
-    if (!out) out.emplace(*format, lsc_columns(), std::cout);
+    if (!out) out.emplace(*format, lsc_report_columns(), std::cout);
     out->finish();
     return kExitOk;
 }
 
-std::vector<ReportColumn> stale_columns() {
-    return {{"device", "DEVICE", 16},     {"serial", "SERIAL", 32},   {"issued_at", "ISSUED", 20},
-            {"age_days", "AGE(D)", 6},    {"sha256", "SHA-256", 0},   {"superseded_by", "SUPERSEDED BY", 1}};
-}
 
-nlohmann::json stale_json(const StaleLsc& s) {
-    return {{"device", s.device},
-            {"serial", s.serial},
-            {"sha256", s.sha256},
-            {"issued_at", format_utc(s.issued_at)},
-            {"age_days", s.age_seconds / kDay},
-            {"superseded_by", s.superseded_by ? nlohmann::json(*s.superseded_by) : nlohmann::json(nullptr)}};
-}
 
 int run_stale(CliContext& ctx, const ReportArgs& args) {
     auto format = report_format(ctx.json, args.csv);
@@ -150,30 +110,15 @@ int run_stale(CliContext& ctx, const ReportArgs& args) {
     if (auto s = selected_names(ctx, *store, args.selection, now, only); !s) return ctx.error(s.message());
     auto stale = stale_lscs(*store, only ? &*only : nullptr, now);
     if (!stale) return ctx.error(stale.message());
-    ReportOutput out(*format, stale_columns(), std::cout);
-    for (const auto& s : *stale) out.row(stale_json(s));
+    ReportOutput out(*format, stale_report_columns(), std::cout);
+    for (const auto& s : *stale) out.row(stale_report_json(s));
     out.finish();
     if (stale->empty() && *format == ReportFormat::Text)
         std::cerr << "lscgate: no stale LSC: every LSC issued was confirmed by its phone\n";
     return kExitOk;
 }
 
-std::vector<ReportColumn> foreign_columns() {
-    return {{"device", "DEVICE", 16}, {"registered", "REG", 3},   {"model", "MODEL", 10},
-            {"seen_at", "SEEN AT", 20}, {"seen_nas", "NAS", 15}, {"seen_node", "NODE", 12},
-            {"reason", "REASON", 0},    {"issuer", "ISSUER", 1}};
-}
 
-nlohmann::json foreign_json(const ForeignDevice& f) {
-    return {{"device", f.device},
-            {"registered", f.registered},
-            {"model", text_or_null(f.model)},
-            {"issuer", text_or_null(f.issuer)},
-            {"seen_at", format_utc(f.seen.at)},
-            {"seen_nas", text_or_null(f.seen.nas)},
-            {"seen_node", text_or_null(f.seen.node)},
-            {"reason", text_or_null(f.seen.reason)}};
-}
 
 int run_foreign(CliContext& ctx, const ReportArgs& args) {
     auto format = report_format(ctx.json, args.csv);
@@ -187,8 +132,8 @@ int run_foreign(CliContext& ctx, const ReportArgs& args) {
     if (auto s = read_last_seen(ctx, args.selection, "foreign", true, seen); !s) return ctx.error(s.message());
     auto foreign = foreign_devices(*store, *seen, only ? &*only : nullptr);
     if (!foreign) return ctx.error(foreign.message());
-    ReportOutput out(*format, foreign_columns(), std::cout);
-    for (const auto& f : *foreign) out.row(foreign_json(f));
+    ReportOutput out(*format, foreign_report_columns(), std::cout);
+    for (const auto& f : *foreign) out.row(foreign_report_json(f));
     out.finish();
     return kExitOk;
 }
@@ -243,7 +188,7 @@ int run_purge(CliContext& ctx, const PurgeArgs& args) {
     JsonArrayWriter json(std::cout);
     int failures = 0, revoked = 0;
     for (const auto& s : purge) {
-        nlohmann::json j = stale_json(s);
+        nlohmann::json j = stale_report_json(s);
         if (args.dry_run) {
             j["action"] = "would-revoke";
             if (!ctx.json) std::cout << "would revoke " << purge_phrase(s) << "\n";

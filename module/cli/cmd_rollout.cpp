@@ -7,12 +7,11 @@
 #include "fleet/operation_request.h"
 #include "cli/rollout_view.h"
 #include "fleet/rollout.h"
-#include "pki/auth_secret.h"
+#include "fleet/rollout_plan.h"
 #include "pki/printable.h"
 #include "pki/time_text.h"
 
 #include <cstdio>
-#include <map>
 
 namespace lscgate::cli {
 namespace {
@@ -27,44 +26,6 @@ struct CreateArgs {
     bool allow_weak_key = false;
     int wave_size = kDefaultWaveSize;
     bool replace = false;
-};
-
-// --by of a rollout: a duration after each wave's scheduling. An absolute time
-// would be one deadline for waves scheduled days apart: refused.
-Result<std::optional<std::int64_t>> parse_wave_deadline(const std::string& by) {
-    if (by.empty()) return std::optional<std::int64_t>{};
-    if (by.front() != '+')
-        return fail(ErrorKind::Input, "--by " + escape_nonprintable(by) +
-                                          ": a rollout's deadline is a duration after each wave is scheduled (+30m, "
-                                          "+12h, +7d), not a date: waves are scheduled days apart");
-    auto seconds = parse_time_text(by, 0);
-    if (!seconds) return seconds.error();
-    if (*seconds <= 0) return fail(ErrorKind::Input, "--by " + escape_nonprintable(by) + ": give a duration above zero");
-    return std::optional<std::int64_t>(*seconds);
-}
-
-// --auth string: a fresh string per device, generated and hashed when its wave
-// is scheduled, and kept here to be shown once. A wave whose request already
-// holds a hash (a fixed string), or another mode, is used as it is.
-struct GeneratedStrings {
-    std::map<std::string, std::string> digits;  ///< device → its string
-
-    MemberRequestFn fn() {
-        return [this](const std::string& device, const OperationRequest& wave) -> Result<OperationRequest> {
-            if (wave.auth_mode != AuthMode::String || !wave.auth_secret_hash.empty()) return wave;
-            OperationRequest r = wave;
-            std::string d = random_auth_digits(kGeneratedAuthDigits);
-            auto hash = hash_auth_string(d);
-            if (!hash) return hash.error();
-            r.auth_secret_hash = *hash;
-            digits[device] = std::move(d);
-            return r;
-        };
-    }
-    std::string of(const std::string& device) const {
-        auto it = digits.find(device);
-        return it == digits.end() ? std::string() : it->second;
-    }
 };
 
 void print_outcomes(CliContext& ctx, const WaveRun& run, const GeneratedStrings& strings) {
@@ -151,28 +112,11 @@ int print_plan(CliContext& ctx, Store& store, const RolloutPlan& plan, const std
     return kExitOk;
 }
 
-// The plan of `rollout create` from its options (the fixed string hashed here, once).
+// The plan of `rollout create` from its options (fleet/rollout_plan.h, as the web's bulk page).
 Result<RolloutPlan> plan_from(const CreateArgs& a) {
-    if (auto s = validate_rollout_name(a.name); !s) return s.error();
-    auto kind = parse_operation_kind(a.operation);
-    if (!kind) return kind.error();
-    auto parsed = parse_request_options(*kind, a.auth, a.key, a.allow_weak_key);
-    if (!parsed) return parsed.error();
-    for (const auto& w : parsed->warnings) std::cerr << "lscgate: warning: " << w << "\n";
-    auto by = parse_wave_deadline(a.by);
-    if (!by) return by.error();
-    RolloutPlan plan;
-    plan.name = a.name;
-    plan.request = parsed->request;
-    plan.generate_strings = parsed->generate;
-    plan.by_seconds = *by;
-    plan.wave_size = a.wave_size;
-    if (plan.request.auth_mode == AuthMode::String && !plan.generate_strings) {
-        auto hash = hash_auth_string(parsed->fixed_digits);
-        if (!hash) return hash.error();
-        plan.request.auth_secret_hash = *hash;
-    }
-    if (auto s = validate_rollout_plan(plan); !s) return s.error();
+    std::vector<std::string> warnings;
+    auto plan = rollout_plan_from({a.name, a.operation, a.auth, a.key, a.by, a.allow_weak_key, a.wave_size}, warnings);
+    for (const auto& w : warnings) std::cerr << "lscgate: warning: " << w << "\n";
     return plan;
 }
 

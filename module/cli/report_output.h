@@ -7,6 +7,7 @@
 
 #include "cli/json_array_writer.h"
 #include "fleet/csv_writer.h"
+#include "fleet/report_table.h"
 #include "pki/result.h"
 
 #include <nlohmann/json.hpp>
@@ -19,13 +20,7 @@ namespace lscgate::cli {
 
 enum class ReportFormat { Text, Csv, Json };
 
-/// A report column: its key (JSON key and CSV header), its heading and width in
-/// the text table (width 0: not in the text table, only in CSV and JSON).
-struct ReportColumn {
-    std::string key;
-    std::string heading;
-    int width = 0;
-};
+using lscgate::ReportColumn;  // fleet/report_table.h: the columns every output shares
 
 class ReportOutput {
 public:
@@ -42,8 +37,6 @@ public:
     void finish();
 
 private:
-    std::string cell(const nlohmann::json& values, const std::string& key, const char* absent) const;
-
     ReportFormat format_;
     std::vector<ReportColumn> columns_;
     std::ostream& out_;

@@ -64,6 +64,53 @@ Result<DeviceBatch> batch_from_input(const DeviceInput& input, const std::string
     return batch;
 }
 
+Result<DeviceInput> parse_device_input_in(std::string_view text, const std::string& source) {
+    auto input = parse_device_input(text);
+    if (input) return input;
+    const std::string& m = input.message();
+    const std::string_view line_prefix = "line ";
+    if (m.rfind(line_prefix, 0) == 0) return fail(input.kind(), source + ":" + m.substr(line_prefix.size()));
+    return fail(input.kind(), source + ": " + m);
+}
+
+Result<DeviceBatch> batch_from_text(std::string_view text, const std::string& source) {
+    auto input = parse_device_input_in(text, source);
+    if (!input) return input.error();
+    return batch_from_input(*input, source);
+}
+
+std::vector<std::string> invalid_name_lines(const DeviceInput& input, const std::string& source, std::size_t limit) {
+    std::vector<std::string> out;
+    for (const auto& row : input.rows) {
+        if (out.size() >= limit) break;
+        if (auto name = normalize_device_name(row.name); !name)
+            out.push_back(source + ":" + std::to_string(row.line) + ": " + name.message());
+    }
+    return out;
+}
+
+Result<std::vector<std::string>> registration_problems(Store& store, const DeviceBatch& batch, Registered rule,
+                                                       std::size_t limit) {
+    std::vector<std::string> out;
+    for (const auto& d : batch.devices) {
+        if (out.size() >= limit) break;
+        auto found = store.find_device(d.name);
+        if (!found) return found.error();
+        if (rule == Registered::MustExist && !found->has_value())
+            out.push_back(batch.where(d) + "no such device: " + d.name + " (add it with 'lscgate device add')");
+        if (rule == Registered::MustNotExist && found->has_value())
+            out.push_back(batch.where(d) + "device " + d.name + " already exists");
+    }
+    return out;
+}
+
+Status check_registered(Store& store, const DeviceBatch& batch, Registered rule) {
+    auto problems = registration_problems(store, batch, rule, 1);
+    if (!problems) return problems.error();
+    if (!problems->empty()) return fail(ErrorKind::Input, problems->front());
+    return {};
+}
+
 Result<DeviceBatch> batch_from_names(const std::vector<std::string>& names) {
     DeviceBatch batch;
     std::unordered_map<std::string, std::size_t> index, dup_index;

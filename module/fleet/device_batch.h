@@ -9,6 +9,7 @@
 
 #include "fleet/device_input.h"
 #include "pki/result.h"
+#include "registry/store.h"
 
 #include <cstddef>
 #include <string>
@@ -50,5 +51,34 @@ Result<DeviceBatch> batch_from_input(const DeviceInput& input, const std::string
 
 /// The same rules for names given on the command line (no lines).
 Result<DeviceBatch> batch_from_names(const std::vector<std::string>& names);
+
+/// parse_device_input of `text` read from `source`, its errors placed there: "line
+/// 537: …" becomes "SOURCE:537: …", as compilers name a place in a file; others
+/// "SOURCE: …".
+Result<DeviceInput> parse_device_input_in(std::string_view text, const std::string& source);
+
+/// A whole file as a batch (`--from FILE` and the web's bulk page):
+/// parse_device_input_in, then batch_from_input.
+Result<DeviceBatch> batch_from_text(std::string_view text, const std::string& source);
+
+/// Every invalid device name of `input` (read from `source`), as
+/// "SOURCE:LINE: why", at most `limit` of them: a preview lists each bad line at
+/// once where batch_from_input stops at the first. Empty when every name is valid.
+std::vector<std::string> invalid_name_lines(const DeviceInput& input, const std::string& source, std::size_t limit);
+
+/// What the registry must say of every device of a batch.
+enum class Registered {
+    MustExist,     ///< scheduling, cancelling, reporting: each device is registered
+    MustNotExist,  ///< `device add`: none is registered yet
+};
+
+/// The devices of `batch` the registry contradicts (`rule`), as
+/// "SOURCE:LINE: no such device: NAME (…)" / "…: device NAME already exists",
+/// at most `limit`, in batch order. Errors: the registry's.
+Result<std::vector<std::string>> registration_problems(Store& store, const DeviceBatch& batch, Registered rule,
+                                                       std::size_t limit);
+
+/// The first of registration_problems as an error (kind Input), or success.
+Status check_registered(Store& store, const DeviceBatch& batch, Registered rule);
 
 }  // namespace lscgate

@@ -77,6 +77,7 @@ session_idle = 900       # seconds without a request before a session ends (60-8
 session_absolute = 28800 # seconds after sign-in when a session ends whatever (300-604800)
 lockout_failures = 5     # wrong passwords in a row before an account is locked (1-100)
 lockout_seconds = 900    # how long it stays locked (60-86400)
+last_seen = ""           # SQLite registry: the RADIUS node's last_seen_database file for the pages ("" = [coa] last_seen)
 )";
     const auto at = text.find("@DATABASE@");
     text.replace(at, std::string_view("@DATABASE@").size(), quoted.str());
@@ -144,7 +145,8 @@ Status read_web(TomlReader& r, WebSettings& web) {
                    r.integer("web", "session_idle", 60, 86400, web.session_idle_s),
                    r.integer("web", "session_absolute", 300, 604800, web.session_absolute_s),
                    r.integer("web", "lockout_failures", 1, 100, web.lockout_failures),
-                   r.integer("web", "lockout_seconds", 60, 86400, web.lockout_seconds)}) {
+                   r.integer("web", "lockout_seconds", 60, 86400, web.lockout_seconds),
+                   r.path("web", "last_seen", web.last_seen)}) {
         if (!s) return s;
     }
     return {};

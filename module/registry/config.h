@@ -31,6 +31,10 @@ struct WebSettings {
     int session_absolute_s = 28800;
     int lockout_failures = 5;
     int lockout_seconds = 900;
+    /// With a SQLite registry: the RADIUS node's last-seen file (its module's
+    /// last_seen_database) the pages read (MIC-seen counts, sightings, reports);
+    /// "" = [coa] last_seen. Unused with PostgreSQL (lscgate.last_seen).
+    std::filesystem::path last_seen;
     /// Ranges as lscgate.toml documents them; certificate and key both or neither. Errors (Config).
     Status validate() const;
 };

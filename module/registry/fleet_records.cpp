@@ -32,6 +32,12 @@ Status check_rollout_plan(const Rollout& plan, const std::vector<std::string>& d
     return {};
 }
 
+std::string rollout_member_handled(const std::string& device, std::int64_t rollout_id) {
+    return "device " + device + " of rollout " + std::to_string(rollout_id) +
+           " was handled meanwhile by another run of the same wave (two 'rollout next' at once?): this run stopped "
+           "and its last chunk was undone; 'lscgate rollout status' shows what the other run scheduled";
+}
+
 std::string rollout_audit_detail(const Rollout& created) {
     std::string detail = "name=" + created.name + " devices=" + std::to_string(created.devices) +
                          " waves=" + std::to_string(created.waves) + " wave_size=" + std::to_string(created.wave_size) +

@@ -100,6 +100,10 @@ int rollout_wave_count(std::size_t devices, int wave_size);
 /// device and none twice. Errors (Input) name the rule (and the device).
 Status check_rollout_plan(const Rollout& plan, const std::vector<std::string>& devices);
 
+/// The refusal of set_rollout_member for a member another run already handled:
+/// names the device and says how to go on (the caller's chunk is undone).
+std::string rollout_member_handled(const std::string& device, std::int64_t rollout_id);
+
 /// The audit detail of create_rollout ("name=… devices=N waves=W wave_size=S kind=… auth=… key=…").
 std::string rollout_audit_detail(const Rollout& created);
 

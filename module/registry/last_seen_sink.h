@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,8 +55,10 @@ public:
 /// last_seen table. Errors: the file cannot be opened or created.
 Result<std::unique_ptr<LastSeenSink>> open_sqlite_last_seen(const std::filesystem::path& file);
 
-/// Every row of a SQLite last-seen file, by device. Errors: unreadable file.
-Result<std::vector<SeenRecord>> read_sqlite_last_seen(const std::filesystem::path& file);
+/// Every row of a SQLite last-seen file, by device; only `device`'s row when
+/// given (the primary key: one indexed lookup). Errors: unreadable file.
+Result<std::vector<SeenRecord>> read_sqlite_last_seen(const std::filesystem::path& file,
+                                                      const std::optional<std::string>& device = std::nullopt);
 
 /// The sink a RADIUS node uses, from its two settings:
 ///  * `last_seen_database` = "none": not recorded (nullptr);

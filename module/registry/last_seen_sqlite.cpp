@@ -88,7 +88,8 @@ Result<std::unique_ptr<LastSeenSink>> open_sqlite_last_seen(const std::filesyste
     return std::unique_ptr<LastSeenSink>(std::make_unique<SqliteLastSeenSink>(std::move(*db), file.string()));
 }
 
-Result<std::vector<SeenRecord>> read_sqlite_last_seen(const std::filesystem::path& file) {
+Result<std::vector<SeenRecord>> read_sqlite_last_seen(const std::filesystem::path& file,
+                                                      const std::optional<std::string>& device) {
     auto db = SqliteDatabase::open(file.string(), SqliteDatabase::Mode::ReadOnly, 1000);
     if (!db) return db.error();
     // A file of an older module lacks the added columns: read them as ''.
@@ -102,8 +103,9 @@ Result<std::vector<SeenRecord>> read_sqlite_last_seen(const std::filesystem::pat
                        ? ", calling_station_id, nas_port_id, acct_session_id, audit_session_id, node"
                        : ", '', '', '', '', ''";
     }
-    auto st = db->prepare("SELECT " + columns + " FROM last_seen ORDER BY device");
+    auto st = db->prepare("SELECT " + columns + " FROM last_seen" + (device ? " WHERE device = ?" : "") + " ORDER BY device");
     if (!st) return st.error();
+    if (device) st->bind(1, *device);
     std::vector<SeenRecord> out;
     while (true) {
         auto row = st->step();

@@ -282,12 +282,22 @@ Status SqliteStore::set_rollout_member(std::int64_t rollout_id, const std::strin
                                        std::optional<std::int64_t> operation_id, const std::string& skipped) {
     auto tx = SqliteTransaction::begin(db_);
     if (!tx) return tx.error();
-    auto st = db_.prepare("UPDATE rollout_devices SET operation_id = ?, skipped = ? WHERE rollout_id = ? AND device = ?");
+    // Only a member no run has handled: of two runs of one wave, the one that
+    // read the members before the other wrote them must not overwrite them.
+    auto st = db_.prepare("UPDATE rollout_devices SET operation_id = ?, skipped = ? WHERE rollout_id = ? AND device = ? "
+                          "AND operation_id IS NULL AND skipped = ''");
     if (!st) return st.error();
     st->bind(1, operation_id).bind(2, skipped).bind(3, rollout_id).bind(4, device);
     if (auto s = st->run(); !s) return s;
-    if (db_.changes() == 0)
-        return fail(ErrorKind::Config, "device " + device + " is not in rollout " + std::to_string(rollout_id));
+    if (db_.changes() == 0) {
+        auto member = db_.prepare("SELECT 1 FROM rollout_devices WHERE rollout_id = ? AND device = ?");
+        if (!member) return member.error();
+        member->bind(1, rollout_id).bind(2, device);
+        auto found = member->step();
+        if (!found) return found.error();
+        return fail(ErrorKind::Config, *found ? rollout_member_handled(device, rollout_id)
+                                              : "device " + device + " is not in rollout " + std::to_string(rollout_id));
+    }
     return tx->commit();
 }
 

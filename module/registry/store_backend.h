@@ -129,6 +129,9 @@ public:
     virtual Status each_rollout_member(std::int64_t rollout_id, std::optional<int> wave,
                                        const RowFn<RolloutMember>& row) = 0;
     /// Records what scheduling a wave did for one device: its operation, or why it was skipped.
+    /// Only once per device: a member another run already handled (operation or
+    /// skip recorded) is left as it is and the call fails (kind Config), so that
+    /// the caller's transaction is undone; so does a device not in the rollout.
     virtual Status set_rollout_member(std::int64_t rollout_id, const std::string& device,
                                       std::optional<std::int64_t> operation_id, const std::string& skipped) = 0;
     /// Marks `wave` scheduled at `at` with its deadline, and moves next_wave past it (audited).

@@ -83,4 +83,15 @@ Status check_listen_allowed(const ListenAddress& address, bool allow_remote) {
                                        "serve the administration pages to the network");
 }
 
+int http_status_of(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::Input: return 400;
+        case ErrorKind::Config: return 409;
+        case ErrorKind::AuthFailed: return 403;
+        case ErrorKind::Unavailable: return 503;
+        case ErrorKind::Internal: return 500;
+    }
+    return 500;
+}
+
 }  // namespace lscgate::web

@@ -62,4 +62,8 @@ Result<ListenAddress> parse_listen_address(std::string_view text);
 /// the network must be a decision written down in the configuration.
 Status check_listen_allowed(const ListenAddress& address, bool allow_remote);
 
+/// The HTTP status a page answers for an error of `kind`: Input 400, Config 409
+/// (the registry's state forbids it), AuthFailed 403, Unavailable 503, Internal 500.
+int http_status_of(ErrorKind kind);
+
 }  // namespace lscgate::web

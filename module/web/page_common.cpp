@@ -31,6 +31,20 @@ std::string url_encode(std::string_view text) {
     return out;
 }
 
+TemplateList choices(std::initializer_list<const char*> values, std::string_view chosen) {
+    TemplateList out;
+    for (const char* v : values) out.push_back(TemplateObject{{"value", std::string(v)}, {"selected", chosen == v}});
+    return out;
+}
+
+TemplateList auth_mode_choices(std::string_view chosen) {
+    return choices({"null", "string", "lsc", "mic", "lsc-or-mic", "mic-or-lsc"}, chosen);
+}
+
+TemplateList key_choices(std::string_view chosen) {
+    return choices({"rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "rsa:1024"}, chosen);
+}
+
 PageBody result_page(const std::string& title, const std::vector<std::string>& lines, const std::string& back_href,
                      const std::string& back_label) {
     TemplateList items;

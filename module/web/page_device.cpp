@@ -1,5 +1,6 @@
 // The device page (issue 14): the device, its operations (newest first), its
-// certificates, the panels other pages add (WebApp::add_device_panel), and for
+// certificates, its CAPF sessions and RADIUS sightings (page_device_history.cpp),
+// the panels the CLI adds (WebApp::add_device_panel: doctor's findings), and for
 // admin accounts the actions: schedule install/fetch/delete, cancel, revoke.
 
 #include "fleet/revocation.h"
@@ -33,17 +34,11 @@ TemplateObject certificate_row(const CertificateRecord& c) {
                           {"revoked", c.revoked_at ? display_time(*c.revoked_at) + " (" + c.revocation_reason + ")" : ""}};
 }
 
-TemplateList choices(std::initializer_list<const char*> values, std::string_view chosen) {
-    TemplateList out;
-    for (const char* v : values) out.push_back(TemplateObject{{"value", std::string(v)}, {"selected", chosen == v}});
-    return out;
-}
-
 // The schedule, cancel and revoke forms' data (shown to admin accounts only).
 void add_action_forms(TemplateData& data, bool open_operation, bool active_lsc) {
     data.set("kinds", choices({"install", "fetch", "delete"}, "install"));
-    data.set("auth_modes", choices({"null", "string", "lsc", "mic", "lsc-or-mic", "mic-or-lsc"}, "null"));
-    data.set("keys", choices({"rsa:2048", "rsa:3072", "rsa:4096", "ec:p256", "ec:p384", "ec:p521", "rsa:1024"}, "rsa:2048"));
+    data.set("auth_modes", auth_mode_choices("null"));
+    data.set("keys", key_choices("rsa:2048"));
     TemplateList reasons;
     for (auto r : kRevocationReasons) reasons.push_back(TemplateObject{{"value", std::string(r)}, {"selected", r == "unspecified"}});
     data.set("reasons", reasons);
@@ -115,6 +110,7 @@ Result<PageBody> device_page(WebApp& app, const PageContext& ctx) {
     data.set("has_operations", !operations.empty());
     data.set("certificates", certificates);
     data.set("has_certificates", !certificates.empty());
+    if (auto s = add_device_history(app, d.name, data); !s) return s.error();
     data.set("panels", panels_of(app, ctx, d));
     data.set("admin", ctx.admin());
     data.set("csrf", ctx.session.csrf_token);

@@ -7,6 +7,7 @@
 
 #include "web/web_app.h"
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,13 @@ Result<PageBody> devices_page(WebApp& app, const PageContext& ctx);
 Result<PageBody> device_page(WebApp& app, const PageContext& ctx);
 /// /audit?limit=: the newest audit rows and the hash chain's state (Store::verify_audit).
 Result<PageBody> audit_page(WebApp& app, const PageContext& ctx);
+/// /bulk: the upload form (a BAT custom file or phone export, or pasted names) and its options.
+Result<PageBody> bulk_page(WebApp& app, const PageContext& ctx);
+/// /reports?report=lsc|stale|foreign&name=&model=&lsc=&seen=: a fleet report
+/// (as `lscgate report`), its first rows shown, filters as `--where`.
+Result<PageBody> reports_page(WebApp& app, const PageContext& ctx);
+/// /reports.csv with the same parameters: the whole report as `lscgate report … --csv` writes it.
+Result<WebResponse> reports_csv(WebApp& app, const PageContext& ctx);
 
 // ---- actions (POST, admin) ----
 /// /device/schedule: install / fetch / delete with auth mode, key and completes-by;
@@ -40,12 +48,31 @@ Result<PageBody> schedule_action(WebApp& app, const PageContext& ctx);
 Result<PageBody> cancel_action(WebApp& app, const PageContext& ctx);
 /// /device/revoke: revokes the device's active LSC with a reason, then WebHooks::after_revoke.
 Result<PageBody> revoke_action(WebApp& app, const PageContext& ctx);
+/// /bulk/preview (any account: it changes nothing): a dry run of the upload,
+/// every device with its line, or every bad line when the batch is refused.
+Result<PageBody> bulk_preview_action(WebApp& app, const PageContext& ctx);
+/// /bulk/apply: the same checks again, then schedules (at once or the first
+/// wave of a new rollout) or cancels; generated strings shown once.
+Result<PageBody> bulk_apply_action(WebApp& app, const PageContext& ctx);
+/// /rollout/next: schedules the next wave of rollout `name` (as `lscgate rollout next`).
+Result<PageBody> rollout_next_action(WebApp& app, const PageContext& ctx);
 
 // ---- helpers shared by the pages (page_common.cpp) ----
 /// "2026-11-28 18:42 UTC" ("" for 0).
 std::string display_time(UnixTime t);
 /// `text` percent-encoded for a query string value (RFC 3986 unreserved kept).
 std::string url_encode(std::string_view text);
+/// Options of a <select>: each of `values`, `chosen` selected.
+TemplateList choices(std::initializer_list<const char*> values, std::string_view chosen);
+/// The auth modes a schedule form offers (null, string, lsc, mic, lsc-or-mic, mic-or-lsc).
+TemplateList auth_mode_choices(std::string_view chosen);
+/// The keys a schedule form offers (rsa:2048 … ec:p521, rsa:1024 last).
+TemplateList key_choices(std::string_view chosen);
+/// The device page's history (page_device_history.cpp): its newest CAPF sessions
+/// ("sessions": at, operation, auth, result, class, cause, peer, serial, seconds)
+/// and its last RADIUS sightings per node ("sightings", or "sightings_reason"
+/// when last-seen cannot be read). Errors: the registry's.
+Status add_device_history(WebApp& app, const std::string& device, TemplateData& data);
 /// A page showing `lines` (and a link back to `back_href`), for action results.
 PageBody result_page(const std::string& title, const std::vector<std::string>& lines, const std::string& back_href,
                      const std::string& back_label);

@@ -9,17 +9,6 @@
 namespace lscgate::web {
 namespace {
 
-int status_of(ErrorKind kind) {
-    switch (kind) {
-        case ErrorKind::Input: return 400;
-        case ErrorKind::Config: return 409;
-        case ErrorKind::AuthFailed: return 403;
-        case ErrorKind::Unavailable: return 503;
-        case ErrorKind::Internal: return 500;
-    }
-    return 500;
-}
-
 WebResponse redirect(const std::string& to) {
     WebResponse r;
     r.status = 303;
@@ -36,7 +25,22 @@ struct BuiltinPage {
 constexpr BuiltinPage kBuiltinPages[] = {
     {"/", "Dashboard", dashboard_page},
     {"/devices", "Devices", devices_page},
+    {"/bulk", "Bulk", bulk_page},
+    {"/reports", "Reports", reports_page},
     {"/audit", "Audit", audit_page},
+};
+
+// The POST actions. Those that change the registry need the admin role; a bulk
+// preview is a dry run, so a helpdesk account may run it.
+struct PostAction {
+    const char* path;
+    Result<PageBody> (*run)(WebApp&, const PageContext&);
+    bool changes;
+};
+constexpr PostAction kPostActions[] = {
+    {"/device/schedule", schedule_action, true}, {"/device/cancel", cancel_action, true},
+    {"/device/revoke", revoke_action, true},     {"/bulk/preview", bulk_preview_action, false},
+    {"/bulk/apply", bulk_apply_action, true},    {"/rollout/next", rollout_next_action, true},
 };
 
 }  // namespace
@@ -138,18 +142,20 @@ WebResponse WebApp::dispatch_signed_in(const WebRequest& request, const Session&
         }
         if (request.path == "/logout")
             return logout(*this, ctx, cookie_value(request.cookie, kSessionCookie).value_or(""));
-        using Action = Result<PageBody> (*)(WebApp&, const PageContext&);
-        Action action = request.path == "/device/schedule" ? schedule_action
-                        : request.path == "/device/cancel" ? cancel_action
-                        : request.path == "/device/revoke" ? revoke_action
-                                                           : nullptr;
+        const PostAction* action = nullptr;
+        for (const auto& a : kPostActions)
+            if (request.path == a.path) action = &a;
         if (action == nullptr) return message_response(404, "Not found", "No such action.", &ctx);
-        if (!ctx.admin()) {
+        if (action->changes && !ctx.admin()) {
             log("web: refused " + request.path + " by " + session.account + ": helpdesk accounts change nothing");
             return message_response(403, "Refused", "A helpdesk account can read every page but change nothing.", &ctx);
         }
-        auto body = action(*this, ctx);
+        auto body = action->run(*this, ctx);
         return body ? page_response(ctx, *body) : error_response(body.error(), &ctx);
+    }
+    if (request.path == "/reports.csv") {
+        auto csv = reports_csv(*this, ctx);
+        return csv ? *csv : error_response(csv.error(), &ctx);
     }
     Result<PageBody> body = fail(ErrorKind::Input, "");
     bool found = false;
@@ -225,7 +231,7 @@ WebResponse WebApp::error_response(const Error& error, const PageContext* ctx) {
         return message_response(500, "Internal error", "Something failed on the server; the details are in its log.",
                                 ctx);
     }
-    return message_response(status_of(error.kind), "Not done", error.message, ctx);
+    return message_response(http_status_of(error.kind), "Not done", error.message, ctx);
 }
 
 }  // namespace lscgate::web

@@ -10,11 +10,13 @@
 // admin role (403 for helpdesk). handle() never throws: an exception becomes a
 // 500 page with no detail (the detail is logged).
 //
-// Extension points for the fleet pages built beside this one (rollouts,
-// reports, CAPF session history, CoA): add_page() puts a page in the navigation,
-// add_device_panel() a section on every device page, and WebHooks::after_revoke
-// runs after a revocation (the CLI renews the CRL there; CoA can follow).
+// Extension points for what only the CLI can do: add_page() puts a page in the
+// navigation (doctor), add_device_panel() a section on every device page (the
+// device's doctor findings), and WebHooks::after_revoke runs after a revocation
+// (the CLI renews the CRL there and, with [coa] on_revoke, sends the CoA).
+// POST /bulk/preview only reads (any account); the other POSTs need admin.
 
+#include "fleet/last_seen_source.h"
 #include "registry/store.h"
 #include "web/login_guard.h"
 #include "web/session_store.h"
@@ -29,6 +31,12 @@
 
 namespace lscgate::web {
 
+/// A file field of a multipart/form-data POST (the bulk page's upload).
+struct WebUpload {
+    std::string filename;  ///< as the browser sent it (untrusted: shown escaped, never used as a path)
+    std::string content;   ///< the bytes
+};
+
 /// One HTTP request as the pages see it (httplib already parsed it).
 struct WebRequest {
     std::string method;                         ///< "GET" or "POST" (HEAD is answered as GET)
@@ -36,6 +44,7 @@ struct WebRequest {
     std::map<std::string, std::string> params;  ///< query and form fields (the first of each name)
     std::string cookie;                         ///< the Cookie header
     std::string remote_addr;                    ///< the client's address (throttling, audit)
+    std::map<std::string, WebUpload> uploads{}; ///< multipart file fields with a file name (the first of each name)
 
     /// The parameter `name`, or "" when absent.
     std::string param(const std::string& name) const;
@@ -48,6 +57,9 @@ struct WebResponse {
     std::string body;
     std::string location;                  ///< a redirect target (status 303)
     std::vector<std::string> set_cookies;  ///< Set-Cookie values
+    /// A download: sent with Content-Disposition: attachment; filename="…"
+    /// (letters, digits, '.', '-', '_' only: the pages choose it, never a user).
+    std::string download_name;
 };
 
 /// A page's title, template and data; the app wraps it in the layout.
@@ -93,6 +105,9 @@ struct WebHooks {
 };
 
 struct WebOptions {
+    /// What the RADIUS nodes last saw (MIC-seen counts, sightings, report
+    /// columns): the PostgreSQL registry, or [web] last_seen on a SQLite one.
+    LastSeenSource last_seen;
     SessionPolicy sessions;
     LockoutPolicy lockout;
     int failures_per_address_per_minute = 20;

@@ -12,10 +12,14 @@
 
 #include <openssl/ssl.h>
 
+#include <cctype>
+
 namespace lscgate::web {
 namespace {
 
-constexpr std::size_t kMaxBody = 64 * 1024;
+// A bulk upload is the largest body: a BAT export of ~20 000 phones with a few
+// hundred columns. httplib refuses a longer body (413) before any handler runs.
+constexpr std::size_t kMaxBody = 8 * 1024 * 1024;
 
 // The certificate, chain and key into httplib's fresh SSL_CTX; TLS 1.2 at
 // least, no compression, no renegotiation.
@@ -43,6 +47,12 @@ WebRequest to_web_request(const httplib::Request& req) {
     r.method = req.method == "HEAD" ? "GET" : req.method;
     r.path = req.path;
     for (const auto& [key, value] : req.params) r.params.emplace(key, value);  // the first of each name
+    // multipart/form-data: httplib puts every part in `files`; a part without a
+    // file name is a form field (the CSRF token, the options beside an upload).
+    for (const auto& [key, part] : req.files) {
+        if (part.filename.empty()) r.params.emplace(key, part.content);
+        else r.uploads.emplace(key, WebUpload{part.filename, part.content});
+    }
     r.cookie = req.get_header_value("Cookie");
     r.remote_addr = req.remote_addr;
     return r;
@@ -52,6 +62,12 @@ void write_response(const WebResponse& from, httplib::Response& to) {
     to.status = from.status;
     if (!from.location.empty()) to.set_header("Location", from.location);
     for (const auto& c : from.set_cookies) to.headers.emplace("Set-Cookie", c);
+    if (!from.download_name.empty()) {
+        std::string name;  // the header is built by hand: only characters that need no quoting in it
+        for (char c : from.download_name)
+            if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') name.push_back(c);
+        to.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+    }
     to.set_content(from.body, from.content_type);
 }
 

@@ -3,7 +3,7 @@
 // The HTTPS listener of `lscgate web` (issue 14): cpp-httplib's SSLServer
 // (Debian libcpp-httplib-dev, built with OpenSSL) parses HTTP, and every
 // request goes to WebApp::handle. TLS 1.2 at least; the security headers
-// (http_policy.h) on every response, errors included; bodies at most 64 KiB.
+// (http_policy.h) on every response, errors included; bodies at most 8 MiB (a bulk upload).
 
 #include "pki/result.h"
 #include "web/http_policy.h"

@@ -3,7 +3,9 @@
 // WebApp::handle from request to rendered HTML, without TLS and the network, so
 // the figure is the registry query plus the template. Keyset pagination keeps a
 // deep page as cheap as the first; a search that matches nothing walks the name
-// index to its end (the worst case); the dashboard counts every device.
+// index to its end (the worst case); the dashboard counts every device; the LSC
+// report reads every device's row (its first 500 shown); a bulk preview checks a
+// file of 1 000 names against the registry.
 //
 //   web_bench [--devices N] [Google Benchmark flags]     (default 100 000, SQLite)
 
@@ -38,7 +40,9 @@ struct Fixture {
     test::TempDir dir;
     std::unique_ptr<web::WebApp> app;
     std::string cookie;
+    std::string csrf;
     std::string last_name;
+    std::string bulk_file;  // 1 000 registered names, one per line
 
     Fixture() {
         auto capf = test::make_root_ca("CN=CAPF-web-bench,OU=Voice,O=Example", "rsa:2048");
@@ -51,6 +55,7 @@ struct Fixture {
         auto hash = web::hash_password("bench password 1", web::Argon2Params{8 * 1024, 1, 1});
         if (!hash || !store->add_web_account("bench", WebRole::Helpdesk, *hash, "bench")) die("cannot add the account");
         app = std::make_unique<web::WebApp>(std::move(*store), web::WebOptions{});
+        for (std::size_t i = 0; i < rows.devices.size() && i < 1000; ++i) bulk_file += rows.devices[i] + "\n";
         sign_in();
     }
 
@@ -66,6 +71,10 @@ struct Fixture {
                               now);
         if (in.status != 303 || in.set_cookies.empty()) die("sign-in failed: " + std::to_string(in.status));
         cookie = in.set_cookies[0].substr(0, in.set_cookies[0].find(';'));
+        auto home = app->handle({"GET", "/", {}, cookie, "127.0.0.1"}, now);
+        if (!std::regex_search(home.body, m, std::regex("name=\"csrf\" value=\"([0-9a-f]{64})\"")))
+            die("no CSRF token on the dashboard");
+        csrf = m[1];
     }
 };
 
@@ -74,9 +83,10 @@ Fixture& fixture() {
     return f;
 }
 
-void page(benchmark::State& state, const std::string& path, std::map<std::string, std::string> params) {
+void page(benchmark::State& state, const std::string& path, std::map<std::string, std::string> params,
+          const char* method = "GET") {
     Fixture& f = fixture();
-    const web::WebRequest request{"GET", path, std::move(params), f.cookie, "127.0.0.1"};
+    const web::WebRequest request{method, path, std::move(params), f.cookie, "127.0.0.1"};
     std::size_t bytes = 0;
     for (auto _ : state) {
         auto r = f.app->handle(request, now_utc());
@@ -102,6 +112,13 @@ void BM_DevicesFilterRevoked(benchmark::State& s) { page(s, "/devices", {{"lsc",
 void BM_DevicesSearchNoMatch(benchmark::State& s) { page(s, "/devices", {{"q", "NOSUCHNAME"}}); }
 void BM_DevicePage(benchmark::State& s) { page(s, "/device", {{"name", fixture().last_name}}); }
 void BM_Dashboard(benchmark::State& s) { page(s, "/", {}); }
+void BM_ReportLsc(benchmark::State& s) { page(s, "/reports", {{"report", "lsc"}}); }
+void BM_BulkPreview1000(benchmark::State& s) {
+    page(s, "/bulk/preview",
+         {{"csrf", fixture().csrf}, {"text", fixture().bulk_file}, {"operation", "install"}, {"auth", "null"},
+          {"key", "rsa:2048"}},
+         "POST");
+}
 
 }  // namespace
 
@@ -124,7 +141,8 @@ int main(int argc, char** argv) {
                             std::pair{"BM_DevicesSearchName", &BM_DevicesSearchName},
                             std::pair{"BM_DevicesFilterRevoked", &BM_DevicesFilterRevoked},
                             std::pair{"BM_DevicesSearchNoMatch", &BM_DevicesSearchNoMatch},
-                            std::pair{"BM_DevicePage", &BM_DevicePage}, std::pair{"BM_Dashboard", &BM_Dashboard}})
+                            std::pair{"BM_DevicePage", &BM_DevicePage}, std::pair{"BM_Dashboard", &BM_Dashboard},
+                            std::pair{"BM_ReportLsc", &BM_ReportLsc}, std::pair{"BM_BulkPreview1000", &BM_BulkPreview1000}})
         benchmark::RegisterBenchmark(name, fn)->Unit(benchmark::kMillisecond);
     fixture();  // seeded before any timing
     benchmark::RunSpecifiedBenchmarks();

@@ -38,17 +38,21 @@ INSERT INTO rollout_waves(rollout_id, wave, scheduled_at, completes_by) VALUES (
 INSERT INTO rollout_devices(rollout_id, position, wave, device, operation_id, skipped)
   VALUES (3, 0, 1, 'SEP0011223344A3', 3, ''), (3, 1, 1, 'SEP0011223344A1', NULL, 'has an open operation'),
          (3, 2, 2, 'SEP0011223344A2', NULL, '');
+INSERT INTO web_accounts(id, name, role, password_hash, failed_logins, locked_until, created_at, updated_at)
+  VALUES (4, 'alice', 'admin', '\$argon2id\$v=19\$m=65536,t=3,p=1\$c2FsdHNhbHQ\$aGFzaA', 5, 4102444800, 1700000300, 1700000400);
 " || failed "writing fleet rows into the SQLite registry"
 # What each engine holds of them, in one text form (times as Unix seconds, booleans 0/1).
 FLEET_SQLITE="SELECT 's', id, at, device, coalesce(operation_id, 'NULL'), result, cause, duration_ms FROM capf_sessions
   UNION ALL SELECT 'r', id, name, generate_strings, coalesce(by_seconds, 'NULL'), next_wave, created_at, created_by FROM rollouts
   UNION ALL SELECT 'w', rollout_id, wave, coalesce(scheduled_at, 'NULL'), coalesce(completes_by, 'NULL'), '', '', '' FROM rollout_waves
   UNION ALL SELECT 'd', rollout_id, position, wave, device, coalesce(operation_id, 'NULL'), skipped, '' FROM rollout_devices
+  UNION ALL SELECT 'a', id, name, role, password_hash, failed_logins, coalesce(locked_until, 'NULL'), updated_at FROM web_accounts
   ORDER BY 1, 2, 3"
 FLEET_PG="SELECT 's', id::text, floor(extract(epoch FROM at))::bigint::text, device, coalesce(operation_id::text, 'NULL'), result, cause, duration_ms::text FROM lscgate.capf_sessions
   UNION ALL SELECT 'r', id::text, name, generate_strings::int::text, coalesce(by_seconds::text, 'NULL'), next_wave::text, floor(extract(epoch FROM created_at))::bigint::text, created_by FROM lscgate.rollouts
   UNION ALL SELECT 'w', rollout_id::text, wave::text, coalesce(floor(extract(epoch FROM scheduled_at))::bigint::text, 'NULL'), coalesce(floor(extract(epoch FROM completes_by))::bigint::text, 'NULL'), '', '', '' FROM lscgate.rollout_waves
   UNION ALL SELECT 'd', rollout_id::text, position::text, wave::text, device, coalesce(operation_id::text, 'NULL'), skipped, '' FROM lscgate.rollout_devices
+  UNION ALL SELECT 'a', id::text, name, role, password_hash, failed_logins::text, coalesce(floor(extract(epoch FROM locked_until))::bigint::text, 'NULL'), floor(extract(epoch FROM updated_at))::bigint::text FROM lscgate.web_accounts
   ORDER BY 1, 2, 3"
 
 snapshot() {  # snapshot DATABASE: what the CLI shows of a registry
@@ -64,8 +68,9 @@ pg_start
 pg_setup_registry radius
 PW=$PG_ISSUER_PASSWORD
 expect_rc 0 "copy SQLite -> PostgreSQL" -- adm registry copy --to "$PG_ISSUER_URI"
-expect_eq "$(grep -c '(same)' <<<"$OUT")" 9 "nine tables, each fingerprint the same on both sides"
+expect_eq "$(grep -c '(same)' <<<"$OUT")" 10 "ten tables, each fingerprint the same on both sides"
 expect_contains "$OUT" "rollout_devices" "the fleet tables are among them"
+expect_contains "$OUT" "web_accounts" "and the web pages' accounts"
 expect_not_contains "$OUT" "$PW" "the output never shows the password"
 expect_contains "$OUT" "lscgate_issuer:***@" "the target is shown redacted"
 expect_contains "$OUT" "Not copied: last_seen" "says what is not copied"
@@ -99,7 +104,7 @@ expect_not_contains "$OUT" "Wr0ngPw55" "the wrong password is not printed either
 
 # ---- PostgreSQL -> a fresh SQLite file -------------------------------------------
 expect_rc 0 "copy PostgreSQL -> a new SQLite file" -- adm registry copy --from "$PG_ISSUER_URI" --to "$WORK/back.db"
-expect_eq "$(grep -c '(same)' <<<"$OUT")" 9 "nine tables verified on the way back"
+expect_eq "$(grep -c '(same)' <<<"$OUT")" 10 "ten tables verified on the way back"
 expect_eq "$(sql "$WORK/back.db" "$FLEET_SQLITE")" "$(sql "$DB" "$FLEET_SQLITE")" "the fleet rows come back unchanged"
 snapshot "$WORK/back.db" >"$WORK/after.json" || failed "snapshot of the copied-back registry"
 if cmp -s "$WORK/before.json" "$WORK/after.json"; then

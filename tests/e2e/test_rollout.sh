@@ -183,10 +183,10 @@ if command -v tmux >/dev/null 2>&1; then
     E2E_PIDS+=("$(tm display-message -p '#{pid}')")
     # The markers are computed by the shell, so the typed command line never matches them.
     tm send-keys -t rollout "clear; \"$LSCGATE\" --dir \"$CAPF_DIR\" rollout status r3 --watch --interval 0.2; echo \"rc=\$? end-\$((40+2))\"" Enter
-    wait_until 30 "the watch draws r3's bar in tmux" -- bash -c "tmux -S '$TSOCK' capture-pane -p -t rollout | grep -qF 'wave 1/1 ['"
+    wait_until 30 "the watch draws r3's bar in tmux" -- bash -c "out=\$(tmux -S '$TSOCK' capture-pane -p -t rollout) && grep -qF 'wave 1/1 [' <<<\"\$out\""
     expect_rc 0 "r3's phones enrol with their own strings" -- phone "$(dev 302)" --auth-string "$S302"
     expect_rc 0 "with theirs" -- phone "$(dev 303)" --auth-string "$S303"
-    wait_until 30 "the watch ends once nothing is open" -- bash -c "tmux -S '$TSOCK' capture-pane -p -t rollout | grep -qF 'end-42'"
+    wait_until 30 "the watch ends once nothing is open" -- bash -c "out=\$(tmux -S '$TSOCK' capture-pane -p -t rollout) && grep -qF 'end-42' <<<\"\$out\""
     WATCH=$(pane)
     FULL=$(printf '#%.0s' $(seq 1 40))  # a 120-column terminal gets a 40-cell bar
     expect_contains "$WATCH" "wave 1/1 [$FULL] 2/2 succeeded" "redrawn to the end state"
@@ -195,7 +195,7 @@ if command -v tmux >/dev/null 2>&1; then
     expect_eq "$(grep -cF 'rollout r3: ' <<<"$WATCH")" 1 "the wrapped header is redrawn in place too"
     expect_contains "$WATCH" "rc=0 end-42" "and exited 0"
     tm send-keys -t rollout "clear; \"$LSCGATE\" --dir \"$CAPF_DIR\" rollout status r1; echo \"rc=\$? end-\$((40+3))\"" Enter
-    wait_until 30 "r1's status drawn in tmux" -- bash -c "tmux -S '$TSOCK' capture-pane -p -t rollout | grep -qF 'end-43'"
+    wait_until 30 "r1's status drawn in tmux" -- bash -c "out=\$(tmux -S '$TSOCK' capture-pane -p -t rollout) && grep -qF 'end-43' <<<\"\$out\""
     R1=$(pane)
     { echo "---- rollout status r3 --watch (tmux 120x40, after the redraws) ----"; echo "$WATCH"
       echo "---- rollout status r1 (tmux 120x40) ----"; echo "$R1"; } | tee "$TMUX_LOG"

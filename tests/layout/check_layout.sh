@@ -24,10 +24,10 @@ refuse itl 'registry|decide|capf|cli|freeradius|fleet' 'ITL/CTL files depend on 
 refuse fleet 'decide|capf|cli|freeradius' 'fleet operations depend on registry and pki'
 refuse coa 'decide|capf|cli|freeradius|fleet|itl' 'the CoA client depends on registry and pki'
 # The web pages (issue 14) sit on fleet, registry and pki; nothing below them includes them.
-refuse web 'decide|capf|cli|freeradius|itl' 'the web pages depend on fleet, registry and pki'
+refuse web 'decide|capf|cli|freeradius|itl|coa' 'the web pages depend on fleet, registry and pki (the CLI hands them the CoA and doctor)'
 for lower in pki registry decide capf itl fleet freeradius; do
     refuse "$lower" 'web' 'module/web is above every library but the CLI'
 done
 [ -d module/core ] && { echo "layout: module/core is gone (split into pki, registry, decide)"; bad=1; }
-[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; itl -> pki; fleet -> registry; coa -> registry; freeradius -> decide: ok"
+[ "$bad" -eq 0 ] && echo "layout: pki <- registry <- decide; capf -> registry; itl -> pki; fleet -> registry; coa -> registry; web -> fleet; freeradius -> decide: ok"
 exit "$bad"

@@ -197,7 +197,7 @@ TEST_F(RegistryCopyTest, SqliteToPostgresqlAndBackKeepsEveryRowIdAndTime) {
     // The sessions and the rollout read back through the PostgreSQL store as from the file.
     Store original = test::make_store(source);
     const auto source_fleet = fleet_rows(original);
-    ASSERT_EQ(source_fleet.size(), 11u);  // 2 sessions, 1 rollout, its 3 waves and 5 members
+    ASSERT_EQ(source_fleet.size(), 13u);  // 2 sessions, 1 rollout, its 3 waves and 5 members, 2 web accounts
     {
         auto pg = Store::open(pg_.issuer);
         ASSERT_TRUE(pg.ok()) << pg.message();

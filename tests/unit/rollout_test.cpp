@@ -285,6 +285,45 @@ TEST_P(RolloutOnBackends, AnInterruptedWaveIsContinuedByTheNextRun) {
     for (const auto& m : members("r1", 1)) EXPECT_TRUE(m.operation_id) << m.device;
 }
 
+// Two runs of one wave at once (`rollout next` in two terminals, the CLI and
+// the web's Next wave): the second read the wave's members before the first
+// wrote them. It must not then record the first run's devices as skipped "had
+// an open operation" (their own rollout's operation), losing the link between
+// the rollout and the operations it scheduled: its chunk is refused and undone.
+TEST_P(RolloutOnBackends, ARunThatLostARaceForAWaveLeavesTheOtherRunsMembersAlone) {
+    const Names names = add_devices(3);
+    ASSERT_TRUE(create_rollout(store, plan("r1", 3), names, "admin", now));
+    Store other = open_store(database);  // the other process
+    std::optional<WaveRun> first;
+    MemberRequestFn racing = [&](const std::string&, const OperationRequest& wave) -> Result<OperationRequest> {
+        if (!first) {  // after this run read the members, before its chunk is written
+            auto r = schedule_next_wave(other, "r1", {}, WaveOptions{}, "other", now);
+            if (!r) return r.error();
+            first = *r;
+        }
+        return wave;
+    };
+    auto second = schedule_next_wave(store, "r1", racing, WaveOptions{}, "admin", now);
+    ASSERT_TRUE(second) << second.message();
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->completed);
+    ASSERT_EQ(first->outcomes.size(), 3u);
+    ASSERT_TRUE(second->error) << "the losing run must say it stopped";
+    EXPECT_EQ(second->error->kind, ErrorKind::Config);
+    EXPECT_NE(second->error->message.find("handled meanwhile by another run"), std::string::npos)
+        << second->error->message;
+    EXPECT_TRUE(second->outcomes.empty());
+    for (const auto& m : members("r1", 1)) {
+        EXPECT_TRUE(m.operation_id) << m.device << " lost its operation: skipped '" << m.skipped << "'";
+        EXPECT_EQ(m.skipped, "") << m.device;
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto op = open_op(names[i]);
+        ASSERT_TRUE(op);
+        EXPECT_EQ(op->id, first->outcomes[i].operation->id) << "the first run's operation stays";
+    }
+}
+
 TEST_P(RolloutOnBackends, GeneratedStringsAreMadePerDeviceByTheCallback) {
     const Names names = add_devices(3);
     RolloutPlan p = plan("r1", 3);

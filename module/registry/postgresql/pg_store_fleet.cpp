@@ -352,13 +352,23 @@ Status PgStore::each_rollout_member(std::int64_t rollout_id, std::optional<int> 
 Status PgStore::set_rollout_member(std::int64_t rollout_id, const std::string& device,
                                    std::optional<std::int64_t> operation_id, const std::string& skipped) {
     return write([&]() -> Status {
+        // Only a member no run has handled (READ COMMITTED re-checks the
+        // condition after waiting for a concurrent run's row lock): of two runs
+        // of one wave, the one that read the members first must not overwrite them.
         auto r = run("rollout_member_set",
                      "UPDATE lscgate.rollout_devices SET operation_id = $1::bigint, skipped = $2 "
-                     "WHERE rollout_id = $3::bigint AND device = $4",
+                     "WHERE rollout_id = $3::bigint AND device = $4 AND operation_id IS NULL AND skipped = ''",
                      {pg_param(operation_id), pg_param(skipped), pg_param(rollout_id), pg_param(device)});
         if (!r) return r.error();
-        if (r->affected_rows() == 0)
-            return fail(ErrorKind::Config, "device " + device + " is not in rollout " + std::to_string(rollout_id));
+        if (r->affected_rows() == 0) {
+            auto member = run("rollout_member_exists",
+                              "SELECT 1 FROM lscgate.rollout_devices WHERE rollout_id = $1::bigint AND device = $2",
+                              {pg_param(rollout_id), pg_param(device)});
+            if (!member) return member.error();
+            return fail(ErrorKind::Config, member->rows() > 0 ? rollout_member_handled(device, rollout_id)
+                                                              : "device " + device + " is not in rollout " +
+                                                                    std::to_string(rollout_id));
+        }
         return {};
     });
 }
