@@ -2,6 +2,8 @@
 
 #include "capf/run_sync.h"
 
+#include <algorithm>
+
 namespace lscgate::capf {
 
 std::string to_string(ReceiveStatus s) {
@@ -47,8 +49,18 @@ asio::awaitable<Received> FrameChannel::async_receive(std::chrono::milliseconds 
     }
     auto h = decode_header(ByteView(header, sizeof header));
     if (!h) co_return Received{ReceiveStatus::Malformed, {}, h.message()};
-    Bytes body(h->length);
-    r = co_await read_exact(body.data(), body.size(), deadline);
+    // The body grows with what actually arrived, a chunk at a time: a header that
+    // announces 64 KB and a peer that then trickles (or stops) cost what it sent,
+    // not 64 KB per connection times thousands of sessions.
+    constexpr std::size_t kChunk = 4096;
+    Bytes body;
+    r = IoResult{IoStatus::Ok, 0, {}};
+    while (body.size() < h->length && r.status == IoStatus::Ok) {
+        const std::size_t have = body.size();
+        body.resize(have + std::min<std::size_t>(kChunk, h->length - have));
+        r = co_await read_exact(body.data() + have, body.size() - have, deadline);
+        r.bytes += have;
+    }
     if (r.status != IoStatus::Ok) {
         if (r.status == IoStatus::Timeout) co_return Received{ReceiveStatus::Timeout, {}, "timed out inside a message body"};
         co_return Received{ReceiveStatus::Malformed, {},

@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -147,25 +146,6 @@ Status finish_connect(int fd) {
     if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err != 0) return fail(std::strerror(err));
     return {};
-}
-
-std::uint64_t raise_open_file_limit(std::string& note) {
-    note.clear();
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        note = std::string("cannot read RLIMIT_NOFILE: ") + std::strerror(errno);
-        return 1024;
-    }
-    if (limit.rlim_cur >= limit.rlim_max) return limit.rlim_cur;
-    const rlim_t before = limit.rlim_cur;
-    rlimit wanted = limit;
-    wanted.rlim_cur = limit.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &wanted) != 0) {
-        note = "could not raise it to the hard limit " + std::to_string(limit.rlim_max) + ": " + std::strerror(errno);
-        return limit.rlim_cur;
-    }
-    note = "raised from " + std::to_string(before);
-    return wanted.rlim_cur;
 }
 
 }  // namespace lscgate::capf

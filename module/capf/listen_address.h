@@ -44,10 +44,4 @@ Result<StartedConnect> start_connect(const TcpAddress& address);
 /// A started connect's outcome (SO_ERROR): Ok once connected.
 Status finish_connect(int fd);
 
-/// Raises the soft RLIMIT_NOFILE to the hard limit: every CAPF session (server
-/// or simulated phone) holds a socket, and the usual soft limit is 1024. Returns
-/// the soft limit in force afterwards; `note` says what happened ("raised from
-/// 1024", why it could not be raised, or "" when it already was the hard limit).
-std::uint64_t raise_open_file_limit(std::string& note);
-
 }  // namespace lscgate::capf

@@ -25,7 +25,9 @@
 #include "pki/trust_loader.h"
 #include "pki/trust_set.h"
 
+#include "capf/host_gates.h"
 #include "capf/loop_gate.h"
+#include "capf/open_files.h"
 #include "capf/work_pool.h"
 
 #include <arpa/inet.h>
@@ -58,10 +60,6 @@ namespace {
 
 // `serve` warns when its CAPF certificate has less than this left.
 constexpr std::int64_t kCapfExpiryWarningSeconds = 60LL * 86400;
-// File descriptors kept back from the sessions' sockets: the registry
-// connections (an SQLite one holds the database, -wal and -shm), the listening
-// sockets (CAPF, CRL HTTP, metrics), the log, the epoll and eventfd of the loop.
-constexpr std::uint64_t kReservedDescriptors = 256;
 // How long the loop turns without a reason to wake (the stop flag, a SIGHUP, the
 // watchdog, the trust refresh are looked at every turn).
 constexpr std::chrono::milliseconds kTurn{200};
@@ -72,6 +70,9 @@ constexpr int kAcceptBurst = 64;
 // enough to keep every worker busy, few enough that their buffers (≈ 35 KB each
 // while in progress) stay a few megabytes when a whole fleet connects at once.
 constexpr std::size_t kHandshakesAtOnce = 256;
+// Of those, at most this many from one address (capf/host_gates.h): a host that
+// opens handshakes and stalls them holds a quarter of the places, not all.
+constexpr std::size_t kHandshakesPerHost = kHandshakesAtOnce / 4;
 // How often freed heap memory goes back to the system (malloc_trim(3)): glibc
 // keeps what a worker's arena once held, so a passing burst (a wave of
 // handshakes, a large registry step) would otherwise stay in RSS for good. At
@@ -161,13 +162,14 @@ private:
     asio::awaitable<void> accept_phones(int listen_fd);
     // The loop's clock: stop flag, SIGHUP, watchdog, trust refresh; then the stop with its grace.
     asio::awaitable<void> control(const std::atomic<bool>& stop, const ServeOptions& options);
+    asio::awaitable<void> refresh(bool reloading, const ServeOptions& options);
     asio::awaitable<void> wait_for_sessions(int grace_seconds);
     // An accepted connection: a session, or refused (over the limit).
     void admit(int fd, std::string peer);
     asio::awaitable<void> session(int fd, std::string peer);
     asio::awaitable<void> serve_connection(int fd, SessionEnd& end);
     // The ClientHello awaited on the loop, then the handshake through the gate.
-    asio::awaitable<Status> handshake(AsyncTlsStream& stream, Clock::time_point deadline);
+    asio::awaitable<Status> handshake(AsyncTlsStream& stream, const std::string& peer, Clock::time_point deadline);
     // The session's row (when it got past the handshake), its count and log line, on a worker.
     // keep_rows: [capf] session_history of the session's own setup.
     asio::awaitable<void> finish(SessionEnd& end, SessionOutcome& outcome, std::optional<std::int64_t> keep_rows,
@@ -203,9 +205,15 @@ private:
     std::set<int> active_fds_;
     int running_ = 0;
     bool stopping_ = false;
+    // The accept loop ended by an exception (no memory, a bug): the control
+    // stops the server as on SIGTERM rather than keep the watchdog fed while no
+    // phone can connect, and run() returns the failure.
+    std::exception_ptr accept_failed_;
+    bool refreshing_ = false;  // a reload or trust refresh is running on a worker
     std::optional<asio::posix::stream_descriptor> listener_;  // the listening socket, on the loop
     asio::steady_timer idle_{loop_};  // the stop waits on it; the last session to end cancels it
     LoopGate handshakes_{kHandshakesAtOnce};
+    HostGates host_handshakes_{kHandshakesPerHost};
     StorePool stores_;
     // Declared after stores_ so its read-only connection closes first: the last
     // connection to close checkpoints the WAL into lscgate.db and truncates it
@@ -216,6 +224,10 @@ private:
     // Declared last, so destroyed first: its threads are joined before anything
     // a job may use goes away.
     WorkPool pool_{default_worker_threads()};
+    // TLS handshake steps (the CAPF key's signature), log lines of sessions that
+    // never reached the registry, malloc_trim: CPU only. Apart from pool_ so that
+    // a registry that stalls its workers stops no handshake.
+    WorkPool cpu_pool_{default_worker_threads()};
 };
 
 void Server::log_line(const std::string& line) { log_.line(line); }
@@ -299,20 +311,27 @@ asio::awaitable<void> Server::finish(SessionEnd& end, SessionOutcome& outcome, s
         if (recorded) co_return;
         outcome.note += (outcome.note.empty() ? "" : "; ") + std::string("session not recorded: ") + recorded.message();
     }
-    co_await pool_.run([&] { end_session(end, outcome); });
+    co_await cpu_pool_.run([&] { end_session(end, outcome); });
 }
 
-asio::awaitable<Status> Server::handshake(AsyncTlsStream& stream, Clock::time_point deadline) {
+asio::awaitable<Status> Server::handshake(AsyncTlsStream& stream, const std::string& peer,
+                                          Clock::time_point deadline) {
     // A peer that sends nothing holds no place in the gate.
     const bool hello = co_await stream.async_readable(deadline);
     if (!hello) co_return fail("TLS handshake timed out");
+    HostGates::Place host_place(host_handshakes_, peer_host(peer));
+    const bool host_admitted = co_await host_place.enter(deadline);
+    if (!host_admitted && stopping_) co_return fail("the server is stopping (TLS handshake not started)");
+    if (!host_admitted)
+        co_return fail("TLS handshake timed out (the server was busy with " + std::to_string(kHandshakesPerHost) +
+                       " other handshakes from this address)");
     const bool admitted = co_await handshakes_.enter(deadline);
     if (!admitted && stopping_) co_return fail("the server is stopping (TLS handshake not started)");
     if (!admitted)
         co_return fail("TLS handshake timed out (the server was busy with " + std::to_string(kHandshakesAtOnce) +
                        " other handshakes)");
     GatePass pass(handshakes_);
-    co_return co_await stream.async_accept(deadline, &pool_);
+    co_return co_await stream.async_accept(deadline, &cpu_pool_);
 }
 
 asio::awaitable<void> Server::serve_connection(int fd, SessionEnd& end) {
@@ -333,7 +352,8 @@ asio::awaitable<void> Server::serve_connection(int fd, SessionEnd& end) {
         ~ForgetFd() { server.forget_fd(fd); }
     } forget{*this, fd};
     PoolWork work(pool_, stores_);
-    const auto hs = co_await handshake(stream, Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
+    const auto hs =
+        co_await handshake(stream, end.peer, Clock::now() + std::chrono::seconds(current->config.handshake_timeout_s));
     if (!hs) {  // never reached the registry: logged and counted, not recorded
         outcome.result = "closed";
         outcome.cause_class = SessionCause::Connection;
@@ -475,42 +495,53 @@ asio::awaitable<void> Server::control(const std::atomic<bool>& stop, const Serve
     asio::steady_timer tick(loop_);
     auto next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
     auto next_trim = Clock::now() + kTrimInterval;
-    while (!stop.load()) {
+    while (!stop.load() && !accept_failed_) {
         if (Clock::now() >= next_trim) {
-            co_await pool_.run([] { (void)::malloc_trim(0); });
+            // On the CPU workers: never queued behind a registry that stalls.
+            co_await cpu_pool_.run([] { (void)::malloc_trim(0); });
             next_trim = Clock::now() + kTrimInterval;
         }
         remind_capf_expiry();
         if (options.events != nullptr) options.events->alive();
         const auto interval = std::chrono::seconds(setup()->config.trust_refresh_s);
-        // Both read the registry and files: on a worker, while the sessions go on.
-        // An exception (no memory, a bug) is logged: the loop must go on turning.
-        std::string failure;
-        bool reloading = false;
-        try {
-            if (options.refresh_trust != nullptr && options.refresh_trust->exchange(false)) {
-                reloading = true;
-                co_await pool_.run([&] { reload(options); });
-                next_refresh = Clock::now() + std::chrono::seconds(setup()->config.trust_refresh_s);
-            } else if (interval.count() > 0 && Clock::now() >= next_refresh) {
-                co_await pool_.run([this] { refresh_trust("trust_refresh"); });
+        if (!refreshing_) {
+            const bool reloading = options.refresh_trust != nullptr && options.refresh_trust->exchange(false);
+            if (reloading || (interval.count() > 0 && Clock::now() >= next_refresh)) {
+                refreshing_ = true;
                 next_refresh = Clock::now() + interval;
+                asio::co_spawn(loop_, refresh(reloading, options), [](const std::exception_ptr&) {});
             }
-        } catch (const std::exception& e) {
-            failure = e.what();
-        }
-        if (!failure.empty()) {
-            log_line("capf reload or trust refresh failed (internal error), keeping the running set: " + failure);
-            if (reloading && options.events != nullptr)
-                options.events->reloaded("reload failed, running configuration kept: internal error: " + failure);
         }
         tick.expires_after(kTurn);
         co_await tick.async_wait(asio::use_awaitable);
     }
+    if (accept_failed_) log_line("capf stopping: the accept loop failed (internal error)");
     if (options.events != nullptr) options.events->stopping();
     stopping_ = true;
     listener_->cancel();  // accept_phones ends
     co_await wait_for_sessions(options.grace_seconds);
+}
+
+// Both read the registry and files: on a registry worker, in a coroutine of its
+// own, so that a registry that holds every worker (a CLI transaction, an
+// unreachable PostgreSQL) never stops the control's clock (watchdog, SIGTERM).
+// An exception (no memory, a bug) is logged: the running set stays.
+asio::awaitable<void> Server::refresh(bool reloading, const ServeOptions& options) {
+    std::string failure;
+    try {
+        if (reloading) {
+            co_await pool_.run([&] { reload(options); });
+        } else {
+            co_await pool_.run([this] { refresh_trust("trust_refresh"); });
+        }
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    refreshing_ = false;
+    if (failure.empty()) co_return;
+    log_line("capf reload or trust refresh failed (internal error), keeping the running set: " + failure);
+    if (reloading && options.events != nullptr)
+        options.events->reloaded("reload failed, running configuration kept: internal error: " + failure);
 }
 
 asio::awaitable<void> Server::wait_for_sessions(int grace_seconds) {
@@ -524,6 +555,7 @@ asio::awaitable<void> Server::wait_for_sessions(int grace_seconds) {
     // Unblock the stragglers; their reads fail and each ends its session cleanly
     // (one still waiting for a handshake place is turned away).
     handshakes_.close();
+    host_handshakes_.close();
     for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
     idle_.expires_at(asio::steady_timer::time_point::max());
     while (running_ > 0) {
@@ -536,10 +568,24 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOpti
     const int flags = ::fcntl(listen_fd, F_GETFL, 0);
     ::fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK);
     listener_.emplace(loop_, listen_fd);
-    asio::co_spawn(loop_, accept_phones(listen_fd), [](const std::exception_ptr&) {});
+    asio::co_spawn(loop_, accept_phones(listen_fd), [this](const std::exception_ptr& e) {
+        if (e) accept_failed_ = e;
+    });
     std::exception_ptr failed;
-    asio::co_spawn(loop_, control(stop, options), [&failed](const std::exception_ptr& e) { failed = e; });
+    asio::co_spawn(loop_, control(stop, options), [this, &failed](const std::exception_ptr& e) {
+        if (!e) return;
+        // Nobody else watches SIGTERM: without the control the loop would turn for
+        // ever. Stop accepting and cut the sessions still running (each ends and
+        // is logged as on a grace that ran out), so that run() returns the failure.
+        failed = e;
+        stopping_ = true;
+        listener_->cancel();
+        handshakes_.close();
+        host_handshakes_.close();
+        for (int fd : active_fds_) ::shutdown(fd, SHUT_RDWR);
+    });
     loop_.run();  // until the accept loop, the control and every session have ended
+    if (!failed) failed = accept_failed_;
     (void)listener_->release();  // the caller closes the listening socket
     listener_.reset();
     if (failed) {
@@ -550,29 +596,6 @@ Status Server::run(int listen_fd, const std::atomic<bool>& stop, const ServeOpti
         }
     }
     return {};
-}
-
-// Each session holds one socket: the soft RLIMIT_NOFILE (1024 by default, far
-// below max_sessions) is raised to the hard limit, and the sessions are bounded
-// by what it leaves room for. The line says what was done, "" when nothing needed saying.
-struct DescriptorRoom {
-    int sessions = 0;
-    std::string line;
-};
-DescriptorRoom descriptor_room(int max_sessions) {
-    std::string note;
-    const std::uint64_t limit = raise_open_file_limit(note);
-    const std::uint64_t room = limit > kReservedDescriptors ? limit - kReservedDescriptors : 1;
-    const int sessions = room < static_cast<std::uint64_t>(max_sessions) ? static_cast<int>(room) : max_sessions;
-    const std::string said = note.empty() ? "" : " (" + note + ")";
-    std::string line;
-    if (sessions < max_sessions)
-        line = "capf warning: max_sessions=" + std::to_string(max_sessions) + " but RLIMIT_NOFILE=" +
-               std::to_string(limit) + said + " leaves room for " + std::to_string(sessions) +
-               " sessions: at most that many run at once (raise LimitNOFILE= of the service)";
-    else if (!note.empty())
-        line = "capf file descriptors: RLIMIT_NOFILE=" + std::to_string(limit) + said;
-    return {sessions, line};
 }
 
 }  // namespace

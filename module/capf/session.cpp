@@ -9,6 +9,10 @@
 #include "registry/device_name.h"
 #include "pki/keys.h"
 
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <optional>
 
@@ -109,6 +113,10 @@ private:
     std::string sent_name_;  // DEVICE_NAME exactly as received
     int phone_version_ = 0;  // its VERSION (1 to 3)
     std::int64_t cert_id_ = 0;  // the issued LSC's registry row (install), once recorded
+    // The operation this session runs, held until the session ends: released
+    // earlier, a second session of the same phone (it reconnected while the first
+    // still waits in key generation) would take it again and issue a second LSC.
+    std::optional<OperationClaim> claim_;
     SessionOutcome out_;
 };
 
@@ -138,6 +146,10 @@ asio::awaitable<bool> ServerSession::blocking(const std::function<void()>& step)
 
 asio::awaitable<std::optional<Message>> ServerSession::await(Command expected, std::chrono::milliseconds timeout) {
     constexpr int kKeygenStretch = 4;
+    // Keep-alives tolerated per wait: a burst, then one per second on average.
+    constexpr long kKeepaliveBurst = 16;
+    constexpr long kKeepalivesPerSecond = 1;
+    long keepalives = 0;
     const bool keepalive_extends = expected == Command::KeyGenerateResponse;
     const SessionCause dropped = wait_failure_class(expected, SessionCause::Connection);
     const SessionCause garbled = wait_failure_class(expected, SessionCause::Protocol);
@@ -172,7 +184,21 @@ asio::awaitable<std::optional<Message>> ServerSession::await(Command expected, s
             co_return std::nullopt;
         }
         if (r.message.is(Command::RequestInProgress)) {
+            // A phone sends one every few seconds; a flood of them, each already
+            // buffered so no read ever waits, would hold the event loop (every other
+            // session, the deadlines, the watchdog) for as long as it lasts.
+            ++keepalives;
+            const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count();
+            if (keepalives > kKeepaliveBurst + elapsed * kKeepalivesPerSecond) {
+                end(reason::kInvalidElement, "failed", garbled,
+                    "too many REQUEST_IN_PROGRESS (" + std::to_string(keepalives) + " in " + std::to_string(elapsed) +
+                        " s) while waiting for " + waited_for);
+                co_return std::nullopt;
+            }
             if (keepalive_extends) deadline = std::min(Clock::now() + timeout, hard_limit);
+            // Let the loop turn between keep-alives.
+            const auto executor = co_await asio::this_coro::executor;
+            co_await asio::post(executor, asio::use_awaitable);
             continue;
         }
         if (!r.message.is(expected)) {
@@ -489,6 +515,7 @@ bool ServerSession::admit(const Message& auth, const Device& dev, const Operatio
             "operation " + std::to_string(operation.id) + " is already in progress in another CAPF session (or ended meanwhile)");
         return false;
     }
+    claim_.emplace(std::move(**claim));
     return true;
 }
 

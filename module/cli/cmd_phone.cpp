@@ -1,4 +1,5 @@
 #include "capf/listen_address.h"
+#include "capf/open_files.h"
 #include "capf/phone.h"
 #include "capf/work_pool.h"
 #include "cli/commands.h"

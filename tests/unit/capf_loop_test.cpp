@@ -10,6 +10,7 @@
 // - AsyncTlsStream's reads end at their deadline, with no stale deadline left to
 //   cut a later read short.
 
+#include "capf/host_gates.h"
 #include "capf/loop_gate.h"
 #include "capf/store_pool.h"
 #include "capf/tls_stream.h"
@@ -17,6 +18,8 @@
 #include "test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <memory>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -151,6 +154,33 @@ TEST(CapfLoopGate, ClosingTurnsEveryWaiterAwayAtOnce) {
     }());
     EXPECT_EQ(admitted, (std::vector<bool>{false, false, false}));
     EXPECT_LT(std::chrono::steady_clock::now() - started, 5s) << "turned away at once, not at their deadlines";
+}
+
+TEST(CapfHostGates, OneAddressHoldsItsShareAndAnotherStillGetsIn) {
+    asio::io_context io(1);
+    HostGates gates(2);
+    std::vector<std::unique_ptr<HostGates::Place>> flood;
+    int flood_in = 0;
+    bool other_in = false, third_flood_in = true;
+    run(io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+            flood.push_back(std::make_unique<HostGates::Place>(gates, peer_host("192.0.2.7:4000" + std::to_string(i))));
+            if (co_await flood.back()->enter(std::chrono::steady_clock::now() + 10s)) ++flood_in;
+        }
+        HostGates::Place third(gates, peer_host("192.0.2.7:40009"));
+        third_flood_in = co_await third.enter(std::chrono::steady_clock::now() + 30ms);  // its share is taken
+        HostGates::Place phone(gates, peer_host("[2001:db8::5]:51000"));
+        other_in = co_await phone.enter(std::chrono::steady_clock::now() + 10s);
+        EXPECT_EQ(gates.hosts(), 2u);
+    }());
+    EXPECT_EQ(flood_in, 2);
+    EXPECT_FALSE(third_flood_in) << "the flooding address got no third place";
+    EXPECT_TRUE(other_in) << "another address is not held up by it";
+    EXPECT_EQ(gates.hosts(), 1u) << "an address nobody uses any more is forgotten";
+    flood.clear();
+    EXPECT_EQ(gates.hosts(), 0u);
+    EXPECT_EQ(peer_host("10.1.2.3:3804"), "10.1.2.3");
+    EXPECT_EQ(peer_host("::1:5555"), "::1");
 }
 
 TEST(CapfStorePool, GrowingFilesUnderManyWorkersNeverReadAsShrinking) {

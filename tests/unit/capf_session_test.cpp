@@ -472,6 +472,23 @@ TEST_F(CapfSession, InstallAcceptsAnyNumberOfRequestInProgress) {
     EXPECT_TRUE(active());
 }
 
+TEST_F(CapfSession, AFloodOfRequestInProgressEndsTheSession) {
+    // Each keep-alive already buffered means no read ever waits: a flood would hold
+    // the event loop. A burst of 16, then one per second, is what is tolerated.
+    const Operation op = schedule(OperationKind::Install);
+    std::vector<Message> phone = {auth_response()};
+    for (int i = 0; i < 200; ++i) phone.push_back(rip());
+    phone.push_back(keygen_response(pki().phone_rsa.get()));
+    phone.push_back(store_ok());
+    const SessionRun r = run(phone);
+    EXPECT_EQ(r.outcome.result, "failed");
+    EXPECT_NE(r.outcome.cause.find("too many REQUEST_IN_PROGRESS (17 in 0 s)"), std::string::npos) << r.outcome.cause;
+    EXPECT_EQ(r.end_reason(), 7);
+    EXPECT_EQ(r.find(Command::StoreCertificateRequest), nullptr) << "no LSC for a session ended this way";
+    EXPECT_FALSE(active());
+    EXPECT_NE(state_of(op), OperationState::Succeeded);
+}
+
 TEST_F(CapfSession, InstallForJabberStyleClientWithoutPasswordAndVersion2) {
     // §7.1: Jabber sends no PASSWORD at all; §4.2/§6.1: it reports VERSION 2.
     const Operation op = schedule(OperationKind::Install);

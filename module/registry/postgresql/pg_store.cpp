@@ -3,6 +3,8 @@
 
 #include "registry/postgresql/pg_store.h"
 
+#include "registry/postgresql/pg_reader_conninfo.h"
+
 #include "pki/certificate.h"
 #include "registry/audit_chain.h"
 #include "registry/postgresql/pg_audit_chain.h"
@@ -57,7 +59,18 @@ Status check_write_privileges(PgConnection& conn) {
 }  // namespace
 
 Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& conninfo, Store::OpenMode mode, int lock_timeout_ms) {
-    auto conn = PgConnection::connect(conninfo, 5, "lscgate");
+    // A server gone from the network (no reply, no refusal) must not hold the
+    // caller for the kernel's minutes: in `lscgate serve` every registry worker
+    // would wait on it. Unacknowledged data fails after 15 s, a silent server
+    // after 10 + 3 x 5 s, unless the conninfo sets its own bounds.
+    PgReaderBounds writer_bounds;
+    writer_bounds.connect_timeout = std::chrono::seconds(5);
+    writer_bounds.tcp_user_timeout = std::chrono::milliseconds(15000);
+    writer_bounds.keepalives_idle = std::chrono::seconds(10);
+    writer_bounds.keepalives_interval = std::chrono::seconds(5);
+    auto effective = pg_reader_conninfo(conninfo, writer_bounds);
+    if (!effective) return effective.error();
+    auto conn = PgConnection::connect(*effective, 5, "lscgate");
     if (!conn) return conn.error();
     // A write that meets a row held by another connection waits this long, then
     // fails (55P03, Unavailable) instead of hanging: SQLite's busy timeout.
