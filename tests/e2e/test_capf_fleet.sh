@@ -80,6 +80,13 @@ E2E_PIDS+=("$HELD_PID")
 # Claimed (in-progress) once past authentication: KEY_GENERATE_REQUEST follows at once.
 wait_until 120 "$HELD phones in key generation" -- \
     bash -c '[ "$(sqlite3 -readonly "$1" "SELECT count(*) FROM operations WHERE state='"'in-progress'"'")" -ge "$2" ]' _ "$DB" "$HELD"
+# A phone that reconnects while its first session waits in key generation finds its
+# operation held by that session: it is not run twice.
+expect_rc 2 "the same phone again while its first session generates its key" -- \
+    phone SEP000000200000 --timeout 60
+wait_log "$CAPF_LOG" "device=SEP000000200000 mode=null op=install result=failed class=busy"
+expect_contains "$(grep -F "device=SEP000000200000 mode=null op=install result=failed" "$CAPF_LOG")" \
+    "is already in progress in another CAPF session" "refused as busy: the first session holds the operation"
 # The point of the event loop: $HELD sessions waiting on their phones hold no thread
 # (two pools of a worker per core, 2 to 16 each, and a few of the service's own).
 workers=$(nproc); [ "$workers" -lt 2 ] && workers=2; [ "$workers" -gt 16 ] && workers=16
@@ -89,7 +96,7 @@ expect_eq "$([ "$threads" -le $((2 * workers + 8)) ] && echo yes || echo "no: $t
 kill -TERM "$CAPF_PID"
 wait_log "$CAPF_LOG" "capf stopped"
 expect_contains "$(cat "$CAPF_LOG")" "capf stopping: waiting up to 1s for $HELD session(s)" "SIGTERM waits the grace for the held sessions"
-expect_eq "$(($(grep -c "capf session=" "$CAPF_LOG") - lines_before))" "$HELD" "each aborted session is logged"
+expect_eq "$(($(grep -c "capf session=" "$CAPF_LOG") - lines_before))" "$((HELD + 1))" "each aborted session is logged (and the busy one)"
 expect_eq "$(log_count "$CAPF_LOG" "class=dropped-during-keygen")" "$HELD" "as dropped during key generation"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM operations WHERE state='pending'")" "$HELD" "their operations stay pending"
 expect_eq "$(sql "$DB" "SELECT count(*) FROM capf_sessions WHERE cause_class='dropped-during-keygen'")" "$HELD" "a session row each, as dropped during key generation"
