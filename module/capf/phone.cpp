@@ -11,6 +11,8 @@
 
 #include "capf/work_pool.h"
 
+#include <unistd.h>
+
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -295,7 +297,12 @@ asio::awaitable<Result<std::unique_ptr<AsyncTlsStream>>> connect_phone(const std
             why = started.message();
             continue;
         }
-        auto stream = std::make_unique<AsyncTlsStream>(SslPtr(SSL_new(ctx)), started->fd, executor);
+        SslPtr ssl(SSL_new(ctx));
+        if (!ssl) {  // out of memory: nothing owns the socket yet
+            ::close(started->fd);
+            co_return fail(ErrorKind::Internal, "SSL_new failed (out of memory)");
+        }
+        auto stream = std::make_unique<AsyncTlsStream>(std::move(ssl), started->fd, executor);
         Status connected;
         if (started->in_progress) connected = co_await stream->async_connected(deadline);
         if (connected) co_return std::move(stream);
