@@ -345,6 +345,8 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 		facts.values[i] = read_value(vps, inst->da_read[i], printed[i], sizeof(printed[i]));
 	}
 	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
+	/* A plain accept is logged with RDEBUG only: its line is built only when that prints. */
+	facts.log_plain_accepts = RDEBUG_ENABLED ? 1 : 0;
 	cisco_avpairs(inst, vps, &facts);
 
 	lscgate_decide(inst->engine, &facts, &result);
