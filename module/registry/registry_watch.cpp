@@ -92,8 +92,9 @@ bool RegistryWatch::drain_changed() {
             }
         }
     }
-    // A watch that cannot be re-added (fs.inotify.max_user_watches) would leave
-    // changes unseen: from then on every lookup takes the slow path.
+    // A watch that cannot be re-added (the directory is gone for now, or
+    // fs.inotify.max_user_watches) would leave changes unseen: until settle()
+    // manages to re-add it, every lookup takes the slow path.
     if (rearm && !arm()) blind_.store(true);
     return changed;
 }
@@ -102,6 +103,12 @@ RegistryWatch::Settling RegistryWatch::settle() {
     Settling s(this);
     std::lock_guard lock(settle_mutex_);
     s.changed_ = drain_changed();
+    // Watching again after being blind: whatever was remembered before may have
+    // changed unseen (rows read while blind were not trusted by generation).
+    if (blind_.load() && arm()) {
+        blind_.store(false);
+        s.changed_ = true;
+    }
     if (s.changed_) generation_.fetch_add(1);
     return s;
 }

@@ -59,7 +59,7 @@ public:
     std::uint64_t generation() const { return generation_.load(); }
 
     /// A watch could not be re-added after a directory moved: changes may go
-    /// unseen, so no row may be trusted by generation any more.
+    /// unseen, so no row may be trusted by generation until a settle() re-adds it.
     bool blind() const { return blind_.load(); }
 
 private:

@@ -85,6 +85,21 @@ TEST_F(RegistryWatchTest, ADirectoryAboveMovedIsAChangeAndTheWatchFollowsThePath
     EXPECT_FALSE(settle_changed());
 }
 
+TEST_F(RegistryWatchTest, BlindWhileTheDirectoryIsGoneThenWatchingAgain) {
+    std::filesystem::rename(dir.path() / "capf", dir.path() / "away");
+    EXPECT_TRUE(watch->settle().changed());
+    EXPECT_TRUE(watch->blind());
+    std::uint64_t g = 0;
+    EXPECT_FALSE(watch->quiet(g));
+    EXPECT_FALSE(watch->settle().changed());  // still nothing to watch
+    std::filesystem::rename(dir.path() / "away", dir.path() / "capf");
+    EXPECT_TRUE(watch->settle().changed());
+    EXPECT_FALSE(watch->blind());
+    EXPECT_TRUE(watch->quiet(g));
+    append(db, "z");
+    EXPECT_TRUE(settle_changed());
+}
+
 TEST_F(RegistryWatchTest, NotQuietWhileSomeoneSettles) {
     auto settling = watch->settle();
     std::uint64_t g = 0;
