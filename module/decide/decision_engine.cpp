@@ -175,7 +175,8 @@ RadiusAnswer DecisionEngine::decide_request(const RadiusRequest& request, UnixTi
         answer.outcome = d.error ? RadiusOutcome::Error : d.verdict;
         answer.subject_label = subject_label(request.client_cert, d.device);
     }
-    answer.log_line = radius_log_line(answer, request.nas);
+    const bool plain_accept = answer.outcome == RadiusOutcome::Accept && d.cls == CertClass::LscValid;
+    if (request.log_plain_accepts || !plain_accept) answer.log_line = radius_log_line(answer, request.nas);
     // The check-eap-tls decision and the post-auth one are the same
     // authentication: record it once, from authorize. Only under a name the
     // certificate (or the registry) really carries: a CN-less certificate is not

@@ -121,6 +121,7 @@ lscgate::RadiusRequest to_request(const lscgate_facts& f) {
     req.calling_station_id = v(LSCGATE_ATTR_CALLING_STATION_ID);
     req.nas_port_id = v(LSCGATE_ATTR_NAS_PORT_ID);
     req.acct_session_id = v(LSCGATE_ATTR_ACCT_SESSION_ID);
+    req.log_plain_accepts = f.log_plain_accepts != 0;
     for (unsigned i = 0; i < f.cisco_avpair_count && i < LSCGATE_MAX_AVPAIRS; ++i)
         if (f.cisco_avpairs[i] != nullptr) req.cisco_avpairs.push_back(f.cisco_avpairs[i]);
     // Only the attributes decided on: the last-seen ones may repeat harmlessly.
@@ -239,7 +240,8 @@ lscgate_decision lscgate_decide(lscgate_engine* engine, lscgate_facts const* fac
         // User-Name) into the FreeRADIUS log: escaped, so it stays one line.
         copy_out(out->device, sizeof out->device, lscgate::escape_nonprintable(d.device));
         copy_out(out->reason, sizeof out->reason, lscgate::escape_nonprintable(d.reason));
-        copy_out(out->log_line, sizeof out->log_line, lscgate::escape_nonprintable(answer.log_line));
+        if (!answer.log_line.empty())
+            copy_out(out->log_line, sizeof out->log_line, lscgate::escape_nonprintable(answer.log_line));
         if (out->decision == LSCGATE_ACCEPT || out->decision == LSCGATE_RESTRICT) {
             for (const auto& attr : d.reply) {
                 if (out->reply_count == LSCGATE_MAX_REPLY) break;

@@ -96,6 +96,7 @@ typedef struct lscgate_facts {
 	int eap_success_in_reply;             /* post-auth: the reply already carries an EAP-Success (code 3) */
 	lscgate_value values[LSCGATE_ATTR_COUNT];
 	char const *nas_address;              /* NAS-IP-Address, NAS-IPv6-Address or the packet's source address */
+	int log_plain_accepts;                /* 0: no log_line for an accept of class lsc-valid (logged only when debugging) */
 	/* Cisco-AVPair values (vendor 9, attribute 1), the first LSCGATE_MAX_AVPAIRS in
 	 * request order, for last-seen (the core takes audit-session-id=... from them). */
 	char const *cisco_avpairs[LSCGATE_MAX_AVPAIRS];

@@ -250,6 +250,27 @@ static void set_control(REQUEST *request, DICT_ATTR const *da, char const *value
 }
 
 /*
+ *	An IPv4 address (network byte order) as dotted quad, without inet_ntop()'s
+ *	sprintf: this runs on every request. buf holds at least 16 bytes.
+ */
+static char const *ipv4_text(uint32_t be, char *buf)
+{
+	uint8_t const *b = (uint8_t const *) &be;
+	char *p = buf;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100) *p++ = (char) ('0' + v / 100);
+		if (v >= 10) *p++ = (char) ('0' + (v / 10) % 10);
+		*p++ = (char) ('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	return buf;
+}
+
+/*
  *	NAS address as text: NAS-IP-Address / NAS-IPv6-Address if sent, else where the
  *	packet came from. In check-eap-tls the request is a fake child of the real one.
  */
@@ -258,12 +279,16 @@ static char const *nas_address(rlm_lscgate_t const *inst, REQUEST *request, char
 	VALUE_PAIR *vp = fr_pair_find_by_da(request->packet->vps, inst->da_read[LSCGATE_ATTR_NAS_IP_ADDRESS], TAG_ANY);
 	REQUEST *r;
 
+	if (vp && vp->da->type == PW_TYPE_IPV4_ADDR) return ipv4_text(vp->vp_ipaddr, buf);
 	if (!vp) vp = fr_pair_find_by_da(request->packet->vps, inst->da_read[LSCGATE_ATTR_NAS_IPV6_ADDRESS], TAG_ANY);
 	if (vp) {
 		vp_prints_value(buf, len, vp, '\0');
 		return buf;
 	}
 	for (r = request; r; r = r->parent) {
+		if (r->packet && r->packet->src_ipaddr.af == AF_INET) {
+			return ipv4_text(r->packet->src_ipaddr.ipaddr.ip4addr.s_addr, buf);
+		}
 		if (r->packet && r->packet->src_ipaddr.af != AF_UNSPEC) {
 			return ip_ntoh(&r->packet->src_ipaddr, buf, len);
 		}
@@ -345,6 +370,8 @@ static rlm_rcode_t lscgate_run(rlm_lscgate_t const *inst, REQUEST *request, lscg
 		facts.values[i] = read_value(vps, inst->da_read[i], printed[i], sizeof(printed[i]));
 	}
 	facts.nas_address = nas_address(inst, request, nas, sizeof(nas));
+	/* A plain accept is logged with RDEBUG only: its line is built only when that prints. */
+	facts.log_plain_accepts = RDEBUG_ENABLED ? 1 : 0;
 	cisco_avpairs(inst, vps, &facts);
 
 	lscgate_decide(inst->engine, &facts, &result);

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include <chrono>
 #include <ctime>
 
 namespace lscgate {
@@ -88,12 +89,34 @@ Result<UnixTime> asn1_time_to_unix(const ASN1_TIME* t) {
 }
 
 std::string format_utc(UnixTime t) {
-    const std::time_t tt = static_cast<std::time_t>(t);
-    struct tm tm {};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    // By calendar arithmetic rather than gmtime_r(): glibc's gmtime_r takes its
+    // process-wide time zone lock, and the RADIUS decision formats a date on every
+    // request (the reason names notAfter), on every worker thread at once.
+    using namespace std::chrono;
+    const sys_seconds at{seconds{t}};
+    const sys_days day = floor<days>(at);
+    const year_month_day ymd{day};
+    const hh_mm_ss<seconds> hms{at - day};
+    const int year = static_cast<int>(ymd.year());
+    if (year < 0 || year > 9999) {  // not four digits: as strftime prints them
+        const std::time_t tt = static_cast<std::time_t>(t);
+        struct tm tm {};
+        gmtime_r(&tt, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return buf;
+    }
+    char buf[] = "0000-00-00T00:00:00Z";
+    const auto put = [&buf](std::size_t at_index, unsigned value, int digits) {
+        for (int i = digits - 1; i >= 0; --i, value /= 10) buf[at_index + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    };
+    put(0, static_cast<unsigned>(year), 4);
+    put(5, static_cast<unsigned>(ymd.month()), 2);
+    put(8, static_cast<unsigned>(ymd.day()), 2);
+    put(11, static_cast<unsigned>(hms.hours().count()), 2);
+    put(14, static_cast<unsigned>(hms.minutes().count()), 2);
+    put(17, static_cast<unsigned>(hms.seconds().count()), 2);
+    return std::string(buf, sizeof buf - 1);
 }
 
 namespace {

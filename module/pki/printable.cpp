@@ -29,9 +29,19 @@ void append_escaped(std::string& out, std::string_view text, bool escape_quote) 
 }  // namespace
 
 std::string escape_nonprintable(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    append_escaped(out, text, false);
+    // Device names and reasons rarely need escaping: the clean prefix is copied whole
+    // (this runs on every RADIUS request), the rest character by character.
+    std::size_t clean = 0;
+    while (clean < text.size()) {
+        const auto c = static_cast<unsigned char>(text[clean]);
+        if (c == '\\' || c < 0x20 || c > 0x7E) break;
+        ++clean;
+    }
+    std::string out(text.substr(0, clean));
+    if (clean < text.size()) {
+        out.reserve(text.size() + 8);
+        append_escaped(out, text.substr(clean), false);
+    }
     return out;
 }
 

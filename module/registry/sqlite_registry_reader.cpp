@@ -2,6 +2,7 @@
 
 #include "pki/certificate.h"
 #include "registry/registry_files.h"
+#include "registry/registry_watch.h"
 #include "registry/sqlite_handles.h"
 #include "registry/sqlite_store.h"
 
@@ -49,14 +50,70 @@ Result<std::optional<RegisteredCertificate>> first_row(SqliteStatement& st) {
 struct Remembered {
     std::string key;
     std::optional<RegisteredCertificate> row;
-    std::int64_t version = -2;  // data_version seen before the row was read
+    std::int64_t version = -2;     // data_version seen before the row was read (per connection)
+    std::uint64_t generation = 0;  // RegistryWatch generation before the row was read (per pool)
+};
+
+// How a call may trust a remembered row: by the watch's generation (nothing
+// touched the files since it was read), else only after PRAGMA data_version.
+struct Freshness {
+    bool watched = false;
+    std::uint64_t generation = 0;
+};
+
+// Rows remembered for the whole pool while the registry watch vouches for them:
+// one table for every connection (the generation is the pool's, unlike
+// data_version), in shards so that parallel lookups rarely share a mutex, two
+// ways per set so that two busy devices hashed alike do not evict each other.
+// 4096 rows: a few MB at most, the devices a busy RADIUS node sees again soon.
+class SharedRows {
+public:
+    using Row = std::optional<RegisteredCertificate>;
+    /// The row remembered under `key` if it was read at `generation`.
+    std::optional<Row> find(const std::string& key, std::size_t hash, std::uint64_t generation) {
+        Shard& sh = shards_[hash % kShards];
+        std::lock_guard lock(sh.mutex);
+        Set& set = sh.sets[(hash / kShards) % kSets];
+        for (std::size_t i = 0; i < 2; ++i) {
+            const Remembered& slot = set.ways[i];
+            if (slot.generation == generation && slot.key == key) {
+                set.recent = i;
+                return slot.row;
+            }
+        }
+        return std::nullopt;
+    }
+    void store(std::string key, std::size_t hash, const Row& row, std::uint64_t generation) {
+        Shard& sh = shards_[hash % kShards];
+        std::lock_guard lock(sh.mutex);
+        Set& set = sh.sets[(hash / kShards) % kSets];
+        // The way holding this key, else the one not used last.
+        std::size_t i = set.ways[0].key == key ? 0 : set.ways[1].key == key ? 1 : 1 - set.recent;
+        Remembered& slot = set.ways[i];
+        slot.key = std::move(key);
+        slot.row = row;
+        slot.generation = generation;
+        set.recent = i;
+    }
+
+private:
+    static constexpr std::size_t kShards = 16, kSets = 128;
+    struct Set {
+        std::array<Remembered, 2> ways;
+        std::size_t recent = 0;  // the way found or stored last
+    };
+    struct Shard {
+        std::mutex mutex;
+        std::array<Set, kSets> sets;
+    };
+    std::array<Shard, kShards> shards_;
 };
 
 struct Connection {
     std::mutex mutex;
     SqliteDatabase db;
     std::int64_t version = -1;  // the last data_version this connection saw
-    std::array<Remembered, 512> remembered;
+    std::array<Remembered, 512> remembered;  // without the watch: trusted by data_version
 };
 
 Result<std::unique_ptr<Connection>> open_connection(const std::string& path) {
@@ -90,25 +147,39 @@ public:
     Pool(std::string path, std::string key, std::size_t size)
         : path_(std::move(path)), key_(std::move(key)), size_(std::max<std::size_t>(1, size)) {}
     const std::string& key() const { return key_; }
+    SharedRows& rows() { return rows_; }
 
-    // Runs fn(Connection&) on a connection proven to read the files the path
-    // names now; otherwise reopens, or fails with the cause.
+    // Runs fn(Connection&, Freshness) on a connection proven to read the files the
+    // path names now; otherwise reopens, or fails with the cause. The proof: the
+    // watch saw nothing since (one poll()), else three stat() calls.
     template <class T, class F>
     Result<T> use(F&& fn) {
+        std::uint64_t generation = 0;
+        if (watch_ && watch_->quiet(generation)) {
+            std::shared_lock lock(state_);
+            if (broken_.empty() && !connections_.empty()) return run<T>(fn, Freshness{true, generation});
+        }
+        // Held until the files were checked (and reopened): quiet() is false meanwhile.
+        std::optional<RegistryWatch::Settling> settling;
+        if (watch_) settling.emplace(watch_->settle());
+        const bool watched = watch_ && !watch_->blind();
+        const Freshness fresh{watched, watched ? watch_->generation() : 0};
         const RegistryFiles now = RegistryFiles::of(path_);
         {
             std::shared_lock lock(state_);
-            if (current(now)) return run<T>(fn);
+            if (current(now)) return run<T>(fn, fresh);
         }
         if (auto s = reopen(); !s) return s.error();
         std::shared_lock lock(state_);
         if (!broken_.empty()) return fail(ErrorKind::Unavailable, broken_);
         if (connections_.empty()) return fail(ErrorKind::Unavailable, "registry " + path_ + " is being reopened");
-        return run<T>(fn);
+        return run<T>(fn, fresh);
     }
 
     Status open_initial() {
         std::unique_lock lock(state_);
+        // Before the connections: a change while they open is queued, not missed.
+        watch_ = RegistryWatch::open(path_);
         auto s = open_all();
         if (!s) connections_.clear();
         return s;
@@ -140,7 +211,7 @@ private:
     }
 
     template <class T, class F>
-    Result<T> run(F& fn) {
+    Result<T> run(F& fn, Freshness fresh) {
         const std::size_t n = connections_.size();
         const std::size_t start = next_.fetch_add(1, std::memory_order_relaxed);
         // Prefer an idle connection; wait on one only when all are busy.
@@ -154,7 +225,7 @@ private:
             }
         }
         std::lock_guard lock(chosen->mutex);
-        return fn(*chosen);
+        return fn(*chosen, fresh);
     }
 
     // Opens every connection afresh. Caller holds state_ exclusively.
@@ -224,6 +295,8 @@ private:
     std::string broken_;       // non-empty: why nothing can be read (fail closed)
     RegistryFiles broken_at_;  // the files when it broke: retried once they change
     std::atomic<std::size_t> next_{0};
+    std::unique_ptr<RegistryWatch> watch_;  // null: no inotify, or a symbolic link on the path
+    SharedRows rows_;                       // remembered while the watch vouches for them
     std::mutex log_mutex_;
     LogSink log_;
 };
@@ -270,9 +343,14 @@ SqliteRegistryReader::~SqliteRegistryReader() {
 Result<std::optional<RegisteredCertificate>> SqliteRegistryReader::lookup(std::string key, const std::string& sql,
                                                                     const std::string& a, const std::string* b) {
     using Row = std::optional<RegisteredCertificate>;
-    return pool_->use<Row>([&](Connection& c) -> Result<Row> {
-        Remembered& slot = c.remembered[std::hash<std::string>{}(key) % c.remembered.size()];
-        if (slot.key == key) {
+    return pool_->use<Row>([&](Connection& c, Freshness fresh) -> Result<Row> {
+        const std::size_t hash = std::hash<std::string>{}(key);
+        SharedRows& rows = pool_->rows();
+        // Nothing touched the files since before the row was read: it is what a query would return.
+        if (fresh.watched)
+            if (auto row = rows.find(key, hash, fresh.generation)) return std::move(*row);
+        Remembered& slot = c.remembered[hash % c.remembered.size()];
+        if (!fresh.watched && slot.key == key) {
             auto v = c.db.prepare("PRAGMA data_version");
             if (!v) return v.error();
             auto vrow = v->step();
@@ -291,6 +369,10 @@ Result<std::optional<RegisteredCertificate>> SqliteRegistryReader::lookup(std::s
         if (b != nullptr) st->bind(2, *b);
         auto row = first_row(*st);
         if (!row) return row.error();
+        if (fresh.watched) {
+            rows.store(std::move(key), hash, *row, fresh.generation);
+            return row;
+        }
         slot.key = std::move(key);
         slot.row = *row;
         slot.version = tag;
@@ -316,7 +398,7 @@ Result<std::optional<RegisteredCertificate>> SqliteRegistryReader::current_lsc(c
 }
 
 Result<std::string> SqliteRegistryReader::capf_signature() {
-    return pool_->use<std::string>([](Connection& c) -> Result<std::string> {
+    return pool_->use<std::string>([](Connection& c, Freshness) -> Result<std::string> {
         auto st = c.db.prepare(
             "SELECT coalesce(group_concat(fingerprint || ':' || status, ','), '') FROM "
             "(SELECT fingerprint, status FROM capf_certificates ORDER BY id)");
@@ -328,7 +410,7 @@ Result<std::string> SqliteRegistryReader::capf_signature() {
 }
 
 Result<std::vector<X509Ptr>> SqliteRegistryReader::trusted_capf_certificates() {
-    return pool_->use<std::vector<X509Ptr>>([](Connection& c) -> Result<std::vector<X509Ptr>> {
+    return pool_->use<std::vector<X509Ptr>>([](Connection& c, Freshness) -> Result<std::vector<X509Ptr>> {
         auto st = c.db.prepare("SELECT pem FROM capf_certificates WHERE status IN ('current','previous') ORDER BY id");
         if (!st) return st.error();
         std::vector<X509Ptr> out;

@@ -8,15 +8,22 @@
 // LSC counts on the next authentication.
 //
 // Each connection also remembers recent rows in a small fixed table. A
-// remembered row is used only after PRAGMA data_version shows that no other
-// connection or process (lscgate, the sqlite3 shell) committed anything since
-// before it was read; otherwise it is read again. So a repeat lookup (the
-// post-auth after check-eap-tls, a phone re-authenticating, a busy NAS) costs
-// one PRAGMA instead of a query, and an answer is never staler than a query's.
+// remembered row is used only when nothing can have changed since before it was
+// read: the registry watch (registry_watch.h: inotify on the registry's directory,
+// one poll() per call) saw no write, creation, deletion or rename of lscgate.db,
+// -wal or -shm, and no directory on the path moved - every commit writes the -wal
+// before it returns, so it is seen by the next call (which then reads again).
+// Without the watch (no inotify, a symbolic link on the path) PRAGMA data_version
+// must show that no other connection or process (lscgate, the sqlite3 shell)
+// committed anything since; otherwise the row is read again. So a repeat lookup
+// (the post-auth after check-eap-tls, a phone re-authenticating, a busy NAS)
+// costs one poll(), or one PRAGMA, instead of a query, and an answer is never
+// staler than a query's.
 //
 // data_version only sees commits made through the files the connections hold.
-// So every call first checks (three stat() calls, see registry_files.h) that the
-// path still names those files and the file did not shrink. If not, every
+// So every call that the watch cannot vouch for first checks (three stat() calls,
+// see registry_files.h) that the path still names those files and the file did
+// not shrink. If not, every
 // connection this process has to the registry is closed and opened again (one
 // pool per file per process, shared by every reader: SQLite shares one WAL index
 // per database inode in a process, so a fresh connection beside an old one would

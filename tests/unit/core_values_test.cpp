@@ -1,6 +1,7 @@
 // Small value parsers and checks the CLI and the server rely on.
 
 #include "pki/auth_secret.h"
+#include "pki/certificate.h"
 #include "registry/config.h"
 #include "registry/device_name.h"
 #include "pki/distinguished_name.h"
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <fstream>
 
 using namespace lscgate;
@@ -79,6 +81,22 @@ TEST(TimeText, RelativeAndAbsolute) {
     EXPECT_TRUE(parse_time_text("2026-12-01T17:00", now));  // local time
     for (const char* bad : {"", "+", "+5", "+5y", "+-5m", "tomorrow", "2026-13-01T00:00Z", "2026-12-01"})
         EXPECT_FALSE(parse_time_text(bad, now)) << bad;
+}
+
+// format_utc computes the calendar itself (no gmtime_r lock): it must print what
+// gmtime_r + strftime print, across leap years, centuries and the epoch.
+TEST(TimeText, FormatUtcAgreesWithGmtime) {
+    EXPECT_EQ(format_utc(1796144430), "2026-12-01T17:00:30Z");
+    EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(format_utc(951782400), "2000-02-29T00:00:00Z");
+    for (UnixTime t = -2208988800; t < 4102444800 + 86400 * 400; t += 86400 * 37 + 3599) {
+        const std::time_t tt = static_cast<std::time_t>(t);
+        struct tm tm {};
+        gmtime_r(&tt, &tm);
+        char want[32];
+        std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        ASSERT_EQ(format_utc(t), want) << t;
+    }
 }
 
 TEST(DistinguishedName, BothSpellingsGiveTheSameName) {

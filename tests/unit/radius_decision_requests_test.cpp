@@ -222,6 +222,26 @@ TEST_F(RadiusDecision, VpnPathNeedsTheNamedDevicesOwnActiveLsc) {
     expect(e->decide_vpn("SEP 000,CN=x", now), CertClass::LscUnregistered, RadiusOutcome::Reject);
 }
 
+// rlm_lscgate asks for the line of a plain (lsc-valid) accept only when debug
+// output would print it; every refusal still comes with its line.
+TEST_F(RadiusDecision, PlainAcceptsCarryALogLineOnlyWhenAskedFor) {
+    enroll("SEP00000000000A", capf);
+    auto e = engine();
+    RadiusRequest vpn{RadiusHook::Authorize, false, {}, "SEP00000000000A", "192.0.2.1"};
+    vpn.log_plain_accepts = false;
+    const RadiusAnswer quiet = e->decide_request(vpn, now);
+    EXPECT_EQ(quiet.outcome, RadiusOutcome::Accept);
+    EXPECT_TRUE(quiet.log_line.empty()) << quiet.log_line;
+    EXPECT_FALSE(quiet.decision.reply.empty());
+    vpn.log_plain_accepts = true;
+    EXPECT_EQ(e->decide_request(vpn, now).log_line.rfind("accept [lsc-valid] SEP00000000000A", 0), 0u);
+    vpn.user_name = "SEP00000000000B";
+    vpn.log_plain_accepts = false;
+    const RadiusAnswer refused = e->decide_request(vpn, now);
+    EXPECT_EQ(refused.outcome, RadiusOutcome::Reject);
+    EXPECT_EQ(refused.log_line.rfind("reject [lsc-unregistered] SEP00000000000B", 0), 0u) << refused.log_line;
+}
+
 TEST_F(RadiusDecision, VpnPathNeverRestrictsAndRejectsNonDeviceNames) {
     EngineConfig cfg;
     cfg.database = db;
