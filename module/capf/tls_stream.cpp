@@ -42,11 +42,14 @@ bool wants_io(int ssl_error) { return ssl_error == SSL_ERROR_WANT_READ || ssl_er
 
 // True when the next handshake step cannot hold a private-key operation, so it
 // may run on the loop instead of being handed to a worker and back (two thread
-// wake-ups): a TLS 1.3 server past its own Finished only checks the client's
-// Finished (an HMAC; no client certificate is requested). Every other step may
-// sign (the server's first flight) or decrypt (TLS 1.2's RSA key exchange).
+// wake-ups): a TLS 1.3 server past its own Finished (OpenSSL then stands in
+// TLS_ST_EARLY_DATA, early data being off) only checks the client's Finished
+// (an HMAC; no client certificate is requested). Every other step may sign (the
+// server's first flight) or decrypt (TLS 1.2's RSA key exchange).
 bool light_step(SSL* ssl, bool server) {
-    return server && SSL_version(ssl) == TLS1_3_VERSION && SSL_get_state(ssl) == TLS_ST_SW_FINISHED;
+    if (!server || SSL_version(ssl) != TLS1_3_VERSION) return false;
+    const OSSL_HANDSHAKE_STATE state = SSL_get_state(ssl);
+    return state == TLS_ST_SW_FINISHED || state == TLS_ST_EARLY_DATA;
 }
 
 }  // namespace
