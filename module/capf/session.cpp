@@ -8,6 +8,7 @@
 #include "pki/certificate.h"
 #include "registry/device_name.h"
 #include "pki/keys.h"
+#include "pki/spki.h"
 
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
@@ -266,7 +267,7 @@ std::optional<Message> ServerSession::issue(const Operation& op, const Message& 
         end(reason::kInvalidElement, "failed", SessionCause::KeyRefused, "PUBLIC_KEY: " + key.message());
         return std::nullopt;
     }
-    auto got = describe_key(X509_PUBKEY_get0(key->get()));
+    auto got = describe_spki(key->get());
     if (!got || !(*got == spec)) {
         const std::string why = "phone returned " + (got ? got->to_string() : got.message()) + " but " + spec.to_string() + " was requested";
         fail_operation(op, OperationState::Pending, why);

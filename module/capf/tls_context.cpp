@@ -68,6 +68,11 @@ Result<SslCtxPtr> make_server_tls_context(const CapfAuthority& authority, const 
     for (const auto& c : authority.chain())
         if (SSL_CTX_add1_chain_cert(ctx.get(), c.get()) != 1) return certificate_refused(ctx.get(), "a chain certificate");
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+    // The chain sent is exactly the CAPF certificate and [capf] chain set above.
+    // Without this OpenSSL tries to build one from the context's (empty)
+    // certificate store at every handshake when the chain is empty: a
+    // verification context per session for nothing.
+    SSL_CTX_set_mode(ctx.get(), SSL_MODE_NO_AUTO_CHAIN);
     return ctx;
 }
 

@@ -40,6 +40,18 @@ IoResult read_failure(int ssl_error) {
 
 bool wants_io(int ssl_error) { return ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE; }
 
+// True when the next handshake step cannot hold a private-key operation, so it
+// may run on the loop instead of being handed to a worker and back (two thread
+// wake-ups): a TLS 1.3 server past its own Finished (OpenSSL then stands in
+// TLS_ST_EARLY_DATA, early data being off) only checks the client's Finished
+// (an HMAC; no client certificate is requested). Every other step may sign (the
+// server's first flight) or decrypt (TLS 1.2's RSA key exchange).
+bool light_step(SSL* ssl, bool server) {
+    if (!server || SSL_version(ssl) != TLS1_3_VERSION) return false;
+    const OSSL_HANDSHAKE_STATE state = SSL_get_state(ssl);
+    return state == TLS_ST_SW_FINISHED || state == TLS_ST_EARLY_DATA;
+}
+
 }  // namespace
 
 TlsStream::TlsStream(SslPtr ssl, int fd) : ssl_(std::move(ssl)), fd_(fd) {
@@ -159,11 +171,17 @@ asio::awaitable<Status> AsyncTlsStream::async_connected(Clock::time_point deadli
 asio::awaitable<Status> AsyncTlsStream::async_handshake(bool server, Clock::time_point deadline, WorkPool* pool) {
     // (Every co_await result goes to a local before it is tested: GCC 12
     // miscompiles some co_awaits inside conditions.)
+    if (server) {
+        // Nothing to do before the ClientHello: a first step handed to a worker
+        // only to hear WANT_READ back cost two thread wake-ups per session.
+        const bool hello = co_await wait_ready(SSL_ERROR_WANT_READ, deadline);
+        if (!hello) co_return fail("TLS handshake timed out");
+    }
     while (true) {
         int err = 0;
         bool done = false;
         std::optional<Error> failure;
-        co_await run_blocking(pool, [&] {
+        const auto step = [&] {
             ERR_clear_error();
             const int rc = server ? SSL_accept(ssl()) : SSL_connect(ssl());
             if (rc == 1) {
@@ -172,7 +190,9 @@ asio::awaitable<Status> AsyncTlsStream::async_handshake(bool server, Clock::time
             }
             err = SSL_get_error(ssl(), rc);
             if (!wants_io(err)) failure = handshake_failure(err);  // this thread's error queue
-        });
+        };
+        if (light_step(ssl(), server)) step();
+        else co_await run_blocking(pool, step);
         if (done) co_return Status{};
         if (failure) co_return *failure;
         const bool ready = co_await wait_ready(err, deadline);

@@ -3,6 +3,7 @@
 #include "pki/keys.h"
 #include "pki/openssl_error.h"
 #include "pki/secure_file.h"
+#include "pki/spki.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -171,15 +172,15 @@ Result<CertificateFacts> describe_certificate(const X509* cert) {
     if (!nb || !na) return fail("certificate validity dates are unreadable");
     f.not_before = *nb;
     f.not_after = *na;
-    if (const EVP_PKEY* key = X509_get0_pubkey(cert)) {
-        auto spec = describe_key(key);
-        if (spec) {
-            f.key_type = spec->type == KeyType::Rsa ? "rsa" : "ec";
-            f.key_bits = spec->type == KeyType::Rsa ? spec->rsa_bits : curve_bits(spec->curve);
-        } else {
-            f.key_type = "other";
-            f.key_bits = EVP_PKEY_get_bits(key);
-        }
+    // From the key's encoding, so that a certificate built from the raw
+    // SubjectPublicKeyInfo (an LSC just issued) needs no decoded key; the decoded
+    // key only for the sizes of other algorithms.
+    if (auto spec = describe_spki(X509_get_X509_PUBKEY(cert))) {
+        f.key_type = spec->type == KeyType::Rsa ? "rsa" : "ec";
+        f.key_bits = spec->type == KeyType::Rsa ? spec->rsa_bits : curve_bits(spec->curve);
+    } else if (const EVP_PKEY* key = X509_get0_pubkey(cert)) {
+        f.key_type = "other";
+        f.key_bits = EVP_PKEY_get_bits(key);
     }
     f.is_ca = X509_check_ca(const_cast<X509*>(cert)) != 0;
     return f;

@@ -5,6 +5,7 @@
 #include "pki/distinguished_name.h"
 #include "pki/keys.h"
 #include "pki/openssl_error.h"
+#include "pki/spki.h"
 
 #include <openssl/rand.h>
 
@@ -136,26 +137,12 @@ Result<X509Ptr> CapfAuthority::issue_lsc(const std::string& device, const X509_P
         X509_ALGOR* alg = nullptr;
         if (X509_PUBKEY_get0_param(&alg_oid, &bits, &bits_len, &alg, phone_spki) != 1 || alg == nullptr)
             return fail("unreadable SubjectPublicKeyInfo");
-        const ASN1_OBJECT* oid = nullptr;
-        int ptype = V_ASN1_UNDEF;
-        const void* pval = nullptr;
-        X509_ALGOR_get0(&oid, &ptype, &pval, alg);
-        void* param = nullptr;
-        if (ptype == V_ASN1_OBJECT) param = OBJ_dup(static_cast<const ASN1_OBJECT*>(pval));
-        else if (ptype == V_ASN1_SEQUENCE) param = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(pval));
-        else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) return fail("unsupported public key parameters");
-        auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(bits_len)));
-        if (copy == nullptr || X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_dup(oid), ptype, param, copy,
-                                                      bits_len) != 1) {
-            OPENSSL_free(copy);
-            return fail(openssl_error("cannot set LSC public key"));
-        }
-        return {};
+        return set_subject_public_key_info(X509_get_X509_PUBKEY(cert), alg, bits, bits_len);
     });
-    if (!built) return built.error();
-    // A key set from raw parameters is not decoded (X509_get0_pubkey() would
-    // return NULL); one parse of the final DER gives an ordinary certificate.
-    return parse_certificate_der(certificate_der(built->get()));
+    // Not parsed again to get a decoded key: that decode (OSSL_DECODER) was a
+    // sizeable share of serve's CPU per enrolment, and describe_certificate reads
+    // the key's type and size from its encoding.
+    return built;
 }
 
 Result<X509Ptr> CapfAuthority::build_lsc(const std::string& device, int days, std::optional<UnixTime> issued_at,

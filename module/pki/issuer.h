@@ -54,7 +54,10 @@ public:
     Result<X509Ptr> issue_lsc(const std::string& device, EVP_PKEY* phone_key, int days,
                               std::optional<UnixTime> issued_at = std::nullopt) const;
     // Same, from the phone's SubjectPublicKeyInfo as received (copied verbatim,
-    // which spares OpenSSL 3 a re-encode and re-decode of the key per LSC).
+    // which spares OpenSSL 3 a re-encode and re-decode of the key per LSC). The
+    // key is never decoded: X509_get0_pubkey() of the LSC is NULL (and leaves an
+    // error on the queue); certificate_der(), describe_certificate() and
+    // everything else the registry records work as for a parsed certificate.
     Result<X509Ptr> issue_lsc(const std::string& device, const X509_PUBKEY* phone_spki, int days,
                               std::optional<UnixTime> issued_at = std::nullopt) const;
 

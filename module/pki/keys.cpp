@@ -52,15 +52,6 @@ Result<EvpPkeyPtr> parse_public_key_der(ByteView spki_der) {
     return key;
 }
 
-Result<X509PubkeyPtr> parse_subject_public_key_info(ByteView spki_der) {
-    const unsigned char* p = spki_der.data();
-    X509PubkeyPtr spki(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
-    if (!spki || X509_PUBKEY_get0(spki.get()) == nullptr)
-        return fail(openssl_error("public key is not a DER SubjectPublicKeyInfo"));
-    if (p != spki_der.data() + spki_der.size()) return fail("public key has trailing bytes after the SubjectPublicKeyInfo");
-    return spki;
-}
-
 Result<Bytes> public_key_der(const EVP_PKEY* key) {
     unsigned char* out = nullptr;
     const int len = i2d_PUBKEY(key, &out);

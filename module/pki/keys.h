@@ -16,9 +16,7 @@ Result<EvpPkeyPtr> generate_key(const KeySpec& spec);
 Result<KeySpec> describe_key(const EVP_PKEY* key);
 
 Result<EvpPkeyPtr> parse_public_key_der(ByteView spki_der);
-// The same, kept as a SubjectPublicKeyInfo: X509_PUBKEY_get0() gives the key
-// without decoding it again, and an issuer can copy it into a certificate as is.
-Result<X509PubkeyPtr> parse_subject_public_key_info(ByteView spki_der);
+// (A SubjectPublicKeyInfo kept as received, without decoding it: pki/spki.h.)
 Result<Bytes> public_key_der(const EVP_PKEY* key);
 
 Result<EvpPkeyPtr> parse_private_key_pem(const std::string& pem);

@@ -5,6 +5,7 @@
 #include "registry/config.h"
 #include "pki/issuer.h"
 #include "pki/keys.h"
+#include "pki/spki.h"
 #include "pki/trust_set.h"
 #include "test_support.h"
 
