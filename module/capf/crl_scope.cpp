@@ -54,31 +54,52 @@ void sort_as_in_a_crl(std::vector<ListedLsc>& list) {
     });
 }
 
-// What the CRL walk keeps of an LSC record: no PEM except for the few that may
-// be listed (a fleet of 100 000 would otherwise hold ~300 MB at every check).
+// What the CRL walk keeps of an LSC that may be listed (revoked, or superseded
+// when asked, and not expired).
 struct Lsc {
     std::int64_t id;
     std::string device_name;
-    bool candidate;   // revoked (or superseded, when asked) and not expired
     bool superseded;  // listed as superseded: dated when the next LSC was recorded
     CrlEntry entry;  // revocationDate and reason filled in for a candidate
     std::string pem;
     UnixTime created_at;
 };
 
+// The LSCs that may be listed: revoked (or superseded, when asked) and not
+// expired, a superseded one dated when its device's next LSC (the lowest id
+// above its own, whichever CAPF issued it) was recorded. What is kept is in
+// proportion to what may be listed, not to the fleet: a list of every LSC with a
+// map of every device, built at every check (each minute in `lscgate serve`),
+// made serve's heap grow with the registry (issue 9 item 4).
 Result<std::vector<Lsc>> read_lscs(Store& store, bool include_superseded, UnixTime now) {
     std::vector<Lsc> lscs;
     auto walked = store.each_certificate(std::nullopt, [&](const CertificateRecord& c) -> Status {
         if (c.kind != CertificateKind::Lsc) return {};
         const bool revoked = c.status == CertificateStatus::Revoked;
         const bool superseded = c.status == CertificateStatus::Superseded && include_superseded;
-        const bool candidate = c.facts.not_after >= now && (revoked || superseded);
+        if (c.facts.not_after < now || !(revoked || superseded)) return {};
         CrlEntry entry{c.facts.serial_hex, c.revoked_at.value_or(c.created_at),
                        revoked ? crl_reason_from_name(c.revocation_reason) : CrlReason::Superseded};
-        lscs.push_back({c.id, c.device_name, candidate, !revoked, std::move(entry), candidate ? c.pem : std::string(), c.created_at});
+        lscs.push_back({c.id, c.device_name, !revoked, std::move(entry), c.pem, c.created_at});
         return {};
     });
     if (!walked) return walked.error();
+    std::map<std::string, std::vector<std::size_t>> superseded_of;  // device -> its superseded candidates
+    for (std::size_t i = 0; i < lscs.size(); ++i)
+        if (lscs[i].superseded) superseded_of[lscs[i].device_name].push_back(i);
+    std::vector<std::int64_t> next_id(lscs.size(), 0);
+    for (const auto& [device, candidates] : superseded_of) {
+        walked = store.each_certificate(device, [&](const CertificateRecord& c) -> Status {
+            if (c.kind != CertificateKind::Lsc) return {};
+            for (std::size_t i : candidates)
+                if (c.id > lscs[i].id && (next_id[i] == 0 || c.id < next_id[i])) {
+                    next_id[i] = c.id;
+                    lscs[i].entry.revoked_at = c.created_at;
+                }
+            return {};
+        });
+        if (!walked) return walked.error();
+    }
     std::sort(lscs.begin(), lscs.end(), [](const Lsc& a, const Lsc& b) { return a.id < b.id; });
     return lscs;
 }
@@ -138,15 +159,8 @@ Result<std::vector<std::vector<ListedLsc>>> crl_listings(Store& store, const std
     auto lscs = read_lscs(store, include_superseded, now);
     if (!lscs) return lscs.error();
     std::vector<std::vector<ListedLsc>> out(capfs.size());
-    // A superseded LSC stopped counting when the device's next LSC was recorded,
-    // whichever CAPF issued that one.
-    std::map<std::string, UnixTime> next_recorded;
     for (auto it = lscs->rbegin(); it != lscs->rend(); ++it) {
-        Lsc& c = *it;
-        const auto found = next_recorded.find(c.device_name);
-        if (c.superseded && found != next_recorded.end()) c.entry.revoked_at = found->second;
-        next_recorded[c.device_name] = c.created_at;
-        if (!c.candidate) continue;
+        const Lsc& c = *it;
         auto cert = parse_certificate_pem(c.pem);
         if (!cert) {  // listed nowhere: no serial can be trusted from an unreadable row
             if (unlisted != nullptr) unlisted->push_back({{c.entry, c.device_name}, "unreadable in the registry"});

@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include <fstream>
+#include <map>
 
 using namespace lscgate;
 using lscgate::test::TempDir;
@@ -202,6 +203,34 @@ TEST_F(CrlTest, SupersededLscsAreListedOnlyWhenAsked) {
     auto later = capf::crl_entries(store, capf.cert.get(), true, now_utc() + 31 * 86400);
     ASSERT_TRUE(later);
     EXPECT_TRUE(later->empty());
+}
+
+TEST_F(CrlTest, ASupersededLscIsDatedWhenItsDevicesNextLscWasRecorded) {
+    // Device A: LSCs 1, 2, 3 (1 superseded by 2, 2 by 3); device B's LSC between
+    // them counts for nothing. Each dated from its own device's next LSC, whichever
+    // walk found it (only the candidates are kept, not the fleet).
+    const UnixTime t0 = now_utc() - 86400;  // the LSCs are valid now: dated within their validity
+    auto a1 = enrol("SEP00000000000A");
+    auto b1 = enrol("SEP00000000000B");
+    auto a2 = enrol("SEP00000000000A");
+    auto a3 = enrol("SEP00000000000A");
+    {
+        auto db = SqliteDatabase::open((dir / "lscgate.db").string(), SqliteDatabase::Mode::ReadWrite, 5000);
+        ASSERT_TRUE(db) << db.message();
+        // Four distinct recording times, in id order: 1000, 2000, 3000, 4000 s after t0.
+        ASSERT_TRUE(db->exec("UPDATE certificates SET created_at = " + std::to_string(t0) +
+                             " + 1000 * (SELECT count(*) FROM certificates c WHERE c.kind = 'lsc' AND c.id <= "
+                             "certificates.id) WHERE kind = 'lsc'"));
+    }
+    auto with = capf::crl_entries(store, capf.cert.get(), true, now_utc());
+    ASSERT_TRUE(with) << with.message();
+    ASSERT_EQ(with->size(), 2u);
+    std::map<std::string, UnixTime> dated;
+    for (const auto& e : *with) dated[e.serial_hex] = e.revoked_at;
+    EXPECT_EQ(dated[serial_of(a1.get())], t0 + 3000) << "a1 ends when a2 was recorded, not b1";
+    EXPECT_EQ(dated[serial_of(a2.get())], t0 + 4000) << "a2 ends when a3 was recorded";
+    EXPECT_EQ(dated.count(serial_of(b1.get())), 0u);
+    EXPECT_EQ(dated.count(serial_of(a3.get())), 0u);
 }
 
 // The same list from a PostgreSQL registry (a revocation made by another
