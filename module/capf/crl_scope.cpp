@@ -88,8 +88,10 @@ Result<std::vector<Lsc>> read_lscs(Store& store, bool include_superseded, UnixTi
     for (std::size_t i = 0; i < lscs.size(); ++i)
         if (lscs[i].superseded) superseded_of[lscs[i].device_name].push_back(i);
     std::vector<std::int64_t> next_id(lscs.size(), 0);
-    for (const auto& [device, candidates] : superseded_of) {
-        walked = store.each_certificate(device, [&](const CertificateRecord& c) -> Status {
+    for (const auto& of_device : superseded_of) {
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const std::vector<std::size_t>& candidates = of_device.second;
+        walked = store.each_certificate(of_device.first, [&](const CertificateRecord& c) -> Status {
             if (c.kind != CertificateKind::Lsc) return {};
             for (std::size_t i : candidates)
                 if (c.id > lscs[i].id && (next_id[i] == 0 || c.id < next_id[i])) {
